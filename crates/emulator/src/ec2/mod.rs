@@ -1,0 +1,159 @@
+//! The EC2 Query API: one handler per action, each parsing its parameters,
+//! calling the model and writing the reply in botocore's output shape.
+
+mod instances;
+mod render;
+mod snapshots;
+mod tags;
+mod volumes;
+
+use crate::clock::Timestamp;
+use crate::ec2_error;
+use crate::error::Ec2Result;
+use crate::model::filter::{self, Filter, Filterable};
+use crate::model::paging::{paginate, Page, PageLimits, PageRequest};
+use crate::model::{Cloud, Tag};
+use crate::wire::query::QueryParams;
+use crate::wire::xml::XmlWriter;
+
+/// What a handler gets: the parsed request and the cloud, locked and settled.
+pub struct Call<'a> {
+    pub cloud: &'a mut Cloud,
+    pub params: &'a QueryParams,
+    pub now: Timestamp,
+    pub request_id: &'a str,
+    pub action: &'static str,
+    pub dry_run: bool,
+}
+
+impl Call<'_> {
+    fn reply(&self) -> XmlWriter {
+        XmlWriter::response(self.action, self.request_id)
+    }
+
+    /// `<return>true</return>`, the reply of actions that return nothing else.
+    fn ok_reply(&self) -> String {
+        let mut w = self.reply();
+        w.leaf("return", "true");
+        w.finish(self.action)
+    }
+
+    /// `TagSpecification.N.ResourceType` + `TagSpecification.N.Tag.M.Key/Value`.
+    fn tag_specs(&self) -> Ec2Result<Vec<(String, Vec<Tag>)>> {
+        self.params
+            .structs("TagSpecification")
+            .into_iter()
+            .map(|spec| {
+                let kind = spec.str("ResourceType").unwrap_or_default().to_string();
+                Ok((kind, spec.tags("Tag")?))
+            })
+            .collect()
+    }
+
+    fn page_request(&self, ids_given: bool, ids_param: &str) -> Ec2Result<PageRequest> {
+        let request = PageRequest {
+            max_results: self.params.int("MaxResults")?,
+            next_token: self.params.str("NextToken").map(String::from),
+        };
+        if ids_given && request.max_results.is_some() {
+            return Err(ec2_error!(
+                InvalidParameterCombination,
+                "The parameter {ids_param} cannot be used with the parameter maxResults"
+            ));
+        }
+        Ok(request)
+    }
+}
+
+type Handler = fn(&mut Call<'_>) -> Ec2Result<String>;
+
+/// Every action the emulator answers. Anything else is `InvalidAction`.
+pub const ACTIONS: &[(&str, Handler)] = &[
+    ("DescribeAvailabilityZones", instances::describe_availability_zones),
+    ("DescribeInstances", instances::describe_instances),
+    ("DescribeVolumes", volumes::describe_volumes),
+    ("CreateVolume", volumes::create_volume),
+    ("DeleteVolume", volumes::delete_volume),
+    ("AttachVolume", volumes::attach_volume),
+    ("DetachVolume", volumes::detach_volume),
+    ("CreateSnapshot", snapshots::create_snapshot),
+    ("CreateSnapshots", snapshots::create_snapshots),
+    ("DescribeSnapshots", snapshots::describe_snapshots),
+    ("DeleteSnapshot", snapshots::delete_snapshot),
+    ("CreateTags", tags::create_tags),
+    ("DeleteTags", tags::delete_tags),
+    ("DescribeTags", tags::describe_tags),
+];
+
+/// Answers one EC2 request: the reply document, or the error to render.
+pub fn handle(cloud: &mut Cloud, params: &QueryParams, now: Timestamp, request_id: &str) -> Ec2Result<String> {
+    let name = params.str("Action").filter(|a| !a.is_empty()).ok_or_else(|| {
+        ec2_error!(
+            MissingAction,
+            "The request is missing an action: send Action=<EC2 action> (e.g. DescribeSnapshots) as a form parameter."
+        )
+    })?;
+    let Some(&(action, handler)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
+        return Err(ec2_error!(
+            InvalidAction,
+            "The action {name} is not valid for this web service. snaplab emulates: {}.",
+            ACTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        ));
+    };
+    let dry_run = params.flag("DryRun")?;
+    cloud.settle(now);
+    let mut call = Call {
+        cloud,
+        params,
+        now,
+        request_id,
+        action,
+        dry_run,
+    };
+    handler(&mut call)
+}
+
+/// The common shape of Describe*: explicit ids (each must exist), else all;
+/// then filters; then one page.
+struct Selection<'f> {
+    filters: &'f [Filter],
+    page: PageRequest,
+    limits: PageLimits,
+}
+
+impl Selection<'_> {
+    fn run<'a, T: 'a, V: Filterable>(
+        &self,
+        explicit: Ec2Result<Vec<&'a T>>,
+        all: impl Iterator<Item = &'a T>,
+        id_of: impl Fn(&T) -> &str,
+        view: impl Fn(&'a T) -> V,
+    ) -> Ec2Result<Page<&'a T>> {
+        let explicit = explicit?;
+        let candidates: Vec<&'a T> = if explicit.is_empty() {
+            all.collect()
+        } else {
+            let mut picked = explicit;
+            picked.sort_by(|a, b| id_of(a).cmp(id_of(b)));
+            picked.dedup_by(|a, b| id_of(a) == id_of(b));
+            picked
+        };
+        let matching: Vec<&'a T> = candidates
+            .into_iter()
+            .filter(|item| filter::matches_all(self.filters, &view(item)))
+            .collect();
+        paginate(matching, |t| id_of(t), &self.page, self.limits)
+    }
+}
+
+/// Rejects unknown filter names for a resource type (tag filters always allowed).
+fn check_filters(filters: &[Filter], known: &[&str], taggable: bool) -> Ec2Result<()> {
+    filter::check_names(filters, |name| {
+        known.contains(&name) || (taggable && (name.starts_with("tag:") || name == "tag-key" || name == "tag-value"))
+    })
+}
+
+/// Looks up every id, stopping at the first error (Malformed before NotFound).
+fn lookup_all<'a, T>(ids: &[&str], get: impl Fn(&str) -> Ec2Result<&'a T>) -> Ec2Result<Vec<&'a T>> {
+    ids.iter().map(|id| get(id)).collect()
+}

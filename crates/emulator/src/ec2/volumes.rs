@@ -1,0 +1,88 @@
+//! CreateVolume, DeleteVolume, AttachVolume, DetachVolume, DescribeVolumes.
+
+use super::{check_filters, lookup_all, render, Call, Selection};
+use crate::error::{Ec2Error, Ec2Result};
+use crate::model::paging::PageLimits;
+use crate::model::volume::{self, CreateVolume};
+
+pub fn describe_volumes(call: &mut Call<'_>) -> Ec2Result<String> {
+    let ids = call.params.list("VolumeId");
+    let filters = call.params.filters()?;
+    check_filters(&filters, volume::FILTERS, true)?;
+    let selection = Selection {
+        filters: &filters,
+        page: call.page_request(!ids.is_empty(), "volumeSet")?,
+        limits: PageLimits { min: 5, max: 500 },
+    };
+    let cloud = &*call.cloud;
+    let page = selection.run(
+        lookup_all(&ids, |id| cloud.volume(id)),
+        cloud.volumes.values(),
+        |v| &v.id,
+        |v| v,
+    )?;
+    if call.dry_run {
+        return Err(Ec2Error::dry_run());
+    }
+    let mut w = call.reply();
+    w.set("volumeSet", &page.items, |w, v| render::volume_fields(w, v, cloud));
+    w.opt_leaf("nextToken", page.next_token);
+    Ok(w.finish(call.action))
+}
+
+pub fn create_volume(call: &mut Call<'_>) -> Ec2Result<String> {
+    let p = call.params;
+    let req = CreateVolume {
+        zone: p.str("AvailabilityZone").filter(|s| !s.is_empty()).map(String::from),
+        zone_id: p.str("AvailabilityZoneId").filter(|s| !s.is_empty()).map(String::from),
+        size_gib: p.int("Size")?,
+        snapshot_id: p.str("SnapshotId").filter(|s| !s.is_empty()).map(String::from),
+        volume_type: p.str("VolumeType").map(String::from),
+        iops: p.int("Iops")?,
+        throughput: p.int("Throughput")?,
+        encrypted: p.bool("Encrypted")?,
+        multi_attach: p.flag("MultiAttachEnabled")?,
+        tag_specs: call.tag_specs()?,
+    };
+    let id = call.cloud.create_volume(req, call.now, call.dry_run)?;
+    let cloud = &*call.cloud;
+    let v = cloud.volume(&id)?;
+    let mut w = call.reply();
+    render::volume_fields(&mut w, v, cloud);
+    Ok(w.finish(call.action))
+}
+
+pub fn delete_volume(call: &mut Call<'_>) -> Ec2Result<String> {
+    let id = call.params.required("VolumeId")?;
+    call.cloud.delete_volume(id, call.now, call.dry_run)?;
+    Ok(call.ok_reply())
+}
+
+pub fn attach_volume(call: &mut Call<'_>) -> Ec2Result<String> {
+    let p = call.params;
+    let (volume_id, instance_id, device) = (
+        p.required("VolumeId")?,
+        p.required("InstanceId")?,
+        p.required("Device")?,
+    );
+    let a = call
+        .cloud
+        .attach_volume(volume_id, instance_id, device, call.now, call.dry_run)?;
+    let mut w = call.reply();
+    render::attachment_fields(&mut w, volume_id, &a);
+    Ok(w.finish(call.action))
+}
+
+pub fn detach_volume(call: &mut Call<'_>) -> Ec2Result<String> {
+    let p = call.params;
+    let volume_id = p.required("VolumeId")?;
+    let instance_id = p.str("InstanceId").filter(|s| !s.is_empty());
+    let device = p.str("Device").filter(|s| !s.is_empty());
+    p.flag("Force")?;
+    let a = call
+        .cloud
+        .detach_volume(volume_id, instance_id, device, call.now, call.dry_run)?;
+    let mut w = call.reply();
+    render::attachment_fields(&mut w, volume_id, &a);
+    Ok(w.finish(call.action))
+}

@@ -1,0 +1,202 @@
+//! The one HTTP listener: routes a request to a service by the SigV4
+//! credential scope (as LocalStack does), plus the `/_snaplab/` extension routes.
+//! Signatures are not verified: any access key works.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::clock::{iso8601, Clock, Timestamp};
+use crate::ec2;
+use crate::error::Ec2Error;
+use crate::model::Cloud;
+use crate::pace::Pace;
+use crate::wire::query::QueryParams;
+use crate::wire::xml::error_document;
+
+/// Largest request body the emulator reads (EC2 Query requests are small).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// State shared by every request.
+#[derive(Debug)]
+pub struct Shared {
+    pub cloud: Mutex<Cloud>,
+    pub clock: Arc<dyn Clock>,
+    pub pace: Pace,
+    pub region: String,
+    pub started_at: Timestamp,
+}
+
+impl Shared {
+    /// Runs `f` on the cloud, recovering the lock even if a handler once panicked.
+    pub fn with_cloud<R>(&self, f: impl FnOnce(&mut Cloud) -> R) -> R {
+        let mut cloud = self.cloud.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut cloud)
+    }
+}
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/_snaplab/health", get(health))
+        .fallback(aws_request)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(shared)
+}
+
+async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "service": "snaplab-emulator",
+        "version": env!("CARGO_PKG_VERSION"),
+        "pace": shared.pace.as_str(),
+        "region": shared.region,
+        "account_id": crate::model::ACCOUNT_ID,
+        "started_at": iso8601(&shared.started_at),
+        "services": ["ec2"],
+    }))
+}
+
+/// The AWS service a request is for.
+#[derive(Debug, PartialEq, Eq)]
+enum Service {
+    Ec2,
+    Other(String),
+    Unknown,
+}
+
+/// The service named in the SigV4 credential scope
+/// (`Credential=AKID/20261129/us-east-1/ec2/aws4_request`), from the
+/// Authorization header or a presigned URL's `X-Amz-Credential`.
+fn scope_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .map(|rest| rest.split([',', ' ']).next().unwrap_or_default().to_string());
+    let from_query = || {
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == "X-Amz-Credential")
+            .map(|(_, v)| v.into_owned())
+    };
+    let credential = from_header.or_else(from_query)?;
+    credential.split('/').nth(3).map(str::to_string)
+}
+
+fn service_of(headers: &HeaderMap, params: &QueryParams, query: Option<&str>) -> Service {
+    match scope_service(headers, query).as_deref() {
+        Some("ec2") => Service::Ec2,
+        Some(other) => Service::Other(other.to_string()),
+        // Unsigned requests: an Action parameter means the Query protocol.
+        None if params.str("Action").is_some() => Service::Ec2,
+        None => Service::Unknown,
+    }
+}
+
+async fn aws_request(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let params = QueryParams::from_parts(uri.query(), &body);
+    let service = service_of(&headers, &params, uri.query());
+    let response = match &service {
+        Service::Ec2 => {
+            let now = shared.clock.now();
+            let result = shared.with_cloud(|cloud| ec2::handle(cloud, &params, now, &request_id));
+            match result {
+                Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
+                Err(e) => ec2_error_response(&e, &request_id),
+            }
+        }
+        Service::Other(name) => {
+            let e = crate::ec2_error!(
+                UnsupportedOperation,
+                "snaplab emulates the ec2 service on this endpoint, not '{name}'."
+            );
+            ec2_error_response(&e, &request_id)
+        }
+        Service::Unknown => not_an_aws_request(&method, &uri),
+    };
+    tracing::debug!(
+        %method,
+        path = uri.path(),
+        action = params.str("Action").unwrap_or("-"),
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {
+    let mut response = (status, xml).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml;charset=UTF-8"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+pub fn ec2_error_response(e: &Ec2Error, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    xml_response(
+        status,
+        error_document(e.code.as_str(), &e.message, request_id),
+        request_id,
+    )
+}
+
+fn not_an_aws_request(method: &Method, uri: &Uri) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({
+            "error": "not an AWS request",
+            "message": format!(
+                "{method} {} carries no SigV4 credential scope and no Action. This is the snaplab EC2/EBS emulator: point an AWS client at it, e.g. aws --endpoint-url <this endpoint> ec2 describe-volumes. GET /_snaplab/health describes it.",
+                uri.path()
+            ),
+        })),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_comes_from_the_credential_scope() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ebs/aws4_request, SignedHeaders=host, Signature=abc",
+            ),
+        );
+        assert_eq!(
+            service_of(&h, &QueryParams::default(), None),
+            Service::Other("ebs".into())
+        );
+        let q = "X-Amz-Credential=test%2F20261129%2Fus-east-1%2Fec2%2Faws4_request";
+        assert_eq!(
+            service_of(&HeaderMap::new(), &QueryParams::default(), Some(q)),
+            Service::Ec2
+        );
+        let p = QueryParams::from_pairs([("Action", "DescribeVolumes")]);
+        assert_eq!(service_of(&HeaderMap::new(), &p, None), Service::Ec2);
+        assert_eq!(
+            service_of(&HeaderMap::new(), &QueryParams::default(), None),
+            Service::Unknown
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! The emulated cloud: zones, instances, volumes and snapshots, and the rules
+//! AWS applies to them. No HTTP here: operations take typed requests and
+//! return typed results or an [`Ec2Error`](crate::error::Ec2Error).
+//!
+//! Time-based transitions (a volume becoming `available`, a snapshot reaching
+//! `completed`) are stored as deadlines and applied by [`Cloud::settle`], which
+//! every request calls first with the injected clock's "now". Nothing runs in
+//! the background, so tests with a manual clock are deterministic.
+
+pub mod filter;
+pub mod instance;
+pub mod paging;
+pub mod snapshot;
+pub mod tags;
+pub mod volume;
+pub mod zone;
+
+use std::collections::BTreeMap;
+
+use crate::clock::Timestamp;
+use crate::ec2_error;
+use crate::error::{Ec2Error, Ec2Result};
+use crate::ids::{self, IdKind, IdSource};
+use crate::pace::{Pace, Timings};
+
+pub use instance::Instance;
+pub use snapshot::{Snapshot, SnapshotState};
+pub use tags::{Tag, TagSet};
+pub use volume::{Attachment, AttachmentState, Volume, VolumeState, VolumeType};
+pub use zone::Zone;
+
+/// The account every emulated resource belongs to (LocalStack uses the same).
+pub const ACCOUNT_ID: &str = "000000000000";
+
+#[derive(Debug, Clone)]
+pub struct Cloud {
+    pub region: String,
+    pub zones: Vec<Zone>,
+    pub instances: BTreeMap<String, Instance>,
+    pub volumes: BTreeMap<String, Volume>,
+    pub snapshots: BTreeMap<String, Snapshot>,
+    pace: Pace,
+    timings: Timings,
+    ids: IdSource,
+}
+
+impl Cloud {
+    /// An empty region with three Availability Zones (`<region>a/b/c`).
+    pub fn new(region: &str, pace: Pace, id_seed: Option<u64>) -> Self {
+        Self {
+            region: region.to_string(),
+            zones: zone::zones_of(region),
+            instances: BTreeMap::new(),
+            volumes: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            pace,
+            timings: pace.timings(),
+            ids: IdSource::new(id_seed),
+        }
+    }
+
+    pub fn pace(&self) -> Pace {
+        self.pace
+    }
+
+    pub fn timings(&self) -> &Timings {
+        &self.timings
+    }
+
+    pub fn account_id(&self) -> &'static str {
+        ACCOUNT_ID
+    }
+
+    pub(crate) fn new_id(&mut self, kind: IdKind) -> String {
+        loop {
+            let id = self.ids.next(kind);
+            let taken =
+                self.volumes.contains_key(&id) || self.snapshots.contains_key(&id) || self.instances.contains_key(&id);
+            if !taken {
+                return id;
+            }
+        }
+    }
+
+    /// Applies every transition whose deadline has passed.
+    pub fn settle(&mut self, now: Timestamp) {
+        self.volumes.retain(|_, v| !v.is_gone(now));
+        for v in self.volumes.values_mut() {
+            v.settle(now);
+        }
+        for s in self.snapshots.values_mut() {
+            s.settle(now);
+        }
+    }
+
+    pub fn zone(&self, name: &str) -> Ec2Result<&Zone> {
+        self.zones.iter().find(|z| z.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.zones.iter().map(|z| z.name.as_str()).collect();
+            ec2_error!(
+                InvalidZoneNotFound,
+                "The zone '{name}' does not exist. Zones in {}: {}.",
+                self.region,
+                known.join(", ")
+            )
+        })
+    }
+
+    pub fn volume(&self, id: &str) -> Ec2Result<&Volume> {
+        ids::check(IdKind::Volume, id)?;
+        self.volumes.get(id).ok_or_else(|| volume_not_found(id))
+    }
+
+    pub fn snapshot(&self, id: &str) -> Ec2Result<&Snapshot> {
+        ids::check(IdKind::Snapshot, id)?;
+        self.snapshots.get(id).ok_or_else(|| snapshot_not_found(id))
+    }
+
+    pub fn instance(&self, id: &str) -> Ec2Result<&Instance> {
+        ids::check(IdKind::Instance, id)?;
+        self.instances.get(id).ok_or_else(|| instance_not_found(id))
+    }
+
+    /// The tags of any taggable resource (Malformed / NotFound / InvalidID otherwise).
+    pub fn tags_of(&self, id: &str) -> Ec2Result<&TagSet> {
+        match IdKind::of(id) {
+            Some(IdKind::Volume) => Ok(&self.volume(id)?.tags),
+            Some(IdKind::Snapshot) => Ok(&self.snapshot(id)?.tags),
+            Some(IdKind::Instance) => Ok(&self.instance(id)?.tags),
+            _ => Err(ids::invalid_resource_id(id)),
+        }
+    }
+
+    fn tags_mut(&mut self, id: &str) -> Option<&mut TagSet> {
+        match IdKind::of(id)? {
+            IdKind::Volume => self.volumes.get_mut(id).map(|v| &mut v.tags),
+            IdKind::Snapshot => self.snapshots.get_mut(id).map(|s| &mut s.tags),
+            IdKind::Instance => self.instances.get_mut(id).map(|i| &mut i.tags),
+            _ => None,
+        }
+    }
+
+    /// CreateTags: every resource is checked before any is changed.
+    pub fn create_tags(&mut self, resources: &[&str], tags: &[Tag], dry_run: bool) -> Ec2Result<()> {
+        for id in resources {
+            self.tags_of(id)?.check_room_for(tags, id)?;
+        }
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        for id in resources {
+            if let Some(set) = self.tags_mut(id) {
+                tags.iter().cloned().for_each(|t| set.upsert(t));
+            }
+        }
+        Ok(())
+    }
+
+    /// DeleteTags: `(key, None)` removes the key, `(key, Some(v))` only if it
+    /// has value `v`; no keys at all removes every tag.
+    pub fn delete_tags(
+        &mut self,
+        resources: &[&str],
+        keys: &[(String, Option<String>)],
+        dry_run: bool,
+    ) -> Ec2Result<()> {
+        for id in resources {
+            self.tags_of(id)?;
+        }
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        for id in resources {
+            let Some(set) = self.tags_mut(id) else { continue };
+            if keys.is_empty() {
+                *set = TagSet::default();
+            }
+            for (key, value) in keys {
+                set.remove(key, value.as_deref());
+            }
+        }
+        Ok(())
+    }
+
+    /// Volumes attached (or attaching) to an instance, ordered by device name.
+    pub fn attached_to<'a>(&'a self, instance_id: &'a str) -> impl Iterator<Item = &'a Volume> + 'a {
+        let mut vols: Vec<&Volume> = self
+            .volumes
+            .values()
+            .filter(|v| v.attachment.as_ref().is_some_and(|a| a.instance_id == instance_id))
+            .collect();
+        vols.sort_by(|a, b| {
+            let dev = |v: &Volume| v.attachment.as_ref().map(|a| a.device.clone());
+            dev(a).cmp(&dev(b))
+        });
+        vols.into_iter()
+    }
+}
+
+pub fn volume_not_found(id: &str) -> Ec2Error {
+    ec2_error!(
+        InvalidVolumeNotFound,
+        "The volume '{id}' does not exist. List volumes with aws ec2 describe-volumes."
+    )
+}
+
+pub fn snapshot_not_found(id: &str) -> Ec2Error {
+    ec2_error!(
+        InvalidSnapshotNotFound,
+        "The snapshot '{id}' does not exist. List yours with aws ec2 describe-snapshots --owner-ids self."
+    )
+}
+
+pub fn instance_not_found(id: &str) -> Ec2Error {
+    ec2_error!(
+        InvalidInstanceIdNotFound,
+        "The instance ID '{id}' does not exist. List instances with aws ec2 describe-instances."
+    )
+}
+
+/// Validates that a TagSpecification targets the resource type an action creates.
+pub fn tags_for(resource_type: &str, specs: &[(String, Vec<Tag>)]) -> Ec2Result<Vec<Tag>> {
+    let mut tags = Vec::new();
+    for (kind, spec_tags) in specs {
+        if kind.is_empty() {
+            return Err(ec2_error!(
+                InvalidParameterValue,
+                "A TagSpecification needs a ResourceType; use ResourceType={resource_type}."
+            ));
+        }
+        if kind != resource_type {
+            return Err(ec2_error!(
+                InvalidParameterValue,
+                "'{kind}' is not a valid taggable resource type for this operation; use ResourceType={resource_type}."
+            ));
+        }
+        tags.extend(spec_tags.iter().cloned());
+    }
+    if TagSet::from_tags(tags.clone()).as_slice().len() > tags::MAX_TAGS_PER_RESOURCE {
+        return Err(ec2_error!(
+            TagLimitExceeded,
+            "At most {} tags fit on one resource.",
+            tags::MAX_TAGS_PER_RESOURCE
+        ));
+    }
+    Ok(tags)
+}

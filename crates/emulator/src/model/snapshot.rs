@@ -1,0 +1,276 @@
+//! EBS snapshots: CreateSnapshot, CreateSnapshots, DeleteSnapshot and the
+//! `pending` → `completed` lifecycle with a rising Progress.
+
+use std::time::Duration;
+
+use crate::clock::{after, iso8601, Timestamp};
+use crate::ec2_error;
+use crate::error::{Ec2Error, Ec2Result};
+use crate::ids::{self, IdKind};
+use crate::model::filter::{tag_filter_values, Filterable};
+use crate::model::volume::VolumeState;
+use crate::model::{tags_for, Cloud, Tag, TagSet, ACCOUNT_ID};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotState {
+    Pending,
+    Completed,
+    Error,
+}
+
+impl SnapshotState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+            Self::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub id: String,
+    pub volume_id: String,
+    pub volume_size_gib: i64,
+    pub description: String,
+    pub start_time: Timestamp,
+    /// When `pending` turns `completed`: start + the pace's copy time.
+    pub completes_at: Timestamp,
+    pub state: SnapshotState,
+    pub encrypted: bool,
+    pub tags: TagSet,
+    /// Bytes this snapshot copies: blocks changed since the volume's previous snapshot.
+    pub bytes_to_copy: u64,
+}
+
+impl Snapshot {
+    pub(crate) fn settle(&mut self, now: Timestamp) {
+        if self.state == SnapshotState::Pending && now >= self.completes_at {
+            self.state = SnapshotState::Completed;
+        }
+    }
+
+    /// Progress in percent: elapsed share of the copy time while `pending`
+    /// (never 100 until `completed`), 100 once `completed`.
+    pub fn progress(&self, now: Timestamp) -> u8 {
+        match self.state {
+            SnapshotState::Completed => 100,
+            SnapshotState::Error => 0,
+            SnapshotState::Pending => {
+                let total = (self.completes_at - self.start_time).num_milliseconds().max(1);
+                let done = (now - self.start_time).num_milliseconds().clamp(0, total);
+                u8::try_from(done * 100 / total).unwrap_or(99).min(99)
+            }
+        }
+    }
+
+    pub fn completion_time(&self) -> Option<Timestamp> {
+        (self.state == SnapshotState::Completed).then_some(self.completes_at)
+    }
+}
+
+pub const FILTERS: &[&str] = &[
+    "description",
+    "encrypted",
+    "owner-alias",
+    "owner-id",
+    "progress",
+    "snapshot-id",
+    "start-time",
+    "status",
+    "storage-tier",
+    "volume-id",
+    "volume-size",
+];
+
+/// Filterable view of a snapshot at one instant (Progress depends on time).
+pub struct SnapshotAt<'a> {
+    pub snapshot: &'a Snapshot,
+    pub now: Timestamp,
+}
+
+impl Filterable for SnapshotAt<'_> {
+    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
+        let s = self.snapshot;
+        let v = match name {
+            "description" => s.description.clone(),
+            "encrypted" => s.encrypted.to_string(),
+            "owner-alias" => return Some(vec![]),
+            "owner-id" => ACCOUNT_ID.to_string(),
+            "progress" => format!("{}%", s.progress(self.now)),
+            "snapshot-id" => s.id.clone(),
+            "start-time" => iso8601(&s.start_time),
+            "status" => s.state.as_str().to_string(),
+            "storage-tier" => "standard".to_string(),
+            "volume-id" => s.volume_id.clone(),
+            "volume-size" => s.volume_size_gib.to_string(),
+            _ => return tag_filter_values(&s.tags, name),
+        };
+        Some(vec![v])
+    }
+}
+
+/// CreateSnapshots' parameters.
+#[derive(Debug, Clone, Default)]
+pub struct CreateSnapshots {
+    pub instance_id: String,
+    pub exclude_boot_volume: bool,
+    pub exclude_data_volume_ids: Vec<String>,
+    pub copy_tags_from_volume: bool,
+    pub description: String,
+    pub tag_specs: Vec<(String, Vec<Tag>)>,
+}
+
+impl Cloud {
+    pub fn create_snapshot(
+        &mut self,
+        volume_id: &str,
+        description: &str,
+        tag_specs: &[(String, Vec<Tag>)],
+        now: Timestamp,
+        dry_run: bool,
+    ) -> Ec2Result<String> {
+        self.check_snapshot_allowed(volume_id, now)?;
+        let tags = tags_for("snapshot", tag_specs)?;
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        Ok(self.take_snapshot(volume_id, description, tags, now))
+    }
+
+    /// Crash-consistent snapshots of an instance's volumes, all at one instant.
+    pub fn create_snapshots(&mut self, req: CreateSnapshots, now: Timestamp, dry_run: bool) -> Ec2Result<Vec<String>> {
+        let instance = self.instance(&req.instance_id)?.clone();
+        for id in &req.exclude_data_volume_ids {
+            ids::check(IdKind::Volume, id)?;
+            if self
+                .volume(id)
+                .ok()
+                .and_then(|v| v.attachment.as_ref())
+                .is_none_or(|a| a.instance_id != instance.id)
+            {
+                return Err(ec2_error!(
+                    InvalidParameterValue,
+                    "Volume '{id}' in ExcludeDataVolumeIds is not attached to instance '{}'.",
+                    instance.id
+                ));
+            }
+        }
+        let mut chosen = Vec::new();
+        for v in self.attached_to(&instance.id) {
+            let Some(a) = &v.attachment else { continue };
+            let is_root = a.device == instance.root_device_name;
+            if is_root && req.exclude_data_volume_ids.contains(&v.id) {
+                return Err(ec2_error!(
+                    InvalidParameterValue,
+                    "The root volume '{}' cannot be excluded with ExcludeDataVolumeIds; use ExcludeBootVolume=true.",
+                    v.id
+                ));
+            }
+            if (is_root && req.exclude_boot_volume) || req.exclude_data_volume_ids.contains(&v.id) {
+                continue;
+            }
+            chosen.push((v.id.clone(), v.tags.clone()));
+        }
+        if chosen.is_empty() {
+            return Err(ec2_error!(
+                InvalidParameterValue,
+                "Instance '{}' has no volumes left to snapshot after the exclusions.",
+                instance.id
+            ));
+        }
+        for (id, _) in &chosen {
+            self.check_snapshot_allowed(id, now)?;
+        }
+        let spec_tags = tags_for("snapshot", &req.tag_specs)?;
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        Ok(chosen
+            .into_iter()
+            .map(|(id, volume_tags)| {
+                let mut tags = TagSet::default();
+                if req.copy_tags_from_volume {
+                    volume_tags.iter().cloned().for_each(|t| tags.upsert(t));
+                }
+                spec_tags.iter().cloned().for_each(|t| tags.upsert(t));
+                self.take_snapshot(&id, &req.description, tags.as_slice().to_vec(), now)
+            })
+            .collect())
+    }
+
+    pub fn delete_snapshot(&mut self, id: &str, dry_run: bool) -> Ec2Result<()> {
+        self.snapshot(id)?;
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        self.snapshots.remove(id);
+        Ok(())
+    }
+
+    pub fn pending_snapshots_of(&self, volume_id: &str) -> usize {
+        self.snapshots
+            .values()
+            .filter(|s| s.volume_id == volume_id && s.state == SnapshotState::Pending)
+            .count()
+    }
+
+    fn check_snapshot_allowed(&self, volume_id: &str, now: Timestamp) -> Ec2Result<()> {
+        let volume = self.volume(volume_id)?;
+        if matches!(volume.state(), VolumeState::Creating | VolumeState::Deleting) {
+            return Err(ec2_error!(
+                IncorrectState,
+                "Volume '{volume_id}' is '{}'; snapshots can be taken of available or in-use volumes.",
+                volume.state().as_str()
+            ));
+        }
+        let limit = volume.volume_type.concurrent_snapshot_limit();
+        if self.pending_snapshots_of(volume_id) >= limit {
+            return Err(ec2_error!(
+                ConcurrentSnapshotLimitExceeded,
+                "Maximum number of active snapshots per volume reached: {volume_id} ({}) already has {limit} pending. Wait until one completes.",
+                volume.volume_type
+            ));
+        }
+        if let (Some(min_gap), Some(last)) = (self.timings().snapshot_rate_limit, volume.last_snapshot_at) {
+            let since = (now - last).to_std().unwrap_or(Duration::ZERO);
+            if since < min_gap {
+                return Err(ec2_error!(
+                    SnapshotCreationPerVolumeRateExceeded,
+                    "The maximum per volume CreateSnapshot request rate has been exceeded for {volume_id}. Wait at least {} seconds between snapshots of one volume.",
+                    min_gap.as_secs()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the snapshot: the point in time is `now`, whatever is written later.
+    fn take_snapshot(&mut self, volume_id: &str, description: &str, tags: Vec<Tag>, now: Timestamp) -> String {
+        let id = self.new_id(IdKind::Snapshot);
+        let bytes_to_copy = 0;
+        let duration = self.timings().snapshot_duration(bytes_to_copy);
+        let (size, encrypted) = match self.volumes.get_mut(volume_id) {
+            Some(v) => {
+                v.last_snapshot_at = Some(now);
+                (v.size_gib, v.encrypted)
+            }
+            None => (0, false),
+        };
+        let snapshot = Snapshot {
+            id: id.clone(),
+            volume_id: volume_id.to_string(),
+            volume_size_gib: size,
+            description: description.to_string(),
+            start_time: now,
+            completes_at: after(now, duration),
+            state: SnapshotState::Pending,
+            encrypted,
+            tags: TagSet::from_tags(tags),
+            bytes_to_copy,
+        };
+        self.snapshots.insert(id.clone(), snapshot);
+        id
+    }
+}

@@ -1,0 +1,631 @@
+//! EBS volumes and their attachments: CreateVolume, DeleteVolume, AttachVolume,
+//! DetachVolume and the state machines behind them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::clock::{after, Timestamp};
+use crate::ec2_error;
+use crate::error::{Ec2Error, Ec2Result};
+use crate::ids::IdKind;
+use crate::model::filter::{tag_filter_values, Filterable};
+use crate::model::{tags_for, Cloud, Tag, TagSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolumeType {
+    Standard,
+    Gp2,
+    Gp3,
+    Io1,
+    Io2,
+    St1,
+    Sc1,
+}
+
+impl VolumeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Gp2 => "gp2",
+            Self::Gp3 => "gp3",
+            Self::Io1 => "io1",
+            Self::Io2 => "io2",
+            Self::St1 => "st1",
+            Self::Sc1 => "sc1",
+        }
+    }
+
+    /// Sizes (GiB) AWS accepts for the type.
+    fn size_range(self) -> (i64, i64) {
+        match self {
+            Self::Standard => (1, 1024),
+            Self::Gp2 | Self::Gp3 => (1, 16384),
+            Self::Io1 => (4, 16384),
+            Self::Io2 => (4, 65536),
+            Self::St1 | Self::Sc1 => (125, 16384),
+        }
+    }
+
+    /// Pending snapshots allowed at once per volume (EBS-FACTS: 5, or 1 for HDD).
+    pub fn concurrent_snapshot_limit(self) -> usize {
+        match self {
+            Self::St1 | Self::Sc1 => 1,
+            _ => 5,
+        }
+    }
+}
+
+impl fmt::Display for VolumeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for VolumeType {
+    type Err = Ec2Error;
+    fn from_str(s: &str) -> Ec2Result<Self> {
+        Ok(match s {
+            "standard" => Self::Standard,
+            "gp2" => Self::Gp2,
+            "gp3" => Self::Gp3,
+            "io1" => Self::Io1,
+            "io2" => Self::Io2,
+            "st1" => Self::St1,
+            "sc1" => Self::Sc1,
+            _ => {
+                return Err(Ec2Error::invalid_value(
+                    "volumeType",
+                    s,
+                    "Use one of standard, gp2, gp3, io1, io2, st1, sc1.",
+                ))
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolumeState {
+    Creating,
+    Available,
+    InUse,
+    Deleting,
+}
+
+impl VolumeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Available => "available",
+            Self::InUse => "in-use",
+            Self::Deleting => "deleting",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentState {
+    Attaching,
+    Attached,
+    Detaching,
+}
+
+impl AttachmentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Attaching => "attaching",
+            Self::Attached => "attached",
+            Self::Detaching => "detaching",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub instance_id: String,
+    pub device: String,
+    pub state: AttachmentState,
+    pub attach_time: Timestamp,
+    /// When `attaching` becomes `attached`, or `detaching` ends.
+    pub settles_at: Timestamp,
+    pub delete_on_termination: bool,
+}
+
+/// Where a volume is in its life, apart from attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Creating { until: Timestamp },
+    Ready,
+    Deleting { until: Timestamp },
+}
+
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub id: String,
+    pub size_gib: i64,
+    pub volume_type: VolumeType,
+    pub iops: Option<i64>,
+    pub throughput: Option<i64>,
+    pub zone: String,
+    pub snapshot_id: Option<String>,
+    pub create_time: Timestamp,
+    pub lifecycle: Lifecycle,
+    pub attachment: Option<Attachment>,
+    pub encrypted: bool,
+    pub tags: TagSet,
+    /// When CreateSnapshot last accepted this volume (for the rate limit).
+    pub last_snapshot_at: Option<Timestamp>,
+}
+
+impl Volume {
+    /// The state DescribeVolumes reports: `in-use` from the moment an attach is
+    /// accepted until its detach finishes.
+    pub fn state(&self) -> VolumeState {
+        match self.lifecycle {
+            Lifecycle::Creating { .. } => VolumeState::Creating,
+            Lifecycle::Deleting { .. } => VolumeState::Deleting,
+            Lifecycle::Ready if self.attachment.is_some() => VolumeState::InUse,
+            Lifecycle::Ready => VolumeState::Available,
+        }
+    }
+
+    pub(crate) fn settle(&mut self, now: Timestamp) {
+        if let Lifecycle::Creating { until } = self.lifecycle {
+            if now >= until {
+                self.lifecycle = Lifecycle::Ready;
+            }
+        }
+        let Some(a) = &mut self.attachment else { return };
+        if now < a.settles_at {
+            return;
+        }
+        match a.state {
+            AttachmentState::Attaching => a.state = AttachmentState::Attached,
+            AttachmentState::Detaching => self.attachment = None,
+            AttachmentState::Attached => {}
+        }
+    }
+
+    pub(crate) fn is_gone(&self, now: Timestamp) -> bool {
+        matches!(self.lifecycle, Lifecycle::Deleting { until } if now >= until)
+    }
+
+    /// Baseline IOPS AWS reports for the type when none were provisioned.
+    pub fn effective_iops(&self) -> Option<i64> {
+        match self.volume_type {
+            VolumeType::Gp2 => Some((self.size_gib * 3).clamp(100, 16000)),
+            VolumeType::Gp3 => Some(self.iops.unwrap_or(3000)),
+            VolumeType::Io1 | VolumeType::Io2 => self.iops,
+            _ => None,
+        }
+    }
+
+    pub fn effective_throughput(&self) -> Option<i64> {
+        match self.volume_type {
+            VolumeType::Gp3 => Some(self.throughput.unwrap_or(125)),
+            _ => None,
+        }
+    }
+}
+
+pub const FILTERS: &[&str] = &[
+    "attachment.attach-time",
+    "attachment.delete-on-termination",
+    "attachment.device",
+    "attachment.instance-id",
+    "attachment.status",
+    "availability-zone",
+    "create-time",
+    "encrypted",
+    "multi-attach-enabled",
+    "size",
+    "snapshot-id",
+    "status",
+    "volume-id",
+    "volume-type",
+    "iops",
+    "throughput",
+];
+
+impl Filterable for Volume {
+    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
+        let att = self.attachment.as_ref();
+        let one = |v: String| Some(vec![v]);
+        match name {
+            "attachment.attach-time" => Some(att.map(|a| crate::clock::iso8601(&a.attach_time)).into_iter().collect()),
+            "attachment.delete-on-termination" => {
+                Some(att.map(|a| a.delete_on_termination.to_string()).into_iter().collect())
+            }
+            "attachment.device" => Some(att.map(|a| a.device.clone()).into_iter().collect()),
+            "attachment.instance-id" => Some(att.map(|a| a.instance_id.clone()).into_iter().collect()),
+            "attachment.status" => Some(att.map(|a| a.state.as_str().to_string()).into_iter().collect()),
+            "availability-zone" => one(self.zone.clone()),
+            "create-time" => one(crate::clock::iso8601(&self.create_time)),
+            "encrypted" => one(self.encrypted.to_string()),
+            "multi-attach-enabled" => one("false".into()),
+            "size" => one(self.size_gib.to_string()),
+            "snapshot-id" => Some(self.snapshot_id.clone().into_iter().collect()),
+            "status" => one(self.state().as_str().into()),
+            "volume-id" => one(self.id.clone()),
+            "volume-type" => one(self.volume_type.as_str().into()),
+            "iops" => Some(self.effective_iops().map(|i| i.to_string()).into_iter().collect()),
+            "throughput" => Some(self.effective_throughput().map(|i| i.to_string()).into_iter().collect()),
+            _ => tag_filter_values(&self.tags, name),
+        }
+    }
+}
+
+/// CreateVolume's parameters, parsed but not yet judged.
+#[derive(Debug, Clone, Default)]
+pub struct CreateVolume {
+    pub zone: Option<String>,
+    pub zone_id: Option<String>,
+    pub size_gib: Option<i64>,
+    pub snapshot_id: Option<String>,
+    pub volume_type: Option<String>,
+    pub iops: Option<i64>,
+    pub throughput: Option<i64>,
+    pub encrypted: Option<bool>,
+    pub multi_attach: bool,
+    pub tag_specs: Vec<(String, Vec<Tag>)>,
+}
+
+/// A device name a Linux instance accepts: `/dev/sd[a-z]`, `/dev/xvd[a-z]{1,2}`
+/// (with an optional partition digit for sd), as in "Device names on Linux instances".
+pub fn is_valid_device(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("/dev/") else {
+        return false;
+    };
+    let (letters, digits) = if let Some(r) = rest.strip_prefix("xvd") {
+        (r, "")
+    } else if let Some(r) = rest.strip_prefix("sd") {
+        let split = r.find(|c: char| c.is_ascii_digit()).unwrap_or(r.len());
+        r.split_at(split)
+    } else {
+        return false;
+    };
+    let letters_ok = (1..=2).contains(&letters.len()) && letters.bytes().all(|b| b.is_ascii_lowercase());
+    let digits_ok = digits.is_empty()
+        || (digits.bytes().all(|b| b.is_ascii_digit()) && digits.parse::<u8>().is_ok_and(|n| (1..=15).contains(&n)));
+    letters_ok && digits_ok
+}
+
+impl Cloud {
+    pub fn create_volume(&mut self, req: CreateVolume, now: Timestamp, dry_run: bool) -> Ec2Result<String> {
+        let zone = match (&req.zone, &req.zone_id) {
+            (Some(name), _) => self.zone(name)?.name.clone(),
+            (None, Some(zone_id)) => self
+                .zones
+                .iter()
+                .find(|z| &z.zone_id == zone_id)
+                .map(|z| z.name.clone())
+                .ok_or_else(|| ec2_error!(InvalidZoneNotFound, "The zone ID '{zone_id}' does not exist."))?,
+            (None, None) => {
+                return Err(ec2_error!(
+                    MissingParameter,
+                    "The request must contain the parameter AvailabilityZone, e.g. --availability-zone {}a.",
+                    self.region
+                ))
+            }
+        };
+        let volume_type: VolumeType = req.volume_type.as_deref().unwrap_or("gp2").parse()?;
+
+        let source = match &req.snapshot_id {
+            Some(id) => {
+                let snap = self.snapshot(id)?;
+                if snap.state != crate::model::SnapshotState::Completed {
+                    return Err(ec2_error!(
+                        IncorrectState,
+                        "Snapshot '{id}' is in state '{}'; a volume can be restored only from a completed snapshot. Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}",
+                        snap.state.as_str()
+                    ));
+                }
+                Some((snap.id.clone(), snap.volume_size_gib, snap.encrypted))
+            }
+            None => None,
+        };
+        let size = match (req.size_gib, &source) {
+            (Some(size), Some((snap_id, snap_size, _))) if size < *snap_size => {
+                return Err(ec2_error!(
+                    InvalidParameterValue,
+                    "Volume of {size}GiB is smaller than snapshot '{snap_id}', expect size >= {snap_size}GiB."
+                ))
+            }
+            (Some(size), _) => size,
+            (None, Some((_, snap_size, _))) => *snap_size,
+            (None, None) => {
+                return Err(ec2_error!(
+                    MissingParameter,
+                    "The request must contain the parameter size or snapshotId: give --size in GiB, or --snapshot-id to restore a snapshot."
+                ))
+            }
+        };
+        let (min, max) = volume_type.size_range();
+        if !(min..=max).contains(&size) {
+            return Err(Ec2Error::invalid_value(
+                "size",
+                &size.to_string(),
+                &format!("A {volume_type} volume is {min} to {max} GiB."),
+            ));
+        }
+        check_performance(volume_type, req.iops, req.throughput)?;
+        if req.multi_attach {
+            return Err(match volume_type {
+                VolumeType::Io1 | VolumeType::Io2 => ec2_error!(
+                    UnsupportedOperation,
+                    "snaplab does not emulate EBS Multi-Attach; create the volume without --multi-attach-enabled."
+                ),
+                _ => ec2_error!(
+                    InvalidParameterCombination,
+                    "Multi-Attach is supported only on io1 and io2 volumes."
+                ),
+            });
+        }
+        let tags = tags_for("volume", &req.tag_specs)?;
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+
+        let id = self.new_id(IdKind::Volume);
+        let encrypted = source.as_ref().is_some_and(|s| s.2) || req.encrypted.unwrap_or(false);
+        let volume = Volume {
+            id: id.clone(),
+            size_gib: size,
+            volume_type,
+            iops: req.iops,
+            throughput: req.throughput,
+            zone,
+            snapshot_id: source.map(|s| s.0),
+            create_time: now,
+            lifecycle: Lifecycle::Creating {
+                until: after(now, self.timings().volume_create),
+            },
+            attachment: None,
+            encrypted,
+            tags: TagSet::from_tags(tags),
+            last_snapshot_at: None,
+        };
+        self.volumes.insert(id.clone(), volume);
+        Ok(id)
+    }
+
+    pub fn delete_volume(&mut self, id: &str, now: Timestamp, dry_run: bool) -> Ec2Result<()> {
+        let volume = self.volume(id)?;
+        match volume.state() {
+            VolumeState::InUse => {
+                let a = volume.attachment.as_ref();
+                return Err(ec2_error!(
+                    VolumeInUse,
+                    "Volume {id} is currently attached to {}; detach it first: aws ec2 detach-volume --volume-id {id}",
+                    a.map(|a| a.instance_id.as_str()).unwrap_or("an instance")
+                ));
+            }
+            VolumeState::Deleting => {
+                return Err(ec2_error!(
+                    IncorrectState,
+                    "The volume '{id}' is already being deleted."
+                ))
+            }
+            VolumeState::Creating | VolumeState::Available => {}
+        }
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        let until = after(now, self.timings().volume_delete);
+        if let Some(v) = self.volumes.get_mut(id) {
+            v.lifecycle = Lifecycle::Deleting { until };
+        }
+        self.settle(now);
+        Ok(())
+    }
+
+    pub fn attach_volume(
+        &mut self,
+        volume_id: &str,
+        instance_id: &str,
+        device: &str,
+        now: Timestamp,
+        dry_run: bool,
+    ) -> Ec2Result<Attachment> {
+        let volume = self.volume(volume_id)?;
+        let instance = self.instance(instance_id)?;
+        match volume.state() {
+            VolumeState::Available => {}
+            VolumeState::InUse => {
+                let other = volume.attachment.as_ref().map(|a| a.instance_id.as_str()).unwrap_or("?");
+                return Err(ec2_error!(
+                    VolumeInUse,
+                    "{volume_id} is already attached to an instance ({other}). Detach it first, or attach a different volume."
+                ));
+            }
+            state => {
+                return Err(ec2_error!(
+                    IncorrectState,
+                    "Volume '{volume_id}' is in the '{}' state; it can be attached once it is 'available' (aws ec2 wait volume-available --volume-ids {volume_id}).",
+                    state.as_str()
+                ))
+            }
+        }
+        if volume.zone != instance.zone {
+            return Err(ec2_error!(
+                InvalidVolumeZoneMismatch,
+                "The volume '{volume_id}' is not in the same availability zone as instance '{instance_id}': the volume is in {}, the instance in {}. Restore the snapshot into {} instead.",
+                volume.zone,
+                instance.zone,
+                instance.zone
+            ));
+        }
+        if !is_valid_device(device) {
+            return Err(ec2_error!(
+                InvalidParameterValue,
+                "Value ({device}) for parameter device is invalid. {device} is not a valid EBS device name; use e.g. /dev/sdg (/dev/sd[f-p] is recommended for data volumes)."
+            ));
+        }
+        if let Some(user) = self
+            .attached_to(instance_id)
+            .find(|v| v.attachment.as_ref().is_some_and(|a| a.device == device))
+        {
+            return Err(ec2_error!(
+                InvalidParameterValue,
+                "Invalid value '{device}' for unixDevice. Attachment point {device} is already in use (by {}); choose another device, e.g. /dev/sdg.",
+                user.id
+            ));
+        }
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        let attachment = Attachment {
+            instance_id: instance_id.to_string(),
+            device: device.to_string(),
+            state: AttachmentState::Attaching,
+            attach_time: now,
+            settles_at: after(now, self.timings().attach),
+            delete_on_termination: false,
+        };
+        let reply = attachment.clone();
+        if let Some(v) = self.volumes.get_mut(volume_id) {
+            v.attachment = Some(attachment);
+        }
+        self.settle(now);
+        Ok(reply)
+    }
+
+    /// DetachVolume. Allowed while a snapshot of the volume is pending (AWS
+    /// allows it; the scenario text we started from claimed otherwise).
+    pub fn detach_volume(
+        &mut self,
+        volume_id: &str,
+        instance_id: Option<&str>,
+        device: Option<&str>,
+        now: Timestamp,
+        dry_run: bool,
+    ) -> Ec2Result<Attachment> {
+        let volume = self.volume(volume_id)?;
+        if let Some(i) = instance_id {
+            self.instance(i)?;
+        }
+        let Some(attachment) = volume.attachment.as_ref() else {
+            return Err(ec2_error!(
+                InvalidAttachmentNotFound,
+                "Volume '{volume_id}' is not attached to any instance (it is '{}').",
+                volume.state().as_str()
+            ));
+        };
+        let mismatch =
+            instance_id.is_some_and(|i| i != attachment.instance_id) || device.is_some_and(|d| d != attachment.device);
+        if mismatch {
+            return Err(ec2_error!(
+                InvalidAttachmentNotFound,
+                "Attachment point {} of instance {} does not hold volume {volume_id}; it is attached to {} at {}.",
+                device.unwrap_or(&attachment.device),
+                instance_id.unwrap_or(&attachment.instance_id),
+                attachment.instance_id,
+                attachment.device
+            ));
+        }
+        match attachment.state {
+            AttachmentState::Attached => {}
+            AttachmentState::Attaching => {
+                return Err(ec2_error!(
+                    IncorrectState,
+                    "Volume '{volume_id}' is still attaching; detach it once it is attached."
+                ))
+            }
+            AttachmentState::Detaching => {
+                return Err(ec2_error!(IncorrectState, "Volume '{volume_id}' is already detaching."))
+            }
+        }
+        let instance = self.instance(&attachment.instance_id)?;
+        if instance.root_device_name == attachment.device && instance.state.is_running() {
+            return Err(ec2_error!(
+                OperationNotPermitted,
+                "Unable to detach root volume '{volume_id}' from instance '{}' while it is running; stop the instance first.",
+                instance.id
+            ));
+        }
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        let settles_at = after(now, self.timings().detach);
+        let mut reply = attachment.clone();
+        if let Some(a) = self.volumes.get_mut(volume_id).and_then(|v| v.attachment.as_mut()) {
+            a.state = AttachmentState::Detaching;
+            a.settles_at = settles_at;
+            reply = a.clone();
+        }
+        self.settle(now);
+        Ok(reply)
+    }
+}
+
+fn check_performance(t: VolumeType, iops: Option<i64>, throughput: Option<i64>) -> Ec2Result<()> {
+    let iops_range = match t {
+        VolumeType::Gp3 => Some((3000, 80000)),
+        VolumeType::Io1 => Some((100, 64000)),
+        VolumeType::Io2 => Some((100, 256000)),
+        _ => None,
+    };
+    match (iops, iops_range) {
+        (Some(_), None) => {
+            return Err(ec2_error!(
+                InvalidParameterCombination,
+                "The parameter iops is not supported for {t} volumes."
+            ))
+        }
+        (Some(i), Some((lo, hi))) if !(lo..=hi).contains(&i) => {
+            return Err(Ec2Error::invalid_value(
+                "iops",
+                &i.to_string(),
+                &format!("A {t} volume takes {lo} to {hi} IOPS."),
+            ))
+        }
+        (None, Some(_)) if matches!(t, VolumeType::Io1 | VolumeType::Io2) => {
+            return Err(ec2_error!(
+                MissingParameter,
+                "The request must contain the parameter iops for {t} volumes."
+            ))
+        }
+        _ => {}
+    }
+    match (throughput, t) {
+        (Some(tp), VolumeType::Gp3) if !(125..=2000).contains(&tp) => Err(Ec2Error::invalid_value(
+            "throughput",
+            &tp.to_string(),
+            "A gp3 volume takes 125 to 2000 MiB/s.",
+        )),
+        (Some(_), VolumeType::Gp3) | (None, _) => Ok(()),
+        (Some(_), _) => Err(ec2_error!(
+            InvalidParameterCombination,
+            "The parameter throughput is only supported for gp3 volumes."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_names_follow_linux_rules() {
+        for ok in [
+            "/dev/sdf",
+            "/dev/sdg",
+            "/dev/xvdf",
+            "/dev/xvdba",
+            "/dev/sda1",
+            "/dev/xvda",
+        ] {
+            assert!(is_valid_device(ok), "{ok}");
+        }
+        for bad in [
+            "sdf",
+            "/dev/sd",
+            "/dev/nvme1n1",
+            "/dev/sdF",
+            "/dev/sdf99",
+            "/dev/hdz",
+            "/dev/sdabc",
+        ] {
+            assert!(!is_valid_device(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `snaplab emulator`: the EC2/EBS emulator as a standalone endpoint.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use snaplab_emulator::{seed, Emulator, EmulatorConfig, Pace};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Then point any AWS client at it, e.g.:\n  \
+    export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1\n  \
+    aws ec2 describe-volumes --volume-ids vol-0123456789abcdef0")]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port). Loopback by default: keep it that way unless you mean to share it.
+    #[arg(long, default_value = "127.0.0.1:4566", value_name = "ADDR")]
+    bind: SocketAddr,
+
+    /// How long snapshots and attachments take: instant (no waiting), demo (snapshots pending for several seconds), realistic (EBS-like).
+    #[arg(long, default_value = "demo", value_name = "PACE")]
+    pace: Pace,
+
+    /// Start with no resources instead of the SecureCart scenario (instance i-0a1b2c3d4e5f60789, volume vol-0123456789abcdef0).
+    #[arg(long)]
+    empty: bool,
+
+    /// Region whose Availability Zones (REGION a/b/c) the emulator serves.
+    #[arg(long, default_value = "us-east-1", value_name = "REGION")]
+    region: String,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = EmulatorConfig {
+        bind: args.bind,
+        pace: args.pace,
+        seeded: !args.empty,
+        region: args.region.clone(),
+        ..EmulatorConfig::default()
+    };
+    let emulator = Emulator::start(config).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another emulator (or LocalStack) already running there? Pick another with --bind 127.0.0.1:4567",
+            args.bind
+        )
+    })?;
+    let endpoint = emulator.endpoint().to_string();
+    // The one line on stdout: scripts and tests wait for it.
+    println!(
+        "snaplab emulator ready at {endpoint} (pace {}, region {})",
+        args.pace, args.region
+    );
+    eprintln!("Point the aws CLI at it:");
+    eprintln!(
+        "  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={}",
+        args.region
+    );
+    if !args.empty {
+        eprintln!("  aws ec2 describe-volumes --volume-ids {}", seed::DATA_VOLUME_ID);
+    }
+    eprintln!("Stop with Ctrl-C.");
+    wait_for_stop_signal().await?;
+    emulator.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! One module per `snaplab` subcommand.
+
+pub mod emulator;
