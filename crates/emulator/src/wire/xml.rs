@@ -74,14 +74,13 @@ impl XmlWriter {
     }
 }
 
+/// Escapes text content (the writer emits no attributes but the fixed namespace).
 pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             // XML 1.0 cannot carry most control characters; drop them rather
             // than send a document the client cannot parse.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
@@ -108,7 +107,7 @@ mod tests {
     fn escapes_markup_and_drops_control_characters() {
         let mut s = String::new();
         escape_into(&mut s, "a<b>&\"c'\u{1}d");
-        assert_eq!(s, "a&lt;b&gt;&amp;&quot;c&apos;d");
+        assert_eq!(s, r#"a&lt;b&gt;&amp;"c'd"#);
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! The lab's aws CLI commands, verbatim, against a standalone `snaplab emulator`
+//! at pace demo: the real aws CLI parses every reply.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{aws, aws_json, EmulatorProcess};
+
+const DATA_VOLUME: &str = "vol-0123456789abcdef0";
+
+fn poll_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < timeout, "{what} did not happen within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn the_lab_runs_verbatim_with_the_aws_cli() {
+    let emulator = EmulatorProcess::start(&["--pace", "demo"]);
+    let ep = emulator.endpoint.as_str();
+
+    // Find the SecureCart instance as a learner would.
+    let instances = aws_json(
+        ep,
+        &["ec2", "describe-instances", "--filters", "Name=tag:Name,Values=securecart-app", "--output", "json"],
+    );
+    let instance_id = instances["Reservations"][0]["Instances"][0]["InstanceId"]
+        .as_str()
+        .expect("instance id")
+        .to_string();
+
+    // Step 1: create the snapshot, verbatim from the lab.
+    let created = aws_json(
+        ep,
+        &[
+            "ec2",
+            "create-snapshot",
+            "--volume-id",
+            DATA_VOLUME,
+            "--description",
+            "Nightly backup",
+            "--tag-specifications",
+            "ResourceType=snapshot,Tags=[{Key=Name,Value=SecureCartBackup}]",
+        ],
+    );
+    assert_eq!(created["State"], "pending");
+    assert_eq!(created["VolumeId"], DATA_VOLUME);
+    assert_eq!(created["Description"], "Nightly backup");
+    assert_eq!(created["Tags"][0]["Value"], "SecureCartBackup");
+    let snap = created["SnapshotId"].as_str().expect("snapshot id").to_string();
+
+    // Step 3: monitor: pending with Progress rising, then completed at 100%.
+    let mut progress_seen: Vec<String> = Vec::new();
+    poll_until("snapshot completion", Duration::from_secs(60), || {
+        let d = aws_json(ep, &["ec2", "describe-snapshots", "--snapshot-ids", &snap]);
+        let s = &d["Snapshots"][0];
+        let progress = s["Progress"].as_str().unwrap_or_default().to_string();
+        if progress_seen.last() != Some(&progress) {
+            progress_seen.push(progress);
+        }
+        s["State"] == "completed"
+    });
+    assert!(progress_seen.len() >= 3, "progress rose in steps: {progress_seen:?}");
+    assert_eq!(progress_seen.last().map(String::as_str), Some("100%"));
+    let waited = aws(ep, &["ec2", "wait", "snapshot-completed", "--snapshot-ids", &snap]);
+    assert!(waited.status.success(), "{}", String::from_utf8_lossy(&waited.stderr));
+
+    // Step 4: restore into the instance's zone.
+    let restored = aws_json(
+        ep,
+        &["ec2", "create-volume", "--snapshot-id", &snap, "--availability-zone", "us-east-1a"],
+    );
+    assert_eq!(restored["State"], "creating");
+    assert_eq!(restored["Size"], 8);
+    assert_eq!(restored["SnapshotId"], snap.as_str());
+    let vol = restored["VolumeId"].as_str().expect("volume id").to_string();
+    poll_until("volume available", Duration::from_secs(30), || {
+        let d = aws_json(ep, &["ec2", "describe-volumes", "--volume-ids", &vol]);
+        d["Volumes"][0]["State"] == "available"
+    });
+    let waited = aws(ep, &["ec2", "wait", "volume-available", "--volume-ids", &vol]);
+    assert!(waited.status.success());
+
+    // Step 5: attach at /dev/sdg.
+    let attached = aws_json(
+        ep,
+        &["ec2", "attach-volume", "--volume-id", &vol, "--instance-id", &instance_id, "--device", "/dev/sdg"],
+    );
+    assert_eq!(attached["State"], "attaching");
+    assert_eq!(attached["Device"], "/dev/sdg");
+    poll_until("volume attached", Duration::from_secs(30), || {
+        let d = aws_json(ep, &["ec2", "describe-volumes", "--volume-ids", &vol]);
+        d["Volumes"][0]["Attachments"][0]["State"] == "attached"
+    });
+    let waited = aws(ep, &["ec2", "wait", "volume-in-use", "--volume-ids", &vol]);
+    assert!(waited.status.success());
+
+    // A second attach of the same volume is refused with AWS's code.
+    let again = aws(
+        ep,
+        &["ec2", "attach-volume", "--volume-id", &vol, "--instance-id", &instance_id, "--device", "/dev/sdh"],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("VolumeInUse"));
+}
+
+#[test]
+fn cli_queries_filters_and_text_output_work() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let ep = emulator.endpoint.as_str();
+    let zones = aws(
+        ep,
+        &["ec2", "describe-availability-zones", "--query", "AvailabilityZones[].ZoneName", "--output", "text"],
+    );
+    assert_eq!(String::from_utf8_lossy(&zones.stdout).split_whitespace().collect::<Vec<_>>(), ["us-east-1a", "us-east-1b", "us-east-1c"]);
+    let sized = aws_json(
+        ep,
+        &["ec2", "describe-volumes", "--filters", "Name=attachment.device,Values=/dev/sdf", "--query", "Volumes[0].Size"],
+    );
+    assert_eq!(sized, 8);
+    let tags = aws_json(ep, &["ec2", "describe-tags", "--filters", "Name=resource-id,Values=vol-0123456789abcdef0"]);
+    assert!(tags["Tags"].as_array().is_some_and(|t| t.len() == 2), "{tags}");
+}
+
+#[test]
+fn cli_reports_errors_with_aws_codes() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let ep = emulator.endpoint.as_str();
+    for (args, expected) in [
+        (vec!["ec2", "describe-volumes", "--volume-ids", "vol-123"], "InvalidVolumeID.Malformed"),
+        (vec!["ec2", "describe-snapshots", "--snapshot-ids", "snap-0123456789abcdef0"], "InvalidSnapshot.NotFound"),
+        (vec!["ec2", "create-volume", "--availability-zone", "us-east-1z", "--size", "8"], "InvalidZone.NotFound"),
+        (vec!["ec2", "create-volume", "--availability-zone", "us-east-1a"], "MissingParameter"),
+        (vec!["ec2", "delete-volume", "--volume-id", DATA_VOLUME], "VolumeInUse"),
+        (vec!["ec2", "create-snapshot", "--volume-id", DATA_VOLUME, "--dry-run"], "DryRunOperation"),
+    ] {
+        let out = aws(ep, &args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: expected {expected}, got {stderr}");
+    }
+}

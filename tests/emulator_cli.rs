@@ -1,0 +1,85 @@
+//! `snaplab emulator` as a process: its ready line, its flags, its shutdown.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{aws_json, EmulatorProcess};
+
+#[test]
+fn prints_one_ready_line_with_the_endpoint_and_answers_health() {
+    let emulator = EmulatorProcess::start(&[]);
+    assert!(emulator.ready_line.contains("ready at http://127.0.0.1:"), "{}", emulator.ready_line);
+    assert!(emulator.ready_line.contains("pace demo"), "default pace is demo: {}", emulator.ready_line);
+    let health: serde_json::Value = http_get::json(&format!("{}/_snaplab/health", emulator.endpoint));
+    assert_eq!(health["service"], "snaplab-emulator");
+    assert_eq!(health["pace"], "demo");
+}
+
+#[test]
+fn sigterm_stops_it_well_under_a_second() {
+    let mut emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    // A request first, so a connection has been served.
+    aws_json(&emulator.endpoint, &["ec2", "describe-volumes"]);
+    let (took, status) = emulator.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+#[test]
+fn empty_starts_without_the_scenario() {
+    let emulator = EmulatorProcess::start(&["--empty", "--pace", "instant"]);
+    let vols = aws_json(&emulator.endpoint, &["ec2", "describe-volumes"]);
+    assert_eq!(vols["Volumes"].as_array().map(Vec::len), Some(0));
+    let zones = aws_json(&emulator.endpoint, &["ec2", "describe-availability-zones"]);
+    assert_eq!(zones["AvailabilityZones"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let first = EmulatorProcess::start(&[]);
+    let port = first.endpoint.rsplit(':').next().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_snaplab"))
+        .args(["emulator", "--bind", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot listen") && stderr.contains("--bind"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_pace_names_the_valid_ones() {
+    let out = Command::new(env!("CARGO_BIN_EXE_snaplab"))
+        .args(["emulator", "--pace", "fast"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("instant, demo or realistic"), "{stderr}");
+}
+
+#[test]
+fn help_explains_the_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_snaplab")).args(["emulator", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--bind", "--pace", "--empty", "AWS_ENDPOINT_URL"] {
+        assert!(help.contains(flag), "help mentions {flag}: {help}");
+    }
+}
+
+mod http_get {
+    /// A tiny blocking GET for JSON over loopback (std only).
+    pub fn json(url: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let rest = url.strip_prefix("http://").expect("http url");
+        let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+        let mut s = std::net::TcpStream::connect(host).expect("connect");
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        let body = reply.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"))
+    }
+}
