@@ -25,7 +25,14 @@ fn the_lab_runs_verbatim_with_the_aws_cli() {
     // Find the SecureCart instance as a learner would.
     let instances = aws_json(
         ep,
-        &["ec2", "describe-instances", "--filters", "Name=tag:Name,Values=securecart-app", "--output", "json"],
+        &[
+            "ec2",
+            "describe-instances",
+            "--filters",
+            "Name=tag:Name,Values=securecart-app",
+            "--output",
+            "json",
+        ],
     );
     let instance_id = instances["Reservations"][0]["Instances"][0]["InstanceId"]
         .as_str()
@@ -71,7 +78,14 @@ fn the_lab_runs_verbatim_with_the_aws_cli() {
     // Step 4: restore into the instance's zone.
     let restored = aws_json(
         ep,
-        &["ec2", "create-volume", "--snapshot-id", &snap, "--availability-zone", "us-east-1a"],
+        &[
+            "ec2",
+            "create-volume",
+            "--snapshot-id",
+            &snap,
+            "--availability-zone",
+            "us-east-1a",
+        ],
     );
     assert_eq!(restored["State"], "creating");
     assert_eq!(restored["Size"], 8);
@@ -87,7 +101,16 @@ fn the_lab_runs_verbatim_with_the_aws_cli() {
     // Step 5: attach at /dev/sdg.
     let attached = aws_json(
         ep,
-        &["ec2", "attach-volume", "--volume-id", &vol, "--instance-id", &instance_id, "--device", "/dev/sdg"],
+        &[
+            "ec2",
+            "attach-volume",
+            "--volume-id",
+            &vol,
+            "--instance-id",
+            &instance_id,
+            "--device",
+            "/dev/sdg",
+        ],
     );
     assert_eq!(attached["State"], "attaching");
     assert_eq!(attached["Device"], "/dev/sdg");
@@ -101,7 +124,16 @@ fn the_lab_runs_verbatim_with_the_aws_cli() {
     // A second attach of the same volume is refused with AWS's code.
     let again = aws(
         ep,
-        &["ec2", "attach-volume", "--volume-id", &vol, "--instance-id", &instance_id, "--device", "/dev/sdh"],
+        &[
+            "ec2",
+            "attach-volume",
+            "--volume-id",
+            &vol,
+            "--instance-id",
+            &instance_id,
+            "--device",
+            "/dev/sdh",
+        ],
     );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("VolumeInUse"));
@@ -113,15 +145,42 @@ fn cli_queries_filters_and_text_output_work() {
     let ep = emulator.endpoint.as_str();
     let zones = aws(
         ep,
-        &["ec2", "describe-availability-zones", "--query", "AvailabilityZones[].ZoneName", "--output", "text"],
+        &[
+            "ec2",
+            "describe-availability-zones",
+            "--query",
+            "AvailabilityZones[].ZoneName",
+            "--output",
+            "text",
+        ],
     );
-    assert_eq!(String::from_utf8_lossy(&zones.stdout).split_whitespace().collect::<Vec<_>>(), ["us-east-1a", "us-east-1b", "us-east-1c"]);
+    assert_eq!(
+        String::from_utf8_lossy(&zones.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["us-east-1a", "us-east-1b", "us-east-1c"]
+    );
     let sized = aws_json(
         ep,
-        &["ec2", "describe-volumes", "--filters", "Name=attachment.device,Values=/dev/sdf", "--query", "Volumes[0].Size"],
+        &[
+            "ec2",
+            "describe-volumes",
+            "--filters",
+            "Name=attachment.device,Values=/dev/sdf",
+            "--query",
+            "Volumes[0].Size",
+        ],
     );
     assert_eq!(sized, 8);
-    let tags = aws_json(ep, &["ec2", "describe-tags", "--filters", "Name=resource-id,Values=vol-0123456789abcdef0"]);
+    let tags = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-tags",
+            "--filters",
+            "Name=resource-id,Values=vol-0123456789abcdef0",
+        ],
+    );
     assert!(tags["Tags"].as_array().is_some_and(|t| t.len() == 2), "{tags}");
 }
 
@@ -130,12 +189,34 @@ fn cli_reports_errors_with_aws_codes() {
     let emulator = EmulatorProcess::start(&["--pace", "instant"]);
     let ep = emulator.endpoint.as_str();
     for (args, expected) in [
-        (vec!["ec2", "describe-volumes", "--volume-ids", "vol-123"], "InvalidVolumeID.Malformed"),
-        (vec!["ec2", "describe-snapshots", "--snapshot-ids", "snap-0123456789abcdef0"], "InvalidSnapshot.NotFound"),
-        (vec!["ec2", "create-volume", "--availability-zone", "us-east-1z", "--size", "8"], "InvalidZone.NotFound"),
-        (vec!["ec2", "create-volume", "--availability-zone", "us-east-1a"], "MissingParameter"),
+        (
+            vec!["ec2", "describe-volumes", "--volume-ids", "vol-123"],
+            "InvalidVolumeID.Malformed",
+        ),
+        (
+            vec!["ec2", "describe-snapshots", "--snapshot-ids", "snap-0123456789abcdef0"],
+            "InvalidSnapshot.NotFound",
+        ),
+        (
+            vec![
+                "ec2",
+                "create-volume",
+                "--availability-zone",
+                "us-east-1z",
+                "--size",
+                "8",
+            ],
+            "InvalidZone.NotFound",
+        ),
+        (
+            vec!["ec2", "create-volume", "--availability-zone", "us-east-1a"],
+            "MissingParameter",
+        ),
         (vec!["ec2", "delete-volume", "--volume-id", DATA_VOLUME], "VolumeInUse"),
-        (vec!["ec2", "create-snapshot", "--volume-id", DATA_VOLUME, "--dry-run"], "DryRunOperation"),
+        (
+            vec!["ec2", "create-snapshot", "--volume-id", DATA_VOLUME, "--dry-run"],
+            "DryRunOperation",
+        ),
     ] {
         let out = aws(ep, &args);
         assert!(!out.status.success(), "{args:?} should fail");

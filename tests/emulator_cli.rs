@@ -10,8 +10,16 @@ use common::{aws_json, EmulatorProcess};
 #[test]
 fn prints_one_ready_line_with_the_endpoint_and_answers_health() {
     let emulator = EmulatorProcess::start(&[]);
-    assert!(emulator.ready_line.contains("ready at http://127.0.0.1:"), "{}", emulator.ready_line);
-    assert!(emulator.ready_line.contains("pace demo"), "default pace is demo: {}", emulator.ready_line);
+    assert!(
+        emulator.ready_line.contains("ready at http://127.0.0.1:"),
+        "{}",
+        emulator.ready_line
+    );
+    assert!(
+        emulator.ready_line.contains("pace demo"),
+        "default pace is demo: {}",
+        emulator.ready_line
+    );
     let health: serde_json::Value = http_get::json(&format!("{}/_snaplab/health", emulator.endpoint));
     assert_eq!(health["service"], "snaplab-emulator");
     assert_eq!(health["pace"], "demo");
@@ -46,7 +54,10 @@ fn a_taken_port_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot listen") && stderr.contains("--bind"), "{stderr}");
+    assert!(
+        stderr.contains("cannot listen") && stderr.contains("--bind"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -62,7 +73,10 @@ fn a_wrong_pace_names_the_valid_ones() {
 
 #[test]
 fn help_explains_the_flags() {
-    let out = Command::new(env!("CARGO_BIN_EXE_snaplab")).args(["emulator", "--help"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_snaplab"))
+        .args(["emulator", "--help"])
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in ["--bind", "--pace", "--empty", "AWS_ENDPOINT_URL"] {
         assert!(help.contains(flag), "help mentions {flag}: {help}");
@@ -74,7 +88,10 @@ mod http_get {
     pub fn json(url: &str) -> serde_json::Value {
         use std::io::{Read, Write};
         let rest = url.strip_prefix("http://").expect("http url");
-        let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+        let (host, path) = rest
+            .split_once('/')
+            .map(|(h, p)| (h, format!("/{p}")))
+            .unwrap_or((rest, "/".into()));
         let mut s = std::net::TcpStream::connect(host).expect("connect");
         write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
         let mut reply = String::new();

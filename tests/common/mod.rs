@@ -90,7 +90,12 @@ pub fn aws(endpoint: &str, args: &[&str]) -> Output {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_PAGER", "")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run the aws CLI ({}): {e}; run `make test`, which installs it", aws_cli()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run the aws CLI ({}): {e}; run `make test`, which installs it",
+                aws_cli()
+            )
+        })
 }
 
 /// Runs an aws CLI command that must succeed, returning its JSON output.
@@ -105,6 +110,9 @@ pub fn aws_json(endpoint: &str, args: &[&str]) -> serde_json::Value {
         return serde_json::Value::Null;
     }
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("aws {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "aws {args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }

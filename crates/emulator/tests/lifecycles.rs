@@ -14,7 +14,14 @@ const SECOND: Duration = Duration::from_secs(1);
 #[tokio::test]
 async fn volume_is_creating_then_available() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab.ec2.create_volume().availability_zone("us-east-1a").size(8).send().await.unwrap();
+    let out = lab
+        .ec2
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(8)
+        .send()
+        .await
+        .unwrap();
     let id = out.volume_id().unwrap();
     assert_eq!(lab.volume(id).await.state(), Some(&VolumeState::Creating));
     lab.advance(Duration::from_millis(1000));
@@ -36,10 +43,17 @@ async fn attach_goes_attaching_then_attached_and_detach_goes_detaching_then_avai
         .await
         .unwrap();
     let v = lab.volume(&vol).await;
-    assert_eq!(v.state(), Some(&VolumeState::InUse), "in-use as soon as the attach is accepted");
+    assert_eq!(
+        v.state(),
+        Some(&VolumeState::InUse),
+        "in-use as soon as the attach is accepted"
+    );
     assert_eq!(v.attachments()[0].state(), Some(&VolumeAttachmentState::Attaching));
     lab.advance(SECOND);
-    assert_eq!(lab.volume(&vol).await.attachments()[0].state(), Some(&VolumeAttachmentState::Attached));
+    assert_eq!(
+        lab.volume(&vol).await.attachments()[0].state(),
+        Some(&VolumeAttachmentState::Attached)
+    );
 
     lab.ec2.detach_volume().volume_id(&vol).send().await.unwrap();
     let v = lab.volume(&vol).await;
@@ -87,7 +101,14 @@ async fn instant_pace_never_waits() {
     let lab = Lab::start(Pace::Instant).await;
     let snap = lab.create_snapshot(DATA_VOLUME_ID).await;
     assert_eq!(lab.snapshot(&snap).await.state(), Some(&SnapshotState::Completed));
-    let out = lab.ec2.create_volume().snapshot_id(&snap).availability_zone("us-east-1a").send().await.unwrap();
+    let out = lab
+        .ec2
+        .create_volume()
+        .snapshot_id(&snap)
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap();
     let vol = out.volume_id().unwrap();
     assert_eq!(lab.volume(vol).await.state(), Some(&VolumeState::Available));
 }
@@ -136,7 +157,13 @@ async fn deleted_volume_is_deleting_then_gone() {
 #[tokio::test]
 async fn snapshot_start_time_is_the_moment_of_the_request() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab.ec2.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
+    let out = lab
+        .ec2
+        .create_snapshot()
+        .volume_id(DATA_VOLUME_ID)
+        .send()
+        .await
+        .unwrap();
     lab.advance(Duration::from_secs(3));
     let s = lab.snapshot(out.snapshot_id().unwrap()).await;
     assert_eq!(s.start_time(), out.start_time());

@@ -11,31 +11,107 @@ use snaplab_emulator::{router, EmulatorConfig, Pace, ACTIONS};
 use tower::ServiceExt;
 
 const KEYS: &[&str] = &[
-    "VolumeId", "VolumeId.1", "VolumeId.2", "SnapshotId", "SnapshotId.1", "InstanceId", "InstanceId.1", "Device",
-    "Size", "AvailabilityZone", "AvailabilityZoneId", "VolumeType", "Iops", "Throughput", "Encrypted", "DryRun",
-    "MaxResults", "NextToken", "Description", "Owner.1", "RestorableBy.1", "Filter.1.Name", "Filter.1.Value.1",
-    "Filter.2.Name", "Filter.1.Value.x", "Filter.99999999999.Name", "TagSpecification.1.ResourceType",
-    "TagSpecification.1.Tag.1.Key", "TagSpecification.1.Tag.1.Value", "ResourceId.1", "Tag.1.Key", "Tag.1.Value",
-    "InstanceSpecification.InstanceId", "InstanceSpecification.ExcludeBootVolume",
-    "InstanceSpecification.ExcludeDataVolumeId.1", "CopyTagsFromSource", "ZoneName.1", "ZoneId.1", "Force",
-    "MultiAttachEnabled", "AllAvailabilityZones",
+    "VolumeId",
+    "VolumeId.1",
+    "VolumeId.2",
+    "SnapshotId",
+    "SnapshotId.1",
+    "InstanceId",
+    "InstanceId.1",
+    "Device",
+    "Size",
+    "AvailabilityZone",
+    "AvailabilityZoneId",
+    "VolumeType",
+    "Iops",
+    "Throughput",
+    "Encrypted",
+    "DryRun",
+    "MaxResults",
+    "NextToken",
+    "Description",
+    "Owner.1",
+    "RestorableBy.1",
+    "Filter.1.Name",
+    "Filter.1.Value.1",
+    "Filter.2.Name",
+    "Filter.1.Value.x",
+    "Filter.99999999999.Name",
+    "TagSpecification.1.ResourceType",
+    "TagSpecification.1.Tag.1.Key",
+    "TagSpecification.1.Tag.1.Value",
+    "ResourceId.1",
+    "Tag.1.Key",
+    "Tag.1.Value",
+    "InstanceSpecification.InstanceId",
+    "InstanceSpecification.ExcludeBootVolume",
+    "InstanceSpecification.ExcludeDataVolumeId.1",
+    "CopyTagsFromSource",
+    "ZoneName.1",
+    "ZoneId.1",
+    "Force",
+    "MultiAttachEnabled",
+    "AllAvailabilityZones",
 ];
 
 const VALUES: &[&str] = &[
-    "vol-0123456789abcdef0", "vol-0f1e2d3c4b5a69788", "i-0a1b2c3d4e5f60789", "snap-0123456789abcdef0", "vol-",
-    "us-east-1a", "us-east-1z", "use1-az2", "/dev/sdg", "/dev/sdf", "/dev/xvda", "gp3", "st1", "io2", "true",
-    "false", "0", "-1", "5", "8", "125", "99999999999999999999", "status", "tag:Name", "volume-id", "*", "?",
-    "snapshot", "volume", "instance", "self", "amazon", "", "%", "%zz", "\u{0}", "é", "<x>&", "volume",
+    "vol-0123456789abcdef0",
+    "vol-0f1e2d3c4b5a69788",
+    "i-0a1b2c3d4e5f60789",
+    "snap-0123456789abcdef0",
+    "vol-",
+    "us-east-1a",
+    "us-east-1z",
+    "use1-az2",
+    "/dev/sdg",
+    "/dev/sdf",
+    "/dev/xvda",
+    "gp3",
+    "st1",
+    "io2",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "5",
+    "8",
+    "125",
+    "99999999999999999999",
+    "status",
+    "tag:Name",
+    "volume-id",
+    "*",
+    "?",
+    "snapshot",
+    "volume",
+    "instance",
+    "self",
+    "amazon",
+    "",
+    "%",
+    "%zz",
+    "\u{0}",
+    "é",
+    "<x>&",
+    "volume",
 ];
 
 fn app() -> axum::Router {
     static CONFIG: OnceLock<EmulatorConfig> = OnceLock::new();
-    router(CONFIG.get_or_init(|| EmulatorConfig { pace: Pace::Instant, ..Default::default() }))
+    router(CONFIG.get_or_init(|| EmulatorConfig {
+        pace: Pace::Instant,
+        ..Default::default()
+    }))
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    })
 }
 
 /// Sends one request to a fresh emulator and checks the invariants.
@@ -59,7 +135,10 @@ fn check(body: Vec<u8>, query: Option<String>, signed: bool) -> Result<(), TestC
     });
     prop_assert!(status < 500, "5xx: {status} {text}");
     if status == 400 && signed {
-        prop_assert!(text.contains("<Response><Errors><Error><Code>"), "not an EC2 error envelope: {text}");
+        prop_assert!(
+            text.contains("<Response><Errors><Error><Code>"),
+            "not an EC2 error envelope: {text}"
+        );
     }
     Ok(())
 }
@@ -127,10 +206,17 @@ proptest! {
 #[tokio::test]
 async fn garbage_on_the_socket_leaves_the_listener_serving() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let emulator = snaplab_emulator::Emulator::start(EmulatorConfig { pace: Pace::Instant, ..Default::default() })
-        .await
-        .unwrap();
-    for junk in [&b"GARBAGE\r\n\r\n"[..], b"\x00\x01\x02\xff", b"POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nAct"] {
+    let emulator = snaplab_emulator::Emulator::start(EmulatorConfig {
+        pace: Pace::Instant,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for junk in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"\x00\x01\x02\xff",
+        b"POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nAct",
+    ] {
         let mut s = tokio::net::TcpStream::connect(emulator.addr()).await.unwrap();
         s.write_all(junk).await.unwrap();
         s.shutdown().await.unwrap();
@@ -139,6 +225,8 @@ async fn garbage_on_the_socket_leaves_the_listener_serving() {
         let head = String::from_utf8_lossy(&reply);
         assert!(!head.starts_with("HTTP/1.1 5"), "{head}");
     }
-    let health = reqwest::get(format!("{}/_snaplab/health", emulator.endpoint())).await.unwrap();
+    let health = reqwest::get(format!("{}/_snaplab/health", emulator.endpoint()))
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
 }

@@ -4,8 +4,8 @@
 mod common;
 
 use aws_sdk_ec2::types::{
-    CopyTagsFromSource, Filter, InstanceSpecification, ResourceType, SnapshotState, Tag,
-    TagSpecification, VolumeState, VolumeType,
+    CopyTagsFromSource, Filter, InstanceSpecification, ResourceType, SnapshotState, Tag, TagSpecification, VolumeState,
+    VolumeType,
 };
 use common::*;
 use snaplab_emulator::Pace;
@@ -49,7 +49,13 @@ async fn describe_availability_zones_lists_the_regions_three_zones() {
         .await
         .unwrap();
     assert_eq!(one.availability_zones().len(), 1);
-    let by_name = lab.ec2.describe_availability_zones().zone_names("us-east-1c").send().await.unwrap();
+    let by_name = lab
+        .ec2
+        .describe_availability_zones()
+        .zone_names("us-east-1c")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_name.availability_zones()[0].zone_name(), Some("us-east-1c"));
 }
 
@@ -80,7 +86,13 @@ async fn describe_instances_shows_the_securecart_app_with_its_volumes() {
     assert!(devices.contains(&("/dev/sdf", DATA_VOLUME_ID)));
     assert!(devices.contains(&("/dev/xvda", ROOT_VOLUME_ID)));
 
-    let by_id = lab.ec2.describe_instances().instance_ids(INSTANCE_ID).send().await.unwrap();
+    let by_id = lab
+        .ec2
+        .describe_instances()
+        .instance_ids(INSTANCE_ID)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(by_id.reservations().len(), 1);
     let none = lab
         .ec2
@@ -106,7 +118,10 @@ async fn seeded_data_volume_is_8_gib_gp3_attached_at_sdf() {
     assert_eq!(a.device(), Some(DATA_DEVICE));
     assert_eq!(a.instance_id(), Some(INSTANCE_ID));
     assert_eq!(a.state(), Some(&aws_sdk_ec2::types::VolumeAttachmentState::Attached));
-    assert!(v.tags().iter().any(|t| t.key() == Some("Name") && t.value() == Some("securecart-data")));
+    assert!(v
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Name") && t.value() == Some("securecart-data")));
 }
 
 #[tokio::test]
@@ -114,7 +129,11 @@ async fn describe_volumes_filters_by_attachment_zone_status_and_tag() {
     let lab = Lab::start(Pace::Instant).await;
     let extra = lab.new_volume("us-east-1b", 4).await;
     let ids = |out: aws_sdk_ec2::operation::describe_volumes::DescribeVolumesOutput| -> Vec<String> {
-        let mut v: Vec<String> = out.volumes().iter().filter_map(|v| v.volume_id().map(String::from)).collect();
+        let mut v: Vec<String> = out
+            .volumes()
+            .iter()
+            .filter_map(|v| v.volume_id().map(String::from))
+            .collect();
         v.sort();
         v
     };
@@ -229,9 +248,18 @@ async fn describe_snapshots_filters_and_owner_self() {
             ids
         }
     };
-    assert_eq!(find(vec![filter("tag:Name", &["SecureCartBackup"])]).await, vec![tagged.clone()]);
-    assert_eq!(find(vec![filter("volume-id", &[ROOT_VOLUME_ID])]).await, vec![root.clone()]);
-    assert_eq!(find(vec![filter("description", &["Nightly*"])]).await, vec![tagged.clone()]);
+    assert_eq!(
+        find(vec![filter("tag:Name", &["SecureCartBackup"])]).await,
+        vec![tagged.clone()]
+    );
+    assert_eq!(
+        find(vec![filter("volume-id", &[ROOT_VOLUME_ID])]).await,
+        vec![root.clone()]
+    );
+    assert_eq!(
+        find(vec![filter("description", &["Nightly*"])]).await,
+        vec![tagged.clone()]
+    );
     assert_eq!(find(vec![filter("status", &["completed"])]).await.len(), 2);
     assert_eq!(find(vec![filter("status", &["pending"])]).await.len(), 0);
     assert_eq!(find(vec![filter("owner-id", &["000000000000"])]).await.len(), 2);
@@ -259,7 +287,12 @@ async fn describe_snapshots_paginates_with_max_results_and_next_token() {
     let mut page_count = 0;
     while let Some(page) = pages.next().await {
         page_count += 1;
-        seen.extend(page.unwrap().snapshots().iter().filter_map(|s| s.snapshot_id().map(String::from)));
+        seen.extend(
+            page.unwrap()
+                .snapshots()
+                .iter()
+                .filter_map(|s| s.snapshot_id().map(String::from)),
+        );
     }
     assert_eq!(page_count, 3);
     seen.sort();
@@ -320,9 +353,18 @@ async fn attach_and_detach_a_restored_volume() {
     assert_eq!(a.instance_id(), Some(INSTANCE_ID));
     let v = lab.volume(&vol).await;
     assert_eq!(v.state(), Some(&VolumeState::InUse));
-    assert_eq!(v.attachments()[0].state(), Some(&aws_sdk_ec2::types::VolumeAttachmentState::Attached));
+    assert_eq!(
+        v.attachments()[0].state(),
+        Some(&aws_sdk_ec2::types::VolumeAttachmentState::Attached)
+    );
 
-    let i = lab.ec2.describe_instances().instance_ids(INSTANCE_ID).send().await.unwrap();
+    let i = lab
+        .ec2
+        .describe_instances()
+        .instance_ids(INSTANCE_ID)
+        .send()
+        .await
+        .unwrap();
     let mappings = i.reservations()[0].instances()[0].block_device_mappings();
     assert!(mappings.iter().any(|m| m.device_name() == Some("/dev/sdg")));
 
@@ -494,12 +536,34 @@ async fn dry_run_on_every_mutating_action_answers_412_and_changes_nothing() {
                 .send()
                 .await,
         ),
-        code(e.create_volume().availability_zone("us-east-1a").size(1).dry_run(true).send().await),
-        code(e.attach_volume().volume_id(&spare).instance_id(INSTANCE_ID).device("/dev/sdh").dry_run(true).send().await),
+        code(
+            e.create_volume()
+                .availability_zone("us-east-1a")
+                .size(1)
+                .dry_run(true)
+                .send()
+                .await,
+        ),
+        code(
+            e.attach_volume()
+                .volume_id(&spare)
+                .instance_id(INSTANCE_ID)
+                .device("/dev/sdh")
+                .dry_run(true)
+                .send()
+                .await,
+        ),
         code(e.detach_volume().volume_id(DATA_VOLUME_ID).dry_run(true).send().await),
         code(e.delete_volume().volume_id(&spare).dry_run(true).send().await),
         code(e.delete_snapshot().snapshot_id(&snap).dry_run(true).send().await),
-        code(e.create_tags().resources(&snap).tags(tag("a", "b")).dry_run(true).send().await),
+        code(
+            e.create_tags()
+                .resources(&snap)
+                .tags(tag("a", "b"))
+                .dry_run(true)
+                .send()
+                .await,
+        ),
         code(e.delete_tags().resources(&snap).dry_run(true).send().await),
         code(e.describe_volumes().dry_run(true).send().await),
         code(e.describe_snapshots().dry_run(true).send().await),
@@ -510,7 +574,10 @@ async fn dry_run_on_every_mutating_action_answers_412_and_changes_nothing() {
     for c in &codes {
         assert_eq!(c, "DryRunOperation");
     }
-    assert_eq!(e.describe_snapshots().send().await.unwrap().snapshots().len(), before_snaps);
+    assert_eq!(
+        e.describe_snapshots().send().await.unwrap().snapshots().len(),
+        before_snaps
+    );
     assert_eq!(e.describe_volumes().send().await.unwrap().volumes().len(), before_vols);
     assert_eq!(lab.volume(&spare).await.state(), Some(&VolumeState::Available));
     assert_eq!(lab.volume(DATA_VOLUME_ID).await.state(), Some(&VolumeState::InUse));
@@ -518,7 +585,15 @@ async fn dry_run_on_every_mutating_action_answers_412_and_changes_nothing() {
 
     // A DryRun that would fail reports the real error, not DryRunOperation.
     assert_eq!(
-        code(e.attach_volume().volume_id(DATA_VOLUME_ID).instance_id(INSTANCE_ID).device("/dev/sdh").dry_run(true).send().await),
+        code(
+            e.attach_volume()
+                .volume_id(DATA_VOLUME_ID)
+                .instance_id(INSTANCE_ID)
+                .device("/dev/sdh")
+                .dry_run(true)
+                .send()
+                .await
+        ),
         "VolumeInUse"
     );
 }

@@ -12,38 +12,101 @@ use snaplab_emulator::Pace;
 async fn malformed_ids_are_malformed_not_not_found() {
     let lab = Lab::start(Pace::Instant).await;
     let e = &lab.ec2;
-    assert_eq!(code(e.describe_volumes().volume_ids("vol-123").send().await), "InvalidVolumeID.Malformed");
-    assert_eq!(code(e.describe_volumes().volume_ids("snap-0123456789abcdef0").send().await), "InvalidVolumeID.Malformed");
-    assert_eq!(code(e.describe_snapshots().snapshot_ids("snap-xyz").send().await), "InvalidSnapshotID.Malformed");
-    assert_eq!(code(e.describe_instances().instance_ids("i-nothex").send().await), "InvalidInstanceID.Malformed");
-    assert_eq!(code(e.create_snapshot().volume_id("vol-0123456789ABCDEF0").send().await), "InvalidVolumeID.Malformed");
     assert_eq!(
-        code(e.attach_volume().volume_id(DATA_VOLUME_ID).instance_id("i-1").device("/dev/sdg").send().await),
+        code(e.describe_volumes().volume_ids("vol-123").send().await),
+        "InvalidVolumeID.Malformed"
+    );
+    assert_eq!(
+        code(e.describe_volumes().volume_ids("snap-0123456789abcdef0").send().await),
+        "InvalidVolumeID.Malformed"
+    );
+    assert_eq!(
+        code(e.describe_snapshots().snapshot_ids("snap-xyz").send().await),
+        "InvalidSnapshotID.Malformed"
+    );
+    assert_eq!(
+        code(e.describe_instances().instance_ids("i-nothex").send().await),
+        "InvalidInstanceID.Malformed"
+    );
+    assert_eq!(
+        code(e.create_snapshot().volume_id("vol-0123456789ABCDEF0").send().await),
+        "InvalidVolumeID.Malformed"
+    );
+    assert_eq!(
+        code(
+            e.attach_volume()
+                .volume_id(DATA_VOLUME_ID)
+                .instance_id("i-1")
+                .device("/dev/sdg")
+                .send()
+                .await
+        ),
         "InvalidInstanceID.Malformed"
     );
     let msg = message(e.describe_volumes().volume_ids("vol-123").send().await);
-    assert!(msg.contains("17 hex digits"), "the message says what an id looks like: {msg}");
+    assert!(
+        msg.contains("17 hex digits"),
+        "the message says what an id looks like: {msg}"
+    );
 }
 
 #[tokio::test]
 async fn well_formed_unknown_ids_are_not_found() {
     let lab = Lab::start(Pace::Instant).await;
     let e = &lab.ec2;
-    assert_eq!(code(e.describe_volumes().volume_ids("vol-0123456789abcdef1").send().await), "InvalidVolume.NotFound");
-    assert_eq!(code(e.describe_volumes().volume_ids("vol-01234567").send().await), "InvalidVolume.NotFound");
-    assert_eq!(code(e.describe_snapshots().snapshot_ids("snap-0123456789abcdef0").send().await), "InvalidSnapshot.NotFound");
-    assert_eq!(code(e.describe_instances().instance_ids("i-0123456789abcdef0").send().await), "InvalidInstanceID.NotFound");
-    assert_eq!(code(e.delete_snapshot().snapshot_id("snap-0123456789abcdef0").send().await), "InvalidSnapshot.NotFound");
     assert_eq!(
-        code(e.create_volume().snapshot_id("snap-0123456789abcdef0").availability_zone("us-east-1a").send().await),
-        "InvalidSnapshot.NotFound"
-    );
-    assert_eq!(
-        code(e.create_tags().resources("vol-0123456789abcdef1").tags(aws_sdk_ec2::types::Tag::builder().key("a").value("b").build()).send().await),
+        code(e.describe_volumes().volume_ids("vol-0123456789abcdef1").send().await),
         "InvalidVolume.NotFound"
     );
     assert_eq!(
-        code(e.create_tags().resources("sg-0123456789abcdef1").tags(aws_sdk_ec2::types::Tag::builder().key("a").value("b").build()).send().await),
+        code(e.describe_volumes().volume_ids("vol-01234567").send().await),
+        "InvalidVolume.NotFound"
+    );
+    assert_eq!(
+        code(
+            e.describe_snapshots()
+                .snapshot_ids("snap-0123456789abcdef0")
+                .send()
+                .await
+        ),
+        "InvalidSnapshot.NotFound"
+    );
+    assert_eq!(
+        code(e.describe_instances().instance_ids("i-0123456789abcdef0").send().await),
+        "InvalidInstanceID.NotFound"
+    );
+    assert_eq!(
+        code(e.delete_snapshot().snapshot_id("snap-0123456789abcdef0").send().await),
+        "InvalidSnapshot.NotFound"
+    );
+    assert_eq!(
+        code(
+            e.create_volume()
+                .snapshot_id("snap-0123456789abcdef0")
+                .availability_zone("us-east-1a")
+                .send()
+                .await
+        ),
+        "InvalidSnapshot.NotFound"
+    );
+    assert_eq!(
+        code(
+            e.create_tags()
+                .resources("vol-0123456789abcdef1")
+                .tags(aws_sdk_ec2::types::Tag::builder().key("a").value("b").build())
+                .send()
+                .await
+        ),
+        "InvalidVolume.NotFound"
+    );
+    assert_eq!(
+        code(
+            e.create_tags()
+                .resources("sg-0123456789abcdef1")
+                .tags(aws_sdk_ec2::types::Tag::builder().key("a").value("b").build())
+                .send()
+                .await
+        ),
         "InvalidID"
     );
 }
@@ -51,10 +114,32 @@ async fn well_formed_unknown_ids_are_not_found() {
 #[tokio::test]
 async fn attaching_a_creating_volume_is_incorrect_state() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab.ec2.create_volume().availability_zone("us-east-1a").size(8).send().await.unwrap();
+    let out = lab
+        .ec2
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(8)
+        .send()
+        .await
+        .unwrap();
     let vol = out.volume_id().unwrap();
-    let r = lab.ec2.attach_volume().volume_id(vol).instance_id(INSTANCE_ID).device("/dev/sdg").send().await;
-    let m = message(lab.ec2.attach_volume().volume_id(vol).instance_id(INSTANCE_ID).device("/dev/sdg").send().await);
+    let r = lab
+        .ec2
+        .attach_volume()
+        .volume_id(vol)
+        .instance_id(INSTANCE_ID)
+        .device("/dev/sdg")
+        .send()
+        .await;
+    let m = message(
+        lab.ec2
+            .attach_volume()
+            .volume_id(vol)
+            .instance_id(INSTANCE_ID)
+            .device("/dev/sdg")
+            .send()
+            .await,
+    );
     assert_eq!(code(r), "IncorrectState");
     assert!(m.contains("creating") && m.contains("wait volume-available"), "{m}");
 }
@@ -63,7 +148,13 @@ async fn attaching_a_creating_volume_is_incorrect_state() {
 async fn restoring_a_pending_snapshot_is_incorrect_state() {
     let lab = Lab::manual(Pace::Demo).await;
     let snap = lab.create_snapshot(DATA_VOLUME_ID).await;
-    let r = lab.ec2.create_volume().snapshot_id(&snap).availability_zone("us-east-1a").send().await;
+    let r = lab
+        .ec2
+        .create_volume()
+        .snapshot_id(&snap)
+        .availability_zone("us-east-1a")
+        .send()
+        .await;
     assert_eq!(code(r), "IncorrectState");
 }
 
@@ -72,10 +163,20 @@ async fn attached_volumes_are_in_use_for_attach_and_delete() {
     let lab = Lab::start(Pace::Instant).await;
     let e = &lab.ec2;
     assert_eq!(
-        code(e.attach_volume().volume_id(DATA_VOLUME_ID).instance_id(INSTANCE_ID).device("/dev/sdg").send().await),
+        code(
+            e.attach_volume()
+                .volume_id(DATA_VOLUME_ID)
+                .instance_id(INSTANCE_ID)
+                .device("/dev/sdg")
+                .send()
+                .await
+        ),
         "VolumeInUse"
     );
-    assert_eq!(code(e.delete_volume().volume_id(DATA_VOLUME_ID).send().await), "VolumeInUse");
+    assert_eq!(
+        code(e.delete_volume().volume_id(DATA_VOLUME_ID).send().await),
+        "VolumeInUse"
+    );
 }
 
 #[tokio::test]
@@ -83,18 +184,48 @@ async fn device_in_use_invalid_device_and_undersized_restore_are_invalid_paramet
     let lab = Lab::start(Pace::Instant).await;
     let e = &lab.ec2;
     let spare = lab.new_volume("us-east-1a", 8).await;
-    let clash = e.attach_volume().volume_id(&spare).instance_id(INSTANCE_ID).device(DATA_DEVICE).send().await;
+    let clash = e
+        .attach_volume()
+        .volume_id(&spare)
+        .instance_id(INSTANCE_ID)
+        .device(DATA_DEVICE)
+        .send()
+        .await;
     assert_eq!(code(clash), "InvalidParameterValue");
-    let bad = e.attach_volume().volume_id(&spare).instance_id(INSTANCE_ID).device("sdg").send().await;
+    let bad = e
+        .attach_volume()
+        .volume_id(&spare)
+        .instance_id(INSTANCE_ID)
+        .device("sdg")
+        .send()
+        .await;
     assert_eq!(code(bad), "InvalidParameterValue");
 
     let snap = lab.create_snapshot(DATA_VOLUME_ID).await;
-    let small = e.create_volume().snapshot_id(&snap).size(4).availability_zone("us-east-1a").send().await;
-    let m = message(e.create_volume().snapshot_id(&snap).size(4).availability_zone("us-east-1a").send().await);
+    let small = e
+        .create_volume()
+        .snapshot_id(&snap)
+        .size(4)
+        .availability_zone("us-east-1a")
+        .send()
+        .await;
+    let m = message(
+        e.create_volume()
+            .snapshot_id(&snap)
+            .size(4)
+            .availability_zone("us-east-1a")
+            .send()
+            .await,
+    );
     assert_eq!(code(small), "InvalidParameterValue");
     assert!(m.contains(">= 8GiB"), "{m}");
 
-    let huge = e.create_volume().availability_zone("us-east-1a").size(20000).send().await;
+    let huge = e
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(20000)
+        .send()
+        .await;
     assert_eq!(code(huge), "InvalidParameterValue");
     let small_hdd = e
         .create_volume()
@@ -120,9 +251,18 @@ async fn detaching_what_is_not_attached_is_invalid_attachment() {
     let lab = Lab::start(Pace::Instant).await;
     let e = &lab.ec2;
     let spare = lab.new_volume("us-east-1a", 8).await;
-    assert_eq!(code(e.detach_volume().volume_id(&spare).send().await), "InvalidAttachment.NotFound");
     assert_eq!(
-        code(e.detach_volume().volume_id(DATA_VOLUME_ID).device("/dev/sdz").send().await),
+        code(e.detach_volume().volume_id(&spare).send().await),
+        "InvalidAttachment.NotFound"
+    );
+    assert_eq!(
+        code(
+            e.detach_volume()
+                .volume_id(DATA_VOLUME_ID)
+                .device("/dev/sdz")
+                .send()
+                .await
+        ),
         "InvalidAttachment.NotFound"
     );
 }
@@ -138,8 +278,23 @@ async fn detaching_the_running_instances_root_volume_is_not_permitted() {
 async fn attaching_across_zones_is_a_zone_mismatch() {
     let lab = Lab::start(Pace::Instant).await;
     let in_b = lab.new_volume("us-east-1b", 8).await;
-    let r = lab.ec2.attach_volume().volume_id(&in_b).instance_id(INSTANCE_ID).device("/dev/sdg").send().await;
-    let m = message(lab.ec2.attach_volume().volume_id(&in_b).instance_id(INSTANCE_ID).device("/dev/sdg").send().await);
+    let r = lab
+        .ec2
+        .attach_volume()
+        .volume_id(&in_b)
+        .instance_id(INSTANCE_ID)
+        .device("/dev/sdg")
+        .send()
+        .await;
+    let m = message(
+        lab.ec2
+            .attach_volume()
+            .volume_id(&in_b)
+            .instance_id(INSTANCE_ID)
+            .device("/dev/sdg")
+            .send()
+            .await,
+    );
     assert_eq!(code(r), "InvalidVolume.ZoneMismatch");
     assert!(m.contains("us-east-1b") && m.contains("us-east-1a"), "{m}");
 }
@@ -147,7 +302,13 @@ async fn attaching_across_zones_is_a_zone_mismatch() {
 #[tokio::test]
 async fn unknown_zone_is_invalid_zone_not_found() {
     let lab = Lab::start(Pace::Instant).await;
-    let r = lab.ec2.create_volume().availability_zone("us-east-1z").size(8).send().await;
+    let r = lab
+        .ec2
+        .create_volume()
+        .availability_zone("us-east-1z")
+        .size(8)
+        .send()
+        .await;
     assert_eq!(code(r), "InvalidZone.NotFound");
 }
 
@@ -160,7 +321,13 @@ async fn create_volume_without_size_or_snapshot_is_missing_parameter() {
     );
     assert_eq!(code(lab.ec2.create_volume().size(8).send().await), "MissingParameter");
     assert_eq!(
-        code(lab.ec2.create_snapshots().instance_specification(InstanceSpecification::builder().build()).send().await),
+        code(
+            lab.ec2
+                .create_snapshots()
+                .instance_specification(InstanceSpecification::builder().build())
+                .send()
+                .await
+        ),
         "MissingParameter"
     );
 }
@@ -224,13 +391,28 @@ async fn ids_with_max_results_and_bad_tokens_and_unknown_filters_are_refused() {
     let lab = Lab::start(Pace::Instant).await;
     let e = &lab.ec2;
     assert_eq!(
-        code(e.describe_volumes().volume_ids(DATA_VOLUME_ID).max_results(5).send().await),
+        code(
+            e.describe_volumes()
+                .volume_ids(DATA_VOLUME_ID)
+                .max_results(5)
+                .send()
+                .await
+        ),
         "InvalidParameterCombination"
     );
-    assert_eq!(code(e.describe_volumes().max_results(2).send().await), "InvalidParameterValue");
-    assert_eq!(code(e.describe_snapshots().next_token("!!!").send().await), "InvalidPaginationToken");
+    assert_eq!(
+        code(e.describe_volumes().max_results(2).send().await),
+        "InvalidParameterValue"
+    );
+    assert_eq!(
+        code(e.describe_snapshots().next_token("!!!").send().await),
+        "InvalidPaginationToken"
+    );
     let typo = Filter::builder().name("staus").values("pending").build();
-    assert_eq!(code(e.describe_snapshots().filters(typo).send().await), "InvalidParameterValue");
+    assert_eq!(
+        code(e.describe_snapshots().filters(typo).send().await),
+        "InvalidParameterValue"
+    );
 }
 
 #[tokio::test]
@@ -265,7 +447,10 @@ mod raw {
         let lab = Lab::start(Pace::Instant).await;
         let (status, body) = post(lab.endpoint(), "Action=RunInstances&Version=2016-11-15").await;
         assert_eq!(status, 400);
-        assert!(body.contains("<Response><Errors><Error><Code>InvalidAction</Code>"), "{body}");
+        assert!(
+            body.contains("<Response><Errors><Error><Code>InvalidAction</Code>"),
+            "{body}"
+        );
         assert!(body.contains("<RequestID>"), "{body}");
     }
 
@@ -278,7 +463,11 @@ mod raw {
         let (status, body) = post(lab.endpoint(), "Action=AttachVolume&VolumeId=vol-0123456789abcdef0").await;
         assert_eq!(status, 400);
         assert!(body.contains("<Code>MissingParameter</Code>"), "{body}");
-        let (status, body) = post(lab.endpoint(), "Action=CreateVolume&AvailabilityZone=us-east-1a&Size=eight").await;
+        let (status, body) = post(
+            lab.endpoint(),
+            "Action=CreateVolume&AvailabilityZone=us-east-1a&Size=eight",
+        )
+        .await;
         assert_eq!(status, 400);
         assert!(body.contains("<Code>InvalidParameterValue</Code>"), "{body}");
     }
@@ -297,7 +486,10 @@ mod raw {
         let (status, body) = post(lab.endpoint(), "Action=DescribeVolumes").await;
         assert_eq!(status, 200);
         assert!(body.contains("<requestId>"), "{body}");
-        assert!(body.contains("xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""), "{body}");
+        assert!(
+            body.contains("xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\""),
+            "{body}"
+        );
     }
 
     #[tokio::test]

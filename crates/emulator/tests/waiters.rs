@@ -18,11 +18,19 @@ async fn snapshot_completed_waiter_returns_once_the_clock_passes_completion() {
     let snap = lab.create_snapshot(DATA_VOLUME_ID).await;
     let ec2 = lab.ec2.clone();
     let id = snap.clone();
-    let waiter = tokio::spawn(async move { ec2.wait_until_snapshot_completed().snapshot_ids(id).wait(MAX_WAIT).await });
+    let waiter = tokio::spawn(async move {
+        ec2.wait_until_snapshot_completed()
+            .snapshot_ids(id)
+            .wait(MAX_WAIT)
+            .await
+    });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiter.is_finished(), "still pending: the waiter keeps polling");
     lab.advance(Duration::from_secs(30));
-    let done = tokio::time::timeout(Duration::from_secs(10), waiter).await.unwrap().unwrap();
+    let done = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .unwrap()
+        .unwrap();
     let final_poll = done.expect("waiter succeeds");
     let out = final_poll.as_result().expect("a describe result");
     assert_eq!(out.snapshots()[0].state().map(|s| s.as_str()), Some("completed"));
@@ -31,7 +39,14 @@ async fn snapshot_completed_waiter_returns_once_the_clock_passes_completion() {
 #[tokio::test]
 async fn volume_available_and_in_use_waiters_follow_create_and_attach() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab.ec2.create_volume().availability_zone("us-east-1a").size(8).send().await.unwrap();
+    let out = lab
+        .ec2
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(8)
+        .send()
+        .await
+        .unwrap();
     let vol = out.volume_id().unwrap().to_string();
     let ec2 = lab.ec2.clone();
     let v = vol.clone();
@@ -39,7 +54,11 @@ async fn volume_available_and_in_use_waiters_follow_create_and_attach() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!available.is_finished());
     lab.advance(Duration::from_secs(5));
-    tokio::time::timeout(Duration::from_secs(10), available).await.unwrap().unwrap().expect("available");
+    tokio::time::timeout(Duration::from_secs(10), available)
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("available");
 
     lab.ec2
         .attach_volume()

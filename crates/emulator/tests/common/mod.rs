@@ -33,7 +33,14 @@ pub struct Lab {
 impl Lab {
     /// Seeded scenario at `pace`, on the wall clock.
     pub async fn start(pace: Pace) -> Self {
-        Self::with_config(EmulatorConfig { pace, ..Default::default() }, None).await
+        Self::with_config(
+            EmulatorConfig {
+                pace,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
     }
 
     /// Seeded scenario at `pace`, on a clock only the test moves.
@@ -48,7 +55,15 @@ impl Lab {
     }
 
     pub async fn empty(pace: Pace) -> Self {
-        Self::with_config(EmulatorConfig { pace, seeded: false, ..Default::default() }, None).await
+        Self::with_config(
+            EmulatorConfig {
+                pace,
+                seeded: false,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
     }
 
     async fn with_config(config: EmulatorConfig, clock: Option<Arc<ManualClock>>) -> Self {
@@ -66,17 +81,35 @@ impl Lab {
     }
 
     pub async fn snapshot(&self, id: &str) -> aws_sdk_ec2::types::Snapshot {
-        let out = self.ec2.describe_snapshots().snapshot_ids(id).send().await.expect("describe snapshot");
+        let out = self
+            .ec2
+            .describe_snapshots()
+            .snapshot_ids(id)
+            .send()
+            .await
+            .expect("describe snapshot");
         out.snapshots().first().cloned().expect("one snapshot")
     }
 
     pub async fn volume(&self, id: &str) -> aws_sdk_ec2::types::Volume {
-        let out = self.ec2.describe_volumes().volume_ids(id).send().await.expect("describe volume");
+        let out = self
+            .ec2
+            .describe_volumes()
+            .volume_ids(id)
+            .send()
+            .await
+            .expect("describe volume");
         out.volumes().first().cloned().expect("one volume")
     }
 
     pub async fn create_snapshot(&self, volume_id: &str) -> String {
-        let out = self.ec2.create_snapshot().volume_id(volume_id).send().await.expect("create snapshot");
+        let out = self
+            .ec2
+            .create_snapshot()
+            .volume_id(volume_id)
+            .send()
+            .await
+            .expect("create snapshot");
         out.snapshot_id().expect("snapshot id").to_string()
     }
 
@@ -116,12 +149,18 @@ pub fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     let err = result.expect_err("the call should fail");
     let status = err.raw_response().map(|r| r.status().as_u16());
     assert!(status.is_some_and(|s| s < 500), "error must not be a 5xx: {status:?}");
-    err.code().unwrap_or_else(|| panic!("no error code in {err:?}")).to_string()
+    err.code()
+        .unwrap_or_else(|| panic!("no error code in {err:?}"))
+        .to_string()
 }
 
 /// The message of a failed call (for checking it says what to do).
 pub fn message<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     result: Result<T, SdkError<E, aws_sdk_ec2::config::http::HttpResponse>>,
 ) -> String {
-    result.expect_err("the call should fail").message().unwrap_or_default().to_string()
+    result
+        .expect_err("the call should fail")
+        .message()
+        .unwrap_or_default()
+        .to_string()
 }
