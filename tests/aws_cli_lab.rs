@@ -1,5 +1,6 @@
 //! The lab's aws CLI commands, verbatim, against a standalone `snaplab emulator`
 //! at pace demo: the real aws CLI parses every reply.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

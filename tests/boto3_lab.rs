@@ -1,5 +1,6 @@
 //! boto3 judges the emulator: the lab's steps, waiters, paginators and error
 //! codes through botocore's parser (tests/clients/boto3_lab.py).
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `snaplab emulator` as a process: its ready line, its flags, its shutdown.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Lifecycles in time, on a clock the test moves: what a learner sees when
 //! polling describe-* at each pace.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

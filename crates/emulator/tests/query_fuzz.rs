@@ -1,5 +1,6 @@
 //! Property tests: random, malformed and truncated Query requests never make
 //! the emulator panic or answer 5xx; every error is EC2's XML envelope.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::sync::OnceLock;
 

@@ -1,5 +1,6 @@
 //! Every emulated action, driven through the real aws-sdk-ec2: the SDK's own
 //! parser judges each reply's shape.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

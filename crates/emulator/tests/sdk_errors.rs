@@ -1,4 +1,5 @@
 //! Every error code of EBS-FACTS.md's table, as the real aws-sdk-ec2 parses it.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 

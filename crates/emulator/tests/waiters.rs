@@ -1,5 +1,6 @@
 //! aws-sdk-ec2's own waiters against the emulator. The SDK's sleeps are cut
 //! to a hundredth (see common::FastSleep); the acceptors are the SDK's.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
