@@ -6,15 +6,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::clock::{iso8601, Clock, Timestamp};
+use crate::ebs::{self, EbsRequest, Tokens};
 use crate::ec2;
 use crate::error::Ec2Error;
+use crate::model::data::{DataPlaneError, MAX_TRANSFER};
 use crate::model::Cloud;
 use crate::pace::Pace;
 use crate::wire::query::QueryParams;
@@ -31,6 +34,7 @@ pub struct Shared {
     pub pace: Pace,
     pub region: String,
     pub started_at: Timestamp,
+    pub tokens: Tokens,
 }
 
 impl Shared {
@@ -44,6 +48,14 @@ impl Shared {
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/_snaplab/health", get(health))
+        .route(
+            "/_snaplab/volumes/{volume_id}/data",
+            get(read_data)
+                .put(write_data)
+                // Room for the largest write plus slack, so an oversized body
+                // reaches the handler and gets a JSON error, not a bare 413.
+                .layer(DefaultBodyLimit::max(MAX_TRANSFER as usize + 1024 * 1024)),
+        )
         .fallback(aws_request)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
@@ -57,7 +69,8 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "region": shared.region,
         "account_id": crate::model::ACCOUNT_ID,
         "started_at": iso8601(&shared.started_at),
-        "services": ["ec2"],
+        "services": ["ec2", "ebs"],
+        "data_plane": "/_snaplab/volumes/{volume_id}/data",
     }))
 }
 
@@ -65,6 +78,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 #[derive(Debug, PartialEq, Eq)]
 enum Service {
     Ec2,
+    Ebs,
     Other(String),
     Unknown,
 }
@@ -90,6 +104,7 @@ fn scope_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 fn service_of(headers: &HeaderMap, params: &QueryParams, query: Option<&str>) -> Service {
     match scope_service(headers, query).as_deref() {
         Some("ec2") => Service::Ec2,
+        Some("ebs") => Service::Ebs,
         Some(other) => Service::Other(other.to_string()),
         // Unsigned requests: an Action parameter means the Query protocol.
         None if params.str("Action").is_some() => Service::Ec2,
@@ -117,10 +132,23 @@ async fn aws_request(
                 Err(e) => ec2_error_response(&e, &request_id),
             }
         }
+        Service::Ebs => {
+            let now = shared.clock.now();
+            let req = EbsRequest {
+                method: &method,
+                path: uri.path(),
+                query: uri.query(),
+            };
+            shared.with_cloud(|cloud| {
+                cloud.settle(now);
+                ebs::handle(cloud, &shared.tokens, &req, now, &request_id)
+                    .unwrap_or_else(|e| e.into_response(&request_id))
+            })
+        }
         Service::Other(name) => {
             let e = crate::ec2_error!(
                 UnsupportedOperation,
-                "snaplab emulates the ec2 service on this endpoint, not '{name}'."
+                "snaplab emulates the ec2 and ebs services on this endpoint, not '{name}'."
             );
             ec2_error_response(&e, &request_id)
         }
@@ -135,6 +163,100 @@ async fn aws_request(
         "request"
     );
     response
+}
+
+/// `?offset=N&length=N` of a data-plane request.
+fn data_params(query: Option<&str>, need_length: bool) -> Result<(u64, u64), DataPlaneError> {
+    let mut offset = None;
+    let mut length = None;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let parsed = v.parse::<u64>().map_err(|_| DataPlaneError::BadParameter {
+            name: k.to_string(),
+            value: v.to_string(),
+        });
+        match k.as_ref() {
+            "offset" => offset = Some(parsed?),
+            "length" => length = Some(parsed?),
+            _ => {}
+        }
+    }
+    let offset = offset.ok_or(DataPlaneError::MissingParameter("offset"))?;
+    match (need_length, length) {
+        (true, None) => Err(DataPlaneError::MissingParameter("length")),
+        (_, length) => Ok((offset, length.unwrap_or(0))),
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
+}
+
+fn data_error(e: &DataPlaneError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    json_error(status, e.code(), &e.to_string())
+}
+
+/// `PUT /_snaplab/volumes/{id}/data?offset=N`: what the instance's OS writes.
+async fn write_data(
+    State(shared): State<Arc<Shared>>,
+    Path(volume_id): Path<String>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (offset, _) = match data_params(uri.query(), false) {
+        Ok(p) => p,
+        Err(e) => return data_error(&e),
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => {
+            let too_large = DataPlaneError::TooLarge {
+                what: "a write",
+                len: MAX_TRANSFER + 1,
+                max: MAX_TRANSFER,
+            };
+            return if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                data_error(&too_large)
+            } else {
+                json_error(StatusCode::BAD_REQUEST, "InvalidBody", &rejection.body_text())
+            };
+        }
+    };
+    let now = shared.clock.now();
+    let written = shared.with_cloud(|cloud| {
+        cloud.settle(now);
+        cloud.write_volume(&volume_id, offset, &body)
+    });
+    match written {
+        Ok(()) => {
+            Json(serde_json::json!({ "volume_id": volume_id, "offset": offset, "written": body.len() })).into_response()
+        }
+        Err(e) => data_error(&e),
+    }
+}
+
+/// `GET /_snaplab/volumes/{id}/data?offset=N&length=N`: what the OS reads.
+async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<String>, uri: Uri) -> Response {
+    let (offset, length) = match data_params(uri.query(), true) {
+        Ok(p) => p,
+        Err(e) => return data_error(&e),
+    };
+    let now = shared.clock.now();
+    let read = shared.with_cloud(|cloud| {
+        cloud.settle(now);
+        cloud.read_volume(&volume_id, offset, length)
+    });
+    match read {
+        Ok(bytes) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            r
+        }
+        Err(e) => data_error(&e),
+    }
 }
 
 fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {

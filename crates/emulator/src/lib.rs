@@ -14,7 +14,9 @@
 //! # Ok(()) }
 //! ```
 
+pub mod blocks;
 pub mod clock;
+mod ebs;
 mod ec2;
 pub mod error;
 mod http;
@@ -91,6 +93,7 @@ impl Emulator {
             pace: config.pace,
             region: config.region.clone(),
             started_at: config.clock.now(),
+            tokens: ebs::Tokens::new(config.id_seed),
         });
         let app = http::router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -179,5 +182,6 @@ pub fn router(config: &EmulatorConfig) -> axum::Router {
         pace: config.pace,
         region: config.region.clone(),
         started_at: config.clock.now(),
+        tokens: ebs::Tokens::new(config.id_seed),
     }))
 }

@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 
+use crate::blocks::VolumeData;
 use crate::clock::Timestamp;
 use crate::model::instance::InstanceState;
 use crate::model::volume::Lifecycle;
@@ -63,6 +64,7 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         encrypted: false,
         tags: tags(&[("Name", name), ("App", "SecureCart")]),
         last_snapshot_at: None,
+        data: VolumeData::default(),
     };
     for v in [
         volume(ROOT_VOLUME_ID, ROOT_DEVICE, "securecart-root", true),

@@ -7,6 +7,7 @@
 //! every request calls first with the injected clock's "now". Nothing runs in
 //! the background, so tests with a manual clock are deterministic.
 
+pub mod data;
 pub mod filter;
 pub mod instance;
 pub mod paging;

@@ -1,7 +1,10 @@
 //! EBS snapshots: CreateSnapshot, CreateSnapshots, DeleteSnapshot and the
 //! `pending` → `completed` lifecycle with a rising Progress.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::blocks::Layer;
 
 use crate::clock::{after, iso8601, Timestamp};
 use crate::ec2_error;
@@ -42,6 +45,8 @@ pub struct Snapshot {
     pub tags: TagSet,
     /// Bytes this snapshot copies: blocks changed since the volume's previous snapshot.
     pub bytes_to_copy: u64,
+    /// The volume's blocks as they were at `start_time`.
+    pub data: Arc<Layer>,
 }
 
 impl Snapshot {
@@ -249,15 +254,15 @@ impl Cloud {
     /// Records the snapshot: the point in time is `now`, whatever is written later.
     fn take_snapshot(&mut self, volume_id: &str, description: &str, tags: Vec<Tag>, now: Timestamp) -> String {
         let id = self.new_id(IdKind::Snapshot);
-        let bytes_to_copy = 0;
-        let duration = self.timings().snapshot_duration(bytes_to_copy);
-        let (size, encrypted) = match self.volumes.get_mut(volume_id) {
+        let (size, encrypted, bytes_to_copy, data) = match self.volumes.get_mut(volume_id) {
             Some(v) => {
                 v.last_snapshot_at = Some(now);
-                (v.size_gib, v.encrypted)
+                let changed = v.data.changed_bytes();
+                (v.size_gib, v.encrypted, changed, v.data.freeze())
             }
-            None => (0, false),
+            None => (0, false, 0, Arc::new(Layer::default())),
         };
+        let duration = self.timings().snapshot_duration(bytes_to_copy);
         let snapshot = Snapshot {
             id: id.clone(),
             volume_id: volume_id.to_string(),
@@ -269,6 +274,7 @@ impl Cloud {
             encrypted,
             tags: TagSet::from_tags(tags),
             bytes_to_copy,
+            data,
         };
         self.snapshots.insert(id.clone(), snapshot);
         id

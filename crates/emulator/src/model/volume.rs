@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::blocks::VolumeData;
 use crate::clock::{after, Timestamp};
 use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
@@ -154,6 +155,8 @@ pub struct Volume {
     pub tags: TagSet,
     /// When CreateSnapshot last accepted this volume (for the rate limit).
     pub last_snapshot_at: Option<Timestamp>,
+    /// The volume's bytes, shared copy-on-write with its snapshots.
+    pub data: VolumeData,
 }
 
 impl Volume {
@@ -319,19 +322,19 @@ impl Cloud {
                         snap.state.as_str()
                     ));
                 }
-                Some((snap.id.clone(), snap.volume_size_gib, snap.encrypted))
+                Some((snap.id.clone(), snap.volume_size_gib, snap.encrypted, snap.data.clone()))
             }
             None => None,
         };
         let size = match (req.size_gib, &source) {
-            (Some(size), Some((snap_id, snap_size, _))) if size < *snap_size => {
+            (Some(size), Some((snap_id, snap_size, ..))) if size < *snap_size => {
                 return Err(ec2_error!(
                     InvalidParameterValue,
                     "Volume of {size}GiB is smaller than snapshot '{snap_id}', expect size >= {snap_size}GiB."
                 ))
             }
             (Some(size), _) => size,
-            (None, Some((_, snap_size, _))) => *snap_size,
+            (None, Some((_, snap_size, ..))) => *snap_size,
             (None, None) => {
                 return Err(ec2_error!(
                     MissingParameter,
@@ -367,6 +370,10 @@ impl Cloud {
 
         let id = self.new_id(IdKind::Volume);
         let encrypted = source.as_ref().is_some_and(|s| s.2) || req.encrypted.unwrap_or(false);
+        let (snapshot_id, data) = match source {
+            Some((id, _, _, layer)) => (Some(id), VolumeData::restored_from(layer)),
+            None => (None, VolumeData::default()),
+        };
         let volume = Volume {
             id: id.clone(),
             size_gib: size,
@@ -374,7 +381,7 @@ impl Cloud {
             iops: req.iops,
             throughput: req.throughput,
             zone,
-            snapshot_id: source.map(|s| s.0),
+            snapshot_id,
             create_time: now,
             lifecycle: Lifecycle::Creating {
                 until: after(now, self.timings().volume_create),
@@ -383,6 +390,7 @@ impl Cloud {
             encrypted,
             tags: TagSet::from_tags(tags),
             last_snapshot_at: None,
+            data,
         };
         self.volumes.insert(id.clone(), volume);
         Ok(id)

@@ -1,0 +1,399 @@
+//! The EBS direct read APIs (REST + JSON, service `ebs`): ListSnapshotBlocks,
+//! ListChangedBlocks, GetSnapshotBlock. Facts from the EBS direct API FAQ:
+//! only `completed` snapshots are readable; block indexes come back unique and
+//! ascending; only written blocks are listed; MaxResults under 100 still
+//! returns up to 100; NextToken wins over StartingBlockIndex; block tokens
+//! last seven days, page tokens sixty minutes.
+
+use std::collections::BTreeSet;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::blocks::BLOCK_SIZE;
+use crate::clock::Timestamp;
+use crate::ids::{self, IdKind};
+use crate::model::{Cloud, Snapshot, SnapshotState};
+
+const BLOCK_TOKEN_LIFETIME_S: i64 = 7 * 24 * 3600;
+const PAGE_TOKEN_LIFETIME_S: i64 = 3600;
+const MIN_PAGE: usize = 100;
+const MAX_PAGE: usize = 10_000;
+
+/// An EBS error: the type (header `x-amzn-ErrorType`), status, reason and message.
+#[derive(Debug)]
+pub struct EbsError {
+    kind: &'static str,
+    status: u16,
+    reason: Option<&'static str>,
+    message: String,
+}
+
+impl EbsError {
+    fn validation(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind: "ValidationException",
+            status: 400,
+            reason: Some(reason),
+            message: message.into(),
+        }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            kind: "ResourceNotFoundException",
+            status: 404,
+            reason: Some("SNAPSHOT_NOT_FOUND"),
+            message: message.into(),
+        }
+    }
+
+    fn unsupported(message: impl Into<String>) -> Self {
+        Self {
+            kind: "UnsupportedOperation",
+            status: 400,
+            reason: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn into_response(self, request_id: &str) -> Response {
+        let mut body = serde_json::json!({ "message": self.message });
+        if let Some(reason) = self.reason {
+            body["Reason"] = reason.into();
+        }
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut r = (status, axum::Json(body)).into_response();
+        r.headers_mut()
+            .insert("x-amzn-ErrorType", HeaderValue::from_static(self.kind));
+        with_request_id(r, request_id)
+    }
+}
+
+fn with_request_id(mut r: Response, request_id: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    r
+}
+
+/// Signs and checks the emulator's opaque tokens with a per-process key.
+#[derive(Debug)]
+pub struct Tokens {
+    key: [u8; 32],
+}
+
+impl Tokens {
+    pub fn new(seed: Option<u64>) -> Self {
+        let mut rng = seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        let mut key = [0u8; 32];
+        key.iter_mut().for_each(|b| *b = rng.u8(..));
+        Self { key }
+    }
+
+    fn mac(&self, payload: &str) -> String {
+        let digest = Sha256::new().chain_update(self.key).chain_update(payload).finalize();
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn seal(&self, payload: String) -> String {
+        let mac = self.mac(&payload);
+        STANDARD.encode(format!("{payload}|{mac}"))
+    }
+
+    /// The payload of a token this emulator made, if it is intact and unexpired.
+    fn open(&self, token: &str, now: Timestamp) -> Option<Vec<String>> {
+        let text = String::from_utf8(STANDARD.decode(token).ok()?).ok()?;
+        let (payload, mac) = text.rsplit_once('|')?;
+        if self.mac(payload) != mac {
+            return None;
+        }
+        let parts: Vec<String> = payload.split(':').map(String::from).collect();
+        let expiry: i64 = parts.last()?.parse().ok()?;
+        (now.timestamp() < expiry).then_some(parts)
+    }
+
+    fn block_token(&self, snapshot_id: &str, index: u64, now: Timestamp) -> String {
+        let expiry = now.timestamp() + BLOCK_TOKEN_LIFETIME_S;
+        self.seal(format!("b:{snapshot_id}:{index}:{expiry}"))
+    }
+
+    fn page_token(&self, next_index: u64, now: Timestamp) -> String {
+        let expiry = now.timestamp() + PAGE_TOKEN_LIFETIME_S;
+        self.seal(format!("p:{next_index}:{expiry}"))
+    }
+}
+
+/// One EBS request: method, path and query string.
+pub struct EbsRequest<'a> {
+    pub method: &'a axum::http::Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+}
+
+impl EbsRequest<'_> {
+    fn param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+pub fn handle(
+    cloud: &Cloud,
+    tokens: &Tokens,
+    req: &EbsRequest<'_>,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Response, EbsError> {
+    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    if req.method != axum::http::Method::GET {
+        return Err(EbsError::unsupported(format!(
+            "{} {}: snaplab emulates the EBS direct read APIs only (ListSnapshotBlocks, ListChangedBlocks, GetSnapshotBlock).",
+            req.method, req.path
+        )));
+    }
+    match segments.as_slice() {
+        ["snapshots", id, "blocks"] => list_snapshot_blocks(cloud, tokens, req, id, now, request_id),
+        ["snapshots", id, "changedblocks"] => list_changed_blocks(cloud, tokens, req, id, now, request_id),
+        ["snapshots", id, "blocks", index] => get_snapshot_block(cloud, tokens, req, id, index, now, request_id),
+        _ => Err(EbsError::unsupported(format!(
+            "GET {} is not an EBS direct API that snaplab emulates.",
+            req.path
+        ))),
+    }
+}
+
+/// A snapshot the EBS direct APIs may read: well-formed, existing, completed.
+fn readable<'a>(cloud: &'a Cloud, id: &str) -> Result<&'a Snapshot, EbsError> {
+    if !ids::is_well_formed(IdKind::Snapshot, id) {
+        return Err(EbsError::validation(
+            "INVALID_SNAPSHOT_ID",
+            format!("'{id}' is not a valid snapshot id (snap- followed by hex digits)."),
+        ));
+    }
+    let snap = cloud
+        .snapshots
+        .get(id)
+        .ok_or_else(|| EbsError::not_found(format!("The snapshot '{id}' does not exist.")))?;
+    if snap.state != SnapshotState::Completed {
+        return Err(EbsError::validation(
+            "INVALID_SNAPSHOT_ID",
+            format!(
+                "Snapshot '{id}' is {}: the EBS direct APIs read completed snapshots only. Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}",
+                snap.state.as_str()
+            ),
+        ));
+    }
+    Ok(snap)
+}
+
+/// Where a page starts (NextToken wins over StartingBlockIndex) and its size.
+fn page_bounds(tokens: &Tokens, req: &EbsRequest<'_>, now: Timestamp) -> Result<(u64, usize), EbsError> {
+    let size = match req.param("maxResults") {
+        None => MAX_PAGE,
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| EbsError::validation("INVALID_PARAMETER_VALUE", format!("maxResults '{v}' is not a number.")))?
+            .clamp(MIN_PAGE, MAX_PAGE),
+    };
+    let start = if let Some(token) = req.param("pageToken") {
+        let parts = tokens.open(&token, now).ok_or_else(|| {
+            EbsError::validation(
+                "INVALID_PAGE_TOKEN",
+                "The page token is invalid or expired (page tokens last 60 minutes); list again without it.",
+            )
+        })?;
+        match parts.as_slice() {
+            [kind, next, _] if kind == "p" => next.parse().unwrap_or(0),
+            _ => return Err(EbsError::validation("INVALID_PAGE_TOKEN", "That is not a page token.")),
+        }
+    } else {
+        match req.param("startingBlockIndex") {
+            None => 0,
+            Some(v) => v.parse::<u64>().map_err(|_| {
+                EbsError::validation(
+                    "INVALID_PARAMETER_VALUE",
+                    format!("startingBlockIndex '{v}' is not a block index (a number from 0)."),
+                )
+            })?,
+        }
+    };
+    Ok((start, size))
+}
+
+/// Cuts one page from ascending block indexes; returns it and the next page's start.
+fn page_of(indexes: &BTreeSet<u64>, start: u64, size: usize) -> (Vec<u64>, Option<u64>) {
+    let mut it = indexes.range(start..);
+    let page: Vec<u64> = it.by_ref().take(size).copied().collect();
+    let next = it.next().copied();
+    (page, next)
+}
+
+fn listing_body(snap: &Snapshot, now: Timestamp, tokens: &Tokens, next: Option<u64>) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "ExpiryTime": now.timestamp() + BLOCK_TOKEN_LIFETIME_S,
+        "VolumeSize": snap.volume_size_gib,
+        "BlockSize": BLOCK_SIZE,
+    });
+    if let Some(n) = next {
+        body["NextToken"] = tokens.page_token(n, now).into();
+    }
+    body
+}
+
+fn json_ok(body: serde_json::Value, request_id: &str) -> Response {
+    with_request_id((StatusCode::OK, axum::Json(body)).into_response(), request_id)
+}
+
+fn list_snapshot_blocks(
+    cloud: &Cloud,
+    tokens: &Tokens,
+    req: &EbsRequest<'_>,
+    id: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Response, EbsError> {
+    let snap = readable(cloud, id)?;
+    let (start, size) = page_bounds(tokens, req, now)?;
+    let (page, next) = page_of(&snap.data.written(), start, size);
+    let blocks: Vec<serde_json::Value> = page
+        .iter()
+        .map(|i| serde_json::json!({ "BlockIndex": i, "BlockToken": tokens.block_token(id, *i, now) }))
+        .collect();
+    let mut body = listing_body(snap, now, tokens, next);
+    body["Blocks"] = blocks.into();
+    Ok(json_ok(body, request_id))
+}
+
+fn list_changed_blocks(
+    cloud: &Cloud,
+    tokens: &Tokens,
+    req: &EbsRequest<'_>,
+    second_id: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Response, EbsError> {
+    let second = readable(cloud, second_id)?;
+    let first = match req.param("firstSnapshotId") {
+        Some(first_id) => Some(readable(cloud, &first_id)?),
+        None => None,
+    };
+    let changed = match first {
+        None => second.data.written(),
+        Some(first) => second.data.changed_since(&first.data).ok_or_else(|| {
+            EbsError::validation(
+                "UNRELATED_SNAPSHOTS",
+                format!(
+                    "Snapshots '{}' and '{second_id}' are not of one lineage, or the first is not the older: pass the older snapshot of the same volume as firstSnapshotId.",
+                    first.id
+                ),
+            )
+        })?,
+    };
+    let (start, size) = page_bounds(tokens, req, now)?;
+    let (page, next) = page_of(&changed, start, size);
+    let entries: Vec<serde_json::Value> = page
+        .iter()
+        .map(|i| {
+            let mut e = serde_json::json!({
+                "BlockIndex": i,
+                "SecondBlockToken": tokens.block_token(second_id, *i, now),
+            });
+            if let Some(first) = first {
+                if first.data.block(*i).is_some() {
+                    e["FirstBlockToken"] = tokens.block_token(&first.id, *i, now).into();
+                }
+            }
+            e
+        })
+        .collect();
+    let mut body = listing_body(second, now, tokens, next);
+    body["ChangedBlocks"] = entries.into();
+    Ok(json_ok(body, request_id))
+}
+
+fn get_snapshot_block(
+    cloud: &Cloud,
+    tokens: &Tokens,
+    req: &EbsRequest<'_>,
+    id: &str,
+    index: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Response, EbsError> {
+    let snap = readable(cloud, id)?;
+    let index: u64 = index.parse().map_err(|_| {
+        EbsError::validation(
+            "INVALID_BLOCK",
+            format!("'{index}' is not a block index (a number from 0)."),
+        )
+    })?;
+    let token = req.param("blockToken").ok_or_else(|| {
+        EbsError::validation(
+            "INVALID_BLOCK_TOKEN",
+            "blockToken is required: take it from ListSnapshotBlocks.",
+        )
+    })?;
+    let valid = tokens.open(&token, now).is_some_and(
+        |parts| matches!(parts.as_slice(), [kind, s, i, _] if kind == "b" && s == id && i == &index.to_string()),
+    );
+    if !valid {
+        return Err(EbsError::validation(
+            "INVALID_BLOCK_TOKEN",
+            format!(
+                "The block token is not valid for block {index} of {id}, or it expired (block tokens last 7 days)."
+            ),
+        ));
+    }
+    let data = snap
+        .data
+        .block(index)
+        .ok_or_else(|| EbsError::validation("INVALID_BLOCK", format!("Block {index} of {id} holds no data.")))?;
+    let checksum = STANDARD.encode(Sha256::digest(data.as_slice()));
+    let mut r = (StatusCode::OK, data.as_slice().to_vec()).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert("x-amz-Data-Length", HeaderValue::from(BLOCK_SIZE));
+    h.insert("x-amz-Checksum-Algorithm", HeaderValue::from_static("SHA256"));
+    if let Ok(v) = HeaderValue::from_str(&checksum) {
+        h.insert("x-amz-Checksum", v);
+    }
+    Ok(with_request_id(r, request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn tokens_round_trip_and_reject_tampering_and_expiry() {
+        let t = Tokens::new(Some(1));
+        let now = Utc::now();
+        let tok = t.block_token("snap-0123456789abcdef0", 7, now);
+        assert!(tok.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)));
+        assert!(t.open(&tok, now).is_some());
+        assert!(t.open(&tok, now + chrono::Duration::days(8)).is_none());
+        let other = Tokens::new(Some(2));
+        assert!(other.open(&tok, now).is_none());
+        assert!(t.open("garbage", now).is_none());
+    }
+
+    #[test]
+    fn pages_are_ascending_and_say_where_to_continue() {
+        let set: BTreeSet<u64> = (0..250).map(|i| i * 2).collect();
+        let (page, next) = page_of(&set, 0, 100);
+        assert_eq!(page.len(), 100);
+        assert_eq!(next, Some(200));
+        let (page, next) = page_of(&set, 401, 100);
+        assert_eq!(page.first(), Some(&402));
+        assert_eq!(next, None);
+    }
+}

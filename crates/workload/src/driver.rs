@@ -1,0 +1,185 @@
+//! Runs the writer on its own thread, as the shop does: orders at a set rate,
+//! with quiesce (finish the order in flight, flush, pause) and resume for
+//! application-consistent snapshots.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::device::BlockDevice;
+use crate::error::WorkloadError;
+use crate::writer::OrderWriter;
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WorkloadConfig {
+    /// Orders per second; `None` writes as fast as the device allows.
+    pub orders_per_sec: Option<f64>,
+}
+
+/// A live view of the writer thread.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct WorkloadStats {
+    pub acknowledged: u64,
+    pub last_seq: u64,
+    pub paused: bool,
+    /// Why the writer stopped on its own (a device error), if it did.
+    pub failed: Option<String>,
+}
+
+/// What `quiesce` returns once writes are paused and flushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Quiesced {
+    pub last_seq: u64,
+    pub acknowledged: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    want_pause: bool,
+    stop: bool,
+    stats: WorkloadStats,
+}
+
+#[derive(Debug, Default)]
+struct Control {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Control {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+pub struct Workload<D: BlockDevice + Send + 'static> {
+    control: Arc<Control>,
+    thread: Option<JoinHandle<OrderWriter<D>>>,
+}
+
+impl<D: BlockDevice + Send + 'static> Workload<D> {
+    pub fn start(writer: OrderWriter<D>, config: WorkloadConfig) -> Self {
+        let control = Arc::new(Control::default());
+        let c = control.clone();
+        let thread = std::thread::Builder::new()
+            .name("securecart-writer".into())
+            .spawn(move || write_orders(writer, config, &c))
+            .ok();
+        if thread.is_none() {
+            control.lock().stats.failed = Some("could not start the writer thread".into());
+        }
+        Self { control, thread }
+    }
+
+    pub fn stats(&self) -> WorkloadStats {
+        self.control.lock().stats.clone()
+    }
+
+    /// Finishes the order in flight, flushes, and pauses. Returns when paused.
+    pub fn quiesce(&self) -> Result<Quiesced, WorkloadError> {
+        let mut st = self.control.lock();
+        st.want_pause = true;
+        self.control.changed.notify_all();
+        while !st.stats.paused && st.stats.failed.is_none() {
+            st = self.control.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        match &st.stats.failed {
+            Some(why) => Err(WorkloadError::Stopped(why.clone())),
+            None => Ok(Quiesced {
+                last_seq: st.stats.last_seq,
+                acknowledged: st.stats.acknowledged,
+            }),
+        }
+    }
+
+    pub fn resume(&self) {
+        let mut st = self.control.lock();
+        st.want_pause = false;
+        self.control.changed.notify_all();
+    }
+
+    /// Stops after the order in flight and hands the writer (and its log) back.
+    pub fn stop(mut self) -> Result<OrderWriter<D>, WorkloadError> {
+        {
+            let mut st = self.control.lock();
+            st.stop = true;
+            self.control.changed.notify_all();
+        }
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(writer)) => Ok(writer),
+            Some(Err(_)) => Err(WorkloadError::Stopped("the writer thread panicked".into())),
+            None => Err(WorkloadError::Stopped("the writer thread never started".into())),
+        }
+    }
+}
+
+impl<D: BlockDevice + Send + 'static> Drop for Workload<D> {
+    fn drop(&mut self) {
+        let mut st = self.control.lock();
+        st.stop = true;
+        self.control.changed.notify_all();
+    }
+}
+
+fn write_orders<D: BlockDevice>(
+    mut writer: OrderWriter<D>,
+    config: WorkloadConfig,
+    control: &Control,
+) -> OrderWriter<D> {
+    let interval = config
+        .orders_per_sec
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(1.0 / r));
+    let mut started = Instant::now();
+    let mut placed: u32 = 0;
+    loop {
+        let mut st = control.lock();
+        if st.want_pause && !st.stop {
+            drop(st);
+            let flushed = writer.flush();
+            st = control.lock();
+            if let Err(e) = flushed {
+                st.stats.failed = Some(e.to_string());
+            }
+            st.stats.paused = true;
+            control.changed.notify_all();
+            while st.want_pause && !st.stop && st.stats.failed.is_none() {
+                st = control.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
+            st.stats.paused = false;
+            // Pace afresh after a pause rather than bursting to catch up.
+            started = Instant::now();
+            placed = 0;
+        }
+        if st.stop || st.stats.failed.is_some() {
+            return writer;
+        }
+        drop(st);
+
+        let result = writer.place_order();
+        let mut st = control.lock();
+        match result {
+            Ok(entry) => {
+                st.stats.acknowledged += 1;
+                st.stats.last_seq = entry.seq;
+            }
+            Err(e) => {
+                st.stats.failed = Some(e.to_string());
+                control.changed.notify_all();
+                return writer;
+            }
+        }
+        placed = placed.saturating_add(1);
+        if let Some(every) = interval {
+            let due = started + every * placed;
+            let wait = due.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                let (guard, _) = control
+                    .changed
+                    .wait_timeout_while(st, wait, |s| !s.stop && !s.want_pause)
+                    .unwrap_or_else(|p| p.into_inner());
+                drop(guard);
+            }
+        }
+    }
+}
