@@ -305,10 +305,7 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ebs/aws4_request, SignedHeaders=host, Signature=abc",
             ),
         );
-        assert_eq!(
-            service_of(&h, &QueryParams::default(), None),
-            Service::Other("ebs".into())
-        );
+        assert_eq!(service_of(&h, &QueryParams::default(), None), Service::Ebs);
         let q = "X-Amz-Credential=test%2F20261129%2Fus-east-1%2Fec2%2Faws4_request";
         assert_eq!(
             service_of(&HeaderMap::new(), &QueryParams::default(), Some(q)),
