@@ -128,6 +128,11 @@ impl VolumeData {
         }
     }
 
+    /// Blocks this volume holds in memory of its own (not shared with snapshots).
+    pub fn own_blocks(&self) -> usize {
+        self.own.len()
+    }
+
     /// Bytes written since the last snapshot: what the next snapshot copies.
     pub fn changed_bytes(&self) -> u64 {
         self.own.len() as u64 * BLOCK_SIZE

@@ -2,13 +2,11 @@
 //! polling describe-* at each pace.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{SnapshotState, VolumeAttachmentState, VolumeState};
-use common::*;
 use snaplab_emulator::Pace;
+use snaplab_testkit::*;
 
 const SECOND: Duration = Duration::from_secs(1);
 

@@ -231,3 +231,67 @@ async fn garbage_on_the_socket_leaves_the_listener_serving() {
         .unwrap();
     assert_eq!(health.status().as_u16(), 200);
 }
+
+/// Sends one request with any method, path and query; checks no 5xx.
+fn check_path(method: &str, path: String, body: Vec<u8>, scope: Option<&str>) -> Result<(), TestCaseError> {
+    let method = method.to_string();
+    let scope = scope.map(String::from);
+    let (status, text) = runtime().block_on(async move {
+        let mut req = Request::builder().method(method.as_str()).uri(path);
+        if let Some(service) = scope {
+            req = req.header(
+                "authorization",
+                format!("AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"),
+            );
+        }
+        let Ok(req) = req.body(Body::from(body)) else {
+            return (400, String::new()); // not even a valid URI: nothing reaches the server
+        };
+        let resp = app().oneshot(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    });
+    prop_assert!(status < 500, "5xx: {status} {text}");
+    Ok(())
+}
+
+fn number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("0".to_string()),
+        Just("8589934591".to_string()),
+        Just("18446744073709551615".to_string()),
+        Just("-1".to_string()),
+        Just("".to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        (0u64..20_000_000).prop_map(|n| n.to_string()),
+        "[a-z%]{0,4}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    #[test]
+    fn data_plane_requests_never_fail_the_server(
+        method in prop::sample::select(vec!["GET", "PUT", "POST", "DELETE"]),
+        volume in prop::sample::select(vec!["vol-0123456789abcdef0", "vol-0f1e2d3c4b5a69788", "vol-1", "x", "vol-0123456789abcdef1"]),
+        offset in number(),
+        length in number(),
+        body in prop::collection::vec(any::<u8>(), 0..2048),
+    ) {
+        check_path(method, format!("/_snaplab/volumes/{volume}/data?offset={offset}&length={length}"), body, None)?;
+    }
+
+    #[test]
+    fn ebs_requests_never_fail_the_server(
+        method in prop::sample::select(vec!["GET", "POST", "PUT"]),
+        snapshot in prop::sample::select(vec!["snap-0123456789abcdef0", "snap-", "vol-0123456789abcdef0", "%00"]),
+        tail in prop::sample::select(vec!["blocks", "changedblocks", "blocks/0", "blocks/-1", "blocks/x", "", "blocks/0/extra"]),
+        token in "[A-Za-z0-9+/=%]{0,40}",
+        max in number(),
+    ) {
+        let path = format!("/snapshots/{snapshot}/{tail}?blockToken={token}&pageToken={token}&maxResults={max}&startingBlockIndex={max}&firstSnapshotId={snapshot}");
+        check_path(method, path, Vec::new(), Some("ebs"))?;
+    }
+}

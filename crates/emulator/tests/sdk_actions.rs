@@ -2,14 +2,12 @@
 //! parser judges each reply's shape.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use aws_sdk_ec2::types::{
     CopyTagsFromSource, Filter, InstanceSpecification, ResourceType, SnapshotState, Tag, TagSpecification, VolumeState,
     VolumeType,
 };
-use common::*;
 use snaplab_emulator::Pace;
+use snaplab_testkit::*;
 
 fn filter(name: &str, values: &[&str]) -> Filter {
     let mut f = Filter::builder().name(name);

@@ -1,13 +1,11 @@
 //! Every error code of EBS-FACTS.md's table, as the real aws-sdk-ec2 parses it.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, InstanceSpecification, VolumeType};
-use common::*;
 use snaplab_emulator::Pace;
+use snaplab_testkit::*;
 
 #[tokio::test]
 async fn malformed_ids_are_malformed_not_not_found() {

@@ -2,12 +2,10 @@
 //! to a hundredth (see common::FastSleep); the acceptors are the SDK's.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use snaplab_emulator::Pace;
+use snaplab_testkit::*;
 
 use aws_sdk_ec2::client::Waiters;
 

@@ -74,6 +74,11 @@ impl ImageReport {
             .unwrap_or(OrderState::Absent)
     }
 
+    /// Journal positions judged: 1 through the last non-empty slot.
+    pub fn positions_judged(&self) -> u64 {
+        self.states.len() as u64
+    }
+
     /// A valid record at `seq`, committed or torn.
     pub fn record(&self, seq: u64) -> Option<&OrderRecord> {
         seq.checked_sub(1)
@@ -156,8 +161,8 @@ fn judge_slots(layout: Layout, rows: &[Option<StockRow>], slots: &[Slot], bytes_
     for (i, slot) in slots.iter().enumerate() {
         let seq = i as u64 + 1;
         let judged = match *slot {
-            Slot::Valid { record, crc } if prev_valid.is_some_and(|p| p != record.prev_crc) => {
-                prev_valid = Some(crc);
+            Slot::Valid { record, .. } if prev_valid.is_some_and(|p| p != record.prev_crc) => {
+                prev_valid = None;
                 Err(Corruption::BrokenLink)
             }
             Slot::Valid { record, .. } if record.product_id >= layout.product_count => {

@@ -1,5 +1,6 @@
-//! Test harness: an emulator on loopback and a real aws-sdk-ec2 client for it.
-#![allow(dead_code)]
+//! Test harness shared by the crates' tests: an emulator on loopback and real
+//! AWS SDK clients for it (EC2 and EBS), with waiter sleeps cut short.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed unwrap is a failed test
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,6 @@ use aws_sdk_ec2::Client;
 use chrono::{TimeZone, Utc};
 use snaplab_emulator::{Emulator, EmulatorConfig, ManualClock, Pace};
 
-#[allow(unused_imports)]
 pub use snaplab_emulator::seed::{DATA_DEVICE, DATA_VOLUME_ID, INSTANCE_ID, ROOT_VOLUME_ID};
 
 /// Sleeps a hundredth of what the SDK asks, so waiters (15 s between polls)
@@ -131,6 +131,25 @@ impl Lab {
     }
 }
 
+/// An EBS direct API client for the emulator at `endpoint`.
+pub fn ebs_client(endpoint: &str) -> aws_sdk_ebs::Client {
+    let config = aws_sdk_ebs::Config::builder()
+        .behavior_version(aws_sdk_ebs::config::BehaviorVersion::latest())
+        .region(aws_sdk_ebs::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ebs::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "snaplab-tests",
+        ))
+        .sleep_impl(SharedAsyncSleep::new(FastSleep))
+        .build();
+    aws_sdk_ebs::Client::from_conf(config)
+}
+
+/// An EC2 client for the emulator at `endpoint`.
 pub fn client(endpoint: &str) -> Client {
     let config = aws_sdk_ec2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -163,4 +182,68 @@ pub fn message<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
         .message()
         .unwrap_or_default()
         .to_string()
+}
+
+impl Lab {
+    /// Waits (SDK waiter) until the snapshot is `completed`.
+    pub async fn wait_completed(&self, snapshot_id: &str) {
+        use aws_sdk_ec2::client::Waiters;
+        self.ec2
+            .wait_until_snapshot_completed()
+            .snapshot_ids(snapshot_id)
+            .wait(Duration::from_secs(300))
+            .await
+            .expect("snapshot completes");
+    }
+
+    /// Waits until the volume's attachment reports `attached`.
+    pub async fn wait_attached(&self, volume_id: &str) {
+        for _ in 0..600 {
+            let v = self.volume(volume_id).await;
+            let state = v.attachments().first().and_then(|a| a.state().cloned());
+            if state == Some(aws_sdk_ec2::types::VolumeAttachmentState::Attached) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{volume_id} never attached");
+    }
+
+    /// The lab's restore and attach steps: a new volume from the completed
+    /// snapshot in the instance's zone, attached at `device`. Returns its id.
+    pub async fn restore_and_attach(&self, snapshot_id: &str, device: &str) -> String {
+        use aws_sdk_ec2::client::Waiters;
+        self.wait_completed(snapshot_id).await;
+        let out = self
+            .ec2
+            .create_volume()
+            .snapshot_id(snapshot_id)
+            .availability_zone("us-east-1a")
+            .send()
+            .await
+            .expect("restore");
+        let id = out.volume_id().expect("volume id").to_string();
+        self.ec2
+            .wait_until_volume_available()
+            .volume_ids(&id)
+            .wait(Duration::from_secs(300))
+            .await
+            .expect("restored volume available");
+        self.ec2
+            .attach_volume()
+            .volume_id(&id)
+            .instance_id(INSTANCE_ID)
+            .device(device)
+            .send()
+            .await
+            .expect("attach");
+        self.wait_attached(&id).await;
+        id
+    }
+}
+
+/// The snapshot's StartTime as the API reports it, in microseconds since the epoch.
+pub fn start_time_us(s: &aws_sdk_ec2::types::Snapshot) -> i64 {
+    let t = s.start_time().expect("start time");
+    t.secs() * 1_000_000 + i64::from(t.subsec_nanos() / 1000)
 }

@@ -1,0 +1,118 @@
+//! A volume attached to the emulated instance, as its OS sees it: a
+//! [`BlockDevice`] over the snaplab emulator's data-plane routes
+//! (`PUT`/`GET /_snaplab/volumes/{id}/data`). Reads and writes go in requests
+//! of up to 64 MiB each, so the verifier reads an image in a few requests,
+//! not one per block.
+
+use std::time::Duration;
+
+use snaplab_workload::{device::check_range, BlockDevice, DeviceError};
+
+/// The emulator's largest single transfer.
+pub const MAX_TRANSFER: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct EmulatorDisk {
+    agent: ureq::Agent,
+    url: String,
+    endpoint: String,
+    volume_id: String,
+    size: u64,
+}
+
+impl EmulatorDisk {
+    /// The disk of `volume_id` (of `size` bytes) on the emulator at `endpoint`.
+    pub fn new(endpoint: &str, volume_id: &str, size: u64) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let endpoint = endpoint.trim_end_matches('/').to_string();
+        Self {
+            agent,
+            url: format!("{endpoint}/_snaplab/volumes/{volume_id}/data"),
+            endpoint,
+            volume_id: volume_id.to_string(),
+            size,
+        }
+    }
+
+    pub fn volume_id(&self) -> &str {
+        &self.volume_id
+    }
+
+    fn unreachable(&self, e: &ureq::Error) -> DeviceError {
+        DeviceError::Unavailable(format!(
+            "cannot reach the snaplab emulator at {} for {}: {e}. Is it still running?",
+            self.endpoint, self.volume_id
+        ))
+    }
+
+    /// Turns an error reply (JSON `{"error","message"}`) into a device error.
+    fn refused(&self, response: &mut ureq::http::Response<ureq::Body>) -> DeviceError {
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(String::from))
+            .unwrap_or(text);
+        DeviceError::Unavailable(format!("{} refused ({status}): {message}", self.volume_id))
+    }
+}
+
+impl BlockDevice for EmulatorDisk {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), DeviceError> {
+        check_range(offset, buf.len(), self.size)?;
+        for (i, chunk) in buf.chunks_mut(MAX_TRANSFER).enumerate() {
+            let at = offset + (i * MAX_TRANSFER) as u64;
+            let mut response = self
+                .agent
+                .get(&self.url)
+                .query("offset", at.to_string())
+                .query("length", chunk.len().to_string())
+                .call()
+                .map_err(|e| self.unreachable(&e))?;
+            if !response.status().is_success() {
+                return Err(self.refused(&mut response));
+            }
+            let bytes = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_TRANSFER as u64 + 1)
+                .read_to_vec()
+                .map_err(|e| self.unreachable(&e))?;
+            if bytes.len() != chunk.len() {
+                return Err(DeviceError::Unavailable(format!(
+                    "{} returned {} bytes for a read of {}",
+                    self.volume_id,
+                    bytes.len(),
+                    chunk.len()
+                )));
+            }
+            chunk.copy_from_slice(&bytes);
+        }
+        Ok(())
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), DeviceError> {
+        check_range(offset, data.len(), self.size)?;
+        for (i, chunk) in data.chunks(MAX_TRANSFER).enumerate() {
+            let at = offset + (i * MAX_TRANSFER) as u64;
+            let mut response = self
+                .agent
+                .put(&self.url)
+                .query("offset", at.to_string())
+                .send(chunk)
+                .map_err(|e| self.unreachable(&e))?;
+            if !response.status().is_success() {
+                return Err(self.refused(&mut response));
+            }
+        }
+        Ok(())
+    }
+}
