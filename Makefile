@@ -11,7 +11,7 @@ export CARGO_PROFILE_DEV_DEBUG ?= 0
 help:
 	@echo "make run    start the SecureCart emulator (pace demo) and show how to point the aws CLI at it"
 	@echo "make test   install what is missing, then run every test (lint, unit, integration, real clients)"
-	@echo "make bench  benchmarks beside moto (writes figures to stdout; see docs/benchmarks.md)"
+	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
 build:
 	$(CARGO) build --bin snaplab
@@ -35,6 +35,7 @@ test: lint
 
 bench:
 	scripts/bench-emulator.sh
+	scripts/bench-data.sh
 
 clean-tools:
 	rm -rf .venv-tools

@@ -225,3 +225,55 @@ fn cli_reports_errors_with_aws_codes() {
         assert!(stderr.contains(expected), "{args:?}: expected {expected}, got {stderr}");
     }
 }
+
+#[test]
+fn cli_reads_snapshot_blocks_with_aws_ebs() {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let ep = emulator.endpoint.as_str();
+    common::put_data(ep, DATA_VOLUME, 0, b"SecureCart order journal");
+    let first = aws_json(ep, &["ec2", "create-snapshot", "--volume-id", DATA_VOLUME]);
+    let first = first["SnapshotId"].as_str().unwrap().to_string();
+    common::put_data(ep, DATA_VOLUME, 3 * 524_288 + 10, b"a later order");
+    let second = aws_json(ep, &["ec2", "create-snapshot", "--volume-id", DATA_VOLUME]);
+    let second = second["SnapshotId"].as_str().unwrap().to_string();
+
+    let listed = aws_json(ep, &["ebs", "list-snapshot-blocks", "--snapshot-id", &second]);
+    let indexes: Vec<i64> = listed["Blocks"].as_array().unwrap().iter().map(|b| b["BlockIndex"].as_i64().unwrap()).collect();
+    assert_eq!(indexes, [0, 3]);
+    assert_eq!(listed["BlockSize"], 524_288);
+
+    let changed = aws_json(
+        ep,
+        &["ebs", "list-changed-blocks", "--first-snapshot-id", &first, "--second-snapshot-id", &second],
+    );
+    assert_eq!(changed["ChangedBlocks"].as_array().map(Vec::len), Some(1));
+    assert_eq!(changed["ChangedBlocks"][0]["BlockIndex"], 3);
+
+    let token = listed["Blocks"][0]["BlockToken"].as_str().unwrap();
+    let out_file = std::env::temp_dir().join(format!("snaplab-block-{}.bin", std::process::id()));
+    let got = aws_json(
+        ep,
+        &[
+            "ebs",
+            "get-snapshot-block",
+            "--snapshot-id",
+            &second,
+            "--block-index",
+            "0",
+            "--block-token",
+            token,
+            out_file.to_str().unwrap(),
+        ],
+    );
+    let bytes = std::fs::read(&out_file).unwrap();
+    std::fs::remove_file(&out_file).unwrap();
+    assert_eq!(bytes.len(), 524_288);
+    assert!(bytes.starts_with(b"SecureCart order journal"));
+    assert_eq!(got["DataLength"], 524_288);
+    assert_eq!(got["ChecksumAlgorithm"], "SHA256");
+    let ours = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
+    assert_eq!(got["Checksum"], ours.as_str());
+}

@@ -116,3 +116,21 @@ pub fn aws_json(endpoint: &str, args: &[&str]) -> serde_json::Value {
         )
     })
 }
+
+/// Writes `data` at `offset` of an attached volume through the data plane
+/// (what the instance's OS would do), with a plain HTTP/1.1 PUT.
+pub fn put_data(endpoint: &str, volume_id: &str, offset: u64, data: &[u8]) {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).expect("connect to the emulator");
+    write!(
+        s,
+        "PUT /_snaplab/volumes/{volume_id}/data?offset={offset} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        data.len()
+    )
+    .expect("send head");
+    s.write_all(data).expect("send body");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read reply");
+    assert!(reply.starts_with("HTTP/1.1 200"), "write refused: {reply}");
+}
