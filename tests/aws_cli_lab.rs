@@ -241,13 +241,25 @@ fn cli_reads_snapshot_blocks_with_aws_ebs() {
     let second = second["SnapshotId"].as_str().unwrap().to_string();
 
     let listed = aws_json(ep, &["ebs", "list-snapshot-blocks", "--snapshot-id", &second]);
-    let indexes: Vec<i64> = listed["Blocks"].as_array().unwrap().iter().map(|b| b["BlockIndex"].as_i64().unwrap()).collect();
+    let indexes: Vec<i64> = listed["Blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["BlockIndex"].as_i64().unwrap())
+        .collect();
     assert_eq!(indexes, [0, 3]);
     assert_eq!(listed["BlockSize"], 524_288);
 
     let changed = aws_json(
         ep,
-        &["ebs", "list-changed-blocks", "--first-snapshot-id", &first, "--second-snapshot-id", &second],
+        &[
+            "ebs",
+            "list-changed-blocks",
+            "--first-snapshot-id",
+            &first,
+            "--second-snapshot-id",
+            &second,
+        ],
     );
     assert_eq!(changed["ChangedBlocks"].as_array().map(Vec::len), Some(1));
     assert_eq!(changed["ChangedBlocks"][0]["BlockIndex"], 3);

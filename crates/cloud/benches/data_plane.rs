@@ -48,12 +48,19 @@ fn field<'a>(xml: &'a str, name: &str) -> &'a str {
 /// CreateSnapshot of the data volume: its latency, state and id.
 fn create_snapshot(endpoint: &str) -> (Duration, String, String) {
     let (took, xml) = ec2(endpoint, &format!("Action=CreateSnapshot&VolumeId={DATA_VOLUME_ID}"));
-    (took, field(&xml, "status").to_string(), field(&xml, "snapshotId").to_string())
+    (
+        took,
+        field(&xml, "status").to_string(),
+        field(&xml, "snapshotId").to_string(),
+    )
 }
 
 fn wait_completed(endpoint: &str, snapshot_id: &str) {
     loop {
-        let (_, xml) = ec2(endpoint, &format!("Action=DescribeSnapshots&SnapshotId.1={snapshot_id}"));
+        let (_, xml) = ec2(
+            endpoint,
+            &format!("Action=DescribeSnapshots&SnapshotId.1={snapshot_id}"),
+        );
         if field(&xml, "status") == "completed" {
             return;
         }
@@ -106,8 +113,18 @@ fn with_and_without(endpoint: &str, mut measure: impl FnMut() -> f64) -> (f64, f
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let start = |pace| rt.block_on(Emulator::start(EmulatorConfig { pace, ..Default::default() })).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = |pace| {
+        rt.block_on(Emulator::start(EmulatorConfig {
+            pace,
+            ..Default::default()
+        }))
+        .unwrap()
+    };
 
     let demo = start(Pace::Demo);
     let endpoint = demo.endpoint().to_string();
@@ -115,7 +132,13 @@ fn main() {
     let mut cursor = 0u64;
     let (w_free, w_pending) = with_and_without(&endpoint, || write_rate(&mut disk, &mut cursor));
     let store = StoreOptions::default();
-    let mut writer = OrderWriter::create(EmulatorDisk::new(&endpoint, DATA_VOLUME_ID, 8 * GIB), &store, system_clock(), 1).unwrap();
+    let mut writer = OrderWriter::create(
+        EmulatorDisk::new(&endpoint, DATA_VOLUME_ID, 8 * GIB),
+        &store,
+        system_clock(),
+        1,
+    )
+    .unwrap();
     let (o_free, o_pending) = with_and_without(&endpoint, || order_rate(&mut writer));
     rt.block_on(demo.stop());
 
