@@ -2,6 +2,7 @@
 //!   1. write throughput (64 KiB writes) and SecureCart orders/s, each with and
 //!      without a pending snapshot of the volume, in alternating 2 s windows;
 //!   2. CreateSnapshot latency over HTTP after 16 MiB vs 1 GiB were written.
+//!
 //! Prints medians and ratios (Markdown). Run: cargo bench -p snaplab-cloud --bench data_plane
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
