@@ -13,15 +13,8 @@ const SECOND: Duration = Duration::from_secs(1);
 #[tokio::test]
 async fn volume_is_creating_then_available() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab
-        .ec2
-        .create_volume()
-        .availability_zone("us-east-1a")
-        .size(8)
-        .send()
-        .await
-        .unwrap();
-    let id = out.volume_id().unwrap();
+    let created = lab.create_volume("us-east-1a", 8).await;
+    let id = created.as_str();
     assert_eq!(lab.volume(id).await.state(), Some(&VolumeState::Creating));
     lab.advance(Duration::from_millis(1000));
     assert_eq!(lab.volume(id).await.state(), Some(&VolumeState::Creating));

@@ -113,15 +113,8 @@ async fn well_formed_unknown_ids_are_not_found() {
 #[tokio::test]
 async fn attaching_a_creating_volume_is_incorrect_state() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab
-        .ec2
-        .create_volume()
-        .availability_zone("us-east-1a")
-        .size(8)
-        .send()
-        .await
-        .unwrap();
-    let vol = out.volume_id().unwrap();
+    let created = lab.create_volume("us-east-1a", 8).await;
+    let vol = created.as_str();
     let r = lab
         .ec2
         .attach_volume()

@@ -38,15 +38,7 @@ async fn snapshot_completed_waiter_returns_once_the_clock_passes_completion() {
 #[tokio::test]
 async fn volume_available_and_in_use_waiters_follow_create_and_attach() {
     let lab = Lab::manual(Pace::Demo).await;
-    let out = lab
-        .ec2
-        .create_volume()
-        .availability_zone("us-east-1a")
-        .size(8)
-        .send()
-        .await
-        .unwrap();
-    let vol = out.volume_id().unwrap().to_string();
+    let vol = lab.create_volume("us-east-1a", 8).await;
     let ec2 = lab.ec2.clone();
     let v = vol.clone();
     let available = tokio::spawn(async move { ec2.wait_until_volume_available().volume_ids(v).wait(MAX_WAIT).await });
