@@ -56,7 +56,7 @@ fn a_taken_port_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("cannot listen") && stderr.contains("--bind"),
+        stderr.contains("cannot start the emulator") && stderr.contains("--bind"),
         "{stderr}"
     );
 }

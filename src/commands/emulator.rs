@@ -26,6 +26,10 @@ pub struct Args {
     /// Region whose Availability Zones (REGION a/b/c) the emulator serves.
     #[arg(long, default_value = "us-east-1", value_name = "REGION")]
     region: String,
+
+    /// Keep the emulated cloud in DIR and pick it up again on the next start (its pace, region and scenario then come from DIR).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -34,11 +38,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         pace: args.pace,
         seeded: !args.empty,
         region: args.region.clone(),
+        state_dir: args.state_dir.clone(),
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config).await.with_context(|| {
         format!(
-            "cannot listen on {}: is another emulator (or LocalStack) already running there? Pick another with --bind 127.0.0.1:4567",
+            "cannot start the emulator on {}: is another emulator (or LocalStack) already running there? Pick another with --bind 127.0.0.1:4567",
             args.bind
         )
     })?;

@@ -20,6 +20,7 @@ use crate::error::Ec2Error;
 use crate::model::data::{DataPlaneError, MAX_TRANSFER};
 use crate::model::Cloud;
 use crate::pace::Pace;
+use crate::persist::Journal;
 use crate::wire::query::QueryParams;
 use crate::wire::xml::error_document;
 
@@ -35,9 +36,22 @@ pub struct Shared {
     pub region: String,
     pub started_at: Timestamp,
     pub tokens: Tokens,
+    /// Where changes are kept across restarts, when the emulator has a state directory.
+    pub journal: Mutex<Option<Journal>>,
 }
 
 impl Shared {
+    /// Records a change in the journal. Called under the cloud lock, so the
+    /// journal's order is the order the changes were applied in.
+    fn journal(&self, record: impl FnOnce(&mut Journal) -> std::io::Result<()>) {
+        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(j) = journal.as_mut() {
+            if let Err(e) = record(j) {
+                tracing::error!(error = %e, path = %j.path().display(), "cannot record a change; it will not survive a restart");
+            }
+        }
+    }
+
     /// Runs `f` on the cloud, recovering the lock even if a handler once panicked.
     pub fn with_cloud<R>(&self, f: impl FnOnce(&mut Cloud) -> R) -> R {
         let mut cloud = self.cloud.lock().unwrap_or_else(|p| p.into_inner());
@@ -126,7 +140,13 @@ async fn aws_request(
     let response = match &service {
         Service::Ec2 => {
             let now = shared.clock.now();
-            let result = shared.with_cloud(|cloud| ec2::handle(cloud, &params, now, &request_id));
+            let result = shared.with_cloud(|cloud| {
+                let result = ec2::handle(cloud, &params, now, &request_id);
+                if result.is_ok() && ec2::changes_cloud(&params) {
+                    shared.journal(|j| j.record_ec2(&now, &params));
+                }
+                result
+            });
             match result {
                 Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
                 Err(e) => ec2_error_response(&e, &request_id),
@@ -225,7 +245,11 @@ async fn write_data(
     let now = shared.clock.now();
     let written = shared.with_cloud(|cloud| {
         cloud.settle(now);
-        cloud.write_volume(&volume_id, offset, &body)
+        let written = cloud.write_volume(&volume_id, offset, &body);
+        if written.is_ok() {
+            shared.journal(|j| j.record_write(&now, &volume_id, offset, &body));
+        }
+        written
     });
     match written {
         Ok(()) => {

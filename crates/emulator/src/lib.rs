@@ -23,10 +23,12 @@ mod http;
 pub mod ids;
 pub mod model;
 pub mod pace;
+pub mod persist;
 pub mod seed;
 pub mod wire;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +56,9 @@ pub struct EmulatorConfig {
     pub clock: Arc<dyn Clock>,
     /// Seed for resource ids, for reproducible runs; random when `None`.
     pub id_seed: Option<u64>,
+    /// Keep the cloud in this directory and pick it up again on the next start.
+    /// Pace, region, scenario and seed then come from the directory, not from here.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -65,6 +70,7 @@ impl Default for EmulatorConfig {
             region: "us-east-1".to_string(),
             clock: Arc::new(SystemClock),
             id_seed: None,
+            state_dir: None,
         }
     }
 }
@@ -85,16 +91,9 @@ const STOP_GRACE: Duration = Duration::from_millis(300);
 impl Emulator {
     /// Binds the listener and starts serving; returns once requests are accepted.
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        let shared = Arc::new(build_shared(&config)?);
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            cloud: Mutex::new(build_cloud(&config)),
-            clock: config.clock.clone(),
-            pace: config.pace,
-            region: config.region.clone(),
-            started_at: config.clock.now(),
-            tokens: ebs::Tokens::new(config.id_seed),
-        });
         let app = http::router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -129,8 +128,13 @@ impl Emulator {
         self.addr
     }
 
+    /// The pace in force (a state directory's own pace wins over the config's).
     pub fn pace(&self) -> Pace {
         self.shared.pace
+    }
+
+    pub fn region(&self) -> &str {
+        &self.shared.region
     }
 
     /// Reads the emulated cloud's current state (settled to the clock's now).
@@ -166,22 +170,63 @@ impl Drop for Emulator {
     }
 }
 
-fn build_cloud(config: &EmulatorConfig) -> Cloud {
-    let mut cloud = Cloud::new(&config.region, config.pace, config.id_seed);
-    if config.seeded {
-        seed::securecart(&mut cloud, config.clock.now());
+/// The cloud and everything around it: fresh, or replayed from a state directory.
+fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
+    let fresh = persist::JournalHeader {
+        format: 1,
+        seed: config.id_seed.unwrap_or_else(|| fastrand::u64(..)),
+        region: config.region.clone(),
+        pace: config.pace,
+        seeded: config.seeded,
+        created_at: config.clock.now(),
+    };
+    let (header, journal, entries) = match &config.state_dir {
+        Some(dir) => {
+            let (journal, header, entries) = persist::Journal::open(dir, fresh)?;
+            (header, Some(journal), entries)
+        }
+        None => (fresh, None, Vec::new()),
+    };
+    let mut cloud = Cloud::new(&header.region, header.pace, Some(header.seed));
+    if header.seeded {
+        seed::securecart(&mut cloud, header.created_at);
     }
-    cloud
+    let replayed = entries.len();
+    for entry in entries {
+        match entry {
+            persist::Entry::Ec2 { now, params } => {
+                if let Err(e) = ec2::handle(&mut cloud, &params, now, "replay") {
+                    tracing::warn!(error = %e, "a journaled request failed on replay");
+                }
+            }
+            persist::Entry::Write {
+                now,
+                volume_id,
+                offset,
+                data,
+            } => {
+                cloud.settle(now);
+                if let Err(e) = cloud.write_volume(&volume_id, offset, &data) {
+                    tracing::warn!(error = %e, "a journaled write failed on replay");
+                }
+            }
+        }
+    }
+    if replayed > 0 {
+        tracing::info!(replayed, "emulator state picked up from its journal");
+    }
+    Ok(Shared {
+        cloud: Mutex::new(cloud),
+        clock: config.clock.clone(),
+        pace: header.pace,
+        region: header.region.clone(),
+        started_at: config.clock.now(),
+        tokens: ebs::Tokens::new(Some(header.seed)),
+        journal: Mutex::new(journal),
+    })
 }
 
 /// The router alone, for serving the emulator in-process without a socket.
-pub fn router(config: &EmulatorConfig) -> axum::Router {
-    http::router(Arc::new(Shared {
-        cloud: Mutex::new(build_cloud(config)),
-        clock: config.clock.clone(),
-        pace: config.pace,
-        region: config.region.clone(),
-        started_at: config.clock.now(),
-        tokens: ebs::Tokens::new(config.id_seed),
-    }))
+pub fn router(config: &EmulatorConfig) -> std::io::Result<axum::Router> {
+    Ok(http::router(Arc::new(build_shared(config)?)))
 }

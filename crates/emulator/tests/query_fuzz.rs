@@ -154,7 +154,7 @@ fn encode(pairs: &[(String, String)]) -> Vec<u8> {
 
 fn action() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => prop::sample::select(ACTIONS.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>()),
+        4 => prop::sample::select(ACTIONS.iter().map(|(n, ..)| n.to_string()).collect::<Vec<_>>()),
         1 => "[A-Za-z]{0,20}",
     ]
 }

@@ -67,23 +67,41 @@ impl Call<'_> {
 
 type Handler = fn(&mut Call<'_>) -> Ec2Result<String>;
 
-/// Every action the emulator answers. Anything else is `InvalidAction`.
-pub const ACTIONS: &[(&str, Handler)] = &[
-    ("DescribeAvailabilityZones", instances::describe_availability_zones),
-    ("DescribeInstances", instances::describe_instances),
-    ("DescribeVolumes", volumes::describe_volumes),
-    ("CreateVolume", volumes::create_volume),
-    ("DeleteVolume", volumes::delete_volume),
-    ("AttachVolume", volumes::attach_volume),
-    ("DetachVolume", volumes::detach_volume),
-    ("CreateSnapshot", snapshots::create_snapshot),
-    ("CreateSnapshots", snapshots::create_snapshots),
-    ("DescribeSnapshots", snapshots::describe_snapshots),
-    ("DeleteSnapshot", snapshots::delete_snapshot),
-    ("CreateTags", tags::create_tags),
-    ("DeleteTags", tags::delete_tags),
-    ("DescribeTags", tags::describe_tags),
+/// Every action the emulator answers, and whether it changes the cloud.
+/// Anything else is `InvalidAction`.
+pub const ACTIONS: &[(&str, Handler, Changes)] = &[
+    (
+        "DescribeAvailabilityZones",
+        instances::describe_availability_zones,
+        Changes::No,
+    ),
+    ("DescribeInstances", instances::describe_instances, Changes::No),
+    ("DescribeVolumes", volumes::describe_volumes, Changes::No),
+    ("CreateVolume", volumes::create_volume, Changes::Yes),
+    ("DeleteVolume", volumes::delete_volume, Changes::Yes),
+    ("AttachVolume", volumes::attach_volume, Changes::Yes),
+    ("DetachVolume", volumes::detach_volume, Changes::Yes),
+    ("CreateSnapshot", snapshots::create_snapshot, Changes::Yes),
+    ("CreateSnapshots", snapshots::create_snapshots, Changes::Yes),
+    ("DescribeSnapshots", snapshots::describe_snapshots, Changes::No),
+    ("DeleteSnapshot", snapshots::delete_snapshot, Changes::Yes),
+    ("CreateTags", tags::create_tags, Changes::Yes),
+    ("DeleteTags", tags::delete_tags, Changes::Yes),
+    ("DescribeTags", tags::describe_tags, Changes::No),
 ];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changes {
+    Yes,
+    No,
+}
+
+/// True when a request that succeeded changed the cloud (and must be journaled).
+pub fn changes_cloud(params: &QueryParams) -> bool {
+    let dry_run = params.flag("DryRun").unwrap_or(false);
+    let action = params.str("Action").unwrap_or_default();
+    !dry_run && ACTIONS.iter().any(|(name, _, c)| *name == action && *c == Changes::Yes)
+}
 
 /// Answers one EC2 request: the reply document, or the error to render.
 pub fn handle(cloud: &mut Cloud, params: &QueryParams, now: Timestamp, request_id: &str) -> Ec2Result<String> {
@@ -93,11 +111,11 @@ pub fn handle(cloud: &mut Cloud, params: &QueryParams, now: Timestamp, request_i
             "The request is missing an action: send Action=<EC2 action> (e.g. DescribeSnapshots) as a form parameter."
         )
     })?;
-    let Some(&(action, handler)) = ACTIONS.iter().find(|(n, _)| *n == name) else {
+    let Some(&(action, handler, _)) = ACTIONS.iter().find(|(n, ..)| *n == name) else {
         return Err(ec2_error!(
             InvalidAction,
             "The action {name} is not valid for this web service. snaplab emulates: {}.",
-            ACTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ACTIONS.iter().map(|(n, ..)| *n).collect::<Vec<_>>().join(", ")
         ));
     };
     let dry_run = params.flag("DryRun")?;

@@ -36,6 +36,15 @@ impl QueryParams {
         }
     }
 
+    /// The parameters form-encoded again (for the persistence journal).
+    pub fn to_form(&self) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.map {
+            s.append_pair(k, v);
+        }
+        s.finish()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }

@@ -1,0 +1,137 @@
+//! An emulator with a state directory picks up where it stopped: the same
+//! resources, ids, bytes and tokens, whatever the flags of the new start.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
+use snaplab_testkit::*;
+
+fn state_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("snaplab-restart-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn start(dir: &std::path::Path, pace: Pace) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        pace,
+        state_dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn put(endpoint: &str, volume: &str, offset: u64, data: &[u8]) {
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/_snaplab/volumes/{volume}/data?offset={offset}"))
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+async fn get(endpoint: &str, volume: &str, offset: u64, len: usize) -> Vec<u8> {
+    reqwest::get(format!(
+        "{endpoint}/_snaplab/volumes/{volume}/data?offset={offset}&length={len}"
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec()
+}
+
+#[tokio::test]
+async fn resources_bytes_and_tokens_survive_a_restart() {
+    let dir = state_dir("all");
+    let first = start(&dir, Pace::Instant).await;
+    let ec2 = client(first.endpoint());
+    put(first.endpoint(), DATA_VOLUME_ID, 100, b"order 1").await;
+    let snap = ec2.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
+    let snap = snap.snapshot_id().unwrap().to_string();
+    put(first.endpoint(), DATA_VOLUME_ID, 100, b"order 2").await;
+    let restored = ec2
+        .create_volume()
+        .snapshot_id(&snap)
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap()
+        .volume_id()
+        .unwrap()
+        .to_string();
+    ec2.attach_volume()
+        .volume_id(&restored)
+        .instance_id(INSTANCE_ID)
+        .device("/dev/sdg")
+        .send()
+        .await
+        .unwrap();
+    let ebs = ebs_client(first.endpoint());
+    let token = ebs
+        .list_snapshot_blocks()
+        .snapshot_id(&snap)
+        .send()
+        .await
+        .unwrap()
+        .blocks()[0]
+        .block_token()
+        .unwrap()
+        .to_string();
+    drop(first); // as if killed: no orderly stop
+
+    // A different pace on the command line: the directory's own pace wins.
+    let second = start(&dir, Pace::Realistic).await;
+    assert_eq!(second.pace(), Pace::Instant);
+    let ec2 = client(second.endpoint());
+    let s = ec2.describe_snapshots().snapshot_ids(&snap).send().await.unwrap();
+    assert_eq!(s.snapshots()[0].state().map(|s| s.as_str()), Some("completed"));
+    assert_eq!(get(second.endpoint(), DATA_VOLUME_ID, 100, 7).await, b"order 2");
+    assert_eq!(get(second.endpoint(), &restored, 100, 7).await, b"order 1");
+    let v = ec2.describe_volumes().volume_ids(&restored).send().await.unwrap();
+    assert_eq!(v.volumes()[0].attachments()[0].device(), Some("/dev/sdg"));
+    let block = ebs_client(second.endpoint())
+        .get_snapshot_block()
+        .snapshot_id(&snap)
+        .block_index(0)
+        .block_token(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        block.data_length(),
+        Some(524_288),
+        "tokens from before the restart still work"
+    );
+
+    // New ids continue the same sequence: no clash with the replayed ones.
+    let next = ec2.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
+    assert_ne!(next.snapshot_id(), Some(snap.as_str()));
+    second.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_pending_snapshot_completes_on_time_across_a_restart() {
+    let dir = state_dir("pending");
+    let first = start(&dir, Pace::Demo).await;
+    let ec2 = client(first.endpoint());
+    let snap = ec2.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
+    let snap = snap.snapshot_id().unwrap().to_string();
+    first.stop().await;
+    let second = start(&dir, Pace::Demo).await;
+    let lab_ec2 = client(second.endpoint());
+    let s = lab_ec2.describe_snapshots().snapshot_ids(&snap).send().await.unwrap();
+    assert_eq!(s.snapshots()[0].state().map(|s| s.as_str()), Some("pending"));
+    use aws_sdk_ec2::client::Waiters;
+    lab_ec2
+        .wait_until_snapshot_completed()
+        .snapshot_ids(&snap)
+        .wait(std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    second.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
