@@ -103,6 +103,7 @@ fn app() -> axum::Router {
         pace: Pace::Instant,
         ..Default::default()
     }))
+    .unwrap()
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
