@@ -1,6 +1,8 @@
 //! `snaplab`: the SecureCart Snapshot Lab from the command line.
 
 mod commands;
+mod paths;
+mod render;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a lab: the SecureCart snapshot lab by default, on the built-in emulator.
+    Run(commands::run::Args),
+    /// List the labs.
+    Labs(commands::labs::Args),
+    /// List recorded runs.
+    History(commands::history::Args),
+    /// Show one run's report (Markdown, HTML or JSON).
+    Report(commands::report::Args),
+    /// Delete the snapshots and volumes an interrupted run left behind.
+    Cleanup(commands::cleanup::Args),
     /// Run the EC2/EBS emulator as a standalone endpoint (LocalStack-style, port 4566).
     Emulator(commands::emulator::Args),
 }
@@ -45,6 +57,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         match cli.command {
+            Command::Run(args) => commands::run::run(args).await,
+            Command::Labs(args) => commands::labs::run(args),
+            Command::History(args) => commands::history::run(args).await,
+            Command::Report(args) => commands::report::run(args).await,
+            Command::Cleanup(args) => commands::cleanup::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
         }
     })

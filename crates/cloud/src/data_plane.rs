@@ -4,9 +4,102 @@
 //! of up to 64 MiB each, so the verifier reads an image in a few requests,
 //! not one per block.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use snaplab_workload::{device::check_range, BlockDevice, DeviceError};
+
+use crate::ec2::SnapshotInfo;
+use crate::shadow::ShadowDisk;
+use crate::target::{Target, TargetKind};
+
+/// Where the data volume's bytes live for a run.
+#[derive(Debug)]
+pub enum DataPlane {
+    /// A snaplab emulator keeps the bytes; the lab reads and writes its data plane.
+    Emulator { endpoint: String },
+    /// The cloud keeps no bytes (LocalStack, moto): shadow disks on this computer.
+    Shadow {
+        dir: PathBuf,
+        disks: Mutex<HashMap<String, ShadowDisk>>,
+    },
+}
+
+impl DataPlane {
+    /// The data plane for `target`; shadow disks go under `shadow_dir`.
+    pub fn for_target(target: &Target, shadow_dir: &Path) -> Self {
+        if target.kind.keeps_volume_data() {
+            Self::Emulator {
+                endpoint: target.endpoint.clone(),
+            }
+        } else {
+            Self::Shadow {
+                dir: shadow_dir.to_path_buf(),
+                disks: Mutex::new(HashMap::new()),
+            }
+        }
+    }
+
+    pub fn is_shadow(&self) -> bool {
+        matches!(self, Self::Shadow { .. })
+    }
+
+    /// One sentence for the learner about where the data lives.
+    pub fn describe(&self, kind: &TargetKind) -> String {
+        match self {
+            Self::Emulator { endpoint } => format!("volume data lives in the snaplab emulator at {endpoint}"),
+            Self::Shadow { dir, .. } => format!(
+                "{} keeps no volume data, so snaplab keeps the data volume's bytes on this computer (a shadow disk in {}) and reads snapshots from it",
+                kind.label(),
+                dir.display()
+            ),
+        }
+    }
+
+    fn shadow(&self, volume_id: &str, size: u64) -> Result<Option<ShadowDisk>, DeviceError> {
+        let Self::Shadow { dir, disks } = self else {
+            return Ok(None);
+        };
+        let mut disks = disks.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(d) = disks.get(volume_id) {
+            return Ok(Some(d.clone()));
+        }
+        let d = ShadowDisk::open(dir, volume_id, size)?;
+        disks.insert(volume_id.to_string(), d.clone());
+        Ok(Some(d))
+    }
+
+    /// The live disk of an attached volume, for the workload to write.
+    pub fn live_disk(&self, volume_id: &str, size: u64) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
+        match self {
+            Self::Emulator { endpoint } => Ok(Box::new(EmulatorDisk::new(endpoint, volume_id, size))),
+            Self::Shadow { .. } => Ok(Box::new(
+                self.shadow(volume_id, size)?
+                    .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?,
+            )),
+        }
+    }
+
+    /// The disk of a volume restored from `snapshot`, as the verifier reads it.
+    pub fn restored_disk(
+        &self,
+        restored_volume_id: &str,
+        size: u64,
+        snapshot: &SnapshotInfo,
+    ) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
+        match self {
+            Self::Emulator { endpoint } => Ok(Box::new(EmulatorDisk::new(endpoint, restored_volume_id, size))),
+            Self::Shadow { .. } => {
+                let source = self
+                    .shadow(&snapshot.volume_id, size)?
+                    .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?;
+                Ok(Box::new(source.image_at(snapshot.start_time.timestamp_micros())))
+            }
+        }
+    }
+}
 
 /// The emulator's largest single transfer.
 pub const MAX_TRANSFER: usize = 64 * 1024 * 1024;

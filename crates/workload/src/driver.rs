@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::device::BlockDevice;
 use crate::error::WorkloadError;
-use crate::writer::OrderWriter;
+use crate::writer::{LogEntry, OrderWriter};
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadConfig {
@@ -38,6 +38,8 @@ struct State {
     want_pause: bool,
     stop: bool,
     stats: WorkloadStats,
+    /// Orders acknowledged since the last `drain_acknowledged`.
+    fresh: Vec<LogEntry>,
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +75,12 @@ impl<D: BlockDevice + Send + 'static> Workload<D> {
 
     pub fn stats(&self) -> WorkloadStats {
         self.control.lock().stats.clone()
+    }
+
+    /// The orders acknowledged since the last call, for keeping the log
+    /// somewhere durable while the writer runs.
+    pub fn drain_acknowledged(&self) -> Vec<LogEntry> {
+        std::mem::take(&mut self.control.lock().fresh)
     }
 
     /// Finishes the order in flight, flushes, and pauses. Returns when paused.
@@ -162,6 +170,7 @@ fn write_orders<D: BlockDevice>(
             Ok(entry) => {
                 st.stats.acknowledged += 1;
                 st.stats.last_seq = entry.seq;
+                st.fresh.push(entry);
             }
             Err(e) => {
                 st.stats.failed = Some(e.to_string());

@@ -55,9 +55,17 @@ impl WriterLog {
         self.entries.iter().filter(|e| e.acked_at_us.is_some()).count()
     }
 
-    /// Appends another log (a later session of the same store).
-    pub fn extend(&mut self, other: WriterLog) {
-        self.entries.extend(other.entries);
+    pub fn from_entries(entries: Vec<LogEntry>) -> Self {
+        Self { entries }
+    }
+
+    pub fn push(&mut self, entry: LogEntry) {
+        self.entries.push(entry);
+    }
+
+    /// Forgets orders past `seq` (lost with a crashed emulator's unsaved writes).
+    pub fn truncate_after(&mut self, seq: u64) {
+        self.entries.retain(|e| e.seq <= seq);
     }
 }
 

@@ -1,0 +1,449 @@
+//! The EC2 operations the lab uses, over aws-sdk-ec2. Every call reports its
+//! operation, request id, duration and error to an observer, so the lab can
+//! show and record each API call it makes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::operation::RequestId;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use chrono::{DateTime, Utc};
+
+use crate::error::CloudError;
+
+/// One API call, as the lab shows and records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiCall {
+    pub operation: String,
+    pub request_id: Option<String>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+pub type ApiObserver = Arc<dyn Fn(ApiCall) + Send + Sync>;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnapshotInfo {
+    pub id: String,
+    pub volume_id: String,
+    pub state: String,
+    pub progress: u8,
+    pub start_time: DateTime<Utc>,
+    pub completion_time: Option<DateTime<Utc>>,
+    pub description: String,
+    pub tags: Vec<(String, String)>,
+}
+
+impl SnapshotInfo {
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttachmentInfo {
+    pub instance_id: String,
+    pub device: String,
+    pub state: String,
+    pub attach_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VolumeInfo {
+    pub id: String,
+    pub state: String,
+    pub zone: String,
+    pub size_gib: i32,
+    pub snapshot_id: Option<String>,
+    pub create_time: Option<DateTime<Utc>>,
+    pub attachment: Option<AttachmentInfo>,
+    pub tags: Vec<(String, String)>,
+}
+
+impl VolumeInfo {
+    pub fn size_bytes(&self) -> u64 {
+        u64::try_from(self.size_gib).unwrap_or(0) << 30
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_attached_to(&self, instance_id: &str) -> bool {
+        self.attachment
+            .as_ref()
+            .is_some_and(|a| a.instance_id == instance_id && a.state == "attached")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceInfo {
+    pub id: String,
+    pub zone: String,
+    pub state: String,
+    pub root_device: String,
+    /// (device, volume id) of every attached volume.
+    pub devices: Vec<(String, String)>,
+}
+
+fn chrono_time(t: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<DateTime<Utc>> {
+    let t = t?;
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn snapshot_info(s: &aws_sdk_ec2::types::Snapshot) -> SnapshotInfo {
+    SnapshotInfo {
+        id: s.snapshot_id().unwrap_or_default().to_string(),
+        volume_id: s.volume_id().unwrap_or_default().to_string(),
+        state: s.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        progress: s
+            .progress()
+            .and_then(|p| p.trim_end_matches('%').parse().ok())
+            .unwrap_or(0),
+        start_time: chrono_time(s.start_time()).unwrap_or_default(),
+        completion_time: chrono_time(s.completion_time()),
+        description: s.description().unwrap_or_default().to_string(),
+        tags: tags_of(s.tags()),
+    }
+}
+
+fn volume_info(v: &aws_sdk_ec2::types::Volume) -> VolumeInfo {
+    VolumeInfo {
+        id: v.volume_id().unwrap_or_default().to_string(),
+        state: v.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        zone: v.availability_zone().unwrap_or_default().to_string(),
+        size_gib: v.size().unwrap_or(0),
+        snapshot_id: v.snapshot_id().filter(|s| !s.is_empty()).map(String::from),
+        create_time: chrono_time(v.create_time()),
+        attachment: v.attachments().first().map(|a| AttachmentInfo {
+            instance_id: a.instance_id().unwrap_or_default().to_string(),
+            device: a.device().unwrap_or_default().to_string(),
+            state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            attach_time: chrono_time(a.attach_time()),
+        }),
+        tags: tags_of(v.tags()),
+    }
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+fn tag_spec(kind: ResourceType, tags: &[(&str, &str)]) -> TagSpecification {
+    let mut spec = TagSpecification::builder().resource_type(kind);
+    for (k, v) in tags {
+        spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+    }
+    spec.build()
+}
+
+/// The EC2 client the lab uses, instrumented.
+#[derive(Clone)]
+pub struct Ec2 {
+    client: aws_sdk_ec2::Client,
+    endpoint: String,
+    observer: ApiObserver,
+}
+
+impl std::fmt::Debug for Ec2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ec2")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ec2 {
+    pub fn new(client: aws_sdk_ec2::Client, endpoint: &str, observer: ApiObserver) -> Self {
+        Self {
+            client,
+            endpoint: endpoint.to_string(),
+            observer,
+        }
+    }
+
+    pub fn client(&self) -> &aws_sdk_ec2::Client {
+        &self.client
+    }
+
+    /// Runs one SDK call, reporting it to the observer.
+    async fn call<T, E, R>(
+        &self,
+        operation: &str,
+        request: impl std::future::Future<Output = Result<T, aws_sdk_ec2::error::SdkError<E, R>>>,
+    ) -> Result<T, CloudError>
+    where
+        T: RequestId,
+        E: ProvideErrorMetadata + RequestId + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let started = Instant::now();
+        let result = request.await;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let (request_id, outcome) = match result {
+            Ok(out) => (out.request_id().map(String::from), Ok(out)),
+            Err(e) => {
+                let id = match &e {
+                    aws_sdk_ec2::error::SdkError::ServiceError(s) => s.err().request_id().map(String::from),
+                    _ => None,
+                };
+                (id, Err(CloudError::from_sdk(&self.endpoint, e)))
+            }
+        };
+        (self.observer)(ApiCall {
+            operation: operation.to_string(),
+            request_id,
+            duration_ms,
+            error: outcome.as_ref().err().map(ToString::to_string),
+        });
+        outcome
+    }
+
+    /// The running (or pending) instance tagged `Name=<name>`.
+    pub async fn find_instance(&self, name: &str) -> Result<Option<InstanceInfo>, CloudError> {
+        let out = self
+            .call(
+                "DescribeInstances",
+                self.client
+                    .describe_instances()
+                    .filters(filter("tag:Name", name))
+                    .filters(
+                        Filter::builder()
+                            .name("instance-state-name")
+                            .values("running")
+                            .values("pending")
+                            .build(),
+                    )
+                    .send(),
+            )
+            .await?;
+        let found = out.reservations().iter().flat_map(|r| r.instances()).next();
+        Ok(found.map(|i| InstanceInfo {
+            id: i.instance_id().unwrap_or_default().to_string(),
+            zone: i
+                .placement()
+                .and_then(|p| p.availability_zone())
+                .unwrap_or_default()
+                .to_string(),
+            state: i
+                .state()
+                .and_then(|s| s.name())
+                .map(|n| n.as_str().to_string())
+                .unwrap_or_default(),
+            root_device: i.root_device_name().unwrap_or_default().to_string(),
+            devices: i
+                .block_device_mappings()
+                .iter()
+                .map(|m| {
+                    (
+                        m.device_name().unwrap_or_default().to_string(),
+                        m.ebs().and_then(|e| e.volume_id()).unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        }))
+    }
+
+    /// Launches an instance (used to set the scenario up on LocalStack or moto).
+    pub async fn run_instance(&self, zone: &str, name: &str, image_id: &str) -> Result<String, CloudError> {
+        let out = self
+            .call(
+                "RunInstances",
+                self.client
+                    .run_instances()
+                    .image_id(image_id)
+                    .instance_type(aws_sdk_ec2::types::InstanceType::T3Medium)
+                    .min_count(1)
+                    .max_count(1)
+                    .placement(aws_sdk_ec2::types::Placement::builder().availability_zone(zone).build())
+                    .tag_specifications(tag_spec(ResourceType::Instance, &[("Name", name)]))
+                    .send(),
+            )
+            .await?;
+        out.instances()
+            .first()
+            .and_then(|i| i.instance_id())
+            .map(String::from)
+            .ok_or_else(|| CloudError::Other("RunInstances returned no instance".into()))
+    }
+
+    pub async fn volume(&self, id: &str) -> Result<VolumeInfo, CloudError> {
+        let out = self
+            .call("DescribeVolumes", self.client.describe_volumes().volume_ids(id).send())
+            .await?;
+        out.volumes().first().map(volume_info).ok_or_else(|| CloudError::Aws {
+            code: "InvalidVolume.NotFound".into(),
+            message: format!("The volume '{id}' does not exist."),
+        })
+    }
+
+    /// Volumes matching one filter, e.g. `snapshot-id` or `tag:Name`.
+    pub async fn volumes_where(&self, name: &str, value: &str) -> Result<Vec<VolumeInfo>, CloudError> {
+        let out = self
+            .call(
+                "DescribeVolumes",
+                self.client.describe_volumes().filters(filter(name, value)).send(),
+            )
+            .await?;
+        Ok(out.volumes().iter().map(volume_info).collect())
+    }
+
+    pub async fn create_volume(
+        &self,
+        zone: &str,
+        size_gib: Option<i32>,
+        snapshot_id: Option<&str>,
+        tags: &[(&str, &str)],
+    ) -> Result<VolumeInfo, CloudError> {
+        let mut req = self
+            .client
+            .create_volume()
+            .availability_zone(zone)
+            .volume_type(aws_sdk_ec2::types::VolumeType::Gp3)
+            .set_size(size_gib)
+            .set_snapshot_id(snapshot_id.map(String::from));
+        if !tags.is_empty() {
+            req = req.tag_specifications(tag_spec(ResourceType::Volume, tags));
+        }
+        let out = self.call("CreateVolume", req.send()).await?;
+        Ok(VolumeInfo {
+            id: out.volume_id().unwrap_or_default().to_string(),
+            state: out.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            zone: out.availability_zone().unwrap_or_default().to_string(),
+            size_gib: out.size().unwrap_or(0),
+            snapshot_id: out.snapshot_id().filter(|s| !s.is_empty()).map(String::from),
+            create_time: chrono_time(out.create_time()),
+            attachment: None,
+            tags: tags_of(out.tags()),
+        })
+    }
+
+    pub async fn attach_volume(&self, volume_id: &str, instance_id: &str, device: &str) -> Result<(), CloudError> {
+        self.call(
+            "AttachVolume",
+            self.client
+                .attach_volume()
+                .volume_id(volume_id)
+                .instance_id(instance_id)
+                .device(device)
+                .send(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn detach_volume(&self, volume_id: &str, instance_id: &str) -> Result<(), CloudError> {
+        self.call(
+            "DetachVolume",
+            self.client
+                .detach_volume()
+                .volume_id(volume_id)
+                .instance_id(instance_id)
+                .send(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn delete_volume(&self, volume_id: &str) -> Result<(), CloudError> {
+        self.call("DeleteVolume", self.client.delete_volume().volume_id(volume_id).send())
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn create_snapshot(
+        &self,
+        volume_id: &str,
+        description: &str,
+        tags: &[(&str, &str)],
+    ) -> Result<SnapshotInfo, CloudError> {
+        let out = self
+            .call(
+                "CreateSnapshot",
+                self.client
+                    .create_snapshot()
+                    .volume_id(volume_id)
+                    .description(description)
+                    .tag_specifications(tag_spec(ResourceType::Snapshot, tags))
+                    .send(),
+            )
+            .await?;
+        Ok(SnapshotInfo {
+            id: out.snapshot_id().unwrap_or_default().to_string(),
+            volume_id: out.volume_id().unwrap_or_default().to_string(),
+            state: out.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            progress: out
+                .progress()
+                .and_then(|p| p.trim_end_matches('%').parse().ok())
+                .unwrap_or(0),
+            start_time: chrono_time(out.start_time()).unwrap_or_default(),
+            completion_time: chrono_time(out.completion_time()),
+            description: out.description().unwrap_or_default().to_string(),
+            tags: tags_of(out.tags()),
+        })
+    }
+
+    pub async fn snapshot(&self, id: &str) -> Result<SnapshotInfo, CloudError> {
+        let out = self
+            .call(
+                "DescribeSnapshots",
+                self.client.describe_snapshots().snapshot_ids(id).send(),
+            )
+            .await?;
+        out.snapshots()
+            .first()
+            .map(snapshot_info)
+            .ok_or_else(|| CloudError::Aws {
+                code: "InvalidSnapshot.NotFound".into(),
+                message: format!("The snapshot '{id}' does not exist."),
+            })
+    }
+
+    /// Snapshots of one volume, owned by this account.
+    pub async fn snapshots_of(&self, volume_id: &str) -> Result<Vec<SnapshotInfo>, CloudError> {
+        let out = self
+            .call(
+                "DescribeSnapshots",
+                self.client
+                    .describe_snapshots()
+                    .owner_ids("self")
+                    .filters(filter("volume-id", volume_id))
+                    .send(),
+            )
+            .await?;
+        Ok(out.snapshots().iter().map(snapshot_info).collect())
+    }
+
+    /// Snapshots carrying tag `key=value`, of any volume.
+    pub async fn snapshots_tagged(&self, key: &str, value: &str) -> Result<Vec<SnapshotInfo>, CloudError> {
+        let out = self
+            .call(
+                "DescribeSnapshots",
+                self.client
+                    .describe_snapshots()
+                    .owner_ids("self")
+                    .filters(filter(&format!("tag:{key}"), value))
+                    .send(),
+            )
+            .await?;
+        Ok(out.snapshots().iter().map(snapshot_info).collect())
+    }
+
+    pub async fn delete_snapshot(&self, id: &str) -> Result<(), CloudError> {
+        self.call("DeleteSnapshot", self.client.delete_snapshot().snapshot_id(id).send())
+            .await
+            .map(|_| ())
+    }
+}

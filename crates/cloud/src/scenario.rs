@@ -1,0 +1,118 @@
+//! The SecureCart scenario on a target: its app instance and data volume.
+//! snaplab's emulator seeds them; on LocalStack or moto the lab sets them up
+//! (tagged `App=SecureCart`, kept for the next run).
+
+use std::time::Duration;
+
+use crate::ec2::Ec2;
+use crate::error::CloudError;
+use crate::target::TargetKind;
+
+pub const INSTANCE_NAME: &str = "securecart-app";
+pub const DATA_VOLUME_NAME: &str = "securecart-data";
+pub const DATA_DEVICE: &str = "/dev/sdf";
+const DATA_VOLUME_GIB: i32 = 8;
+/// Any AMI id will do on the peers the lab sets up (they do not boot it).
+const PLACEHOLDER_AMI: &str = "ami-0a5c3558529277641";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Scenario {
+    pub instance_id: String,
+    pub zone: String,
+    pub data_volume_id: String,
+    pub data_device: String,
+    pub data_volume_bytes: u64,
+}
+
+/// Polls `ready` every `every` until it holds, for at most `limit`.
+pub async fn wait_until<F, Fut>(what: &str, every: Duration, limit: Duration, mut ready: F) -> Result<(), CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, CloudError>>,
+{
+    let started = tokio::time::Instant::now();
+    loop {
+        if ready().await? {
+            return Ok(());
+        }
+        if started.elapsed() >= limit {
+            return Err(CloudError::Other(format!(
+                "{what} did not happen within {} s",
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Finds the SecureCart scenario, setting it up where the target lacks it.
+pub async fn find_or_create(
+    ec2: &Ec2,
+    kind: &TargetKind,
+    region: &str,
+    poll: Duration,
+) -> Result<Scenario, CloudError> {
+    let instance = match ec2.find_instance(INSTANCE_NAME).await? {
+        Some(i) => i,
+        None if kind.keeps_volume_data() => {
+            return Err(CloudError::Refused(format!(
+                "the emulator has no instance tagged Name={INSTANCE_NAME}: it was started with --empty. Restart it without --empty."
+            )))
+        }
+        None => {
+            let zone = format!("{region}a");
+            ec2.run_instance(&zone, INSTANCE_NAME, PLACEHOLDER_AMI).await?;
+            ec2.find_instance(INSTANCE_NAME)
+                .await?
+                .ok_or_else(|| CloudError::Other("the instance just launched cannot be found".into()))?
+        }
+    };
+    if let Some((device, volume_id)) = instance.devices.iter().find(|(d, _)| d == DATA_DEVICE) {
+        let v = ec2.volume(volume_id).await?;
+        return Ok(Scenario {
+            instance_id: instance.id,
+            zone: instance.zone,
+            data_volume_id: v.id.clone(),
+            data_device: device.clone(),
+            data_volume_bytes: v.size_bytes(),
+        });
+    }
+    let existing = ec2
+        .volumes_where("tag:Name", DATA_VOLUME_NAME)
+        .await?
+        .into_iter()
+        .find(|v| v.zone == instance.zone && v.state == "available");
+    let volume = match existing {
+        Some(v) => v,
+        None => {
+            let v = ec2
+                .create_volume(
+                    &instance.zone,
+                    Some(DATA_VOLUME_GIB),
+                    None,
+                    &[("Name", DATA_VOLUME_NAME), ("App", "SecureCart")],
+                )
+                .await?;
+            wait_until(
+                "the data volume becoming available",
+                poll,
+                Duration::from_secs(120),
+                || async { Ok(ec2.volume(&v.id).await?.state == "available") },
+            )
+            .await?;
+            v
+        }
+    };
+    ec2.attach_volume(&volume.id, &instance.id, DATA_DEVICE).await?;
+    wait_until("the data volume attaching", poll, Duration::from_secs(120), || async {
+        Ok(ec2.volume(&volume.id).await?.is_attached_to(&instance.id))
+    })
+    .await?;
+    Ok(Scenario {
+        instance_id: instance.id,
+        zone: instance.zone,
+        data_volume_id: volume.id.clone(),
+        data_device: DATA_DEVICE.to_string(),
+        data_volume_bytes: volume.size_bytes(),
+    })
+}

@@ -1,0 +1,191 @@
+//! Where the lab runs. The default is snaplab's own emulator, started by the
+//! binary; an endpoint URL can be another snaplab emulator (its data plane is
+//! used), or LocalStack or moto (the disk is then a shadow disk kept on this
+//! computer). Real AWS is refused in this version.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+
+use crate::ec2::{ApiObserver, Ec2};
+use crate::error::CloudError;
+
+/// What kind of cloud answers at the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// snaplab's emulator, started in-process for this run.
+    Embedded,
+    /// A standalone `snaplab emulator` at an endpoint.
+    Snaplab,
+    LocalStack,
+    Moto,
+    /// Something else that answers EC2 at the endpoint.
+    OtherEndpoint,
+}
+
+impl TargetKind {
+    /// Whether volumes keep data there (and so the data plane is the emulator's).
+    pub fn keeps_volume_data(&self) -> bool {
+        matches!(self, Self::Embedded | Self::Snaplab)
+    }
+
+    /// How precisely the cloud reports a snapshot's StartTime, in µs.
+    pub fn start_time_precision_us(&self) -> i64 {
+        if self.keeps_volume_data() {
+            1_000
+        } else {
+            1_000_000
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Embedded => "built-in emulator",
+            Self::Snaplab => "snaplab emulator",
+            Self::LocalStack => "LocalStack",
+            Self::Moto => "moto",
+            Self::OtherEndpoint => "EC2-compatible endpoint",
+        }
+    }
+}
+
+/// A connected target: its kind, endpoint and EC2 client.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub endpoint: String,
+    pub region: String,
+    pub ec2: Ec2,
+}
+
+/// Credentials for an endpoint: the environment's if set, else `test`/`test`
+/// (LocalStack's convention; the snaplab emulator ignores them).
+fn endpoint_credentials() -> Credentials {
+    match (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Ok(id), Ok(secret)) if !id.is_empty() => {
+            Credentials::new(id, secret, std::env::var("AWS_SESSION_TOKEN").ok(), None, "environment")
+        }
+        _ => Credentials::new("test", "test", None, None, "snaplab-default"),
+    }
+}
+
+/// The region: `AWS_REGION`, `AWS_DEFAULT_REGION`, else us-east-1.
+pub fn default_region() -> String {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+/// Refuses endpoints that are real AWS: this version never touches a real account.
+pub fn refuse_real_aws(url: &str) -> Result<(), CloudError> {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    if host.ends_with("amazonaws.com") || host.ends_with("amazonaws.com.cn") {
+        return Err(real_aws_refused());
+    }
+    Ok(())
+}
+
+pub fn real_aws_refused() -> CloudError {
+    CloudError::Refused(
+        "real AWS is not supported in this version: snaplab never touches a real AWS account. \
+         Use the built-in emulator (the default: no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566"
+            .to_string(),
+    )
+}
+
+/// One GET to the endpoint: its status and body, or None when nothing answers.
+fn probe(url: &str) -> Result<Option<(u16, String)>, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(mut r) => {
+            let status = r.status().as_u16();
+            let body = r.body_mut().read_to_string().unwrap_or_default();
+            Ok(Some((status, body)))
+        }
+        Err(ureq::Error::Io(e)) => Err(e.to_string()),
+        Err(ureq::Error::ConnectionFailed) => Err("connection refused".to_string()),
+        Err(ureq::Error::HostNotFound) => Err("host not found".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A snaplab emulator's health: its pace and region.
+pub async fn snaplab_health(url: &str) -> Option<(String, String)> {
+    let url = format!("{}/_snaplab/health", url.trim_end_matches('/'));
+    let (status, body) = tokio::task::spawn_blocking(move || probe(&url)).await.ok()?.ok()??;
+    let health: serde_json::Value = (status == 200).then(|| serde_json::from_str(&body).ok())??;
+    Some((
+        health["pace"].as_str()?.to_string(),
+        health["region"].as_str()?.to_string(),
+    ))
+}
+
+/// Finds out what answers at `url`.
+pub async fn detect(url: &str) -> Result<TargetKind, CloudError> {
+    refuse_real_aws(url)?;
+    let base = url.trim_end_matches('/').to_string();
+    let found = tokio::task::spawn_blocking(move || -> Result<TargetKind, String> {
+        if let Some((200, body)) = probe(&format!("{base}/_snaplab/health"))? {
+            if body.contains("snaplab-emulator") {
+                return Ok(TargetKind::Snaplab);
+            }
+        }
+        if let Some((200, _)) = probe(&format!("{base}/_localstack/health"))? {
+            return Ok(TargetKind::LocalStack);
+        }
+        if let Some((200, _)) = probe(&format!("{base}/moto-api/"))? {
+            return Ok(TargetKind::Moto);
+        }
+        Ok(TargetKind::OtherEndpoint)
+    })
+    .await
+    .map_err(|e| CloudError::Other(e.to_string()))?;
+    found.map_err(|detail| CloudError::Unreachable {
+        endpoint: url.to_string(),
+        detail,
+    })
+}
+
+impl Target {
+    /// Connects to an endpoint, detecting what it is unless `kind` is known.
+    pub async fn connect(
+        url: &str,
+        kind: Option<TargetKind>,
+        region: &str,
+        observer: ApiObserver,
+    ) -> Result<Self, CloudError> {
+        refuse_real_aws(url)?;
+        let kind = match kind {
+            Some(k) => k,
+            None => detect(url).await?,
+        };
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(url)
+            .credentials_provider(endpoint_credentials())
+            .build();
+        let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(config), url, observer);
+        Ok(Self {
+            kind,
+            endpoint: url.trim_end_matches('/').to_string(),
+            region: region.to_string(),
+            ec2,
+        })
+    }
+}

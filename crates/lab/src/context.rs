@@ -1,0 +1,139 @@
+//! What a run knows: its settings, target, the ids it learned and the
+//! results so far. Recorded after every change, so a killed run can resume.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use snaplab_cloud::scenario::Scenario;
+use snaplab_cloud::TargetKind;
+
+use crate::events::StepOutcome;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Mode {
+    /// The app performs each step, then checks it.
+    #[serde(rename = "guided")]
+    Guided,
+    /// The learner performs each step with the aws CLI; the app checks it.
+    #[serde(rename = "hands-on")]
+    HandsOn,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guided => "guided",
+            Self::HandsOn => "hands-on",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consistency {
+    /// The snapshot is taken while orders flow.
+    Crash,
+    /// Writes are paused around CreateSnapshot (application-consistent).
+    App,
+}
+
+impl Consistency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Crash => "crash",
+            Self::App => "app",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TargetInfo {
+    pub kind: TargetKind,
+    pub endpoint: String,
+    pub region: String,
+    /// One sentence on where volume data lives (the emulator, or a shadow disk).
+    pub data_plane: String,
+    pub shadow_disk: bool,
+}
+
+/// A resource this run created, which its clean-up deletes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunResource {
+    pub kind: String,
+    pub id: String,
+    pub role: String,
+    pub deleted: bool,
+}
+
+/// What the detach-while-pending step observed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reattach {
+    pub snapshot_state_at_detach: String,
+    pub detached: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunContext {
+    pub run_id: String,
+    pub lab_id: String,
+    pub lab_title: String,
+    pub learner: String,
+    pub mode: Mode,
+    pub consistency: Consistency,
+    /// The target's pace (`instant`, `demo`, `realistic`), or `none` for peers.
+    pub pace: String,
+    pub target: TargetInfo,
+    pub started_at: DateTime<Utc>,
+    pub store_seed: u64,
+    pub scenario: Option<Scenario>,
+    pub snapshot_id: Option<String>,
+    pub snapshot_started_at: Option<DateTime<Utc>>,
+    pub restored_volume_id: Option<String>,
+    pub restored_device: String,
+    /// When the current step began (hands-on checks look for what came after).
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub shop_open: bool,
+    /// Orders acknowledged after the snapshot began, as keep-writing saw them.
+    pub orders_after_snapshot: Option<u64>,
+    pub reattach: Option<Reattach>,
+    /// Steps finished so far, in order.
+    pub finished: Vec<(String, StepOutcome)>,
+    pub resources: Vec<RunResource>,
+}
+
+impl RunContext {
+    pub fn outcome_of(&self, step_id: &str) -> Option<StepOutcome> {
+        self.finished.iter().rev().find(|(s, _)| s == step_id).map(|(_, o)| *o)
+    }
+
+    /// Values for the `{{placeholders}}` of pages and commands.
+    pub fn placeholders(&self) -> BTreeMap<&'static str, String> {
+        let mut v = BTreeMap::new();
+        v.insert("run_id", self.run_id.clone());
+        v.insert("endpoint", self.target.endpoint.clone());
+        v.insert("region", self.target.region.clone());
+        v.insert("consistency", self.consistency.as_str().to_string());
+        v.insert("restored_device", self.restored_device.clone());
+        if let Some(s) = &self.scenario {
+            v.insert("instance_id", s.instance_id.clone());
+            v.insert("zone", s.zone.clone());
+            v.insert("data_volume_id", s.data_volume_id.clone());
+            v.insert("data_device", s.data_device.clone());
+        }
+        if let Some(id) = &self.snapshot_id {
+            v.insert("snapshot_id", id.clone());
+        }
+        if let Some(id) = &self.restored_volume_id {
+            v.insert("restored_volume_id", id.clone());
+        }
+        v
+    }
+
+    /// The lines a learner pastes into a terminal to use this run's target.
+    pub fn terminal_setup(&self) -> String {
+        format!(
+            "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={}",
+            self.target.endpoint, self.target.region
+        )
+    }
+}

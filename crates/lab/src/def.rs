@@ -1,0 +1,244 @@
+//! Labs as data: `labs/<id>/lab.toml` and one Markdown page per step. The
+//! labs in the repository are built into the binary; `SNAPLAB_LABS_DIR` or
+//! `Catalog::from_dir` reads others at run time. A new lab needs no Rust
+//! change unless it needs a new action or check.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use include_dir::{include_dir, Dir};
+
+use crate::error::LabError;
+
+static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../labs");
+
+/// What "Run step" does for a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    StartShop,
+    CreateSnapshot,
+    KeepWriting,
+    DetachReattach,
+    MonitorSnapshot,
+    RestoreVolume,
+    AttachRestored,
+    VerifyRestore,
+    CleanUp,
+}
+
+/// A judgement of the cloud's state after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckId {
+    ShopTakingOrders,
+    SnapshotCreated,
+    WritesContinued,
+    ReattachedDuringSnapshot,
+    SnapshotCompleted,
+    RestoredInInstanceZone,
+    RestoredAttached,
+    PointInTime,
+    TornOrdersExplained,
+    NothingLeftBehind,
+}
+
+impl CheckId {
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StepDef {
+    pub id: String,
+    pub title: String,
+    /// Path of the step's page, relative to the lab's folder.
+    pub page: String,
+    /// The page's Markdown, with `{{placeholders}}` still in it.
+    #[serde(default)]
+    pub page_text: String,
+    pub action: Action,
+    /// Whether the learner can do this step by hand in hands-on mode; if not,
+    /// the app does it in both modes.
+    #[serde(default = "yes")]
+    pub hands_on: bool,
+    /// The commands the learner runs in hands-on mode.
+    #[serde(default)]
+    pub commands: Vec<String>,
+    pub checks: Vec<CheckId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LabDef {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub minutes: u32,
+    pub steps: Vec<StepDef>,
+}
+
+impl LabDef {
+    pub fn step(&self, id: &str) -> Option<&StepDef> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// Parses `lab.toml`, reading each page through `read_page`.
+    fn parse(source: &str, text: &str, read_page: impl Fn(&str) -> Option<String>) -> Result<Self, LabError> {
+        let mut lab: LabDef = toml::from_str(text).map_err(|e| LabError::Definition(format!("{source}: {e}")))?;
+        for step in &mut lab.steps {
+            step.page_text = read_page(&step.page).ok_or_else(|| {
+                LabError::Definition(format!(
+                    "{source}: step {} names page {}, which is missing",
+                    step.id, step.page
+                ))
+            })?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = lab.steps.iter().find(|s| !seen.insert(s.id.as_str())) {
+            return Err(LabError::Definition(format!(
+                "{source}: step id {} is used twice",
+                dup.id
+            )));
+        }
+        if lab.steps.is_empty() {
+            return Err(LabError::Definition(format!("{source}: a lab needs at least one step")));
+        }
+        Ok(lab)
+    }
+}
+
+/// The labs available.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    labs: Vec<LabDef>,
+}
+
+impl Catalog {
+    /// The labs built into this binary.
+    pub fn builtin() -> Result<Self, LabError> {
+        let mut labs = Vec::new();
+        for dir in BUILTIN.dirs() {
+            let Some(file) = dir.get_file(dir.path().join("lab.toml")) else {
+                continue;
+            };
+            let text = file.contents_utf8().unwrap_or_default();
+            let lab = LabDef::parse(&file.path().display().to_string(), text, |page| {
+                BUILTIN
+                    .get_file(dir.path().join(page))
+                    .and_then(|f| f.contents_utf8())
+                    .map(String::from)
+            })?;
+            labs.push(lab);
+        }
+        labs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Self { labs })
+    }
+
+    /// Labs in a folder on disk (one subfolder with a `lab.toml` per lab).
+    pub fn from_dir(root: &Path) -> Result<Self, LabError> {
+        let entries = std::fs::read_dir(root)
+            .map_err(|e| LabError::Definition(format!("cannot read labs folder {}: {e}", root.display())))?;
+        let mut labs = Vec::new();
+        for entry in entries.flatten() {
+            let toml_path = entry.path().join("lab.toml");
+            let Ok(text) = std::fs::read_to_string(&toml_path) else {
+                continue;
+            };
+            let dir = entry.path();
+            labs.push(LabDef::parse(&toml_path.display().to_string(), &text, |page| {
+                std::fs::read_to_string(dir.join(page)).ok()
+            })?);
+        }
+        labs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Self { labs })
+    }
+
+    /// `SNAPLAB_LABS_DIR` if set, else the built-in labs.
+    pub fn load() -> Result<Self, LabError> {
+        match std::env::var_os("SNAPLAB_LABS_DIR") {
+            Some(dir) => Self::from_dir(Path::new(&dir)),
+            None => Self::builtin(),
+        }
+    }
+
+    pub fn labs(&self) -> &[LabDef] {
+        &self.labs
+    }
+
+    pub fn get(&self, id: &str) -> Result<&LabDef, LabError> {
+        self.labs.iter().find(|l| l.id == id).ok_or_else(|| {
+            LabError::Definition(format!(
+                "no lab '{id}'; available: {}",
+                self.labs.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+}
+
+/// Fills `{{name}}` placeholders; an unknown one reads `<name not known yet>`.
+pub fn fill(template: &str, values: &BTreeMap<&str, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let key = after[..end].trim();
+                match values.get(key) {
+                    Some(v) => out.push_str(v),
+                    None => {
+                        out.push('<');
+                        out.push_str(key);
+                        out.push_str(" not known yet>");
+                    }
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_lab_loads_with_every_page() {
+        let catalog = Catalog::builtin().unwrap();
+        let lab = catalog.get("securecart-snapshot").unwrap();
+        assert_eq!(lab.steps.len(), 9);
+        assert!(lab.steps.iter().all(|s| s.page_text.starts_with("# ")));
+        assert!(catalog.get("nope").is_err());
+    }
+
+    #[test]
+    fn placeholders_fill_and_literal_braces_stay() {
+        let mut v = BTreeMap::new();
+        v.insert("run_id", "run-1".to_string());
+        let s = fill("Tags=[{Key=snaplab:run,Value={{run_id}}}] {{snapshot_id}}", &v);
+        assert_eq!(s, "Tags=[{Key=snaplab:run,Value=run-1}] <snapshot_id not known yet>");
+    }
+
+    #[test]
+    fn a_bad_lab_file_names_its_problem() {
+        let err = LabDef::parse("x/lab.toml", "id = 'x'\ntitle='t'\nsummary='s'\nminutes=1\n[[steps]]\nid='a'\ntitle='A'\npage='p.md'\naction='fly'\nchecks=[]\n", |_| Some("# p".into())).unwrap_err();
+        assert!(err.to_string().contains("fly"), "{err}");
+        let err = LabDef::parse("x/lab.toml", "id = 'x'\ntitle='t'\nsummary='s'\nminutes=1\n[[steps]]\nid='a'\ntitle='A'\npage='p.md'\naction='start_shop'\nchecks=[]\n", |_| None).unwrap_err();
+        assert!(err.to_string().contains("p.md"), "{err}");
+    }
+}

@@ -1,0 +1,59 @@
+//! The verification in sentences, for the learner.
+
+use crate::context::Consistency;
+use crate::verification::Verification;
+
+pub fn explain(v: &Verification, tolerance_us: i64) -> Vec<String> {
+    let p = &v.point_in_time;
+    let at = v.snapshot_started_at.format("%H:%M:%S%.3f UTC");
+    let mut out = Vec::new();
+    out.push(if p.missing == 0 {
+        format!(
+            "{} orders were acknowledged before the snapshot began at {at}; all {} are on the restored volume.",
+            p.acknowledged_before_snapshot, p.present_in_restore
+        )
+    } else {
+        format!(
+            "{} orders were acknowledged before the snapshot began at {at}; {} of them are missing: {:?}.",
+            p.acknowledged_before_snapshot, p.missing, p.missing_seqs
+        )
+    });
+    out.push(if p.after_snapshot_present == 0 {
+        format!(
+            "{} orders began after it; none of them is on the restored volume.",
+            p.begun_after_snapshot
+        )
+    } else {
+        format!(
+            "{} orders began after it, and {} of them are on the restored volume: {:?}.",
+            p.begun_after_snapshot, p.after_snapshot_present, p.after_snapshot_seqs
+        )
+    });
+    if p.in_flight > 0 {
+        out.push(format!(
+            "{} order(s) were under way within {} ms of that instant (StartTime is known to that precision); {} of them made it onto the volume — either is correct.",
+            p.in_flight,
+            tolerance_us / 1000,
+            p.in_flight_present
+        ));
+    }
+    match (v.consistency, v.image.torn_seqs.as_slice()) {
+        (Consistency::App, []) => out.push(
+            "No order is torn: writes were paused (the order in flight finished, the volume flushed) while the snapshot was created — an application-consistent snapshot.".into(),
+        ),
+        (_, []) => out.push(
+            "No order is torn this time: the snapshot did not fall between the two writes of an order. It can — that is what crash-consistent means.".into(),
+        ),
+        (_, torn) => out.push(format!(
+            "Order {torn:?} is torn: its journal record was written but its stock row was not — the snapshot began between its two writes. It was never acknowledged, so nothing promised was lost; replaying the journal completed it ({} torn left).",
+            v.torn_after_replay
+        )),
+    }
+    if v.read_from == "shadow disk" {
+        out.push(
+            "The cloud keeps no volume data, so snaplab read its shadow disk as it was at the snapshot's StartTime."
+                .into(),
+        );
+    }
+    out
+}

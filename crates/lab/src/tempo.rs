@@ -1,0 +1,60 @@
+//! How long the lab lets things run at each pace. The emulator's pace sets
+//! how long AWS-side transitions take; these are the lab's own waits.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tempo {
+    /// Orders before the snapshot, so there is history to lose.
+    pub warm_up: Duration,
+    /// How long keep-writing watches orders flow while the snapshot is pending.
+    pub keep_writing: Duration,
+    /// Between DescribeSnapshots/DescribeVolumes polls.
+    pub poll: Duration,
+    /// Between workload samples (the orders/s chart).
+    pub sample: Duration,
+    pub orders_per_sec: f64,
+    /// Longest wait for any one transition.
+    pub patience: Duration,
+}
+
+impl Tempo {
+    /// The tempo for a target pace (`instant`, `demo`, `realistic`, or `none` for peers).
+    pub fn for_pace(pace: &str) -> Self {
+        let ms = Duration::from_millis;
+        match pace {
+            "instant" => Self {
+                warm_up: ms(150),
+                keep_writing: ms(200),
+                poll: ms(20),
+                sample: ms(100),
+                orders_per_sec: 400.0,
+                patience: Duration::from_secs(60),
+            },
+            "realistic" => Self {
+                warm_up: Duration::from_secs(5),
+                keep_writing: Duration::from_secs(8),
+                poll: Duration::from_secs(2),
+                sample: ms(500),
+                orders_per_sec: 40.0,
+                patience: Duration::from_secs(1800),
+            },
+            "none" => Self {
+                warm_up: ms(500),
+                keep_writing: ms(800),
+                poll: ms(200),
+                sample: ms(200),
+                orders_per_sec: 100.0,
+                patience: Duration::from_secs(300),
+            },
+            _ => Self {
+                warm_up: Duration::from_secs(2),
+                keep_writing: ms(2500),
+                poll: ms(250),
+                sample: ms(250),
+                orders_per_sec: 60.0,
+                patience: Duration::from_secs(600),
+            },
+        }
+    }
+}

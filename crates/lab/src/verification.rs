@@ -1,0 +1,44 @@
+//! The verify step's finding: the restored volume judged against the shop's log.
+
+use chrono::{DateTime, Utc};
+use snaplab_workload::PointInTime;
+
+use crate::context::Consistency;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImageSummary {
+    /// Highest order number found on the restored volume.
+    pub last_seq: u64,
+    pub committed: u64,
+    pub torn_seqs: Vec<u64>,
+    pub corrupt: u64,
+    pub missing_positions: u64,
+    pub intact: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Verification {
+    pub snapshot_id: String,
+    pub restored_volume_id: String,
+    pub snapshot_started_at: DateTime<Utc>,
+    pub consistency: Consistency,
+    /// `emulator` (read through its data plane) or `shadow disk`.
+    pub read_from: String,
+    /// Orders acknowledged before the snapshot, present, missing, after it, torn…
+    #[serde(flatten)]
+    pub point_in_time: PointInTime,
+    pub image: ImageSummary,
+    /// Torn orders completed by replaying the journal on the restored volume.
+    pub replayed: Vec<u64>,
+    /// Torn orders left after the replay (none when recovery works).
+    pub torn_after_replay: u64,
+    /// What it means, in sentences for the learner.
+    pub explanation: Vec<String>,
+}
+
+impl Verification {
+    /// Every acknowledged order present, nothing from after the snapshot.
+    pub fn holds(&self) -> bool {
+        self.point_in_time.holds() && self.image.intact
+    }
+}

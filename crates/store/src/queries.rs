@@ -1,0 +1,161 @@
+//! Reading the record back: history, resume state, run status.
+
+use chrono::{DateTime, Duration, Utc};
+use snaplab_lab::RunContext;
+use snaplab_workload::{LogEntry, WriterLog};
+use sqlx::Row;
+
+use crate::{process_alive, Store, StoreError};
+
+/// A run hasn't shown a sign of life for this long: it is not running.
+const STALE_AFTER: i64 = 60;
+
+/// One line of `snaplab history`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub lab: String,
+    pub target: String,
+    pub learner: String,
+    pub mode: String,
+    pub consistency: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `passed`, `failed`, `interrupted` — or `running` while it runs.
+    pub outcome: String,
+    pub steps_passed: i64,
+    pub steps_total: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub learner: Option<String>,
+    pub lab: Option<String>,
+}
+
+impl Store {
+    /// Runs left `running` by a process that is gone become `interrupted`.
+    pub async fn mark_dead_runs_interrupted(&self) -> Result<(), StoreError> {
+        let rows = sqlx::query("SELECT id, pid, heartbeat_at FROM runs WHERE status = 'running'")
+            .fetch_all(&self.pool)
+            .await?;
+        let now = Utc::now();
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let pid: Option<i64> = row.try_get("pid")?;
+            let heartbeat: DateTime<Utc> = row.try_get("heartbeat_at")?;
+            let dead = match process_alive(pid) {
+                Some(alive) => !alive,
+                None => now - heartbeat > Duration::seconds(STALE_AFTER),
+            };
+            if dead {
+                self.mark_interrupted(&id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn mark_interrupted(&self, run_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'")
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Says the run is alive (for platforms without /proc).
+    pub async fn heartbeat(&self, run_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ?")
+            .bind(Utc::now())
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<RunSummary>, StoreError> {
+        self.mark_dead_runs_interrupted().await?;
+        let rows = sqlx::query(
+            "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
+                    r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total
+             FROM runs r JOIN learners l ON l.id = r.learner_id
+             WHERE (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2)
+             ORDER BY r.started_at",
+        )
+        .bind(&filter.learner)
+        .bind(&filter.lab)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_of).collect()
+    }
+
+    pub async fn summary(&self, run_id: &str) -> Result<RunSummary, StoreError> {
+        self.mark_dead_runs_interrupted().await?;
+        let row = sqlx::query(
+            "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
+                    r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total
+             FROM runs r JOIN learners l ON l.id = r.learner_id WHERE r.id = ?",
+        )
+        .bind(run_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NoSuchRun(run_id.to_string()))?;
+        summary_of(&row)
+    }
+
+    /// What a killed run needs to go on: its context and the shop's log.
+    pub async fn resume_state(&self, run_id: &str) -> Result<(RunContext, WriterLog), StoreError> {
+        let row = sqlx::query("SELECT context_json FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NoSuchRun(run_id.to_string()))?;
+        let json: String = row.try_get("context_json")?;
+        let ctx: RunContext = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok((ctx, self.orders(run_id).await?))
+    }
+
+    pub async fn orders(&self, run_id: &str) -> Result<WriterLog, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, product_id, quantity, begun_at_us, acked_at_us FROM orders WHERE run_id = ? ORDER BY seq",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let entries = rows
+            .iter()
+            .map(|r| -> Result<LogEntry, sqlx::Error> {
+                Ok(LogEntry {
+                    seq: u64::try_from(r.try_get::<i64, _>("seq")?).unwrap_or(0),
+                    product_id: u32::try_from(r.try_get::<i64, _>("product_id")?).unwrap_or(0),
+                    quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+                    begun_at_us: r.try_get("begun_at_us")?,
+                    acked_at_us: r.try_get("acked_at_us")?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WriterLog::from_entries(entries))
+    }
+}
+
+fn summary_of(r: &sqlx::sqlite::SqliteRow) -> Result<RunSummary, StoreError> {
+    let kind: String = r.try_get("target_kind")?;
+    let endpoint: String = r.try_get("target_endpoint")?;
+    Ok(RunSummary {
+        id: r.try_get("id")?,
+        lab: r.try_get("lab_id")?,
+        target: if kind == "embedded" {
+            kind
+        } else {
+            format!("{kind} {endpoint}")
+        },
+        learner: r.try_get("learner")?,
+        mode: r.try_get("mode")?,
+        consistency: r.try_get("consistency")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        outcome: r.try_get("status")?,
+        steps_passed: r.try_get("steps_passed")?,
+        steps_total: r.try_get("steps_total")?,
+    })
+}

@@ -1,0 +1,62 @@
+//! `snaplab history`: every recorded run.
+
+use std::process::ExitCode;
+
+use snaplab_store::{HistoryFilter, Store};
+
+use crate::paths::DbArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Only this learner's runs.
+    #[arg(long, value_name = "NAME")]
+    learner: Option<String>,
+    /// Only runs of this lab.
+    #[arg(long, value_name = "LAB")]
+    lab: Option<String>,
+    /// One JSON object per run instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&args.db.path()?).await?;
+    let runs = store
+        .history(&HistoryFilter {
+            learner: args.learner,
+            lab: args.lab,
+        })
+        .await?;
+    if args.json {
+        for r in &runs {
+            println!("{}", serde_json::to_string(r)?);
+        }
+    } else if runs.is_empty() {
+        println!(
+            "No runs recorded yet in {}. Start one with: snaplab run",
+            store.path().display()
+        );
+    } else {
+        println!(
+            "{:<26} {:<20} {:<12} {:<10} {:<20} {:<12} steps",
+            "run", "lab", "learner", "target", "started (UTC)", "outcome"
+        );
+        for r in &runs {
+            println!(
+                "{:<26} {:<20} {:<12} {:<10} {:<20} {:<12} {}/{}",
+                r.id,
+                r.lab,
+                r.learner,
+                r.target.split_whitespace().next().unwrap_or_default(),
+                r.started_at.format("%Y-%m-%d %H:%M:%S"),
+                r.outcome,
+                r.steps_passed,
+                r.steps_total
+            );
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
