@@ -24,6 +24,8 @@ pub enum DataPlane {
     Shadow {
         dir: PathBuf,
         disks: Mutex<HashMap<String, ShadowDisk>>,
+        /// How precisely the cloud reports StartTime (moto: to the second).
+        start_time_precision_us: i64,
     },
 }
 
@@ -38,6 +40,7 @@ impl DataPlane {
             Self::Shadow {
                 dir: shadow_dir.to_path_buf(),
                 disks: Mutex::new(HashMap::new()),
+                start_time_precision_us: target.kind.start_time_precision_us(),
             }
         }
     }
@@ -59,7 +62,7 @@ impl DataPlane {
     }
 
     fn shadow(&self, volume_id: &str, size: u64) -> Result<Option<ShadowDisk>, DeviceError> {
-        let Self::Shadow { dir, disks } = self else {
+        let Self::Shadow { dir, disks, .. } = self else {
             return Ok(None);
         };
         let mut disks = disks.lock().unwrap_or_else(|p| p.into_inner());
@@ -83,6 +86,9 @@ impl DataPlane {
     }
 
     /// The disk of a volume restored from `snapshot`, as the verifier reads it.
+    /// From a shadow: the source volume as it was at the snapshot's instant —
+    /// the latest instant its StartTime allows, since clouds truncate it (moto
+    /// to the second); orders within that window count as in flight anyway.
     pub fn restored_disk(
         &self,
         restored_volume_id: &str,
@@ -91,11 +97,15 @@ impl DataPlane {
     ) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
             Self::Emulator { endpoint } => Ok(Box::new(EmulatorDisk::new(endpoint, restored_volume_id, size))),
-            Self::Shadow { .. } => {
+            Self::Shadow {
+                start_time_precision_us,
+                ..
+            } => {
                 let source = self
                     .shadow(&snapshot.volume_id, size)?
                     .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?;
-                Ok(Box::new(source.image_at(snapshot.start_time.timestamp_micros())))
+                let at = snapshot.start_time.timestamp_micros() + start_time_precision_us - 1;
+                Ok(Box::new(source.image_at(at)))
             }
         }
     }

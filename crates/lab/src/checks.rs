@@ -163,10 +163,7 @@ impl Runner {
         if state == "pending" {
             message.push_str(" The snapshot is still pending.");
         } else {
-            message.push_str(&format!(
-                " The snapshot is already {state} (at pace {} snapshots finish quickly; --pace demo shows it pending for longer).",
-                self.ctx.pace
-            ));
+            message.push_str(&format!(" The snapshot is already {state} ({}).", self.quick_snapshots_note()));
         }
         pass(message)
     }
@@ -212,9 +209,26 @@ impl Runner {
             ))
         } else {
             pass(format!(
-                "{} was detached and attached again after {} began, but the snapshot had already completed. With a slower pace (--pace realistic) you can do it while it is pending.",
-                v.id, snap.id
+                "{} was detached and attached again after {} began, but the snapshot had already completed ({}).",
+                v.id,
+                snap.id,
+                self.quick_snapshots_note()
             ))
+        }
+    }
+
+    /// Why a snapshot may already be complete, and how to see it pending.
+    fn quick_snapshots_note(&self) -> String {
+        if self.target.kind.keeps_volume_data() {
+            format!(
+                "at pace {} snapshots finish quickly; --pace demo or realistic keeps them pending longer",
+                self.ctx.pace
+            )
+        } else {
+            format!(
+                "{} marks snapshots completed at once; real EBS keeps them pending while it copies — the built-in emulator shows that",
+                self.target.kind.label()
+            )
         }
     }
 

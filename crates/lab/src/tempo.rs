@@ -39,9 +39,12 @@ impl Tempo {
                 orders_per_sec: 40.0,
                 patience: Duration::from_secs(1800),
             },
+            // Peers report StartTime to the second: write for longer than
+            // that before and after, so some orders provably come before the
+            // snapshot and some after it.
             "none" => Self {
-                warm_up: ms(500),
-                keep_writing: ms(800),
+                warm_up: ms(2500),
+                keep_writing: ms(1800),
                 poll: ms(200),
                 sample: ms(200),
                 orders_per_sec: 100.0,
