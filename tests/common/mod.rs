@@ -134,3 +134,181 @@ pub fn put_data(endpoint: &str, volume_id: &str, offset: u64, data: &[u8]) {
     s.read_to_string(&mut reply).expect("read reply");
     assert!(reply.starts_with("HTTP/1.1 200"), "write refused: {reply}");
 }
+
+/// A temporary folder for one test's run record, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("snaplab-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    pub fn db(&self) -> String {
+        self.0.join("snaplab.db").display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `snaplab <args>` to completion, without any AWS endpoint in the environment.
+pub fn snaplab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snaplab"))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("USER", "tester")
+        .output()
+        .expect("snaplab runs")
+}
+
+/// The JSON lines a command printed.
+pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A real moto server on loopback, killed on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(python())
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start moto with {} ({e}); run `make test`, which installs it",
+                    python()
+                )
+            });
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            let up = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if up {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "moto did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, endpoint }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `snaplab` child whose JSON events arrive on a channel, line by line.
+pub struct LiveRun {
+    pub child: Child,
+    pub events: std::sync::mpsc::Receiver<serde_json::Value>,
+    pub seen: Vec<serde_json::Value>,
+}
+
+impl LiveRun {
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_snaplab"))
+            .args(args)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("USER", "tester")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("snaplab starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if tx.send(v).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Self {
+            child,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next event, waiting at most `within`.
+    pub fn next(&mut self, within: Duration) -> Option<serde_json::Value> {
+        let e = self.events.recv_timeout(within).ok()?;
+        self.seen.push(e.clone());
+        Some(e)
+    }
+
+    /// Reads events until one matches; panics after `within`.
+    pub fn until(
+        &mut self,
+        within: Duration,
+        what: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let started = Instant::now();
+        loop {
+            let left = within.saturating_sub(started.elapsed());
+            match self.next(left) {
+                Some(e) if pred(&e) => return e,
+                Some(_) => {}
+                None => panic!(
+                    "no {what} within {within:?}; saw {} events, last: {:?}",
+                    self.seen.len(),
+                    self.seen.last()
+                ),
+            }
+        }
+    }
+
+    pub fn answer(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{line}").expect("answer the learner prompt");
+        stdin.flush().expect("flush");
+    }
+
+    /// Reads every remaining event and waits for the exit status.
+    pub fn finish(&mut self, within: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        while self.next(within.saturating_sub(started.elapsed())).is_some() {}
+        self.child.wait().expect("exit status")
+    }
+}
+
+impl Drop for LiveRun {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -163,7 +163,10 @@ impl Runner {
         if state == "pending" {
             message.push_str(" The snapshot is still pending.");
         } else {
-            message.push_str(&format!(" The snapshot is already {state} ({}).", self.quick_snapshots_note()));
+            message.push_str(&format!(
+                " The snapshot is already {state} ({}).",
+                self.quick_snapshots_note()
+            ));
         }
         pass(message)
     }
