@@ -6,17 +6,22 @@ CARGO ?= cargo
 # No debug info in dev builds: half the size, faster links.
 export CARGO_PROFILE_DEV_DEBUG ?= 0
 
-.PHONY: help run test build lint unit-and-integration bench clean-tools
+.PHONY: help run test build lint bench emulator test-localstack clean-tools
 
 help:
-	@echo "make run    start the SecureCart emulator (pace demo) and show how to point the aws CLI at it"
-	@echo "make test   install what is missing, then run every test (lint, unit, integration, real clients)"
+	@echo "make run              run the SecureCart lab, guided, on the built-in emulator (headless)"
+	@echo "make test             install what is missing, then run every test (lint, unit, integration, real clients)"
+	@echo "make emulator         start the standalone emulator on 127.0.0.1:4566"
+	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
 	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
 build:
 	$(CARGO) build --bin snaplab
 
 run: build
+	./target/debug/snaplab run
+
+emulator: build
 	./target/debug/snaplab emulator
 
 lint:
@@ -33,9 +38,13 @@ test: lint
 	  fi
 	$(CARGO) test --workspace --doc
 
+test-localstack: build
+	scripts/test-localstack.sh
+
 bench:
 	scripts/bench-emulator.sh
 	scripts/bench-data.sh
+	scripts/bench-lab.sh
 
 clean-tools:
 	rm -rf .venv-tools

@@ -78,6 +78,10 @@ pub struct Args {
     /// Run against real AWS (not supported yet: snaplab refuses, touching nothing).
     #[arg(long)]
     aws: bool,
+
+    /// Do not record the run (for benchmarks: the cost of recording is the difference).
+    #[arg(long, hide = true)]
+    no_record: bool,
 }
 
 /// Reads the learner's answers from stdin, one line each.
@@ -182,10 +186,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = run_dir(&db_path, &run_id);
 
     let current = Arc::new(Mutex::new(None));
-    let bus = EventBus::new(vec![
-        Box::new(store.recorder()),
-        Box::new(Renderer::new(args.json, lab.steps.len())),
-    ]);
+    let mut sinks: Vec<Box<dyn snaplab_lab::EventSink>> = vec![Box::new(Renderer::new(args.json, lab.steps.len()))];
+    if !args.no_record {
+        sinks.insert(0, Box::new(store.recorder()));
+    }
+    let bus = EventBus::new(sinks);
     let observer = api_observer(bus.emitter(), run_id.clone(), current.clone());
 
     // The target: the built-in emulator (its state kept in the run's folder,

@@ -18,6 +18,7 @@ pub enum TargetKind {
     Embedded,
     /// A standalone `snaplab emulator` at an endpoint.
     Snaplab,
+    #[serde(rename = "localstack")]
     LocalStack,
     Moto,
     /// Something else that answers EC2 at the endpoint.
