@@ -226,3 +226,32 @@ fn labs_lists_the_securecart_lab_and_an_unknown_lab_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("securecart-snapshot"));
 }
+
+#[test]
+fn an_endpoint_that_dies_mid_run_fails_the_run_cleanly_with_the_reason() {
+    let dir = TempDir::new("dies");
+    let mut emulator = EmulatorProcess::start(&["--pace", "demo"]);
+    let db = dir.db();
+    let mut run = common::LiveRun::start(&["run", "--json", "--endpoint", &emulator.endpoint, "--db", &db]);
+    run.until(std::time::Duration::from_secs(60), "keep-writing", |e| {
+        e["event"] == "step_started" && e["step_id"] == "keep-writing"
+    });
+    emulator.terminate();
+    let finished = run.until(std::time::Duration::from_secs(120), "run_finished", |e| {
+        e["event"] == "run_finished"
+    });
+    assert_eq!(finished["outcome"], "failed");
+    assert_eq!(run.finish(std::time::Duration::from_secs(30)).code(), Some(1));
+    let said: Vec<String> = run
+        .seen
+        .iter()
+        .filter(|e| e["event"] == "notice" || e["event"] == "check_result")
+        .filter_map(|e| e["message"].as_str().map(String::from))
+        .collect();
+    assert!(said.iter().any(|m| m.contains("cannot reach")), "{said:#?}");
+    let history = json_lines(&snaplab(&["history", "--json", "--db", &db]));
+    assert_eq!(
+        history[0]["outcome"], "failed",
+        "recorded as failed, not passed nor running"
+    );
+}
