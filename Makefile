@@ -6,10 +6,12 @@ CARGO ?= cargo
 # No debug info in dev builds: half the size, faster links.
 export CARGO_PROFILE_DEV_DEBUG ?= 0
 
-.PHONY: help run test build lint bench emulator test-localstack clean-tools
+.PHONY: help run run-headless app app-deps ui test test-rust test-ui test-gui build lint bench bench-app emulator test-localstack clean-tools
 
 help:
-	@echo "make run              run the SecureCart lab, guided, on the built-in emulator (headless)"
+	@echo "make run              open the desktop app (SecureCart Snapshot Lab) on the built-in emulator"
+	@echo "make run-headless     the same lab in the terminal, no window (snaplab run)"
+	@echo "make app              build the desktop app: target/debug/snaplab-app"
 	@echo "make test             install what is missing, then run every test (lint, unit, integration, real clients)"
 	@echo "make emulator         start the standalone emulator on 127.0.0.1:4566"
 	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
@@ -18,18 +20,44 @@ help:
 build:
 	$(CARGO) build --bin snaplab
 
-run: build
+# System packages (WebKitGTK, Xvfb, WebKitWebDriver) and the UI's npm packages.
+app-deps:
+	@scripts/app-deps.sh
+
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/package-lock.json
+ui/dist/index.html: $(UI_SOURCES)
+	cd ui && npm run build --silent
+ui: app-deps ui/dist/index.html
+
+# The UI is embedded in the binary, so it is built first.
+app: ui build
+	$(CARGO) build -p snaplab-app
+
+# Opens the window; without a display, says how to get one and runs the lab in the terminal instead.
+run: app
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  ./target/debug/snaplab-app; \
+	else \
+	  echo "No display here (DISPLAY is unset): running the lab in the terminal instead."; \
+	  echo "For the window on a virtual display: xvfb-run -a ./target/debug/snaplab-app (see README)."; \
+	  ./target/debug/snaplab run; \
+	fi
+
+run-headless: build
 	./target/debug/snaplab run
 
 emulator: build
 	./target/debug/snaplab emulator
 
-lint:
+lint: ui
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Every test: the Rust suites (aws-sdk-ec2, the aws CLI and boto3 as judges).
-test: lint
+# Every test: the Rust suites (aws-sdk-ec2, the aws CLI and boto3 as judges),
+# the UI's unit tests, and the real app driven through WebKitWebDriver under Xvfb.
+test: lint test-rust test-ui test-gui
+
+test-rust: ui
 	@eval "$$(scripts/tools.sh)" && \
 	  if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	    $(CARGO) nextest run --workspace --no-fail-fast; \
@@ -37,6 +65,13 @@ test: lint
 	    $(CARGO) test --workspace --no-fail-fast; \
 	  fi
 	$(CARGO) test --workspace --doc
+
+test-ui: app-deps
+	cd ui && npx vitest run
+
+test-gui: app
+	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
+	  xvfb-run -a node tests/gui/e2e.mjs target/debug/snaplab-app
 
 test-localstack: build
 	scripts/test-localstack.sh

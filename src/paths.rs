@@ -1,9 +1,6 @@
-//! Where snaplab keeps its files: the run record (SQLite) and, next to it,
-//! each run's emulator state and shadow disks.
+//! The `--db` option: where the run record lives.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
@@ -17,17 +14,6 @@ impl DbArgs {
         if let Some(p) = &self.db {
             return Ok(p.clone());
         }
-        let dirs = directories::ProjectDirs::from("", "", "snaplab")
-            .context("cannot find a home directory for the run record; pass --db PATH")?;
-        Ok(dirs.data_dir().join("snaplab.db"))
+        Ok(snaplab_session::default_db_path()?)
     }
-}
-
-/// A run's own files: `<record's folder>/snaplab-runs/<run id>/`.
-pub fn run_dir(db: &Path, run_id: &str) -> PathBuf {
-    db.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."))
-        .join("snaplab-runs")
-        .join(run_id)
 }

@@ -207,6 +207,7 @@ impl Renderer {
             LabEvent::ResourceCreated { .. }
             | LabEvent::ResourceDeleted { .. }
             | LabEvent::ContextChanged { .. }
+            | LabEvent::Volumes { .. }
             | LabEvent::OrdersAcknowledged { .. } => {}
         }
     }

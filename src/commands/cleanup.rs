@@ -9,7 +9,9 @@ use snaplab_emulator::{Emulator, EmulatorConfig};
 use snaplab_lab::{api_observer, Catalog, EventBus, NoLearner, Runner};
 use snaplab_store::Store;
 
-use crate::paths::{run_dir, DbArgs};
+use snaplab_session::run_dir;
+
+use crate::paths::DbArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

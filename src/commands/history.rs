@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use snaplab_store::{HistoryFilter, Store};
+use snaplab_store::{instructor_summary, summary_csv, HistoryFilter, Store};
 
 use crate::paths::DbArgs;
 
@@ -17,8 +17,11 @@ pub struct Args {
     #[arg(long, value_name = "LAB")]
     lab: Option<String>,
     /// One JSON object per run instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// The instructor's summary instead: one CSV row per learner and lab.
+    #[arg(long)]
+    csv: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -29,7 +32,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             lab: args.lab,
         })
         .await?;
-    if args.json {
+    if args.csv {
+        print!("{}", summary_csv(&instructor_summary(&runs)));
+    } else if args.json {
         for r in &runs {
             println!("{}", serde_json::to_string(r)?);
         }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::error::CloudError;
 
 /// One API call, as the lab shows and records it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApiCall {
     pub operation: String,
@@ -23,6 +24,7 @@ pub struct ApiCall {
 
 pub type ApiObserver = Arc<dyn Fn(ApiCall) + Send + Sync>;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotInfo {
     pub id: String,
@@ -41,6 +43,7 @@ impl SnapshotInfo {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AttachmentInfo {
     pub instance_id: String,
@@ -49,6 +52,7 @@ pub struct AttachmentInfo {
     pub attach_time: Option<DateTime<Utc>>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeInfo {
     pub id: String,
@@ -77,6 +81,7 @@ impl VolumeInfo {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceInfo {
     pub id: String,
@@ -287,6 +292,17 @@ impl Ec2 {
             code: "InvalidVolume.NotFound".into(),
             message: format!("The volume '{id}' does not exist."),
         })
+    }
+
+    /// These volumes, in one call (ids that do not exist fail it: NotFound).
+    pub async fn volumes(&self, ids: &[String]) -> Result<Vec<VolumeInfo>, CloudError> {
+        let out = self
+            .call(
+                "DescribeVolumes",
+                self.client.describe_volumes().set_volume_ids(Some(ids.to_vec())).send(),
+            )
+            .await?;
+        Ok(out.volumes().iter().map(volume_info).collect())
     }
 
     /// Volumes matching one filter, e.g. `snapshot-id` or `tag:Name`.

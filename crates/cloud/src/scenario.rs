@@ -15,6 +15,7 @@ const DATA_VOLUME_GIB: i32 = 8;
 /// Any AMI id will do on the peers the lab sets up (they do not boot it).
 const PLACEHOLDER_AMI: &str = "ami-0a5c3558529277641";
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Scenario {
     pub instance_id: String,

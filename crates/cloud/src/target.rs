@@ -11,6 +11,7 @@ use crate::ec2::{ApiObserver, Ec2};
 use crate::error::CloudError;
 
 /// What kind of cloud answers at the endpoint.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {

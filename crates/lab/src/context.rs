@@ -9,6 +9,7 @@ use snaplab_cloud::TargetKind;
 
 use crate::events::StepOutcome;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     /// The app performs each step, then checks it.
@@ -28,6 +29,7 @@ impl Mode {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Consistency {
@@ -46,6 +48,7 @@ impl Consistency {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TargetInfo {
     pub kind: TargetKind,
@@ -57,6 +60,7 @@ pub struct TargetInfo {
 }
 
 /// A resource this run created, which its clean-up deletes.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunResource {
     pub kind: String,
@@ -66,12 +70,14 @@ pub struct RunResource {
 }
 
 /// What the detach-while-pending step observed.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reattach {
     pub snapshot_state_at_detach: String,
     pub detached: bool,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunContext {
     pub run_id: String,

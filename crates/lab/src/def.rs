@@ -13,6 +13,7 @@ use crate::error::LabError;
 static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../labs");
 
 /// What "Run step" does for a step.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -28,6 +29,7 @@ pub enum Action {
 }
 
 /// A judgement of the cloud's state after a step.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckId {
@@ -56,6 +58,7 @@ fn yes() -> bool {
     true
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StepDef {
     pub id: String,
@@ -76,6 +79,7 @@ pub struct StepDef {
     pub checks: Vec<CheckId>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LabDef {
     pub id: String,

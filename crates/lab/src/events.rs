@@ -4,12 +4,13 @@
 //! each carrying the `run_id`: this is the `snaplab run --json` wire format.
 
 use chrono::{DateTime, Utc};
-use snaplab_cloud::ApiCall;
+use snaplab_cloud::{ApiCall, VolumeInfo};
 use snaplab_workload::LogEntry;
 
 use crate::context::RunContext;
 use crate::verification::Verification;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
@@ -18,6 +19,7 @@ pub enum StepOutcome {
     Skipped,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
@@ -36,6 +38,7 @@ impl RunOutcome {
     }
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -43,6 +46,19 @@ pub enum Level {
     Warning,
 }
 
+/// What the runner waits for the learner to say.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaiting {
+    /// Hands-on: do the step, then ask for a check.
+    #[default]
+    Check,
+    /// Guided step by step: say when to run it.
+    Run,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum LabEvent {
@@ -51,6 +67,9 @@ pub enum LabEvent {
         run_id: String,
         resumed: bool,
         context: Box<RunContext>,
+        /// The shell lines that point a terminal's aws CLI at this run's cloud.
+        #[serde(default)]
+        terminal: String,
         at: DateTime<Utc>,
     },
     /// Something the learner should read (e.g. that a shadow disk is in use).
@@ -60,17 +79,25 @@ pub enum LabEvent {
         message: String,
         at: DateTime<Utc>,
     },
+    /// A step began; its page and commands with the run's ids filled in.
     StepStarted {
         run_id: String,
         step_id: String,
         index: usize,
         title: String,
+        #[serde(default)]
+        page: String,
+        #[serde(default)]
+        commands: Vec<String>,
         at: DateTime<Utc>,
     },
-    /// Hands-on: the commands to run; the runner waits for the learner.
+    /// The runner waits for the learner: hands-on, to do the step (the
+    /// commands to run) and ask for a check; guided step by step, to say "run".
     AwaitingLearner {
         run_id: String,
         step_id: String,
+        #[serde(default)]
+        awaiting: Awaiting,
         commands: Vec<String>,
         page: String,
         at: DateTime<Utc>,
@@ -99,6 +126,13 @@ pub enum LabEvent {
     ContextChanged {
         run_id: String,
         context: Box<RunContext>,
+        at: DateTime<Utc>,
+    },
+    /// The run's volumes as the cloud describes them after a step (the
+    /// app draws its diagram of the instance and attachments from this).
+    Volumes {
+        run_id: String,
+        volumes: Vec<VolumeInfo>,
         at: DateTime<Utc>,
     },
     SnapshotProgress {
@@ -157,6 +191,7 @@ impl LabEvent {
             | Self::ResourceCreated { run_id, .. }
             | Self::ResourceDeleted { run_id, .. }
             | Self::ContextChanged { run_id, .. }
+            | Self::Volumes { run_id, .. }
             | Self::SnapshotProgress { run_id, .. }
             | Self::WorkloadSample { run_id, .. }
             | Self::OrdersAcknowledged { run_id, .. }

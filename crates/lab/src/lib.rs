@@ -21,7 +21,7 @@ pub use checks::CheckOutcome;
 pub use context::{Consistency, Mode, RunContext, RunResource, TargetInfo};
 pub use def::{Catalog, LabDef, StepDef};
 pub use error::LabError;
-pub use events::{EventSink, LabEvent, Level, RunOutcome, StepOutcome};
+pub use events::{Awaiting, EventSink, LabEvent, Level, RunOutcome, StepOutcome};
 pub use input::{LearnerInput, LearnerReply, NoLearner};
 pub use runner::{api_observer, new_run_id, CurrentStep, RunSettings, Runner};
 pub use verification::Verification;

@@ -15,7 +15,7 @@ use crate::bus::Emitter;
 use crate::context::{Consistency, Mode, Reattach, RunContext, RunResource, TargetInfo};
 use crate::def::{fill, Action, LabDef, StepDef};
 use crate::error::LabError;
-use crate::events::{LabEvent, Level, RunOutcome, StepOutcome};
+use crate::events::{Awaiting, LabEvent, Level, RunOutcome, StepOutcome};
 use crate::input::{LearnerInput, LearnerReply};
 use crate::shop::Shop;
 use crate::tempo::Tempo;
@@ -230,6 +230,7 @@ impl Runner {
                 run_id: self.ctx.run_id.clone(),
                 resumed: self.resumed,
                 context: Box::new(self.ctx.clone()),
+                terminal: self.ctx.terminal_setup(),
                 at: Utc::now(),
             })
             .await;
@@ -304,6 +305,7 @@ impl Runner {
     }
 
     async fn finish_step(&mut self, step: &StepDef, outcome: StepOutcome) {
+        self.emit_volumes().await;
         self.ctx.finished.push((step.id.clone(), outcome));
         self.ctx.step_started_at = None;
         self.emitter
@@ -326,12 +328,15 @@ impl Runner {
         if !resuming_this_step {
             self.ctx.step_started_at = Some(Utc::now());
         }
+        let values = self.ctx.placeholders();
         self.emitter
             .emit_durable(LabEvent::StepStarted {
                 run_id: self.ctx.run_id.clone(),
                 step_id: step.id.clone(),
                 index,
                 title: step.title.clone(),
+                page: fill(&step.page_text, &values),
+                commands: step.commands.iter().map(|c| fill(c, &values)).collect(),
                 at: Utc::now(),
             })
             .await;
@@ -347,6 +352,14 @@ impl Runner {
         }
         let hands_on = self.ctx.mode == Mode::HandsOn && step.hands_on;
         if !hands_on {
+            if self.input.paces_guided_steps() {
+                self.await_learner(step, Awaiting::Run).await;
+                match self.input.next(&step.id).await {
+                    LearnerReply::Check => {}
+                    LearnerReply::Skip => return Ok(StepOutcome::Skipped),
+                    LearnerReply::Quit => return Err(LabError::Quit),
+                }
+            }
             if let Err(e) = self.perform(step.action).await {
                 if matches!(e, LabError::Quit) {
                     return Err(e);
@@ -364,16 +377,7 @@ impl Runner {
 
         self.before_hands_on(step.action).await?;
         loop {
-            let values = self.ctx.placeholders();
-            self.emitter
-                .emit_durable(LabEvent::AwaitingLearner {
-                    run_id: self.ctx.run_id.clone(),
-                    step_id: step.id.clone(),
-                    commands: step.commands.iter().map(|c| fill(c, &values)).collect(),
-                    page: fill(&step.page_text, &values),
-                    at: Utc::now(),
-                })
-                .await;
+            self.await_learner(step, Awaiting::Check).await;
             match self.input.next(&step.id).await {
                 LearnerReply::Check => {
                     if self.report_checks(step).await {
@@ -388,6 +392,42 @@ impl Runner {
                 LearnerReply::Quit => return Err(LabError::Quit),
             }
         }
+    }
+
+    /// Describes the run's volumes (data volume, restored volume) for the
+    /// app's diagram. A volume deleted by clean-up simply drops out.
+    async fn emit_volumes(&self) {
+        let Some(scenario) = &self.ctx.scenario else { return };
+        let mut ids = vec![scenario.data_volume_id.clone()];
+        let restored = self
+            .ctx
+            .restored_volume_id
+            .clone()
+            .filter(|id| !self.ctx.resources.iter().any(|r| &r.id == id && r.deleted));
+        ids.extend(restored);
+        if let Ok(volumes) = self.target.ec2.volumes(&ids).await {
+            self.emitter.emit(LabEvent::Volumes {
+                run_id: self.ctx.run_id.clone(),
+                volumes,
+                at: Utc::now(),
+            });
+        }
+    }
+
+    /// Tells the learner what the step is (page and commands, ids filled in)
+    /// and that the runner now waits for them.
+    async fn await_learner(&self, step: &StepDef, awaiting: Awaiting) {
+        let values = self.ctx.placeholders();
+        self.emitter
+            .emit_durable(LabEvent::AwaitingLearner {
+                run_id: self.ctx.run_id.clone(),
+                step_id: step.id.clone(),
+                awaiting,
+                commands: step.commands.iter().map(|c| fill(c, &values)).collect(),
+                page: fill(&step.page_text, &values),
+                at: Utc::now(),
+            })
+            .await;
     }
 
     /// Runs a step's checks, emitting each result; true when all passed.
@@ -543,6 +583,18 @@ impl Runner {
         self.ctx.shop_open = false;
         self.save_context().await;
         Ok(())
+    }
+}
+
+/// A runner dropped mid-step (the run was stopped from outside) stops its
+/// sampler, so nothing keeps the event stream or the shop alive; the shop's
+/// writer then stops after the order in flight.
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if let Some((task, stop)) = self.sampler.take() {
+            stop.store(true, Ordering::Relaxed);
+            task.abort();
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use snaplab_workload::PointInTime;
 
 use crate::context::Consistency;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageSummary {
     /// Highest order number found on the restored volume.
@@ -16,6 +17,7 @@ pub struct ImageSummary {
     pub intact: bool,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verification {
     pub snapshot_id: String,

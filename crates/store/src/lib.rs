@@ -5,6 +5,7 @@
 mod queries;
 mod recorder;
 pub mod report;
+mod summary;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -16,6 +17,7 @@ use sqlx::SqlitePool;
 pub use queries::{HistoryFilter, RunSummary};
 pub use recorder::Recorder;
 pub use report::RunReport;
+pub use summary::{instructor_summary, summary_csv, SummaryRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

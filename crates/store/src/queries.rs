@@ -11,6 +11,7 @@ use crate::{process_alive, Store, StoreError};
 const STALE_AFTER: i64 = 60;
 
 /// One line of `snaplab history`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunSummary {
     pub id: String,

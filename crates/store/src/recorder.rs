@@ -46,6 +46,7 @@ impl Recorder {
                 index,
                 title,
                 at,
+                ..
             } => sqlx::query(
                 "INSERT INTO steps (run_id, step_id, idx, title, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
                  ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'running', finished_at = NULL",
@@ -98,6 +99,8 @@ impl Recorder {
                     .await
                     .map(drop)
             }
+            // The diagram's view: derived from the cloud, not part of the record.
+            LabEvent::Volumes { .. } => Ok(()),
             LabEvent::SnapshotProgress {
                 run_id,
                 snapshot_id,

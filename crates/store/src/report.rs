@@ -7,6 +7,7 @@ use sqlx::Row;
 use crate::queries::RunSummary;
 use crate::{Store, StoreError};
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckRow {
     pub check_id: String,
@@ -15,6 +16,7 @@ pub struct CheckRow {
     pub at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StepRow {
     pub step_id: String,
@@ -25,6 +27,7 @@ pub struct StepRow {
     pub checks: Vec<CheckRow>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ApiCallRow {
     pub step_id: Option<String>,
@@ -35,6 +38,7 @@ pub struct ApiCallRow {
     pub at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NoticeRow {
     pub level: String,
@@ -42,6 +46,7 @@ pub struct NoticeRow {
     pub at: DateTime<Utc>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ResourceRow {
     pub resource_id: String,
@@ -51,12 +56,14 @@ pub struct ResourceRow {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SamplePoint {
     pub at: DateTime<Utc>,
     pub value: f64,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RunReport {
     #[serde(flatten)]

@@ -25,6 +25,7 @@ pub fn system_clock() -> Clock {
 }
 
 /// One order as the writer saw it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     pub seq: u64,

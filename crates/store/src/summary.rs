@@ -1,0 +1,150 @@
+//! The instructor's summary: one row per learner and lab, from the history.
+
+use chrono::{DateTime, Utc};
+
+use crate::RunSummary;
+
+/// A learner's record on one lab.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SummaryRow {
+    pub learner: String,
+    pub lab: String,
+    pub runs: usize,
+    pub passed_runs: usize,
+    /// The latest run's outcome.
+    pub last_outcome: String,
+    pub last_started_at: DateTime<Utc>,
+    /// The latest finished run's wall time, in seconds.
+    pub last_duration_s: Option<f64>,
+    pub best_steps_passed: i64,
+    pub steps_total: i64,
+}
+
+/// Groups runs (any order) by learner and lab, sorted by learner then lab.
+pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
+    let mut rows: Vec<SummaryRow> = Vec::new();
+    let mut sorted: Vec<&RunSummary> = runs.iter().collect();
+    sorted.sort_by_key(|r| r.started_at);
+    for run in sorted {
+        let duration = run
+            .finished_at
+            .map(|f| (f - run.started_at).num_milliseconds() as f64 / 1000.0);
+        match rows.iter_mut().find(|r| r.learner == run.learner && r.lab == run.lab) {
+            Some(row) => {
+                row.runs += 1;
+                row.last_outcome.clone_from(&run.outcome);
+                row.last_started_at = run.started_at;
+                row.last_duration_s = duration;
+                row.best_steps_passed = row.best_steps_passed.max(run.steps_passed);
+                row.steps_total = run.steps_total;
+                row.passed_runs += usize::from(run.outcome == "passed");
+            }
+            None => rows.push(SummaryRow {
+                learner: run.learner.clone(),
+                lab: run.lab.clone(),
+                runs: 1,
+                passed_runs: usize::from(run.outcome == "passed"),
+                last_outcome: run.outcome.clone(),
+                last_started_at: run.started_at,
+                last_duration_s: duration,
+                best_steps_passed: run.steps_passed,
+                steps_total: run.steps_total,
+            }),
+        }
+    }
+    rows.sort_by(|a, b| (&a.learner, &a.lab).cmp(&(&b.learner, &b.lab)));
+    rows
+}
+
+/// RFC 4180 CSV with a header line.
+pub fn summary_csv(rows: &[SummaryRow]) -> String {
+    let mut out = String::from(
+        "learner,lab,runs,passed_runs,last_outcome,last_started_at,last_duration_s,best_steps_passed,steps_total\r\n",
+    );
+    for r in rows {
+        let fields = [
+            csv_field(&r.learner),
+            csv_field(&r.lab),
+            r.runs.to_string(),
+            r.passed_runs.to_string(),
+            csv_field(&r.last_outcome),
+            r.last_started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            r.last_duration_s.map(|d| format!("{d:.1}")).unwrap_or_default(),
+            r.best_steps_passed.to_string(),
+            r.steps_total.to_string(),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a field when it holds a comma, quote or line break; a leading
+/// `=`, `+`, `-` or `@` is defused so a spreadsheet does not run it as a formula.
+fn csv_field(value: &str) -> String {
+    let defused = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn run(learner: &str, lab: &str, minute: u32, outcome: &str, passed: i64) -> RunSummary {
+        let started = Utc.with_ymd_and_hms(2026, 11, 29, 10, minute, 0).single().unwrap();
+        RunSummary {
+            id: format!("run-{minute}"),
+            lab: lab.into(),
+            target: "built-in emulator".into(),
+            learner: learner.into(),
+            mode: "guided".into(),
+            consistency: "crash".into(),
+            started_at: started,
+            finished_at: Some(started + chrono::Duration::seconds(42)),
+            outcome: outcome.into(),
+            steps_passed: passed,
+            steps_total: 9,
+        }
+    }
+
+    #[test]
+    fn one_row_per_learner_and_lab_with_the_latest_outcome() {
+        let runs = [
+            run("bo", "securecart-snapshot", 5, "passed", 9),
+            run("ann", "securecart-snapshot", 1, "failed", 4),
+            run("ann", "securecart-snapshot", 3, "passed", 9),
+            run("ann", "other-lab", 2, "interrupted", 1),
+        ];
+        let rows = instructor_summary(&runs);
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[0].learner.as_str(), rows[0].lab.as_str()), ("ann", "other-lab"));
+        let ann = &rows[1];
+        assert_eq!((ann.runs, ann.passed_runs, ann.last_outcome.as_str()), (2, 1, "passed"));
+        assert_eq!(ann.best_steps_passed, 9);
+        assert_eq!(ann.last_duration_s, Some(42.0));
+        assert_eq!(rows[2].learner, "bo");
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_what_a_spreadsheet_would_misread() {
+        let mut r = run("=HYPERLINK(\"x\")", "lab, two", 1, "passed", 9);
+        r.finished_at = None;
+        let csv = summary_csv(&instructor_summary(&[r]));
+        let mut lines = csv.split("\r\n");
+        assert!(lines.next().unwrap().starts_with("learner,lab,runs"));
+        assert_eq!(
+            lines.next().unwrap(),
+            "\"'=HYPERLINK(\"\"x\"\")\",\"lab, two\",1,1,passed,2026-11-29T10:01:00Z,,9,9"
+        );
+    }
+}

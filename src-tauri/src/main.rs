@@ -1,0 +1,86 @@
+//! SecureCart Snapshot Lab, the desktop app: a window over the lab engine
+//! (crates/lab, through crates/session) and the run record (crates/store).
+//! Each run starts its own built-in emulator in this process, unless the
+//! learner picks an endpoint.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod bridge;
+mod commands;
+mod learner;
+mod state;
+
+#[cfg(test)]
+mod bindings;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use snaplab_lab::Catalog;
+use snaplab_store::Store;
+use tauri::Manager;
+
+use crate::state::AppState;
+
+/// The record: `SNAPLAB_DB`, or the same file the CLI uses by default, so
+/// `snaplab history` and the app's History show the same runs.
+fn db_path() -> anyhow::Result<PathBuf> {
+    match std::env::var_os("SNAPLAB_DB").filter(|v| !v.is_empty()) {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => Ok(snaplab_session::default_db_path()?),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let launched = Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,snaplab_app=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .setup(move |app| {
+            let path = db_path()?;
+            let store = tauri::async_runtime::block_on(Store::open(&path))
+                .with_context(|| format!("cannot open the run record {}", path.display()))?;
+            let catalog = Catalog::load()?;
+            app.manage(AppState {
+                store,
+                catalog,
+                active: Default::default(),
+                launched,
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::ui_ready,
+            commands::labs,
+            commands::check_endpoint,
+            commands::start_run,
+            commands::reply,
+            commands::stop_run,
+            commands::history,
+            commands::summary,
+            commands::run_report,
+            commands::export_report,
+            commands::export_summary,
+        ])
+        .build(tauri::generate_context!())
+        .context("cannot start the window")?;
+
+    app.run(|app, event| {
+        // Closing the window mid-run: record the run as interrupted (it can
+        // be resumed from History) before the process ends.
+        if let tauri::RunEvent::Exit = event {
+            if let Some(state) = app.try_state::<AppState>() {
+                tauri::async_runtime::block_on(state.stop_active());
+            }
+        }
+    });
+    Ok(())
+}

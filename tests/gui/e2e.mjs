@@ -1,0 +1,205 @@
+// End-to-end tests of the real desktop app through WebKitWebDriver.
+// Run under a display (make test uses xvfb-run -a):
+//   node tests/gui/e2e.mjs target/debug/snaplab-app
+// Prints "N passed, M failed" last; screenshots go to docs/screenshots/
+// (the README's) and target/gui-e2e/ (every step, for debugging).
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import net from "node:net";
+import { Session } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const app = resolve(process.argv[2] ?? join(root, "target/debug/snaplab-app"));
+const shots = join(root, "target/gui-e2e");
+const docs = join(root, "docs/screenshots");
+mkdirSync(shots, { recursive: true });
+mkdirSync(docs, { recursive: true });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on("error", rej);
+  });
+}
+
+async function startDriver(env) {
+  const port = await freePort();
+  const driver = spawn("WebKitWebDriver", [`--port=${port}`], {
+    env: { ...process.env, ...env, TAURI_WEBVIEW_AUTOMATION: "true" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  driver.stderr.on("data", (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${base}/status`);
+      if (r.ok) return { driver, base, log: () => log };
+    } catch {
+      /* starting */
+    }
+    await sleep(100);
+  }
+  driver.kill();
+  throw new Error(`WebKitWebDriver did not start: ${log}`);
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function setLearner(s, name) {
+  const input = await s.waitFor("[data-testid=learner]");
+  await s.clear(input);
+  await s.type(input, name);
+}
+
+async function save(s, name, alsoDocs = false) {
+  const png = await s.screenshot();
+  writeFileSync(join(shots, `${name}.png`), png);
+  if (alsoDocs) writeFileSync(join(docs, `${name}.png`), png);
+}
+
+async function stepStatuses(s) {
+  return s.exec(
+    "return [...document.querySelectorAll('[data-testid^=step-]')].map(e => [e.dataset.testid, e.dataset.status]);",
+  );
+}
+
+/** Presses "Run step" whenever it is enabled until the run is over; watches the progress bar. */
+async function runGuided(s, { timeoutMs = 180000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  const seen = new Set();
+  let midShot = false;
+  while (Date.now() < deadline) {
+    const state = await s.exec(`
+      const b = document.querySelector('[data-testid=run-step]');
+      const p = document.querySelector('[data-testid=snapshot-progress]');
+      return {
+        canRun: !!b && !b.disabled,
+        progress: p ? Number(p.getAttribute('aria-valuenow')) : null,
+        over: !!document.querySelector('[data-testid=run-outcome]'),
+      };`);
+    if (state.progress !== null) seen.add(state.progress);
+    if (!midShot && state.progress > 0 && state.progress < 100) {
+      await save(s, "lab-player-mid-snapshot", true);
+      midShot = true;
+    }
+    if (state.over) return { seen: [...seen].sort((a, b) => a - b), midShot };
+    if (state.canRun) await s.click(await s.find("[data-testid=run-step]"));
+    await sleep(150);
+  }
+  throw new Error(`the run did not finish within ${timeoutMs / 1000} s; steps: ${JSON.stringify(await stepStatuses(s))}`);
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+const dataDir = mkdtempSync(join(tmpdir(), "snaplab-e2e-"));
+const env = { SNAPLAB_DB: join(dataDir, "snaplab.db") };
+let guidedRunId = null;
+
+test("guided lab at demo pace: every step passes, the progress bar reaches 100, History has the run", async (s) => {
+  await s.waitFor("[data-testid=lab-securecart-snapshot]");
+  await save(s, "start-screen", true);
+  await setLearner(s, "e2e-guided");
+  await s.click(await s.find("[data-testid=lab-securecart-snapshot]"));
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.waitFor("[data-testid=step-start-shop]");
+  const { seen, midShot } = await runGuided(s);
+  const statuses = await stepStatuses(s);
+  assert(statuses.length >= 6, `expected the lab's steps, got ${JSON.stringify(statuses)}`);
+  assert(statuses.every(([, st]) => st === "passed"), `not every step passed: ${JSON.stringify(statuses)}`);
+  assert(seen.includes(100), `the progress bar never reached 100 (saw ${seen})`);
+  assert(midShot, `the progress bar never showed the snapshot in progress (saw ${seen})`);
+  const outcome = await s.text(await s.find("[data-testid=run-outcome]"));
+  assert(/passed/.test(outcome), `outcome: ${outcome}`);
+  await save(s, "lab-player-finished");
+  const perf = await s.exec("return window.__snaplabPerf || null;");
+  writeFileSync(join(shots, "perf.json"), JSON.stringify(perf));
+
+  await s.click(await s.find("[data-testid=see-results]"));
+  const summary = await s.waitFor("[data-testid=verification-summary] [data-testid=v-missing]");
+  const missing = await s.text(summary);
+  const after = await s.text(await s.find("[data-testid=v-after]"));
+  const present = await s.text(await s.find("[data-testid=v-present]"));
+  assert(missing === "0", `orders missing from the restore: ${missing}`);
+  assert(after === "0", `orders from after the snapshot present: ${after}`);
+  const [found, acked] = present.split("/").map((x) => Number(x.trim()));
+  assert(acked > 0 && found === acked, `present ${present}`);
+  await save(s, "results", true);
+  guidedRunId = (await s.text(await s.find(".results-head code"))).trim();
+
+  await s.click(await s.find("[data-testid=nav-history]"));
+  const table = await s.waitFor("[data-testid=history]", {
+    ready: async (el) => (await s.text(el)).includes(guidedRunId),
+  });
+  const text = await s.text(table);
+  assert(text.includes("e2e-guided") && text.includes("passed"), `history row: ${text}`);
+  await save(s, "history", true);
+});
+
+test("hands-on: the learner creates the snapshot with the aws CLI and the check passes", async (s) => {
+  await setLearner(s, "e2e-hands-on");
+  await s.click(await s.find("[data-testid=mode-hands-on]"));
+  await s.click(await s.find("[data-testid=start-lab]"));
+  // The app opens the shop when asked (a step it does in both modes)…
+  const run = await s.waitFor("[data-testid=run-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) });
+  await s.click(run);
+  // …then waits for the learner to create the snapshot.
+  await s.waitFor("[data-testid=check-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) });
+  const commands = await s.exec("return [...document.querySelectorAll('.command pre')].map(p => p.textContent);");
+  const create = commands.find((c) => c.startsWith("aws ec2 create-snapshot"));
+  const terminal = commands.find((c) => c.startsWith("export AWS_ENDPOINT_URL="));
+  assert(create && terminal, `commands shown: ${JSON.stringify(commands)}`);
+  await save(s, "hands-on-waiting", true);
+  // A check before doing anything fails, and says so.
+  await s.click(await s.find("[data-testid=check-step]"));
+  await s.waitFor("[data-testid=check-snapshot_created].warn", { timeoutMs: 30000 });
+  execFileSync("bash", ["-c", `${terminal} && ${create}`], { stdio: ["ignore", "pipe", "pipe"], timeout: 60000 });
+  await s.waitFor("[data-testid=check-step]", { timeoutMs: 30000, ready: (el) => s.enabled(el) });
+  await s.click(await s.find("[data-testid=check-step]"));
+  await s.waitFor("[data-testid=step-create-snapshot]", {
+    timeoutMs: 30000,
+    ready: async (el) => (await s.attr(el, "data-status")) === "passed",
+  });
+  await s.click(await s.find("[data-testid=stop-run]"));
+  await s.waitFor("[data-testid=run-outcome]", { timeoutMs: 30000 });
+  const outcome = await s.text(await s.find("[data-testid=run-outcome]"));
+  assert(/interrupted/.test(outcome), `after Stop: ${outcome}`);
+});
+
+let passed = 0;
+let failed = 0;
+const { driver, base, log } = await startDriver(env);
+try {
+  for (const t of tests) {
+    let s;
+    const t0 = Date.now();
+    try {
+      s = await Session.create(base, app);
+      await t.fn(s);
+      passed++;
+      console.log(`PASS ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${t.name}: ${e.message}`);
+      if (s) await save(s, `failure-${tests.indexOf(t)}`).catch(() => {});
+    } finally {
+      if (s) await s.close();
+    }
+  }
+} finally {
+  driver.kill();
+  if (failed && log()) console.log(`WebKitWebDriver said:\n${log().slice(-2000)}`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,106 @@
+// A minimal W3C WebDriver client over fetch (Node 20): enough to drive the
+// real app through WebKitWebDriver.
+
+export const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async create(base, binary, { timeoutMs = 60000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError;
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`${base}/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary, args: [] } } },
+          }),
+        });
+        const body = await res.json();
+        if (res.ok) return new Session(base, body.value.sessionId);
+        lastError = JSON.stringify(body.value);
+      } catch (e) {
+        lastError = String(e);
+      }
+      await sleep(250);
+    }
+    throw new Error(`cannot open a WebDriver session: ${lastError}`);
+  }
+
+  async cmd(method, path, body) {
+    const res = await fetch(`${this.base}/session/${this.id}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
+    return json.value;
+  }
+
+  async find(css) {
+    const v = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return v[ELEMENT];
+  }
+
+  async findAll(css) {
+    const v = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return v.map((e) => e[ELEMENT]);
+  }
+
+  /** Waits until `css` matches an element (and `ready(el)` holds, if given). */
+  async waitFor(css, { timeoutMs = 30000, ready } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const el = await this.find(css);
+        if (!ready || (await ready(el))) return el;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${css}`);
+      await sleep(100);
+    }
+  }
+
+  click(el) {
+    return this.cmd("POST", `/element/${el}/click`, {});
+  }
+  clear(el) {
+    return this.cmd("POST", `/element/${el}/clear`, {});
+  }
+  type(el, text) {
+    return this.cmd("POST", `/element/${el}/value`, { text });
+  }
+  attr(el, name) {
+    return this.cmd("GET", `/element/${el}/attribute/${name}`);
+  }
+  text(el) {
+    return this.cmd("GET", `/element/${el}/text`);
+  }
+  enabled(el) {
+    return this.cmd("GET", `/element/${el}/enabled`);
+  }
+  exec(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  /** A PNG of the window's content, two animation frames after the last change. */
+  async screenshot() {
+    await this.cmd("POST", "/execute/async", {
+      script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+      args: [],
+    });
+    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+  }
+
+  async close() {
+    await fetch(`${this.base}/session/${this.id}`, { method: "DELETE" }).catch(() => {});
+  }
+}

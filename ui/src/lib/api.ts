@@ -1,0 +1,48 @@
+// Typed calls into the app's Rust commands. Every type here is generated
+// from Rust (src/bindings, by `cargo test -p snaplab-app bindings`).
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AppInfo } from "../bindings/AppInfo";
+import type { EndpointCheck } from "../bindings/EndpointCheck";
+import type { LabDef } from "../bindings/LabDef";
+import type { LabEvent } from "../bindings/LabEvent";
+import type { Reply } from "../bindings/Reply";
+import type { ReportFormat } from "../bindings/ReportFormat";
+import type { RunContext } from "../bindings/RunContext";
+import type { RunReport } from "../bindings/RunReport";
+import type { RunSummary } from "../bindings/RunSummary";
+import type { StartOptions } from "../bindings/StartOptions";
+import type { SummaryRow } from "../bindings/SummaryRow";
+
+export const api = {
+  appInfo: () => invoke<AppInfo>("app_info"),
+  uiReady: () => invoke<void>("ui_ready"),
+  labs: () => invoke<LabDef[]>("labs"),
+  checkEndpoint: (url: string) => invoke<EndpointCheck>("check_endpoint", { url }),
+  startRun: (options: StartOptions) => invoke<RunContext>("start_run", { options }),
+  reply: (reply: Reply) => invoke<void>("reply", { reply }),
+  stopRun: () => invoke<void>("stop_run"),
+  history: (learner: string | null, lab: string | null) => invoke<RunSummary[]>("history", { learner, lab }),
+  summary: (learner: string | null, lab: string | null) => invoke<SummaryRow[]>("summary", { learner, lab }),
+  runReport: (runId: string) => invoke<RunReport>("run_report", { runId }),
+  exportReport: (runId: string, format: ReportFormat, path: string) =>
+    invoke<void>("export_report", { runId, format, path }),
+  exportSummary: (learner: string | null, lab: string | null, path: string) =>
+    invoke<void>("export_summary", { learner, lab, path }),
+};
+
+/** The runner's events, in the batches the bridge sends. */
+export function onLabEvents(handler: (events: LabEvent[]) => void): Promise<UnlistenFn> {
+  return listen<LabEvent[]>("lab-events", (e) => handler(e.payload));
+}
+
+/** A run that stopped on an error (its message says what to do). */
+export function onRunError(handler: (message: string) => void): Promise<UnlistenFn> {
+  return listen<string>("run-error", (e) => handler(e.payload));
+}
+
+/** Errors from commands arrive as strings; anything else is shown as text. */
+export function errorText(e: unknown): string {
+  return typeof e === "string" ? e : e instanceof Error ? e.message : JSON.stringify(e);
+}

@@ -1,0 +1,48 @@
+// Events shaped as the runner sends them, for the unit tests.
+
+import type { LabDef } from "../bindings/LabDef";
+import type { LabEvent } from "../bindings/LabEvent";
+import type { RunContext } from "../bindings/RunContext";
+
+export const lab: LabDef = {
+  id: "securecart-snapshot",
+  title: "SecureCart",
+  summary: "s",
+  minutes: 20,
+  steps: [
+    { id: "start-shop", title: "Open the shop", page: "p", page_text: "# Open", action: "start_shop", hands_on: false, commands: [], checks: ["shop_taking_orders"] },
+    { id: "create-snapshot", title: "Create the snapshot", page: "p", page_text: "# Create {{data_volume_id}}", action: "create_snapshot", hands_on: true, commands: ["aws ec2 create-snapshot --volume-id {{data_volume_id}}"], checks: ["snapshot_created"] },
+  ],
+};
+
+export const T0 = "2026-11-29T10:00:00Z";
+export const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+
+export function context(patch: Partial<RunContext> = {}): RunContext {
+  return {
+    run_id: "run-1",
+    lab_id: lab.id,
+    lab_title: lab.title,
+    learner: "ann",
+    mode: "guided",
+    consistency: "crash",
+    pace: "demo",
+    target: { kind: "embedded", endpoint: "http://127.0.0.1:4566", region: "us-east-1", data_plane: "emulator", shadow_disk: false },
+    started_at: T0,
+    store_seed: 1,
+    scenario: { instance_id: "i-0a1b2c3d4e5f60789", zone: "us-east-1a", data_volume_id: "vol-0123456789abcdef0", data_device: "/dev/sdf", data_volume_bytes: 8589934592 },
+    snapshot_id: null,
+    snapshot_started_at: null,
+    restored_volume_id: null,
+    restored_device: "/dev/sdg",
+    step_started_at: null,
+    shop_open: false,
+    orders_after_snapshot: null,
+    reattach: null,
+    finished: [],
+    resources: [],
+    ...patch,
+  };
+}
+
+export const started: LabEvent = { event: "run_started", run_id: "run-1", resumed: false, context: context(), terminal: "export X", at: T0 };
