@@ -15,6 +15,7 @@ help:
 	@echo "make test             install what is missing, then run every test (lint, unit, integration, real clients)"
 	@echo "make emulator         start the standalone emulator on 127.0.0.1:4566"
 	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
+	@echo "make bench-app        the desktop app's benchmarks (cold start, memory, frame time) under Xvfb"
 	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
 build:
@@ -67,7 +68,7 @@ test-rust: ui
 	$(CARGO) test --workspace --doc
 
 test-ui: app-deps
-	cd ui && npx vitest run
+	cd ui && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings && npx vitest run
 
 test-gui: app
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
@@ -80,6 +81,10 @@ bench:
 	scripts/bench-emulator.sh
 	scripts/bench-data.sh
 	scripts/bench-lab.sh
+	scripts/bench-app.sh
+
+bench-app:
+	scripts/bench-app.sh
 
 clean-tools:
 	rm -rf .venv-tools

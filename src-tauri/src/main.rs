@@ -32,8 +32,20 @@ fn db_path() -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Without a GPU (a VM, Xvfb, a classroom projector PC), WebKitGTK's DMA-BUF
+/// renderer falls back to slow software GL: frames stall and memory grows
+/// (measured in docs/benchmarks.md). Its older path is then the better one.
+fn prefer_software_friendly_rendering() {
+    let has_gpu = std::path::Path::new("/dev/dri").exists();
+    if !has_gpu && std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        // Before GTK starts and before any thread exists.
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let launched = Instant::now();
+    prefer_software_friendly_rendering();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,snaplab_app=info".into()),

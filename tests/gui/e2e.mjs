@@ -177,6 +177,60 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
   assert(/interrupted/.test(outcome), `after Stop: ${outcome}`);
 });
 
+async function chooseEndpoint(s, url) {
+  await s.click(await s.waitFor("input[type=radio][value=endpoint]"));
+  const input = await s.waitFor("[data-testid=endpoint-url]");
+  await s.clear(input);
+  await s.type(input, url);
+  await s.click(await s.find("[data-testid=check-endpoint]"));
+  return s.text(await s.waitFor("[data-testid=endpoint-status]", { timeoutMs: 30000 }));
+}
+
+test("an unreachable endpoint: the check and the start both say so, and nothing is recorded as run", async (s) => {
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const status = await chooseEndpoint(s, dead);
+  assert(/cannot reach/.test(status), `reachability check said: ${status}`);
+  await s.click(await s.find("[data-testid=start-lab]"));
+  const banner = await s.waitFor("[data-testid=error]", { timeoutMs: 30000 });
+  const text = await s.text(banner);
+  assert(/cannot reach/.test(text) && /running/.test(text), `error banner: ${text}`);
+  await save(s, "endpoint-unreachable");
+  await s.click(await s.find("[data-testid=nav-history]"));
+  const history = await s.text(await s.waitFor("[data-testid=history]"));
+  assert(!history.includes(dead), `a run against the dead endpoint was recorded: ${history}`);
+});
+
+test("a standalone snaplab emulator endpoint: detected by the check, the lab runs straight through", async (s) => {
+  const port = await freePort();
+  const emulator = spawn(join(root, "target/debug/snaplab"), ["emulator", "--bind", `127.0.0.1:${port}`, "--pace", "instant"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    await new Promise((res, rej) => {
+      emulator.stdout.on("data", (d) => String(d).includes("http://") && res());
+      emulator.on("exit", (code) => rej(new Error(`the emulator exited (${code})`)));
+    });
+    const status = await chooseEndpoint(s, `http://127.0.0.1:${port}`);
+    assert(/snaplab emulator answers/.test(status), `reachability check said: ${status}`);
+    await setLearner(s, "e2e-endpoint");
+    const stepByStep = await s.find("input[type=checkbox]:not([data-testid=large-type])");
+    await s.click(stepByStep);
+    await s.click(await s.find("[data-testid=start-lab]"));
+    await s.waitFor("[data-testid=run-outcome]", { timeoutMs: 120000 });
+    const statuses = await stepStatuses(s);
+    assert(statuses.every(([, st]) => st === "passed"), `not every step passed: ${JSON.stringify(statuses)}`);
+    await s.click(await s.find("[data-testid=see-results]"));
+    const missing = await s.text(await s.waitFor("[data-testid=v-missing]"));
+    assert(missing === "0", `orders missing: ${missing}`);
+    // The window in the dark theme and large type, as on a projector.
+    await s.click(await s.find("[data-testid=large-type]"));
+    await s.click(await s.find("button[aria-label^='Switch to dark']"));
+    await save(s, "results-dark-large", true);
+  } finally {
+    emulator.kill("SIGTERM");
+  }
+});
+
 let passed = 0;
 let failed = 0;
 const { driver, base, log } = await startDriver(env);

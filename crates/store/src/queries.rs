@@ -17,6 +17,8 @@ pub struct RunSummary {
     pub id: String,
     pub lab: String,
     pub target: String,
+    /// The target in words, e.g. "built-in emulator" or "LocalStack at http://localhost:4566".
+    pub target_label: String,
     pub learner: String,
     pub mode: String,
     pub consistency: String,
@@ -142,7 +144,15 @@ impl Store {
 fn summary_of(r: &sqlx::sqlite::SqliteRow) -> Result<RunSummary, StoreError> {
     let kind: String = r.try_get("target_kind")?;
     let endpoint: String = r.try_get("target_endpoint")?;
+    let label = serde_json::from_value::<snaplab_cloud::TargetKind>(serde_json::Value::String(kind.clone()))
+        .map_or_else(|_| kind.clone(), |k| k.label().to_string());
+    let target_label = if kind == "embedded" {
+        label
+    } else {
+        format!("{label} at {endpoint}")
+    };
     Ok(RunSummary {
+        target_label,
         id: r.try_get("id")?,
         lab: r.try_get("lab_id")?,
         target: if kind == "embedded" {

@@ -105,7 +105,8 @@ mod tests {
         RunSummary {
             id: format!("run-{minute}"),
             lab: lab.into(),
-            target: "built-in emulator".into(),
+            target: "embedded".into(),
+            target_label: "built-in emulator".into(),
             learner: learner.into(),
             mode: "guided".into(),
             consistency: "crash".into(),

@@ -7,7 +7,11 @@ import type { SamplePoint } from "./SamplePoint";
 import type { StepRow } from "./StepRow";
 import type { Verification } from "./Verification";
 
-export type RunReport = { context: RunContext, steps: Array<StepRow>, verification: Verification | null, api_calls: Array<ApiCallRow>, notices: Array<NoticeRow>, resources: Array<ResourceRow>, orders_acknowledged: number, orders_per_s: Array<SamplePoint>, snapshot_percent: Array<SamplePoint>, id: string, lab: string, target: string, learner: string, mode: string, consistency: string, started_at: string, finished_at: string | null, 
+export type RunReport = { context: RunContext, steps: Array<StepRow>, verification: Verification | null, api_calls: Array<ApiCallRow>, notices: Array<NoticeRow>, resources: Array<ResourceRow>, orders_acknowledged: number, orders_per_s: Array<SamplePoint>, snapshot_percent: Array<SamplePoint>, id: string, lab: string, target: string, 
+/**
+ * The target in words, e.g. "built-in emulator" or "LocalStack at http://localhost:4566".
+ */
+target_label: string, learner: string, mode: string, consistency: string, started_at: string, finished_at: string | null, 
 /**
  * `passed`, `failed`, `interrupted` — or `running` while it runs.
  */

@@ -3,7 +3,11 @@
 /**
  * One line of `snaplab history`.
  */
-export type RunSummary = { id: string, lab: string, target: string, learner: string, mode: string, consistency: string, started_at: string, finished_at: string | null, 
+export type RunSummary = { id: string, lab: string, target: string, 
+/**
+ * The target in words, e.g. "built-in emulator" or "LocalStack at http://localhost:4566".
+ */
+target_label: string, learner: string, mode: string, consistency: string, started_at: string, finished_at: string | null, 
 /**
  * `passed`, `failed`, `interrupted` — or `running` while it runs.
  */

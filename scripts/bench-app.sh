@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The desktop app's benchmarks under Xvfb: cold start, idle memory, frame time.
+# Builds the app first (make app). Figures go to stdout; see docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s app >/dev/null
+xvfb-run -a node tests/gui/bench.mjs target/debug/snaplab-app
