@@ -56,7 +56,13 @@ lint: ui
 
 # Every test: the Rust suites (aws-sdk-ec2, the aws CLI and boto3 as judges),
 # the UI's unit tests, and the real app driven through WebKitWebDriver under Xvfb.
-test: lint test-rust test-ui test-gui
+# Each suite runs even when an earlier one failed; the target fails if any did.
+test: lint
+	@status=0; \
+	$(MAKE) --no-print-directory test-rust || status=1; \
+	$(MAKE) --no-print-directory test-ui || status=1; \
+	$(MAKE) --no-print-directory test-gui || status=1; \
+	exit $$status
 
 test-rust: ui
 	@eval "$$(scripts/tools.sh)" && \
@@ -72,7 +78,7 @@ test-ui: app-deps
 
 test-gui: app
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
-	  xvfb-run -a node tests/gui/e2e.mjs target/debug/snaplab-app
+	  xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
 
 test-localstack: build
 	scripts/test-localstack.sh

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s app >/dev/null
-xvfb-run -a node tests/gui/bench.mjs target/debug/snaplab-app
+xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/bench.mjs target/debug/snaplab-app

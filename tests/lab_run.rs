@@ -113,11 +113,13 @@ fn the_lab_passes_application_consistent_with_no_torn_order() {
     let (code, events) = run_lab(&dir, &["--pace", "instant", "--consistency", "app"]);
     assert_eq!(code, Some(0));
     let report = assert_passed(&dir, &events);
-    assert_eq!(report["verification"]["torn"], 0);
     assert_eq!(
-        report["verification"]["in_flight"], 0,
-        "nothing in flight at a quiesced snapshot"
+        report["verification"]["torn"], 0,
+        "a quiesced snapshot holds no torn order"
     );
+    // No assertion on `in_flight`: at pace instant the last order before the
+    // pause, or the first after the resume, can fall within the 1 ms the
+    // snapshot's StartTime is known to, and either outcome is then correct.
     let notices: Vec<&str> = of_kind(&events, "notice")
         .iter()
         .filter_map(|n| n["message"].as_str())

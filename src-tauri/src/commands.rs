@@ -8,7 +8,7 @@ use snaplab_cloud::target::{detect, real_aws_refused};
 use snaplab_cloud::TargetKind;
 use snaplab_emulator::Pace;
 use snaplab_lab::{Consistency, LabDef, LearnerReply, Mode, RunContext};
-use snaplab_session::{RunRequest, SessionError};
+use snaplab_session::{default_learner, RunRequest, SessionError};
 use snaplab_store::{instructor_summary, summary_csv, HistoryFilter, RunReport, RunSummary, StoreError, SummaryRow};
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -102,13 +102,6 @@ pub enum Reply {
 pub enum ReportFormat {
     Html,
     Markdown,
-}
-
-fn default_learner() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "learner".to_string())
 }
 
 #[tauri::command]

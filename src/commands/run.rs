@@ -6,7 +6,7 @@ use anyhow::bail;
 use snaplab_cloud::target::real_aws_refused;
 use snaplab_emulator::Pace;
 use snaplab_lab::{Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, RunOutcome};
-use snaplab_session::RunRequest;
+use snaplab_session::{default_learner, RunRequest};
 use snaplab_store::Store;
 
 use crate::paths::DbArgs;
@@ -109,13 +109,6 @@ impl LearnerInput for StdinLearner {
             Some(_) => LearnerReply::Check,
         }
     }
-}
-
-pub fn default_learner() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "learner".to_string())
 }
 
 async fn stop_signal() {

@@ -38,6 +38,7 @@ export class Session {
       method,
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60000),
     });
     const json = await res.json();
     if (!res.ok) throw new Error(`${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
@@ -91,13 +92,12 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
-  /** A PNG of the window's content, two animation frames after the last change. */
-  async screenshot() {
-    await this.cmd("POST", "/execute/async", {
+  /** Resolves after two animation frames: what is on screen is then current. */
+  settle() {
+    return this.cmd("POST", "/execute/async", {
       script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
       args: [],
     });
-    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
   }
 
   async close() {

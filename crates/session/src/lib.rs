@@ -109,6 +109,14 @@ pub async fn plan(store: &Store, catalog: &Catalog, request: RunRequest) -> Resu
     })
 }
 
+/// Who is learning when nobody said: the user's login name.
+pub fn default_learner() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "learner".to_string())
+}
+
 /// 127.0.0.1:4566 when free (hands-on learners know LocalStack's port), else any port.
 fn embedded_bind(mode: Mode) -> SocketAddr {
     let preferred = SocketAddr::from(([127, 0, 0, 1], 4566));
