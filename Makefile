@@ -76,7 +76,10 @@ test-rust: ui
 test-ui: app-deps
 	cd ui && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings && npx vitest run
 
-test-gui: app
+# Built with --all-targets: the same features as the test build above, so its
+# compiled crates are reused (a plain `make app` builds Tauri a second time).
+test-gui: ui
+	$(CARGO) build --workspace --all-targets
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
 	  xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
 

@@ -223,6 +223,9 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
   // …and waits for the learner again (a step that was under way when it
   // stopped may already count as done: its checks pass on resuming).
   await s.waitFor("[data-testid=step-create-snapshot]", { ready: async () => (await s.findAll("[data-testid^=step-][data-status=waiting]")).length === 1 });
+  // The snapshot panel knows the snapshot the run made before it stopped.
+  const snap = await s.waitFor(".snap-line code", { timeoutMs: 30000 });
+  assert((await s.text(snap)).startsWith("snap-"), "after a resume the snapshot panel shows no snapshot");
   await s.click(await s.find("[data-testid=stop-run]"));
   await s.waitFor("[data-testid=run-outcome]", { timeoutMs: 30000 });
 });

@@ -278,6 +278,14 @@ impl Runner {
         if self.resumed && self.ctx.shop_open {
             self.open_shop().await?;
         }
+        // Where the volumes (and a resumed run's snapshot) stand now, for
+        // whoever draws them.
+        self.emit_volumes().await;
+        if let Some(id) = self.ctx.snapshot_id.clone() {
+            if let Ok(s) = self.target.ec2.snapshot(&id).await {
+                self.progress(&s);
+            }
+        }
         let steps = self.lab.steps.clone();
         let mut failed = false;
         for (index, step) in steps.iter().enumerate() {
