@@ -284,6 +284,32 @@ test("a standalone snaplab emulator endpoint: detected by the check, the lab run
   }
 });
 
+let closedRunId = null;
+
+test("closing the window mid-run: the run is kept as interrupted", async (s) => {
+  await setLearner(s, "e2e-closed");
+  await s.click(await s.find("[data-testid=start-lab]"));
+  const run = await s.waitFor("[data-testid=run-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) });
+  await s.click(run);
+  await s.waitFor("[data-testid=step-start-shop]", {
+    timeoutMs: 60000,
+    ready: async (el) => (await s.attr(el, "data-status")) === "passed",
+  });
+  const meta = await s.text(await s.find(".run-meta"));
+  closedRunId = meta.match(/run-[0-9a-f-]+/)?.[0];
+  assert(closedRunId, `no run id in ${meta}`);
+  // The next test opens the app again and looks for it.
+});
+
+test("…and the next time the app opens, History offers to resume it", async (s) => {
+  assert(closedRunId, "the previous test did not start a run");
+  await s.click(await s.waitFor("[data-testid=nav-history]"));
+  const row = await s.waitFor(`[data-testid=history] tr[data-run='${closedRunId}']`, { timeoutMs: 30000 });
+  const text = await s.text(row);
+  assert(/interrupted/.test(text), `the closed run's row: ${text}`);
+  assert((await s.findAll(`[data-testid=history] tr[data-run='${closedRunId}'] button[aria-label^='Resume']`)).length === 1, "no Resume button");
+});
+
 let passed = 0;
 let failed = 0;
 const { driver, base, log } = await startDriver(env);
