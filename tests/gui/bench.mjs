@@ -6,8 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
-import { Session } from "./webdriver.mjs";
+import { Session, startDriver } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const app = resolve(process.argv[2] ?? join(root, "target/debug/snaplab-app"));
@@ -76,25 +75,11 @@ async function idleMemory() {
   return { names, appRss: rss[0], appPrivate, totalRss: rss.reduce((a, b) => a + b, 0), totalPss: pss.reduce((a, b) => a + b, 0) };
 }
 
-async function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
 /** A whole guided run at demo pace, straight through, without polling the page while it runs. */
 async function demoRunFrames() {
-  const port = await freePort();
-  const driver = spawn("WebKitWebDriver", [`--port=${port}`], {
-    env: { ...env(), TAURI_WEBVIEW_AUTOMATION: "true" },
-    stdio: "ignore",
-  });
+  const { driver, base } = await startDriver(env());
   try {
-    await sleep(500);
-    const s = await Session.create(`http://127.0.0.1:${port}`, app);
+    const s = await Session.create(base, app);
     await s.waitFor("[data-testid=lab-securecart-snapshot]");
     await s.click(await s.find("input[type=checkbox]:not([data-testid=large-type])"));
     await s.click(await s.find("[data-testid=start-lab]"));

@@ -8,8 +8,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
-import { Session } from "./webdriver.mjs";
+import { Session, freePort, startDriver } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const app = resolve(process.argv[2] ?? join(root, "target/debug/snaplab-app"));
@@ -18,39 +17,6 @@ const docs = join(root, "docs/screenshots");
 mkdirSync(shots, { recursive: true });
 mkdirSync(docs, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-    s.on("error", rej);
-  });
-}
-
-async function startDriver(env) {
-  const port = await freePort();
-  const driver = spawn("WebKitWebDriver", [`--port=${port}`], {
-    env: { ...process.env, ...env, TAURI_WEBVIEW_AUTOMATION: "true" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  driver.stderr.on("data", (d) => (log += d));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(`${base}/status`);
-      if (r.ok) return { driver, base, log: () => log };
-    } catch {
-      /* starting */
-    }
-    await sleep(100);
-  }
-  driver.kill();
-  throw new Error(`WebKitWebDriver did not start: ${log}`);
-}
 
 async function waitForFile(path, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;

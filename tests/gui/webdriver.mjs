@@ -1,6 +1,9 @@
 // A minimal W3C WebDriver client over fetch (Node 20): enough to drive the
 // real app through WebKitWebDriver.
 
+import { spawn } from "node:child_process";
+import net from "node:net";
+
 export const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,4 +106,39 @@ export class Session {
   async close() {
     await fetch(`${this.base}/session/${this.id}`, { method: "DELETE" }).catch(() => {});
   }
+}
+
+/** A port nothing listens on now. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on("error", rej);
+  });
+}
+
+/** Starts WebKitWebDriver (with `env` for the app it launches) and waits until it answers. */
+export async function startDriver(env) {
+  const port = await freePort();
+  const driver = spawn("WebKitWebDriver", [`--port=${port}`], {
+    env: { ...process.env, ...env, TAURI_WEBVIEW_AUTOMATION: "true" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  driver.stderr.on("data", (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${base}/status`);
+      if (r.ok) return { driver, base, log: () => log };
+    } catch {
+      /* starting */
+    }
+    await sleep(100);
+  }
+  driver.kill();
+  throw new Error(`WebKitWebDriver did not start: ${log}`);
 }

@@ -108,20 +108,29 @@ fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A `SnapshotInfo` from DescribeSnapshots' `Snapshot` or CreateSnapshot's
+/// output: two SDK types with the same accessors and no trait in common.
+macro_rules! snapshot_info {
+    ($s:expr) => {{
+        let s = $s;
+        SnapshotInfo {
+            id: s.snapshot_id().unwrap_or_default().to_string(),
+            volume_id: s.volume_id().unwrap_or_default().to_string(),
+            state: s.state().map(|st| st.as_str().to_string()).unwrap_or_default(),
+            progress: s
+                .progress()
+                .and_then(|p| p.trim_end_matches('%').parse().ok())
+                .unwrap_or(0),
+            start_time: chrono_time(s.start_time()).unwrap_or_default(),
+            completion_time: chrono_time(s.completion_time()),
+            description: s.description().unwrap_or_default().to_string(),
+            tags: tags_of(s.tags()),
+        }
+    }};
+}
+
 fn snapshot_info(s: &aws_sdk_ec2::types::Snapshot) -> SnapshotInfo {
-    SnapshotInfo {
-        id: s.snapshot_id().unwrap_or_default().to_string(),
-        volume_id: s.volume_id().unwrap_or_default().to_string(),
-        state: s.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-        progress: s
-            .progress()
-            .and_then(|p| p.trim_end_matches('%').parse().ok())
-            .unwrap_or(0),
-        start_time: chrono_time(s.start_time()).unwrap_or_default(),
-        completion_time: chrono_time(s.completion_time()),
-        description: s.description().unwrap_or_default().to_string(),
-        tags: tags_of(s.tags()),
-    }
+    snapshot_info!(s)
 }
 
 fn volume_info(v: &aws_sdk_ec2::types::Volume) -> VolumeInfo {
@@ -396,19 +405,7 @@ impl Ec2 {
                     .send(),
             )
             .await?;
-        Ok(SnapshotInfo {
-            id: out.snapshot_id().unwrap_or_default().to_string(),
-            volume_id: out.volume_id().unwrap_or_default().to_string(),
-            state: out.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            progress: out
-                .progress()
-                .and_then(|p| p.trim_end_matches('%').parse().ok())
-                .unwrap_or(0),
-            start_time: chrono_time(out.start_time()).unwrap_or_default(),
-            completion_time: chrono_time(out.completion_time()),
-            description: out.description().unwrap_or_default().to_string(),
-            tags: tags_of(out.tags()),
-        })
+        Ok(snapshot_info!(&out))
     }
 
     pub async fn snapshot(&self, id: &str) -> Result<SnapshotInfo, CloudError> {

@@ -270,7 +270,8 @@ impl StartedRun {
             () = stop => Ok(Ended { outcome: RunOutcome::Interrupted, stopped: true }),
         };
         heartbeat.abort();
-        if matches!(result, Ok(Ended { stopped: true, .. })) {
+        let stopped = matches!(result, Ok(Ended { stopped: true, .. }));
+        if stopped {
             // The runner was dropped mid-step: tell every sink the run ended,
             // once what it emitted before has been recorded.
             let emitter = bus.emitter();
@@ -294,7 +295,7 @@ impl StartedRun {
                 .await;
         }
         bus.close().await;
-        if matches!(result, Ok(Ended { stopped: true, .. })) {
+        if stopped {
             store.mark_interrupted(&run_id).await?;
         }
         if let Some(e) = emulator {

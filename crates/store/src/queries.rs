@@ -7,6 +7,12 @@ use sqlx::Row;
 
 use crate::{process_alive, Store, StoreError};
 
+/// The columns a `RunSummary` is made of; callers add WHERE and ORDER BY.
+const SUMMARY_SELECT: &str =
+    "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
+            r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total
+     FROM runs r JOIN learners l ON l.id = r.learner_id";
+
 /// A run hasn't shown a sign of life for this long: it is not running.
 const STALE_AFTER: i64 = 60;
 
@@ -78,13 +84,9 @@ impl Store {
 
     pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<RunSummary>, StoreError> {
         self.mark_dead_runs_interrupted().await?;
-        let rows = sqlx::query(
-            "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
-                    r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total
-             FROM runs r JOIN learners l ON l.id = r.learner_id
-             WHERE (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2)
-             ORDER BY r.started_at",
-        )
+        let rows = sqlx::query(&format!(
+            "{SUMMARY_SELECT} WHERE (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2) ORDER BY r.started_at"
+        ))
         .bind(&filter.learner)
         .bind(&filter.lab)
         .fetch_all(&self.pool)
@@ -94,28 +96,28 @@ impl Store {
 
     pub async fn summary(&self, run_id: &str) -> Result<RunSummary, StoreError> {
         self.mark_dead_runs_interrupted().await?;
-        let row = sqlx::query(
-            "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
-                    r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total
-             FROM runs r JOIN learners l ON l.id = r.learner_id WHERE r.id = ?",
-        )
-        .bind(run_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NoSuchRun(run_id.to_string()))?;
+        let row = sqlx::query(&format!("{SUMMARY_SELECT} WHERE r.id = ?"))
+            .bind(run_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NoSuchRun(run_id.to_string()))?;
         summary_of(&row)
     }
 
     /// What a killed run needs to go on: its context and the shop's log.
     pub async fn resume_state(&self, run_id: &str) -> Result<(RunContext, WriterLog), StoreError> {
+        Ok((self.context(run_id).await?, self.orders(run_id).await?))
+    }
+
+    /// The run's last recorded context.
+    pub async fn context(&self, run_id: &str) -> Result<RunContext, StoreError> {
         let row = sqlx::query("SELECT context_json FROM runs WHERE id = ?")
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NoSuchRun(run_id.to_string()))?;
         let json: String = row.try_get("context_json")?;
-        let ctx: RunContext = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok((ctx, self.orders(run_id).await?))
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     pub async fn orders(&self, run_id: &str) -> Result<WriterLog, StoreError> {

@@ -8,8 +8,11 @@ use crate::queries::RunSummary;
 use crate::{Store, StoreError};
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct CheckRow {
+    /// Which step it judged (the report nests checks under their step).
+    #[serde(skip)]
+    pub step_id: String,
     pub check_id: String,
     pub passed: bool,
     pub message: String,
@@ -28,7 +31,7 @@ pub struct StepRow {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct ApiCallRow {
     pub step_id: Option<String>,
     pub operation: String,
@@ -39,7 +42,7 @@ pub struct ApiCallRow {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct NoticeRow {
     pub level: String,
     pub message: String,
@@ -47,7 +50,7 @@ pub struct NoticeRow {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct ResourceRow {
     pub resource_id: String,
     pub kind: String,
@@ -57,7 +60,7 @@ pub struct ResourceRow {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct SamplePoint {
     pub at: DateTime<Utc>,
     pub value: f64,
@@ -82,7 +85,7 @@ pub struct RunReport {
 impl Store {
     pub async fn report(&self, run_id: &str) -> Result<RunReport, StoreError> {
         let summary = self.summary(run_id).await?;
-        let (context, _) = self.resume_state(run_id).await?;
+        let context = self.context(run_id).await?;
         let verification = sqlx::query("SELECT verification_json FROM runs WHERE id = ?")
             .bind(run_id)
             .fetch_one(&self.pool)
@@ -91,8 +94,8 @@ impl Store {
             .map(|j| serde_json::from_str(&j))
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let checks =
-            sqlx::query("SELECT step_id, check_id, passed, message, at FROM checks WHERE run_id = ? ORDER BY id")
+        let checks: Vec<CheckRow> =
+            sqlx::query_as("SELECT step_id, check_id, passed, message, at FROM checks WHERE run_id = ? ORDER BY id")
                 .bind(run_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -107,18 +110,7 @@ impl Store {
             let step_id: String = r.try_get("step_id")?;
             let status: String = r.try_get("status")?;
             steps.push(StepRow {
-                checks: checks
-                    .iter()
-                    .filter(|c| c.try_get::<String, _>("step_id").ok().as_deref() == Some(step_id.as_str()))
-                    .map(|c| {
-                        Ok(CheckRow {
-                            check_id: c.try_get("check_id")?,
-                            passed: c.try_get("passed")?,
-                            message: c.try_get("message")?,
-                            at: c.try_get("at")?,
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()?,
+                checks: checks.iter().filter(|c| c.step_id == step_id).cloned().collect(),
                 status: if status == "running" && summary.outcome == "interrupted" {
                     "interrupted".into()
                 } else {
@@ -130,74 +122,29 @@ impl Store {
                 finished_at: r.try_get("finished_at")?,
             });
         }
-        let api_calls = sqlx::query(
+        let api_calls = sqlx::query_as(
             "SELECT step_id, operation, request_id, duration_ms, error, at FROM api_calls WHERE run_id = ? ORDER BY id",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ApiCallRow {
-                step_id: r.try_get("step_id")?,
-                operation: r.try_get("operation")?,
-                request_id: r.try_get("request_id")?,
-                duration_ms: r.try_get("duration_ms")?,
-                error: r.try_get("error")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-        let notices = sqlx::query("SELECT level, message, at FROM notices WHERE run_id = ? ORDER BY id")
+        .await?;
+        let notices = sqlx::query_as("SELECT level, message, at FROM notices WHERE run_id = ? ORDER BY id")
             .bind(run_id)
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(NoticeRow {
-                    level: r.try_get("level")?,
-                    message: r.try_get("message")?,
-                    at: r.try_get("at")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-        let resources = sqlx::query(
+            .await?;
+        let resources = sqlx::query_as(
             "SELECT resource_id, kind, role, created_at, deleted_at FROM resources WHERE run_id = ? ORDER BY created_at",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ResourceRow {
-                resource_id: r.try_get("resource_id")?,
-                kind: r.try_get("kind")?,
-                role: r.try_get("role")?,
-                created_at: r.try_get("created_at")?,
-                deleted_at: r.try_get("deleted_at")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .await?;
         let orders_acknowledged: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE run_id = ? AND acked_at_us IS NOT NULL")
                 .bind(run_id)
                 .fetch_one(&self.pool)
                 .await?
                 .try_get("n")?;
-        let series = |sql: &'static str| async move {
-            sqlx::query(sql)
-                .bind(run_id)
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok(SamplePoint {
-                        at: r.try_get("at")?,
-                        value: r.try_get("value")?,
-                    })
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-        };
+        let series = |sql: &'static str| sqlx::query_as::<_, SamplePoint>(sql).bind(run_id).fetch_all(&self.pool);
         Ok(RunReport {
             summary,
             context,

@@ -27,31 +27,34 @@ pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
     let mut sorted: Vec<&RunSummary> = runs.iter().collect();
     sorted.sort_by_key(|r| r.started_at);
     for run in sorted {
-        let duration = run
+        let at = match rows.iter().position(|r| r.learner == run.learner && r.lab == run.lab) {
+            Some(at) => at,
+            None => {
+                rows.push(SummaryRow {
+                    learner: run.learner.clone(),
+                    lab: run.lab.clone(),
+                    runs: 0,
+                    passed_runs: 0,
+                    last_outcome: String::new(),
+                    last_started_at: run.started_at,
+                    last_duration_s: None,
+                    best_steps_passed: 0,
+                    steps_total: 0,
+                });
+                rows.len() - 1
+            }
+        };
+        // Runs come oldest first, so each one is the row's latest so far.
+        let row = &mut rows[at];
+        row.runs += 1;
+        row.passed_runs += usize::from(run.outcome == "passed");
+        row.last_outcome.clone_from(&run.outcome);
+        row.last_started_at = run.started_at;
+        row.last_duration_s = run
             .finished_at
             .map(|f| (f - run.started_at).num_milliseconds() as f64 / 1000.0);
-        match rows.iter_mut().find(|r| r.learner == run.learner && r.lab == run.lab) {
-            Some(row) => {
-                row.runs += 1;
-                row.last_outcome.clone_from(&run.outcome);
-                row.last_started_at = run.started_at;
-                row.last_duration_s = duration;
-                row.best_steps_passed = row.best_steps_passed.max(run.steps_passed);
-                row.steps_total = run.steps_total;
-                row.passed_runs += usize::from(run.outcome == "passed");
-            }
-            None => rows.push(SummaryRow {
-                learner: run.learner.clone(),
-                lab: run.lab.clone(),
-                runs: 1,
-                passed_runs: usize::from(run.outcome == "passed"),
-                last_outcome: run.outcome.clone(),
-                last_started_at: run.started_at,
-                last_duration_s: duration,
-                best_steps_passed: run.steps_passed,
-                steps_total: run.steps_total,
-            }),
-        }
+        row.best_steps_passed = row.best_steps_passed.max(run.steps_passed);
+        row.steps_total = run.steps_total;
     }
     rows.sort_by(|a, b| (&a.learner, &a.lab).cmp(&(&b.learner, &b.lab)));
     rows

@@ -13,7 +13,6 @@ export const ui = $state({
   /** The lab being played, and its run (null before the first start). */
   lab: null as LabDef | null,
   run: null as RunView | null,
-  terminal: "",
   /** The run whose results are shown. */
   resultsRunId: null as string | null,
   /** A problem to show where the learner is looking, with what to do. */

@@ -47,6 +47,8 @@ export interface NoticeView {
 
 export interface RunView {
   context: RunContext | null;
+  /** The shell line that points a terminal's aws CLI at this run's cloud. */
+  terminal: string;
   steps: StepView[];
   current: string | null;
   awaiting: { stepId: string; awaiting: Awaiting; commands: string[]; page: string } | null;
@@ -73,6 +75,7 @@ export const MAX_CALLS = 400;
 export function emptyRun(lab: LabDef): RunView {
   return {
     context: null,
+    terminal: "",
     steps: lab.steps.map((s) => ({ id: s.id, title: s.title, handsOn: s.hands_on, status: "pending", checks: [] })),
     current: null,
     awaiting: null,
@@ -116,7 +119,10 @@ export function apply(view: RunView, event: LabEvent): void {
       if (event.context.snapshot_started_at && view.snapshotStartedT === null) {
         view.snapshotStartedT = sinceStart(view, event.context.snapshot_started_at);
       }
-      if (event.event === "run_started") view.finished = null;
+      if (event.event === "run_started") {
+        view.terminal = event.terminal;
+        view.finished = null;
+      }
       break;
     }
     case "notice":
