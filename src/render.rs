@@ -4,12 +4,13 @@
 use std::io::{IsTerminal, Write};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use snaplab_lab::{EventSink, LabEvent, Level, Mode, RunOutcome, StepOutcome};
+use snaplab_cloud::SnapshotState;
+use snaplab_lab::{EventKind, EventSink, LabEvent, Level, Mode, RunOutcome, SinkError};
 
 pub struct Renderer {
     json: bool,
     live: Option<Live>,
-    last_progress: Option<(String, u8)>,
+    last_progress: Option<(SnapshotState, u8)>,
     last_call: Option<String>,
     steps_total: usize,
 }
@@ -46,11 +47,11 @@ impl Renderer {
         }
     }
 
-    fn snapshot_bar(&mut self, id: &str, state: &str, percent: u8) {
+    fn snapshot_bar(&mut self, id: &str, state: SnapshotState, percent: u8) {
         let Some(live) = &mut self.live else {
             // Not a terminal: a line when the state or a quarter changes.
             let quarter = percent / 25;
-            let key = (state.to_string(), quarter);
+            let key = (state, quarter);
             if self.last_progress.as_ref() != Some(&key) {
                 self.last_progress = Some(key);
                 println!("    snapshot {id}: {state} {percent}%");
@@ -69,7 +70,7 @@ impl Renderer {
         bar.set_prefix(id.to_string());
         bar.set_position(u64::from(percent));
         bar.set_message(state.to_string());
-        if state == "completed" {
+        if state == SnapshotState::Completed {
             bar.finish();
             live.snapshot = None;
         }
@@ -99,13 +100,9 @@ impl Renderer {
     }
 
     fn human(&mut self, event: &LabEvent) {
-        match event {
-            LabEvent::RunStarted {
-                run_id,
-                resumed,
-                context,
-                ..
-            } => {
+        let run_id = &event.run_id;
+        match &event.kind {
+            EventKind::RunStarted { resumed, context, .. } => {
                 let verb = if *resumed { "Resuming" } else { "Starting" };
                 self.line(format!("{verb} {} — run {run_id}", context.lab_title));
                 self.line(format!(
@@ -122,15 +119,15 @@ impl Renderer {
                     self.line(format!("    {}", context.terminal_setup()));
                 }
             }
-            LabEvent::Notice { level, message, .. } => {
+            EventKind::Notice { level, message, .. } => {
                 let mark = if *level == Level::Warning { "!" } else { "i" };
                 self.line(format!("  [{mark}] {message}"));
             }
-            LabEvent::StepStarted { index, title, .. } => {
+            EventKind::StepStarted { index, title, .. } => {
                 self.last_call = None;
                 self.line(format!("\n[{}/{}] {title}", index + 1, self.steps_total));
             }
-            LabEvent::AwaitingLearner { commands, page, .. } => {
+            EventKind::AwaitingLearner { commands, page, .. } => {
                 for l in page.lines() {
                     self.line(format!("  {l}"));
                 }
@@ -140,7 +137,7 @@ impl Renderer {
                 }
                 self.line("  Then press Enter to check (s = skip this step, q = stop; resume later with --resume).");
             }
-            LabEvent::ApiCall { call, .. } => {
+            EventKind::ApiCall { call, .. } => {
                 // Polls repeat one call many times: show a run of them once.
                 if call.error.is_none() && self.last_call.as_deref() == Some(call.operation.as_str()) {
                     return;
@@ -149,19 +146,18 @@ impl Renderer {
                 let error = call.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default();
                 self.line(format!("    · {} {} ms{error}", call.operation, call.duration_ms));
             }
-            LabEvent::SnapshotProgress {
+            EventKind::SnapshotProgress {
                 snapshot_id,
                 state,
                 percent,
-                ..
-            } => self.snapshot_bar(snapshot_id, state, *percent),
-            LabEvent::WorkloadSample {
+            } => self.snapshot_bar(snapshot_id, *state, *percent),
+            EventKind::WorkloadSample {
                 orders_per_s,
                 acknowledged,
                 paused,
                 ..
             } => self.orders_line(*orders_per_s, *acknowledged, *paused),
-            LabEvent::CheckResult {
+            EventKind::CheckResult {
                 check_id,
                 passed,
                 message,
@@ -170,22 +166,14 @@ impl Renderer {
                 let mark = if *passed { "PASS" } else { "FAIL" };
                 self.line(format!("  {mark} {check_id}: {message}"));
             }
-            LabEvent::StepFinished { outcome, .. } => {
-                let word = match outcome {
-                    StepOutcome::Passed => "passed",
-                    StepOutcome::Failed => "failed",
-                    StepOutcome::Skipped => "skipped",
-                };
-                self.line(format!("  -> {word}"));
-            }
-            LabEvent::Verification { verification, .. } => {
+            EventKind::StepFinished { outcome, .. } => self.line(format!("  -> {}", outcome.as_str())),
+            EventKind::Verification { verification, .. } => {
                 self.stop_orders_line();
                 for l in &verification.explanation {
                     self.line(format!("  {l}"));
                 }
             }
-            LabEvent::RunFinished {
-                run_id,
+            EventKind::RunFinished {
                 outcome,
                 steps_passed,
                 steps_total,
@@ -204,23 +192,18 @@ impl Renderer {
                     self.line(format!("Resume with: snaplab run --resume {run_id}"));
                 }
             }
-            LabEvent::ResourceCreated { .. }
-            | LabEvent::ResourceDeleted { .. }
-            | LabEvent::ContextChanged { .. }
-            | LabEvent::Volumes { .. }
-            | LabEvent::OrdersAcknowledged { .. } => {}
+            EventKind::ResourceCreated { .. }
+            | EventKind::ResourceDeleted { .. }
+            | EventKind::ContextChanged { .. }
+            | EventKind::Volumes { .. } => {}
         }
     }
 }
 
 #[async_trait::async_trait]
 impl EventSink for Renderer {
-    async fn handle(&mut self, event: &LabEvent) {
+    async fn handle(&mut self, event: &LabEvent) -> Result<(), SinkError> {
         if self.json {
-            // The shop's order log is record data, not part of the stream.
-            if matches!(event, LabEvent::OrdersAcknowledged { .. }) {
-                return;
-            }
             if let Ok(line) = serde_json::to_string(event) {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{line}");
@@ -229,5 +212,7 @@ impl EventSink for Renderer {
         } else {
             self.human(event);
         }
+        // A terminal that went away is no reason to stop the run: the record has it all.
+        Ok(())
     }
 }

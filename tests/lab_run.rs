@@ -91,7 +91,7 @@ fn the_lab_passes_on_the_built_in_emulator_crash_consistent() {
     for field in [
         "id",
         "lab",
-        "target",
+        "target_kind",
         "learner",
         "started_at",
         "finished_at",
@@ -103,6 +103,13 @@ fn the_lab_passes_on_the_built_in_emulator_crash_consistent() {
     }
     assert_eq!(h["outcome"], "passed");
     assert_eq!(h["lab"], "securecart-snapshot");
+    assert_eq!(h["target_kind"], "embedded");
+    assert_eq!(
+        h["target_endpoint"],
+        serde_json::Value::Null,
+        "the built-in emulator's port is not worth keeping"
+    );
+    assert_eq!(h["resources_left"], 0);
     // A finished run leaves no emulator state behind.
     assert!(!dir.0.join("snaplab-runs").join(h["id"].as_str().unwrap()).exists());
 }

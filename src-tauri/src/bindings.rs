@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::TS;
 
-use crate::commands::{AppInfo, EndpointCheck, Reply, ReportFormat, StartOptions};
+use crate::commands::{AppInfo, CleanupDone, CommandFailure, EndpointCheck, Reply, ReportFormat, StartOptions};
 
 fn export_all(dir: &Path) {
     snaplab_lab::LabEvent::export_all_to(dir).expect("LabEvent");
@@ -19,6 +19,8 @@ fn export_all(dir: &Path) {
     StartOptions::export_all_to(dir).expect("StartOptions");
     Reply::export_all_to(dir).expect("Reply");
     ReportFormat::export_all_to(dir).expect("ReportFormat");
+    CommandFailure::export_all_to(dir).expect("CommandFailure");
+    CleanupDone::export_all_to(dir).expect("CleanupDone");
     // ts-rs types 64-bit integers as `bigint`, but they cross the IPC as JSON
     // numbers and `JSON.parse` yields `number` (every count here is < 2^53).
     for (name, text) in files(dir) {

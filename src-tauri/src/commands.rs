@@ -4,40 +4,134 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use snaplab_cloud::target::{detect, real_aws_refused};
-use snaplab_cloud::TargetKind;
+use snaplab_cloud::target::detect;
+use snaplab_cloud::{endpoint, CloudError, TargetKind};
 use snaplab_emulator::Pace;
-use snaplab_lab::{Consistency, LabDef, LearnerReply, Mode, RunContext};
+use snaplab_lab::{Consistency, LabDef, Mode, RunContext};
 use snaplab_session::{default_learner, RunRequest, SessionError};
 use snaplab_store::{instructor_summary, summary_csv, HistoryFilter, RunReport, RunSummary, StoreError, SummaryRow};
 use tauri::{AppHandle, Emitter, Manager, State};
 
-use crate::bridge::Bridge;
-use crate::learner::ButtonLearner;
+use crate::bridge;
+use crate::learner::{Button, ButtonLearner};
 use crate::state::{ActiveRun, AppState};
 
-/// What a command failed with, as the window shows it: one sentence that says what to do.
+/// What a command failed with.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
     Session(#[from] SessionError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
     #[error("{0}")]
     Invalid(String),
+    #[error("run {0} is still going: finish or stop it first")]
+    Busy(String),
+    #[error("no run is going: start one from the start screen")]
+    NoRun,
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
 
+/// What kind of failure, for the window to branch on (the message is for people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Something the learner typed or chose is not valid.
+    Invalid,
+    /// The endpoint URL is not one (or is real AWS): fix the field.
+    BadEndpoint,
+    /// Nothing answers at the endpoint.
+    Unreachable,
+    /// The cloud refused the credentials.
+    Credentials,
+    /// The cloud answered with an AWS error.
+    Cloud,
+    /// A run is going already.
+    Busy,
+    /// No run is going.
+    NoRun,
+    /// No such run in the record.
+    NotFound,
+    /// The run cannot be resumed (finished, or running elsewhere).
+    NotResumable,
+    /// The run record cannot be read or written.
+    Record,
+    /// A file could not be written.
+    Write,
+    Internal,
+}
+
+/// A failed command as the window receives it: `{ code, message }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CommandFailure {
+    pub code: ErrorCode,
+    /// One sentence that says what happened and what to do.
+    pub message: String,
+}
+
+fn cloud_code(e: &CloudError) -> ErrorCode {
+    if e.is_bad_endpoint() || e.is_real_aws() {
+        ErrorCode::BadEndpoint
+    } else if e.is_unreachable() {
+        ErrorCode::Unreachable
+    } else if e.is_credentials() {
+        ErrorCode::Credentials
+    } else {
+        ErrorCode::Cloud
+    }
+}
+
+fn store_code(e: &StoreError) -> ErrorCode {
+    match e {
+        StoreError::NoSuchRun(_) => ErrorCode::NotFound,
+        _ => ErrorCode::Record,
+    }
+}
+
+impl CommandError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Session(e) => match e {
+                SessionError::Cloud(c) => cloud_code(c),
+                SessionError::Lab(snaplab_lab::LabError::Cloud(c)) => cloud_code(c),
+                SessionError::Lab(snaplab_lab::LabError::Definition(_)) => ErrorCode::Invalid,
+                SessionError::Lab(snaplab_lab::LabError::Record(_)) => ErrorCode::Record,
+                SessionError::Store(s) => store_code(s),
+                SessionError::StillRunning(_) | SessionError::AlreadyFinished { .. } => ErrorCode::NotResumable,
+                SessionError::NoDataDir => ErrorCode::Record,
+                SessionError::Lab(_) | SessionError::Emulator(_) => ErrorCode::Internal,
+            },
+            Self::Store(e) => store_code(e),
+            Self::Cloud(e) => cloud_code(e),
+            Self::Invalid(_) => ErrorCode::Invalid,
+            Self::Busy(_) => ErrorCode::Busy,
+            Self::NoRun => ErrorCode::NoRun,
+            Self::Write { .. } => ErrorCode::Write,
+        }
+    }
+
+    pub fn failure(&self) -> CommandFailure {
+        CommandFailure {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+}
+
 impl Serialize for CommandError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        self.failure().serialize(s)
     }
 }
 
 type Result<T> = std::result::Result<T, CommandError>;
 
-/// The UI's event name for a run that stopped on an error (a string).
+/// The UI's event name for a run that stopped on an error (a `CommandFailure`).
 pub const RUN_ERROR: &str = "run-error";
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,12 +172,32 @@ pub struct StartOptions {
     pub learner: String,
     pub mode: Mode,
     pub consistency: Consistency,
-    /// `instant`, `demo` or `realistic`; default by mode.
-    pub pace: Option<String>,
+    /// The built-in emulator's pace; default by mode (demo guided, realistic hands-on).
+    pub pace: Option<AppPace>,
     /// Guided: wait for "Run step" before each step (otherwise run straight through).
     pub step_by_step: bool,
     /// An interrupted run to continue.
     pub resume: Option<String>,
+}
+
+/// The paces the start screen offers for the built-in emulator.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum AppPace {
+    Instant,
+    Demo,
+    Realistic,
+}
+
+impl From<AppPace> for Pace {
+    fn from(p: AppPace) -> Self {
+        match p {
+            AppPace::Instant => Pace::Instant,
+            AppPace::Demo => Pace::Demo,
+            AppPace::Realistic => Pace::Realistic,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -132,13 +246,6 @@ pub fn labs(state: State<'_, AppState>) -> Vec<LabDef> {
 #[tauri::command]
 pub async fn check_endpoint(url: String) -> EndpointCheck {
     let url = url.trim().to_string();
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return EndpointCheck {
-            reachable: false,
-            kind: None,
-            message: "An endpoint is a URL such as http://localhost:4566.".into(),
-        };
-    }
     match detect(&url).await {
         Ok(kind) => EndpointCheck {
             reachable: true,
@@ -157,29 +264,22 @@ pub async fn check_endpoint(url: String) -> EndpointCheck {
 pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: StartOptions) -> Result<RunContext> {
     let mut active = state.active.lock().await;
     if let Some(run) = active.as_ref().filter(|r| !r.task.inner().is_finished()) {
-        return Err(CommandError::Invalid(format!(
-            "run {} is still going: finish or stop it first",
-            run.run_id
-        )));
+        return Err(CommandError::Busy(run.run_id.clone()));
     }
     let endpoint = match options.target {
         TargetChoice::Builtin => None,
-        TargetChoice::Aws => return Err(CommandError::Invalid(real_aws_refused().to_string())),
-        TargetChoice::Endpoint => Some(
-            options
-                .endpoint
-                .filter(|e| !e.trim().is_empty())
-                .ok_or_else(|| CommandError::Invalid("type the endpoint's URL, e.g. http://localhost:4566".into()))?
-                .trim()
-                .to_string(),
-        ),
+        TargetChoice::Aws => return Err(CloudError::RealAwsRefused.into()),
+        TargetChoice::Endpoint => {
+            let typed = options.endpoint.unwrap_or_default();
+            if typed.trim().is_empty() {
+                return Err(CommandError::Invalid(
+                    "type the endpoint's URL, e.g. http://localhost:4566".into(),
+                ));
+            }
+            Some(endpoint::check(&typed)?)
+        }
     };
-    let pace = options
-        .pace
-        .as_deref()
-        .map(str::parse::<Pace>)
-        .transpose()
-        .map_err(|e| CommandError::Invalid(e.to_string()))?;
+    let pace = options.pace.map(Pace::from);
     let learner = match options.learner.trim() {
         "" => default_learner(),
         name => name.to_string(),
@@ -190,6 +290,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         mode: options.mode,
         consistency: options.consistency,
         pace,
+        emulator_port: None,
         learner,
         resume: options.resume,
         record: true,
@@ -197,7 +298,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
     let plan = snaplab_session::plan(&state.store, &state.catalog, request).await?;
     let (input, replies) = ButtonLearner::new(options.step_by_step);
     let started = plan
-        .start(vec![Box::new(Bridge::new(app.clone()))], Box::new(input))
+        .start(vec![Box::new(bridge::to_window(app.clone()))], Box::new(input))
         .await?;
     let context = started.context().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -210,7 +311,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
             };
             if let Err(e) = started.run_until(stop).await {
                 tracing::warn!("run stopped on an error: {e}");
-                let _ = app.emit(RUN_ERROR, e.to_string());
+                let _ = app.emit(RUN_ERROR, CommandError::from(e).failure());
             }
             let state = app.state::<AppState>();
             let mut active = state.active.lock().await;
@@ -231,17 +332,13 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
 #[tauri::command]
 pub async fn reply(state: State<'_, AppState>, reply: Reply) -> Result<()> {
     let active = state.active.lock().await;
-    let run = active
-        .as_ref()
-        .ok_or_else(|| CommandError::Invalid("no run is going: start one from the start screen".into()))?;
-    let reply = match reply {
-        Reply::Go => LearnerReply::Check,
-        Reply::Skip => LearnerReply::Skip,
-        Reply::Quit => LearnerReply::Quit,
+    let run = active.as_ref().ok_or(CommandError::NoRun)?;
+    let button = match reply {
+        Reply::Go => Button::Go,
+        Reply::Skip => Button::Skip,
+        Reply::Quit => Button::Quit,
     };
-    run.replies
-        .send(reply)
-        .map_err(|_| CommandError::Invalid("the run has already ended".into()))
+    run.replies.send(button).map_err(|_| CommandError::NoRun)
 }
 
 /// Stops the run now; it is recorded as interrupted and can be resumed.
@@ -280,6 +377,39 @@ pub async fn summary(
 #[tauri::command]
 pub async fn run_report(state: State<'_, AppState>, run_id: String) -> Result<RunReport> {
     Ok(state.store.report(&run_id).await?)
+}
+
+/// What "Clean up" in History did, in one sentence.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CleanupDone {
+    pub deleted: usize,
+    pub left: usize,
+    pub message: String,
+}
+
+/// Deletes what a recorded run left behind (the same path as `snaplab cleanup`).
+#[tauri::command]
+pub async fn clean_up_run(state: State<'_, AppState>, run_id: String) -> Result<CleanupDone> {
+    if state.active.lock().await.as_ref().is_some_and(|r| r.run_id == run_id) {
+        return Err(CommandError::Busy(run_id));
+    }
+    let c = snaplab_session::clean_up(&state.store, &state.catalog, &run_id).await?;
+    let message = if c.left == 0 {
+        format!("Run {run_id} left nothing behind.")
+    } else if c.emulator_state_gone {
+        format!("Run {run_id} ran on the built-in emulator, whose state is gone: its resources went with it.")
+    } else {
+        format!(
+            "Deleted {} of the {} resources run {run_id} left behind; the others were already gone.",
+            c.deleted, c.left
+        )
+    };
+    Ok(CleanupDone {
+        deleted: c.deleted,
+        left: c.left,
+        message,
+    })
 }
 
 fn write(path: PathBuf, text: &str) -> Result<()> {

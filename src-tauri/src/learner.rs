@@ -1,18 +1,27 @@
-//! The learner's buttons ("Run step", "Check", "Skip", "Quit") as the
-//! runner's input.
+//! The learner's buttons as the runner's input: the one "go" button ("Run
+//! step" guided, "Check" hands-on), Skip, and Stop.
 
-use snaplab_lab::{LearnerInput, LearnerReply};
+use snaplab_lab::{Awaiting, LearnerInput, LearnerReply};
 use tokio::sync::mpsc;
 
+/// A button the learner pressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    /// "Run step" or "Check": whichever the runner is waiting for.
+    Go,
+    Skip,
+    Quit,
+}
+
 pub struct ButtonLearner {
-    replies: mpsc::UnboundedReceiver<LearnerReply>,
+    replies: mpsc::UnboundedReceiver<Button>,
     step_by_step: bool,
 }
 
 impl ButtonLearner {
     /// The learner and the sender its buttons press. `step_by_step`: a guided
     /// run waits for "Run step" before each step.
-    pub fn new(step_by_step: bool) -> (Self, mpsc::UnboundedSender<LearnerReply>) {
+    pub fn new(step_by_step: bool) -> (Self, mpsc::UnboundedSender<Button>) {
         let (tx, replies) = mpsc::unbounded_channel();
         (Self { replies, step_by_step }, tx)
     }
@@ -20,10 +29,17 @@ impl ButtonLearner {
 
 #[async_trait::async_trait]
 impl LearnerInput for ButtonLearner {
-    async fn next(&mut self, _step_id: &str) -> LearnerReply {
+    async fn next(&mut self, _step_id: &str, awaiting: Awaiting) -> LearnerReply {
         // The window closing drops the sender: treat it as quitting (the run
         // is then interrupted, and resumable).
-        self.replies.recv().await.unwrap_or(LearnerReply::Quit)
+        match self.replies.recv().await.unwrap_or(Button::Quit) {
+            Button::Go => match awaiting {
+                Awaiting::Run => LearnerReply::Run,
+                Awaiting::Check => LearnerReply::Check,
+            },
+            Button::Skip => LearnerReply::Skip,
+            Button::Quit => LearnerReply::Quit,
+        }
     }
 
     fn paces_guided_steps(&self) -> bool {

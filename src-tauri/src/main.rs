@@ -81,6 +81,7 @@ fn main() -> anyhow::Result<()> {
             commands::run_report,
             commands::export_report,
             commands::export_summary,
+            commands::clean_up_run,
         ])
         .build(tauri::generate_context!())
         .context("cannot start the window")?;

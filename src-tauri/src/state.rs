@@ -2,13 +2,13 @@
 
 use std::time::{Duration, Instant};
 
-use snaplab_lab::{Catalog, LearnerReply};
+use snaplab_lab::Catalog;
 use snaplab_store::Store;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub struct ActiveRun {
     pub run_id: String,
-    pub replies: mpsc::UnboundedSender<LearnerReply>,
+    pub replies: mpsc::UnboundedSender<crate::learner::Button>,
     pub stop: Option<oneshot::Sender<()>>,
     pub task: tauri::async_runtime::JoinHandle<()>,
 }

@@ -1,19 +1,18 @@
-//! `snaplab cleanup RUN_ID`: delete what an interrupted run left behind.
+//! `snaplab cleanup RUN_ID`: delete what an interrupted run left behind
+//! (the same clean-up the app's History offers, through `snaplab_session`).
 
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
-use anyhow::bail;
-use snaplab_cloud::{DataPlane, Target, TargetKind};
-use snaplab_emulator::{Emulator, EmulatorConfig};
-use snaplab_lab::{api_observer, Catalog, EventBus, NoLearner, Runner};
+use snaplab_lab::Catalog;
 use snaplab_store::Store;
-
-use snaplab_session::run_dir;
 
 use crate::paths::DbArgs;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Volumes are detached first if need be; resources already gone count as deleted.\n\
+    Exit status: 0 when nothing of the run is left, 2 on errors (the message says what to do)."
+)]
 pub struct Args {
     /// The run whose snapshots and volumes to delete (see `snaplab history`).
     run_id: String,
@@ -22,61 +21,24 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let db = args.db.path()?;
-    let store = Store::open(&db).await?;
-    let summary = store.summary(&args.run_id).await?;
-    if summary.outcome == "running" {
-        bail!("run {} is still running; stop it first", args.run_id);
-    }
-    let (ctx, log) = store.resume_state(&args.run_id).await?;
-    let left = ctx.resources.iter().filter(|r| !r.deleted).count();
-    if left == 0 {
-        println!("Run {} left nothing behind.", args.run_id);
-        return Ok(ExitCode::SUCCESS);
-    }
-    let dir = run_dir(&db, &args.run_id);
-    let mut emulator = None;
-    let bus = EventBus::new(vec![Box::new(store.recorder())]);
-    let current = Arc::new(Mutex::new(Some("cleanup".to_string())));
-    let observer = api_observer(bus.emitter(), ctx.run_id.clone(), current.clone());
-    let target = if ctx.target.kind == TargetKind::Embedded {
-        let state = dir.join("emulator");
-        if !state.exists() {
-            println!(
-                "Run {} ran on the built-in emulator, whose state is gone: nothing is left to delete.",
-                args.run_id
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        let e = Emulator::start(EmulatorConfig {
-            state_dir: Some(state),
-            ..EmulatorConfig::default()
-        })
-        .await?;
-        let t = Target::connect(e.endpoint(), Some(TargetKind::Embedded), e.region(), observer).await?;
-        emulator = Some(e);
-        t
-    } else {
-        Target::connect(&ctx.target.endpoint, None, &ctx.target.region, observer).await?
-    };
-    let lab = Catalog::load()?.get(&ctx.lab_id)?.clone();
-    let plane = DataPlane::for_target(&target, &dir.join("shadow"));
-    let runner = Runner::resume(
-        lab,
-        ctx,
-        log,
-        target,
-        plane,
-        bus.emitter(),
-        current,
-        Box::new(NoLearner),
-    );
-    let deleted = runner.clean_up_now().await?;
-    bus.close().await;
-    if let Some(e) = emulator {
-        e.stop().await;
-    }
+    let store = Store::open(&args.db.path()?).await?;
+    let catalog = Catalog::load()?;
+    let cleaned = snaplab_session::clean_up(&store, &catalog, &args.run_id).await;
     store.close().await;
-    println!("Deleted {deleted} of {left} resources run {} left behind.", args.run_id);
+    let cleaned = cleaned?;
+    let id = &args.run_id;
+    if cleaned.left == 0 {
+        println!("Run {id} left nothing behind.");
+    } else if cleaned.emulator_state_gone {
+        println!(
+            "Run {id} ran on the built-in emulator, whose state is gone: its {} resources went with it. Nothing is left to delete.",
+            cleaned.left
+        );
+    } else {
+        println!(
+            "Deleted {} of the {} resources run {id} left behind; the others were already gone.",
+            cleaned.deleted, cleaned.left
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -49,14 +49,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             "run", "lab", "learner", "target", "started (UTC)", "outcome"
         );
         for r in &runs {
+            let left = match r.resources_left {
+                0 => String::new(),
+                n => format!("  ({n} left: snaplab cleanup {})", r.id),
+            };
             println!(
-                "{:<26} {:<20} {:<12} {:<10} {:<20} {:<12} {}/{}",
+                "{:<26} {:<20} {:<12} {:<10} {:<20} {:<12} {}/{}{left}",
                 r.id,
                 r.lab,
                 r.learner,
-                r.target.split_whitespace().next().unwrap_or_default(),
+                r.target_kind.as_str(),
                 r.started_at.format("%Y-%m-%d %H:%M:%S"),
-                r.outcome,
+                r.outcome.as_str(),
                 r.steps_passed,
                 r.steps_total
             );

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use snaplab_cloud::target::real_aws_refused;
+use snaplab_cloud::{endpoint, CloudError};
 use snaplab_emulator::Pace;
-use snaplab_lab::{Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, RunOutcome};
+use snaplab_lab::{Awaiting, Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, RunOutcome};
 use snaplab_session::{default_learner, RunRequest};
 use snaplab_store::Store;
 
@@ -42,7 +42,8 @@ pub struct Args {
     lab: String,
 
     /// Run against this endpoint — LocalStack, moto, or a standalone `snaplab emulator` — instead of the built-in emulator.
-    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    /// Default: AWS_ENDPOINT_URL_EC2 or AWS_ENDPOINT_URL when set. Real AWS endpoints are refused.
+    #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
 
     #[arg(long, value_enum, default_value_t = ModeArg::Guided)]
@@ -54,6 +55,10 @@ pub struct Args {
     /// Pace of the built-in emulator: instant, demo (default when guided), or realistic (default hands-on: time to type).
     #[arg(long, value_name = "PACE")]
     pace: Option<Pace>,
+
+    /// Port of the built-in emulator on 127.0.0.1 (default: 4566 hands-on when free, so commands look as with LocalStack; any port otherwise; 0: any).
+    #[arg(long, value_name = "PORT")]
+    emulator_port: Option<u16>,
 
     /// Who is learning, for the history. Default: your user name.
     #[arg(long, value_name = "NAME")]
@@ -102,11 +107,14 @@ impl StdinLearner {
 
 #[async_trait::async_trait]
 impl LearnerInput for StdinLearner {
-    async fn next(&mut self, _step_id: &str) -> LearnerReply {
+    async fn next(&mut self, _step_id: &str, awaiting: Awaiting) -> LearnerReply {
         match self.lines.recv().await.as_deref() {
             None | Some("q" | "quit") => LearnerReply::Quit,
             Some("s" | "skip") => LearnerReply::Skip,
-            Some(_) => LearnerReply::Check,
+            Some(_) => match awaiting {
+                Awaiting::Check => LearnerReply::Check,
+                Awaiting::Run => LearnerReply::Run,
+            },
         }
     }
 }
@@ -135,8 +143,13 @@ async fn stop_signal() {
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.aws {
-        bail!(real_aws_refused());
+        bail!(CloudError::RealAwsRefused);
     }
+    // Every way an endpoint comes in is checked the same way (real AWS is refused).
+    let endpoint = match &args.endpoint {
+        Some(url) => Some(endpoint::check(url)?),
+        None => endpoint::from_env()?,
+    };
     let catalog = Catalog::load()?;
     let store = Store::open(&args.db.path()?).await?;
     let mode = match args.mode {
@@ -145,13 +158,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let request = RunRequest {
         lab: args.lab,
-        endpoint: args.endpoint,
+        endpoint,
         mode,
         consistency: match args.consistency {
             ConsistencyArg::Crash => Consistency::Crash,
             ConsistencyArg::App => Consistency::App,
         },
         pace: args.pace,
+        emulator_port: args.emulator_port,
         learner: args.learner.unwrap_or_else(default_learner),
         resume: args.resume,
         record: !args.no_record,

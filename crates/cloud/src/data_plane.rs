@@ -1,22 +1,35 @@
-//! A volume attached to the emulated instance, as its OS sees it: a
-//! [`BlockDevice`] over the snaplab emulator's data-plane routes
-//! (`PUT`/`GET /_snaplab/volumes/{id}/data`). Reads and writes go in requests
-//! of up to 64 MiB each, so the verifier reads an image in a few requests,
-//! not one per block.
+//! Where a run's volume data lives, and the disks the lab reads and writes:
+//! on a snaplab emulator, an [`EmulatorDisk`] — a [`BlockDevice`] over its
+//! data-plane routes (`PUT`/`GET /_snaplab/volumes/{id}/data`), in requests
+//! of up to 64 MiB each so the verifier reads an image in a few requests;
+//! on a cloud that keeps no data (LocalStack, moto), a [`ShadowDisk`] on
+//! this computer. Opening a disk can block (a shadow reads its whole
+//! history): the lab calls these off the async threads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use snaplab_workload::{device::check_range, BlockDevice, DeviceError};
+use snaplab_workload::{device::check_range, BlockDevice, Clock, DeviceError};
 
 use crate::ec2::SnapshotInfo;
 use crate::shadow::ShadowDisk;
 use crate::target::{Target, TargetKind};
 
+/// Where the lab reads a restored volume's bytes from.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DataSource {
+    /// The snaplab emulator's data plane.
+    #[serde(rename = "emulator")]
+    Emulator,
+    /// A shadow disk kept on this computer.
+    #[serde(rename = "shadow disk")]
+    ShadowDisk,
+}
+
 /// Where the data volume's bytes live for a run.
-#[derive(Debug)]
 pub enum DataPlane {
     /// A snaplab emulator keeps the bytes; the lab reads and writes its data plane.
     Emulator { endpoint: String },
@@ -26,12 +39,23 @@ pub enum DataPlane {
         disks: Mutex<HashMap<String, ShadowDisk>>,
         /// How precisely the cloud reports StartTime (moto: to the second).
         start_time_precision_us: i64,
+        clock: Clock,
     },
 }
 
+impl std::fmt::Debug for DataPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Emulator { endpoint } => f.debug_struct("Emulator").field("endpoint", endpoint).finish(),
+            Self::Shadow { dir, .. } => f.debug_struct("Shadow").field("dir", dir).finish_non_exhaustive(),
+        }
+    }
+}
+
 impl DataPlane {
-    /// The data plane for `target`; shadow disks go under `shadow_dir`.
-    pub fn for_target(target: &Target, shadow_dir: &Path) -> Self {
+    /// The data plane for `target`; shadow disks go under `shadow_dir`, their
+    /// writes stamped by `clock`.
+    pub fn for_target(target: &Target, shadow_dir: &Path, clock: Clock) -> Self {
         if target.kind.keeps_volume_data() {
             Self::Emulator {
                 endpoint: target.endpoint.clone(),
@@ -41,12 +65,20 @@ impl DataPlane {
                 dir: shadow_dir.to_path_buf(),
                 disks: Mutex::new(HashMap::new()),
                 start_time_precision_us: target.kind.start_time_precision_us(),
+                clock,
             }
         }
     }
 
     pub fn is_shadow(&self) -> bool {
         matches!(self, Self::Shadow { .. })
+    }
+
+    pub fn source(&self) -> DataSource {
+        match self {
+            Self::Emulator { .. } => DataSource::Emulator,
+            Self::Shadow { .. } => DataSource::ShadowDisk,
+        }
     }
 
     /// One sentence for the learner about where the data lives.
@@ -62,19 +94,19 @@ impl DataPlane {
     }
 
     fn shadow(&self, volume_id: &str, size: u64) -> Result<Option<ShadowDisk>, DeviceError> {
-        let Self::Shadow { dir, disks, .. } = self else {
+        let Self::Shadow { dir, disks, clock, .. } = self else {
             return Ok(None);
         };
         let mut disks = disks.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(d) = disks.get(volume_id) {
             return Ok(Some(d.clone()));
         }
-        let d = ShadowDisk::open(dir, volume_id, size)?;
+        let d = ShadowDisk::open(dir, volume_id, size, clock.clone())?;
         disks.insert(volume_id.to_string(), d.clone());
         Ok(Some(d))
     }
 
-    /// The live disk of an attached volume, for the workload to write.
+    /// The live disk of an attached volume, for the workload to write. Blocking.
     pub fn live_disk(&self, volume_id: &str, size: u64) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
             Self::Emulator { endpoint } => Ok(Box::new(EmulatorDisk::new(endpoint, volume_id, size))),
@@ -89,6 +121,7 @@ impl DataPlane {
     /// From a shadow: the source volume as it was at the snapshot's instant —
     /// the latest instant its StartTime allows, since clouds truncate it (moto
     /// to the second); orders within that window count as in flight anyway.
+    /// Blocking (a shadow image is replayed in memory).
     pub fn restored_disk(
         &self,
         restored_volume_id: &str,

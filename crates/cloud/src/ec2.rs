@@ -1,6 +1,7 @@
 //! The EC2 operations the lab uses, over aws-sdk-ec2. Every call reports its
-//! operation, request id, duration and error to an observer, so the lab can
-//! show and record each API call it makes.
+//! operation, request id, duration, error and the lab step it was made for
+//! to an observer, so the lab can show and record each API call it makes.
+//! [`Ec2::for_step`] gives a handle whose calls are attributed to a step.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,11 +12,14 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use chrono::{DateTime, Utc};
 
 use crate::error::CloudError;
+use crate::state::{AttachmentState, SnapshotState, VolumeState};
 
 /// One API call, as the lab shows and records it.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApiCall {
+    /// The lab step the call was made for (none outside a step).
+    pub step_id: Option<String>,
     pub operation: String,
     pub request_id: Option<String>,
     pub duration_ms: u64,
@@ -29,7 +33,7 @@ pub type ApiObserver = Arc<dyn Fn(ApiCall) + Send + Sync>;
 pub struct SnapshotInfo {
     pub id: String,
     pub volume_id: String,
-    pub state: String,
+    pub state: SnapshotState,
     pub progress: u8,
     pub start_time: DateTime<Utc>,
     pub completion_time: Option<DateTime<Utc>>,
@@ -48,7 +52,7 @@ impl SnapshotInfo {
 pub struct AttachmentInfo {
     pub instance_id: String,
     pub device: String,
-    pub state: String,
+    pub state: AttachmentState,
     pub attach_time: Option<DateTime<Utc>>,
 }
 
@@ -56,7 +60,7 @@ pub struct AttachmentInfo {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VolumeInfo {
     pub id: String,
-    pub state: String,
+    pub state: VolumeState,
     pub zone: String,
     pub size_gib: i32,
     pub snapshot_id: Option<String>,
@@ -77,7 +81,7 @@ impl VolumeInfo {
     pub fn is_attached_to(&self, instance_id: &str) -> bool {
         self.attachment
             .as_ref()
-            .is_some_and(|a| a.instance_id == instance_id && a.state == "attached")
+            .is_some_and(|a| a.instance_id == instance_id && a.state == AttachmentState::Attached)
     }
 }
 
@@ -116,7 +120,7 @@ macro_rules! snapshot_info {
         SnapshotInfo {
             id: s.snapshot_id().unwrap_or_default().to_string(),
             volume_id: s.volume_id().unwrap_or_default().to_string(),
-            state: s.state().map(|st| st.as_str().to_string()).unwrap_or_default(),
+            state: s.state().map_or(SnapshotState::Unknown, SnapshotState::from),
             progress: s
                 .progress()
                 .and_then(|p| p.trim_end_matches('%').parse().ok())
@@ -136,7 +140,7 @@ fn snapshot_info(s: &aws_sdk_ec2::types::Snapshot) -> SnapshotInfo {
 fn volume_info(v: &aws_sdk_ec2::types::Volume) -> VolumeInfo {
     VolumeInfo {
         id: v.volume_id().unwrap_or_default().to_string(),
-        state: v.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        state: v.state().map_or(VolumeState::Unknown, VolumeState::from),
         zone: v.availability_zone().unwrap_or_default().to_string(),
         size_gib: v.size().unwrap_or(0),
         snapshot_id: v.snapshot_id().filter(|s| !s.is_empty()).map(String::from),
@@ -144,7 +148,7 @@ fn volume_info(v: &aws_sdk_ec2::types::Volume) -> VolumeInfo {
         attachment: v.attachments().first().map(|a| AttachmentInfo {
             instance_id: a.instance_id().unwrap_or_default().to_string(),
             device: a.device().unwrap_or_default().to_string(),
-            state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            state: a.state().map_or(AttachmentState::Unknown, AttachmentState::from),
             attach_time: chrono_time(a.attach_time()),
         }),
         tags: tags_of(v.tags()),
@@ -168,7 +172,8 @@ fn tag_spec(kind: ResourceType, tags: &[(&str, &str)]) -> TagSpecification {
 pub struct Ec2 {
     client: aws_sdk_ec2::Client,
     endpoint: String,
-    observer: ApiObserver,
+    observer: Option<ApiObserver>,
+    step: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Ec2 {
@@ -180,11 +185,29 @@ impl std::fmt::Debug for Ec2 {
 }
 
 impl Ec2 {
-    pub fn new(client: aws_sdk_ec2::Client, endpoint: &str, observer: ApiObserver) -> Self {
+    /// A client whose calls nobody observes yet (see [`observed_by`](Self::observed_by)).
+    pub fn new(client: aws_sdk_ec2::Client, endpoint: &str) -> Self {
         Self {
             client,
             endpoint: endpoint.to_string(),
-            observer,
+            observer: None,
+            step: None,
+        }
+    }
+
+    /// The same client, reporting every call to `observer`.
+    pub fn observed_by(&self, observer: ApiObserver) -> Self {
+        Self {
+            observer: Some(observer),
+            ..self.clone()
+        }
+    }
+
+    /// The same client, attributing its calls to lab step `step_id` (`None`: to no step).
+    pub fn for_step(&self, step_id: Option<&str>) -> Self {
+        Self {
+            step: step_id.map(Arc::from),
+            ..self.clone()
         }
     }
 
@@ -216,12 +239,15 @@ impl Ec2 {
                 (id, Err(CloudError::from_sdk(&self.endpoint, e)))
             }
         };
-        (self.observer)(ApiCall {
-            operation: operation.to_string(),
-            request_id,
-            duration_ms,
-            error: outcome.as_ref().err().map(ToString::to_string),
-        });
+        if let Some(observer) = &self.observer {
+            observer(ApiCall {
+                step_id: self.step.as_deref().map(String::from),
+                operation: operation.to_string(),
+                request_id,
+                duration_ms,
+                error: outcome.as_ref().err().map(ToString::to_string),
+            });
+        }
         outcome
     }
 
@@ -297,10 +323,10 @@ impl Ec2 {
         let out = self
             .call("DescribeVolumes", self.client.describe_volumes().volume_ids(id).send())
             .await?;
-        out.volumes().first().map(volume_info).ok_or_else(|| CloudError::Aws {
-            code: "InvalidVolume.NotFound".into(),
-            message: format!("The volume '{id}' does not exist."),
-        })
+        out.volumes()
+            .first()
+            .map(volume_info)
+            .ok_or_else(|| CloudError::not_found("InvalidVolume.NotFound", "volume", id))
     }
 
     /// These volumes, in one call (ids that do not exist fail it: NotFound).
@@ -345,7 +371,7 @@ impl Ec2 {
         let out = self.call("CreateVolume", req.send()).await?;
         Ok(VolumeInfo {
             id: out.volume_id().unwrap_or_default().to_string(),
-            state: out.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            state: out.state().map_or(VolumeState::Unknown, VolumeState::from),
             zone: out.availability_zone().unwrap_or_default().to_string(),
             size_gib: out.size().unwrap_or(0),
             snapshot_id: out.snapshot_id().filter(|s| !s.is_empty()).map(String::from),
@@ -418,10 +444,7 @@ impl Ec2 {
         out.snapshots()
             .first()
             .map(snapshot_info)
-            .ok_or_else(|| CloudError::Aws {
-                code: "InvalidSnapshot.NotFound".into(),
-                message: format!("The snapshot '{id}' does not exist."),
-            })
+            .ok_or_else(|| CloudError::not_found("InvalidSnapshot.NotFound", "snapshot", id))
     }
 
     /// Snapshots of one volume, owned by this account.

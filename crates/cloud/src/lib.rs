@@ -1,16 +1,22 @@
 //! Where the lab runs: targets (the built-in emulator, an endpoint such as
-//! LocalStack), the EC2 operations the lab uses, and the data planes — the
-//! block devices the SecureCart workload writes to and the verifier reads.
+//! LocalStack), the guard that keeps real AWS out, the EC2 operations the
+//! lab uses with AWS's states as enums, and the data planes — the block
+//! devices the SecureCart workload writes to and the verifier reads.
 
 pub mod data_plane;
 pub mod ec2;
+pub mod endpoint;
 mod error;
+mod pace;
 pub mod scenario;
 pub mod shadow;
+mod state;
 pub mod target;
 
-pub use data_plane::{DataPlane, EmulatorDisk};
-pub use ec2::{ApiCall, ApiObserver, Ec2, InstanceInfo, SnapshotInfo, VolumeInfo};
+pub use data_plane::{DataPlane, DataSource, EmulatorDisk};
+pub use ec2::{ApiCall, ApiObserver, AttachmentInfo, Ec2, InstanceInfo, SnapshotInfo, VolumeInfo};
 pub use error::CloudError;
+pub use pace::{TargetPace, UnknownPace};
 pub use shadow::ShadowDisk;
+pub use state::{AttachmentState, SnapshotState, VolumeState};
 pub use target::{Target, TargetKind};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::ec2::Ec2;
 use crate::error::CloudError;
+use crate::state::VolumeState;
 use crate::target::TargetKind;
 
 pub const INSTANCE_NAME: &str = "securecart-app";
@@ -37,10 +38,10 @@ where
             return Ok(());
         }
         if started.elapsed() >= limit {
-            return Err(CloudError::Other(format!(
-                "{what} did not happen within {} s",
-                limit.as_secs()
-            )));
+            return Err(CloudError::TimedOut {
+                what: what.to_string(),
+                seconds: limit.as_secs(),
+            });
         }
         tokio::time::sleep(every).await;
     }
@@ -56,9 +57,9 @@ pub async fn find_or_create(
     let instance = match ec2.find_instance(INSTANCE_NAME).await? {
         Some(i) => i,
         None if kind.keeps_volume_data() => {
-            return Err(CloudError::Refused(format!(
-                "the emulator has no instance tagged Name={INSTANCE_NAME}: it was started with --empty. Restart it without --empty."
-            )))
+            return Err(CloudError::NoScenario {
+                name: INSTANCE_NAME.to_string(),
+            })
         }
         None => {
             let zone = format!("{region}a");
@@ -82,7 +83,7 @@ pub async fn find_or_create(
         .volumes_where("tag:Name", DATA_VOLUME_NAME)
         .await?
         .into_iter()
-        .find(|v| v.zone == instance.zone && v.state == "available");
+        .find(|v| v.zone == instance.zone && v.state == VolumeState::Available);
     let volume = match existing {
         Some(v) => v,
         None => {
@@ -98,7 +99,7 @@ pub async fn find_or_create(
                 "the data volume becoming available",
                 poll,
                 Duration::from_secs(120),
-                || async { Ok(ec2.volume(&v.id).await?.state == "available") },
+                || async { Ok(ec2.volume(&v.id).await?.state == VolumeState::Available) },
             )
             .await?;
             v

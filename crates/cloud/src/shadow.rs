@@ -8,7 +8,7 @@ use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use snaplab_workload::{device::check_range, BlockDevice, DeviceError, MemoryDevice};
+use snaplab_workload::{device::check_range, BlockDevice, Clock, DeviceError, MemoryDevice};
 
 struct RecordedWrite {
     at_us: i64,
@@ -24,12 +24,13 @@ struct Shadow {
 }
 
 /// A volume's shadow. Clones share one disk (the writer thread holds one,
-/// the lab another).
+/// the lab another). Each write is stamped by the run's clock.
 #[derive(Clone)]
 pub struct ShadowDisk {
     inner: Arc<Mutex<Shadow>>,
     size: u64,
     path: PathBuf,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for ShadowDisk {
@@ -41,13 +42,11 @@ impl std::fmt::Debug for ShadowDisk {
     }
 }
 
-fn now_us() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
-
 impl ShadowDisk {
-    /// The shadow of `volume_id` in `dir`, with its history so far.
-    pub fn open(dir: &Path, volume_id: &str, size: u64) -> io::Result<Self> {
+    /// The shadow of `volume_id` in `dir`, with its history so far; new
+    /// writes are stamped by `clock` (µs since the epoch). Reads the whole
+    /// history: blocking, call it off the async threads.
+    pub fn open(dir: &Path, volume_id: &str, size: u64, clock: Clock) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{volume_id}.shadow"));
         let mut live = MemoryDevice::new(size);
@@ -89,6 +88,7 @@ impl ShadowDisk {
             })),
             size,
             path,
+            clock,
         })
     }
 
@@ -97,7 +97,8 @@ impl ShadowDisk {
     }
 
     /// The disk as it was at `at_us` (µs since the epoch): every write made
-    /// at or before that instant, none after.
+    /// at or before that instant, none after. Replays the history in memory:
+    /// blocking, call it off the async threads.
     pub fn image_at(&self, at_us: i64) -> MemoryDevice {
         let shadow = self.lock();
         let mut image = MemoryDevice::new(self.size);
@@ -126,7 +127,7 @@ impl BlockDevice for ShadowDisk {
         check_range(offset, data.len(), self.size)?;
         let mut s = self.lock();
         // Strictly increasing instants, so "at or before T" is well defined.
-        let at_us = now_us().max(s.last_us + 1);
+        let at_us = (self.clock)().max(s.last_us + 1);
         s.last_us = at_us;
         let len = u32::try_from(data.len()).map_err(|_| DeviceError::Unavailable("write too large".into()))?;
         s.file.write_all(&at_us.to_le_bytes())?;
@@ -152,7 +153,8 @@ mod tests {
     fn images_at_an_instant_hold_exactly_the_writes_before_it_and_survive_reopening() {
         let dir = std::env::temp_dir().join(format!("snaplab-shadow-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let mut disk = ShadowDisk::open(&dir, "vol-1", 1 << 20).unwrap();
+        let clock = snaplab_workload::system_clock();
+        let mut disk = ShadowDisk::open(&dir, "vol-1", 1 << 20, clock.clone()).unwrap();
         disk.write_at(0, b"first").unwrap();
         let between = disk.lock().last_us;
         disk.write_at(0, b"later").unwrap();
@@ -162,7 +164,7 @@ mod tests {
         disk.read_at(0, &mut buf).unwrap();
         assert_eq!(&buf, b"later");
         drop(disk);
-        let again = ShadowDisk::open(&dir, "vol-1", 1 << 20).unwrap();
+        let again = ShadowDisk::open(&dir, "vol-1", 1 << 20, clock).unwrap();
         again.image_at(between).read_at(0, &mut buf).unwrap();
         assert_eq!(&buf, b"first");
         again.read_at(0, &mut buf).unwrap();

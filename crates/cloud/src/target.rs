@@ -1,18 +1,21 @@
 //! Where the lab runs. The default is snaplab's own emulator, started by the
 //! binary; an endpoint URL can be another snaplab emulator (its data plane is
 //! used), or LocalStack or moto (the disk is then a shadow disk kept on this
-//! computer). Real AWS is refused in this version.
+//! computer). Real AWS is refused in this version: every endpoint passes
+//! [`crate::endpoint::check`] before anything is sent to it.
 
 use std::time::Duration;
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 
 use crate::ec2::{ApiObserver, Ec2};
+use crate::endpoint;
 use crate::error::CloudError;
+use crate::pace::TargetPace;
 
 /// What kind of cloud answers at the endpoint.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// snaplab's emulator, started in-process for this run.
@@ -27,6 +30,17 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// Its name in the record and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::Snaplab => "snaplab",
+            Self::LocalStack => "localstack",
+            Self::Moto => "moto",
+            Self::OtherEndpoint => "other_endpoint",
+        }
+    }
+
     /// Whether volumes keep data there (and so the data plane is the emulator's).
     pub fn keeps_volume_data(&self) -> bool {
         matches!(self, Self::Embedded | Self::Snaplab)
@@ -83,29 +97,6 @@ pub fn default_region() -> String {
         .unwrap_or_else(|| "us-east-1".to_string())
 }
 
-/// Refuses endpoints that are real AWS: this version never touches a real account.
-pub fn refuse_real_aws(url: &str) -> Result<(), CloudError> {
-    let host = url
-        .split("://")
-        .nth(1)
-        .unwrap_or(url)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or_default();
-    if host.ends_with("amazonaws.com") || host.ends_with("amazonaws.com.cn") {
-        return Err(real_aws_refused());
-    }
-    Ok(())
-}
-
-pub fn real_aws_refused() -> CloudError {
-    CloudError::Refused(
-        "real AWS is not supported in this version: snaplab never touches a real AWS account. \
-         Use the built-in emulator (the default: no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566"
-            .to_string(),
-    )
-}
-
 /// One GET to the endpoint: its status and body, or None when nothing answers.
 fn probe(url: &str) -> Result<Option<(u16, String)>, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -126,21 +117,20 @@ fn probe(url: &str) -> Result<Option<(u16, String)>, String> {
     }
 }
 
-/// A snaplab emulator's health: its pace and region.
-pub async fn snaplab_health(url: &str) -> Option<(String, String)> {
-    let url = format!("{}/_snaplab/health", url.trim_end_matches('/'));
+/// A snaplab emulator's health: its pace and region (`None` when something else answers).
+pub async fn snaplab_health(url: &str) -> Option<(TargetPace, String)> {
+    let url = format!("{}/_snaplab/health", endpoint::check(url).ok()?);
     let (status, body) = tokio::task::spawn_blocking(move || probe(&url)).await.ok()?.ok()??;
     let health: serde_json::Value = (status == 200).then(|| serde_json::from_str(&body).ok())??;
     Some((
-        health["pace"].as_str()?.to_string(),
+        health["pace"].as_str()?.parse().ok()?,
         health["region"].as_str()?.to_string(),
     ))
 }
 
 /// Finds out what answers at `url`.
 pub async fn detect(url: &str) -> Result<TargetKind, CloudError> {
-    refuse_real_aws(url)?;
-    let base = url.trim_end_matches('/').to_string();
+    let base = endpoint::check(url)?;
     let found = tokio::task::spawn_blocking(move || -> Result<TargetKind, String> {
         if let Some((200, body)) = probe(&format!("{base}/_snaplab/health"))? {
             if body.contains("snaplab-emulator") {
@@ -156,22 +146,19 @@ pub async fn detect(url: &str) -> Result<TargetKind, CloudError> {
         Ok(TargetKind::OtherEndpoint)
     })
     .await
-    .map_err(|e| CloudError::Other(e.to_string()))?;
+    .map_err(|e| CloudError::Other(format!("probing {url}: {e}")))?;
     found.map_err(|detail| CloudError::Unreachable {
-        endpoint: url.to_string(),
+        endpoint: url.trim().to_string(),
         detail,
     })
 }
 
 impl Target {
     /// Connects to an endpoint, detecting what it is unless `kind` is known.
-    pub async fn connect(
-        url: &str,
-        kind: Option<TargetKind>,
-        region: &str,
-        observer: ApiObserver,
-    ) -> Result<Self, CloudError> {
-        refuse_real_aws(url)?;
+    /// Nobody observes its calls until [`observed_by`](Self::observed_by).
+    pub async fn connect(url: &str, kind: Option<TargetKind>, region: &str) -> Result<Self, CloudError> {
+        let url = endpoint::check(url)?;
+        let url = url.as_str();
         let kind = match kind {
             Some(k) => k,
             None => detect(url).await?,
@@ -182,12 +169,20 @@ impl Target {
             .endpoint_url(url)
             .credentials_provider(endpoint_credentials())
             .build();
-        let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(config), url, observer);
+        let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(config), url);
         Ok(Self {
             kind,
-            endpoint: url.trim_end_matches('/').to_string(),
+            endpoint: url.to_string(),
             region: region.to_string(),
             ec2,
         })
+    }
+
+    /// The same target, reporting every API call to `observer`.
+    pub fn observed_by(self, observer: ApiObserver) -> Self {
+        Self {
+            ec2: self.ec2.observed_by(observer),
+            ..self
+        }
     }
 }

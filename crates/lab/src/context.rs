@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use snaplab_cloud::scenario::Scenario;
-use snaplab_cloud::TargetKind;
+use snaplab_cloud::{SnapshotState, TargetKind, TargetPace};
 
 use crate::events::StepOutcome;
 
@@ -59,13 +59,51 @@ pub struct TargetInfo {
     pub shadow_disk: bool,
 }
 
+/// What kind of cloud resource a run created.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Volume,
+    Snapshot,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Volume => "volume",
+            Self::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// What a resource was for in the lab.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceRole {
+    /// The snapshot of SecureCart's data volume.
+    Backup,
+    /// A volume restored from it (wrong tries included).
+    Restored,
+}
+
+impl ResourceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Backup => "backup",
+            Self::Restored => "restored",
+        }
+    }
+}
+
 /// A resource this run created, which its clean-up deletes.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunResource {
-    pub kind: String,
+    pub kind: ResourceKind,
     pub id: String,
-    pub role: String,
+    pub role: ResourceRole,
     pub deleted: bool,
 }
 
@@ -73,7 +111,8 @@ pub struct RunResource {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reattach {
-    pub snapshot_state_at_detach: String,
+    /// The snapshot's state when the volume was about to be detached (`None`: there was no snapshot).
+    pub snapshot_state_at_detach: Option<SnapshotState>,
     pub detached: bool,
 }
 
@@ -86,8 +125,8 @@ pub struct RunContext {
     pub learner: String,
     pub mode: Mode,
     pub consistency: Consistency,
-    /// The target's pace (`instant`, `demo`, `realistic`), or `none` for peers.
-    pub pace: String,
+    /// The target's pace (`none`: the cloud sets its own, as peers do).
+    pub pace: TargetPace,
     pub target: TargetInfo,
     pub started_at: DateTime<Utc>,
     pub store_seed: u64,
@@ -99,8 +138,6 @@ pub struct RunContext {
     /// When the current step began (hands-on checks look for what came after).
     pub step_started_at: Option<DateTime<Utc>>,
     pub shop_open: bool,
-    /// Orders acknowledged after the snapshot began, as keep-writing saw them.
-    pub orders_after_snapshot: Option<u64>,
     pub reattach: Option<Reattach>,
     /// Steps finished so far, in order.
     pub finished: Vec<(String, StepOutcome)>,
@@ -110,6 +147,11 @@ pub struct RunContext {
 impl RunContext {
     pub fn outcome_of(&self, step_id: &str) -> Option<StepOutcome> {
         self.finished.iter().rev().find(|(s, _)| s == step_id).map(|(_, o)| *o)
+    }
+
+    /// Resources this run made that are not deleted yet.
+    pub fn resources_left(&self) -> impl Iterator<Item = &RunResource> {
+        self.resources.iter().filter(|r| !r.deleted)
     }
 
     /// Values for the `{{placeholders}}` of pages and commands.

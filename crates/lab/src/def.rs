@@ -46,11 +46,34 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+    /// Its name in lab files, events and the record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ShopTakingOrders => "shop_taking_orders",
+            Self::SnapshotCreated => "snapshot_created",
+            Self::WritesContinued => "writes_continued",
+            Self::ReattachedDuringSnapshot => "reattached_during_snapshot",
+            Self::SnapshotCompleted => "snapshot_completed",
+            Self::RestoredInInstanceZone => "restored_in_instance_zone",
+            Self::RestoredAttached => "restored_attached",
+            Self::PointInTime => "point_in_time",
+            Self::TornOrdersExplained => "torn_orders_explained",
+            Self::NothingLeftBehind => "nothing_left_behind",
+        }
+    }
+}
+
+/// From its name in the record.
+impl TryFrom<String> for CheckId {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| format!("unknown check '{name}'"))
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -236,6 +259,24 @@ mod tests {
         v.insert("run_id", "run-1".to_string());
         let s = fill("Tags=[{Key=snaplab:run,Value={{run_id}}}] {{snapshot_id}}", &v);
         assert_eq!(s, "Tags=[{Key=snaplab:run,Value=run-1}] <snapshot_id not known yet>");
+    }
+
+    #[test]
+    fn check_names_are_their_serde_names() {
+        for check in [
+            CheckId::ShopTakingOrders,
+            CheckId::SnapshotCreated,
+            CheckId::WritesContinued,
+            CheckId::ReattachedDuringSnapshot,
+            CheckId::SnapshotCompleted,
+            CheckId::RestoredInInstanceZone,
+            CheckId::RestoredAttached,
+            CheckId::PointInTime,
+            CheckId::TornOrdersExplained,
+            CheckId::NothingLeftBehind,
+        ] {
+            assert_eq!(serde_json::to_value(check).unwrap(), check.as_str());
+        }
     }
 
     #[test]

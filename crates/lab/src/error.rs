@@ -1,5 +1,27 @@
-use snaplab_cloud::CloudError;
-use snaplab_workload::WorkloadError;
+use snaplab_cloud::{CloudError, SnapshotState};
+use snaplab_workload::{DeviceError, WorkloadError};
+
+use crate::events::SinkError;
+
+/// Something a step needs that an earlier step makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prerequisite {
+    Scenario,
+    Snapshot,
+    RestoredVolume,
+    Verification,
+}
+
+impl std::fmt::Display for Prerequisite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Scenario => "the SecureCart scenario is not known yet",
+            Self::Snapshot => "no snapshot yet: the create-snapshot step comes first",
+            Self::RestoredVolume => "no restored volume yet: the restore step comes first",
+            Self::Verification => "the restored volume has not been read yet: the verify step comes first",
+        })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
@@ -9,8 +31,25 @@ pub enum LabError {
     Cloud(#[from] CloudError),
     #[error("SecureCart: {0}")]
     Workload(#[from] WorkloadError),
+    #[error("the data volume's disk: {0}")]
+    Device(#[from] DeviceError),
+    /// A write the run depends on did not reach the record: the run stops
+    /// rather than go on unrecorded.
+    #[error("{0}; nothing more is done, so nothing goes unrecorded. Free some disk space or fix the record file, then resume the run")]
+    Record(#[from] SinkError),
     #[error("{0}")]
-    Run(String),
+    NotYet(Prerequisite),
+    #[error("snapshot {id} is {state} at {percent}% after {waited_s} s; it should have completed by now")]
+    SnapshotStuck {
+        id: String,
+        state: SnapshotState,
+        percent: u8,
+        waited_s: u64,
+    },
+    #[error("snapshot {id} went to state error: take a new snapshot")]
+    SnapshotFailed { id: String },
+    #[error("a background task of the run failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// The learner asked to stop; the run is interrupted, not failed.
     #[error("stopped by the learner")]
     Quit,

@@ -1,5 +1,7 @@
 //! The verification in sentences, for the learner.
 
+use snaplab_cloud::DataSource;
+
 use crate::context::Consistency;
 use crate::verification::Verification;
 
@@ -49,7 +51,7 @@ pub fn explain(v: &Verification, tolerance_us: i64) -> Vec<String> {
             v.torn_after_replay
         )),
     }
-    if v.read_from == "shadow disk" {
+    if v.read_from == DataSource::ShadowDisk {
         out.push(
             "The cloud keeps no volume data, so snaplab read its shadow disk as it was at the snapshot's StartTime."
                 .into(),

@@ -1,27 +1,42 @@
 //! The lab engine: lab definitions (from `labs/`), the runner (guided or
-//! hands-on), the checks, and the one stream of events everything records
-//! and renders. See `events` for the stream's wire format.
+//! hands-on), and the one stream of events everything records and renders.
+//!
+//! A step's work is done by free functions over one [`RunScope`] (the run's
+//! context, cloud, data plane, shop, emitter, tempo and clock):
+//! [`perform`](actions::perform) does an action for the learner,
+//! [`discover`](discover::discover) finds and records what a step made, and
+//! [`judge`](checks::judge) decides a check without recording anything. A new
+//! step kind is an `Action` arm in `perform`, a `CheckId` arm in `judge`, and
+//! the lab's TOML. See `events` for the stream's wire format.
 
-mod actions;
+pub mod actions;
 pub mod bus;
-mod checks;
+pub mod checks;
+pub mod cleanup;
+pub mod clock;
 pub mod context;
 pub mod def;
+pub mod discover;
 mod error;
 pub mod events;
 mod explain;
 pub mod input;
+mod order_log;
 pub mod runner;
+pub mod scope;
 mod shop;
 pub mod tempo;
 pub mod verification;
 
 pub use bus::{Emitter, EventBus};
 pub use checks::CheckOutcome;
-pub use context::{Consistency, Mode, RunContext, RunResource, TargetInfo};
-pub use def::{Catalog, LabDef, StepDef};
-pub use error::LabError;
-pub use events::{Awaiting, EventSink, LabEvent, Level, RunOutcome, StepOutcome};
+pub use clock::{fixed_clock, system_clock, Clock, Ids};
+pub use context::{Consistency, Mode, ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo};
+pub use def::{Action, Catalog, CheckId, LabDef, StepDef};
+pub use error::{LabError, Prerequisite};
+pub use events::{Awaiting, EventKind, EventSink, LabEvent, Level, RunOutcome, RunStatus, SinkError, StepOutcome};
 pub use input::{LearnerInput, LearnerReply, NoLearner};
-pub use runner::{api_observer, new_run_id, CurrentStep, RunSettings, Runner};
+pub use order_log::{OrderLog, UnrecordedOrders};
+pub use runner::{RunSettings, Runner, Start, Wiring};
+pub use scope::{RunEvents, RunScope};
 pub use verification::Verification;

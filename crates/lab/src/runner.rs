@@ -1,310 +1,181 @@
-//! The runner: walks a lab's steps. Guided, it performs each step's action
-//! and then its checks; hands-on, it shows the commands, waits for the
-//! learner, and checks the cloud (again and again until the check passes,
-//! the learner skips, or quits). Everything it does is an event.
+//! The runner walks a lab's steps. Guided, it performs each step's action;
+//! hands-on, it shows the commands and waits for the learner. Either way it
+//! then finds what the step made ([`discover`]) and judges it ([`judge`]) —
+//! hands-on again and again until the checks pass, the learner skips, or
+//! quits. The shop pauses around an action as the action declares
+//! ([`shop_pause`]), in both modes. Everything it does is an event.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use chrono::Utc;
-use snaplab_cloud::{ApiCall, ApiObserver, DataPlane, Target};
+use snaplab_cloud::{DataPlane, Target, TargetPace};
 use snaplab_workload::WriterLog;
-use tokio::task::JoinHandle;
 
+use crate::actions::{close_shop, open_shop, perform, prepare, shop_pause};
 use crate::bus::Emitter;
-use crate::context::{Consistency, Mode, Reattach, RunContext, RunResource, TargetInfo};
+use crate::checks::{judge, CheckOutcome};
+use crate::cleanup::clean_up;
+use crate::clock::Clock;
+use crate::context::{Consistency, Mode, RunContext};
 use crate::def::{fill, Action, LabDef, StepDef};
+use crate::discover::discover;
 use crate::error::LabError;
-use crate::events::{Awaiting, LabEvent, Level, RunOutcome, StepOutcome};
+use crate::events::{Awaiting, EventKind, Level, RunOutcome, StepOutcome};
 use crate::input::{LearnerInput, LearnerReply};
-use crate::shop::Shop;
-use crate::tempo::Tempo;
-use crate::verification::Verification;
+use crate::order_log::OrderLog;
+use crate::scope::RunScope;
 
-/// The step being run, shared with the API observer so calls are attributed.
-pub type CurrentStep = Arc<Mutex<Option<String>>>;
-
-/// An observer that turns each API call into an `api_call` event.
-pub fn api_observer(emitter: Emitter, run_id: String, current: CurrentStep) -> ApiObserver {
-    Arc::new(move |call: ApiCall| {
-        let step_id = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        emitter.emit(LabEvent::ApiCall {
-            run_id: run_id.clone(),
-            step_id,
-            call,
-            at: Utc::now(),
-        });
-    })
-}
-
-/// A new run's settings.
+/// A new run's settings. Ids and seeds come from the caller's id source
+/// ([`crate::Ids`]), so a test can fix them.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     pub run_id: String,
     pub learner: String,
     pub mode: Mode,
     pub consistency: Consistency,
-    /// The target's pace: `instant`, `demo`, `realistic`, or `none` for peers.
-    pub pace: String,
+    /// The target's pace (`Unpaced` for clouds that set their own).
+    pub pace: TargetPace,
+    /// Seeds the shop's orders.
+    pub store_seed: u64,
 }
 
-/// A fresh run id: sortable by time, unique enough for one learner's machine.
-pub fn new_run_id() -> String {
-    format!("run-{}-{:04x}", Utc::now().format("%Y%m%d-%H%M%S"), fastrand::u16(..))
+/// A new run, or one picked up where it stopped.
+pub enum Start {
+    New(RunSettings),
+    /// The recorded context and the shop's log of a run that stopped.
+    Resume {
+        context: Box<RunContext>,
+        log: WriterLog,
+    },
+}
+
+/// What a run is wired to.
+pub struct Wiring {
+    pub target: Target,
+    pub plane: DataPlane,
+    pub emitter: Emitter,
+    /// Where the shop's order log is recorded.
+    pub orders: Arc<dyn OrderLog>,
+    /// The run's clock (events, the shop, shadow disks).
+    pub clock: Clock,
 }
 
 pub struct Runner {
-    pub(crate) lab: LabDef,
-    pub(crate) ctx: RunContext,
-    pub(crate) target: Target,
-    pub(crate) plane: Arc<DataPlane>,
-    pub(crate) shop: Arc<Mutex<Shop>>,
-    pub(crate) emitter: Emitter,
-    pub(crate) current: CurrentStep,
-    pub(crate) tempo: Tempo,
-    pub(crate) verification: Option<Verification>,
+    lab: LabDef,
+    scope: RunScope,
     input: Box<dyn LearnerInput>,
-    sampler: Option<(JoinHandle<()>, Arc<AtomicBool>)>,
     resumed: bool,
 }
 
 impl Runner {
-    pub fn new(
-        lab: LabDef,
-        settings: RunSettings,
-        target: Target,
-        plane: DataPlane,
-        emitter: Emitter,
-        current: CurrentStep,
-        input: Box<dyn LearnerInput>,
-    ) -> Self {
-        let ctx = RunContext {
-            run_id: settings.run_id,
-            lab_id: lab.id.clone(),
-            lab_title: lab.title.clone(),
-            learner: settings.learner,
-            mode: settings.mode,
-            consistency: settings.consistency,
-            pace: settings.pace.clone(),
-            target: TargetInfo {
-                kind: target.kind.clone(),
-                endpoint: target.endpoint.clone(),
-                region: target.region.clone(),
-                data_plane: plane.describe(&target.kind),
-                shadow_disk: plane.is_shadow(),
-            },
-            started_at: Utc::now(),
-            store_seed: fastrand::u64(..),
-            scenario: None,
-            snapshot_id: None,
-            snapshot_started_at: None,
-            restored_volume_id: None,
-            restored_device: "/dev/sdg".to_string(),
-            step_started_at: None,
-            shop_open: false,
-            orders_after_snapshot: None,
-            reattach: None,
-            finished: Vec::new(),
-            resources: Vec::new(),
-        };
-        Self::build(
-            lab,
-            ctx,
-            target,
-            plane,
-            emitter,
-            current,
-            input,
-            WriterLog::default(),
-            false,
-        )
-    }
-
-    /// Picks up a run that stopped: its recorded context and the shop's log.
-    #[allow(clippy::too_many_arguments)]
-    pub fn resume(
-        lab: LabDef,
-        ctx: RunContext,
-        log: WriterLog,
-        target: Target,
-        plane: DataPlane,
-        emitter: Emitter,
-        current: CurrentStep,
-        input: Box<dyn LearnerInput>,
-    ) -> Self {
-        Self::build(lab, ctx, target, plane, emitter, current, input, log, true)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        lab: LabDef,
-        ctx: RunContext,
-        target: Target,
-        plane: DataPlane,
-        emitter: Emitter,
-        current: CurrentStep,
-        input: Box<dyn LearnerInput>,
-        log: WriterLog,
-        resumed: bool,
-    ) -> Self {
+    pub fn new(lab: LabDef, start: Start, wiring: Wiring, input: Box<dyn LearnerInput>) -> Self {
+        let resumed = matches!(start, Start::Resume { .. });
+        let scope = RunScope::open(&lab, start, wiring);
         Self {
-            tempo: Tempo::for_pace(&ctx.pace),
             lab,
-            ctx,
-            target,
-            plane: Arc::new(plane),
-            shop: Arc::new(Mutex::new(Shop::closed(log))),
-            emitter,
-            current,
-            verification: None,
+            scope,
             input,
-            sampler: None,
             resumed,
         }
     }
 
     pub fn context(&self) -> &RunContext {
-        &self.ctx
+        &self.scope.ctx
     }
 
-    /// Deletes what the run created, outside a run (`snaplab cleanup`).
-    /// Returns how many resources were deleted.
+    /// Deletes what the run created, outside a run (`snaplab cleanup`, the
+    /// app's Clean up). Returns how many resources were deleted.
     pub async fn clean_up_now(mut self) -> Result<usize, LabError> {
-        let before = self.ctx.resources.iter().filter(|r| !r.deleted).count();
-        self.clean_up().await?;
-        let after = self.ctx.resources.iter().filter(|r| !r.deleted).count();
-        Ok(before - after)
+        self.scope.enter_step(Some("cleanup"));
+        clean_up(&mut self.scope).await
     }
 
-    pub(crate) fn shop(&self) -> MutexGuard<'_, Shop> {
-        self.shop.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn notice(&self, level: Level, message: impl Into<String>) {
-        self.emitter.emit(LabEvent::Notice {
-            run_id: self.ctx.run_id.clone(),
-            level,
-            message: message.into(),
-            at: Utc::now(),
-        });
-    }
-
-    /// Records the context; a resumed run starts from the last one recorded.
-    pub(crate) async fn save_context(&self) {
-        self.emitter
-            .emit_durable(LabEvent::ContextChanged {
-                run_id: self.ctx.run_id.clone(),
-                context: Box::new(self.ctx.clone()),
-                at: Utc::now(),
-            })
-            .await;
-    }
-
-    /// Remembers a resource this run made (durably, before going on).
-    pub(crate) async fn created(&mut self, kind: &str, id: &str, role: &str) {
-        if self.ctx.resources.iter().any(|r| r.id == id) {
-            return;
-        }
-        self.ctx.resources.push(RunResource {
-            kind: kind.to_string(),
-            id: id.to_string(),
-            role: role.to_string(),
-            deleted: false,
-        });
-        self.emitter
-            .emit_durable(LabEvent::ResourceCreated {
-                run_id: self.ctx.run_id.clone(),
-                kind: kind.to_string(),
-                resource_id: id.to_string(),
-                role: role.to_string(),
-                at: Utc::now(),
-            })
-            .await;
-        self.save_context().await;
-    }
-
-    /// Runs the lab to its end (or to the learner's quit).
+    /// Runs the lab to its end (or to the learner's quit). Errors only when
+    /// the record cannot be written at the start or the end; any other
+    /// trouble ends the run as failed, with the reason in a notice.
     pub async fn run(mut self) -> Result<RunOutcome, LabError> {
-        self.emitter
-            .emit_durable(LabEvent::RunStarted {
-                run_id: self.ctx.run_id.clone(),
+        let ctx = &self.scope.ctx;
+        self.scope
+            .events
+            .emit_durable(EventKind::RunStarted {
                 resumed: self.resumed,
-                context: Box::new(self.ctx.clone()),
-                terminal: self.ctx.terminal_setup(),
-                at: Utc::now(),
+                context: Box::new(ctx.clone()),
+                terminal: ctx.terminal_setup(),
             })
-            .await;
-        if self.ctx.target.shadow_disk {
-            self.notice(Level::Info, format!("Shadow disk: {}.", self.ctx.target.data_plane));
+            .await?;
+        if ctx.target.shadow_disk {
+            let message = format!("Shadow disk: {}.", ctx.target.data_plane);
+            self.scope.emit_notice(Level::Info, message);
         }
         let outcome = match self.walk().await {
             Ok(o) => o,
             Err(LabError::Quit) => RunOutcome::Interrupted,
             Err(e) => {
-                self.notice(Level::Warning, format!("The run stopped: {e}"));
+                self.scope.emit_notice(Level::Warning, format!("The run stopped: {e}"));
                 RunOutcome::Failed
             }
         };
-        if let Err(e) = self.close_shop().await {
-            self.notice(Level::Warning, format!("SecureCart did not close cleanly: {e}"));
+        if let Err(e) = close_shop(&mut self.scope).await {
+            self.scope
+                .emit_notice(Level::Warning, format!("SecureCart did not close cleanly: {e}"));
         }
         let passed = self
+            .scope
             .ctx
             .finished
             .iter()
             .filter(|(_, o)| *o == StepOutcome::Passed)
             .count();
-        self.emitter
-            .emit_durable(LabEvent::RunFinished {
-                run_id: self.ctx.run_id.clone(),
+        self.scope
+            .events
+            .emit_durable(EventKind::RunFinished {
                 outcome,
                 steps_passed: passed,
                 steps_total: self.lab.steps.len(),
-                at: Utc::now(),
             })
-            .await;
+            .await?;
         Ok(outcome)
     }
 
     async fn walk(&mut self) -> Result<RunOutcome, LabError> {
-        if self.ctx.scenario.is_none() {
-            let poll = self.tempo.poll;
+        let scope = &mut self.scope;
+        if scope.ctx.scenario.is_none() {
+            let poll = scope.tempo.poll;
             let scenario =
-                snaplab_cloud::scenario::find_or_create(&self.target.ec2, &self.target.kind, &self.target.region, poll)
+                snaplab_cloud::scenario::find_or_create(&scope.ec2, &scope.cloud.kind, &scope.cloud.region, poll)
                     .await?;
-            self.ctx.scenario = Some(scenario);
-            self.save_context().await;
+            scope.ctx.scenario = Some(scenario);
+            scope.record_context().await?;
         }
-        if self.resumed && self.ctx.shop_open {
-            self.open_shop().await?;
+        if self.resumed && scope.ctx.shop_open {
+            open_shop(scope).await?;
         }
         // Where the volumes (and a resumed run's snapshot) stand now, for
         // whoever draws them.
-        self.emit_volumes().await;
-        if let Some(id) = self.ctx.snapshot_id.clone() {
-            if let Ok(s) = self.target.ec2.snapshot(&id).await {
-                self.progress(&s);
+        emit_volumes(scope).await;
+        if let Some(id) = scope.ctx.snapshot_id.clone() {
+            if let Ok(s) = scope.ec2.snapshot(&id).await {
+                scope.emit_progress(&s);
             }
         }
         let steps = self.lab.steps.clone();
         let mut failed = false;
         for (index, step) in steps.iter().enumerate() {
-            if self.ctx.outcome_of(&step.id).is_some() {
+            if self.scope.ctx.outcome_of(&step.id).is_some() {
                 continue;
             }
             if failed && step.action != Action::CleanUp {
                 continue;
             }
             let outcome = self.run_step(index, step).await?;
-            self.finish_step(step, outcome).await;
+            self.finish_step(step, outcome).await?;
             // Guided, later steps build on this one: stop, but still clean up.
-            failed |= outcome == StepOutcome::Failed && self.ctx.mode == Mode::Guided;
+            failed |= outcome == StepOutcome::Failed && self.scope.ctx.mode == Mode::Guided;
         }
         let all_passed = self
             .lab
             .steps
             .iter()
-            .all(|s| self.ctx.outcome_of(&s.id) == Some(StepOutcome::Passed));
+            .all(|s| self.scope.ctx.outcome_of(&s.id) == Some(StepOutcome::Passed));
         Ok(if all_passed {
             RunOutcome::Passed
         } else {
@@ -312,313 +183,184 @@ impl Runner {
         })
     }
 
-    async fn finish_step(&mut self, step: &StepDef, outcome: StepOutcome) {
-        self.emit_volumes().await;
-        self.ctx.finished.push((step.id.clone(), outcome));
-        self.ctx.step_started_at = None;
-        self.emitter
-            .emit_durable(LabEvent::StepFinished {
-                run_id: self.ctx.run_id.clone(),
+    async fn finish_step(&mut self, step: &StepDef, outcome: StepOutcome) -> Result<(), LabError> {
+        emit_volumes(&self.scope).await;
+        let scope = &mut self.scope;
+        scope.ctx.finished.push((step.id.clone(), outcome));
+        scope.ctx.step_started_at = None;
+        scope
+            .events
+            .emit_durable(EventKind::StepFinished {
                 step_id: step.id.clone(),
                 outcome,
-                at: Utc::now(),
             })
-            .await;
-        self.save_context().await;
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            .await?;
+        scope.record_context().await?;
+        scope.enter_step(None);
+        scope.shop.ensure_recorded()
     }
 
     async fn run_step(&mut self, index: usize, step: &StepDef) -> Result<StepOutcome, LabError> {
-        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(step.id.clone());
+        self.scope.enter_step(Some(&step.id));
         // A step interrupted by a kill keeps its start, so what the learner
         // (or the app) did before the kill is still found.
-        let resuming_this_step = self.ctx.step_started_at.is_some();
+        let resuming_this_step = self.scope.ctx.step_started_at.is_some();
         if !resuming_this_step {
-            self.ctx.step_started_at = Some(Utc::now());
+            self.scope.ctx.step_started_at = Some(self.scope.now());
         }
-        let values = self.ctx.placeholders();
-        self.emitter
-            .emit_durable(LabEvent::StepStarted {
-                run_id: self.ctx.run_id.clone(),
+        let values = self.scope.ctx.placeholders();
+        self.scope
+            .events
+            .emit_durable(EventKind::StepStarted {
                 step_id: step.id.clone(),
                 index,
                 title: step.title.clone(),
                 page: fill(&step.page_text, &values),
                 commands: step.commands.iter().map(|c| fill(c, &values)).collect(),
-                at: Utc::now(),
             })
-            .await;
-        self.save_context().await;
+            .await?;
+        self.scope.record_context().await?;
 
-        if resuming_this_step && self.checks_pass_quietly(step).await {
-            self.notice(
-                Level::Info,
-                format!("{}: already done before the interruption.", step.title),
-            );
-            self.report_checks(step).await;
-            return Ok(StepOutcome::Passed);
+        if resuming_this_step {
+            discover(&mut self.scope, step.action).await?;
+            if self.all_checks_pass_quietly(step).await {
+                let message = format!("{}: already done before the interruption.", step.title);
+                self.scope.emit_notice(Level::Info, message);
+                self.record_checks(step).await?;
+                return Ok(StepOutcome::Passed);
+            }
         }
-        let hands_on = self.ctx.mode == Mode::HandsOn && step.hands_on;
-        if !hands_on {
-            if self.input.paces_guided_steps() {
-                self.await_learner(step, Awaiting::Run).await;
-                match self.input.next(&step.id).await {
-                    LearnerReply::Check => {}
-                    LearnerReply::Skip => return Ok(StepOutcome::Skipped),
-                    LearnerReply::Quit => return Err(LabError::Quit),
-                }
-            }
-            if let Err(e) = self.perform(step.action).await {
-                if matches!(e, LabError::Quit) {
-                    return Err(e);
-                }
-                self.notice(Level::Warning, format!("{} failed: {e}", step.title));
-                self.report_checks(step).await;
-                return Ok(StepOutcome::Failed);
-            }
-            return Ok(if self.report_checks(step).await {
-                StepOutcome::Passed
+        let hands_on = self.scope.ctx.mode == Mode::HandsOn && step.hands_on;
+        if !hands_on && self.input.paces_guided_steps() && self.ask(step, Awaiting::Run).await? == LearnerReply::Skip {
+            return Ok(StepOutcome::Skipped);
+        }
+        let pause = shop_pause(step.action, self.scope.ctx.consistency);
+        prepare(&mut self.scope, step.action).await?;
+        if let Some(p) = pause {
+            self.scope.shop.quiesce().await?;
+            let message = if hands_on {
+                format!("{} {}", p.paused, p.cue)
             } else {
-                StepOutcome::Failed
-            });
+                p.paused.to_string()
+            };
+            self.scope.emit_notice(Level::Info, message);
         }
-
-        self.before_hands_on(step.action).await?;
-        loop {
-            self.await_learner(step, Awaiting::Check).await;
-            match self.input.next(&step.id).await {
-                LearnerReply::Check => {
-                    if self.report_checks(step).await {
-                        self.after_hands_on(step.action).await?;
-                        return Ok(StepOutcome::Passed);
-                    }
-                }
-                LearnerReply::Skip => {
-                    self.after_hands_on(step.action).await?;
-                    return Ok(StepOutcome::Skipped);
-                }
-                LearnerReply::Quit => return Err(LabError::Quit),
-            }
+        let outcome = if hands_on {
+            self.learner_does(step).await
+        } else {
+            self.app_does(step).await
+        };
+        // Whatever happened, the shop does not stay paused.
+        if let Some(p) = pause {
+            self.scope.shop.resume();
+            self.scope.emit_notice(Level::Info, p.resumed);
         }
+        outcome
     }
 
-    /// Describes the run's volumes (data volume, restored volume) for the
-    /// app's diagram. A volume deleted by clean-up simply drops out.
-    async fn emit_volumes(&self) {
-        let Some(scenario) = &self.ctx.scenario else { return };
-        let mut ids = vec![scenario.data_volume_id.clone()];
-        let restored = self
-            .ctx
-            .restored_volume_id
-            .clone()
-            .filter(|id| !self.ctx.resources.iter().any(|r| &r.id == id && r.deleted));
-        ids.extend(restored);
-        if let Ok(volumes) = self.target.ec2.volumes(&ids).await {
-            self.emitter.emit(LabEvent::Volumes {
-                run_id: self.ctx.run_id.clone(),
-                volumes,
-                at: Utc::now(),
-            });
+    /// Guided: the app performs the step, then finds and judges what it made.
+    async fn app_does(&mut self, step: &StepDef) -> Result<StepOutcome, LabError> {
+        if let Err(e) = perform(&mut self.scope, step.action).await {
+            if matches!(e, LabError::Quit | LabError::Record(_)) {
+                return Err(e);
+            }
+            self.scope
+                .emit_notice(Level::Warning, format!("{} failed: {e}", step.title));
+            self.record_checks(step).await?;
+            return Ok(StepOutcome::Failed);
+        }
+        discover(&mut self.scope, step.action).await?;
+        Ok(if self.record_checks(step).await? {
+            StepOutcome::Passed
+        } else {
+            StepOutcome::Failed
+        })
+    }
+
+    /// Hands-on: the learner does the step; each "check" finds and judges it.
+    async fn learner_does(&mut self, step: &StepDef) -> Result<StepOutcome, LabError> {
+        loop {
+            if self.ask(step, Awaiting::Check).await? == LearnerReply::Skip {
+                return Ok(StepOutcome::Skipped);
+            }
+            discover(&mut self.scope, step.action).await?;
+            if self.record_checks(step).await? {
+                return Ok(StepOutcome::Passed);
+            }
         }
     }
 
     /// Tells the learner what the step is (page and commands, ids filled in)
-    /// and that the runner now waits for them.
-    async fn await_learner(&self, step: &StepDef, awaiting: Awaiting) {
-        let values = self.ctx.placeholders();
-        self.emitter
-            .emit_durable(LabEvent::AwaitingLearner {
-                run_id: self.ctx.run_id.clone(),
+    /// and waits for the reply `awaiting` asks for (or Skip); Quit stops the run.
+    async fn ask(&mut self, step: &StepDef, awaiting: Awaiting) -> Result<LearnerReply, LabError> {
+        let values = self.scope.ctx.placeholders();
+        self.scope
+            .events
+            .emit_durable(EventKind::AwaitingLearner {
                 step_id: step.id.clone(),
                 awaiting,
                 commands: step.commands.iter().map(|c| fill(c, &values)).collect(),
                 page: fill(&step.page_text, &values),
-                at: Utc::now(),
             })
-            .await;
+            .await?;
+        loop {
+            let reply = self.input.next(&step.id, awaiting).await;
+            match (reply, awaiting) {
+                (LearnerReply::Quit, _) => return Err(LabError::Quit),
+                (LearnerReply::Skip, _)
+                | (LearnerReply::Run, Awaiting::Run)
+                | (LearnerReply::Check, Awaiting::Check) => return Ok(reply),
+                // A reply meant for the other kind of wait: keep waiting.
+                (LearnerReply::Run, Awaiting::Check) | (LearnerReply::Check, Awaiting::Run) => {}
+            }
+        }
     }
 
-    /// Runs a step's checks, emitting each result; true when all passed.
-    async fn report_checks(&mut self, step: &StepDef) -> bool {
-        let mut all = true;
+    async fn judge_all(&self, step: &StepDef) -> Vec<CheckOutcome> {
+        let mut outcomes = Vec::with_capacity(step.checks.len());
         for check in &step.checks {
-            let outcome = self.check(*check).await;
+            outcomes.push(judge(&self.scope, *check).await);
+        }
+        outcomes
+    }
+
+    /// Judges a step's checks, recording each result; true when all passed.
+    async fn record_checks(&mut self, step: &StepDef) -> Result<bool, LabError> {
+        let outcomes = self.judge_all(step).await;
+        let mut all = true;
+        for (check, outcome) in step.checks.iter().zip(outcomes) {
             all &= outcome.passed;
-            self.emitter
-                .emit_durable(LabEvent::CheckResult {
-                    run_id: self.ctx.run_id.clone(),
+            self.scope
+                .events
+                .emit_durable(EventKind::CheckResult {
                     step_id: step.id.clone(),
-                    check_id: check.name(),
+                    check_id: *check,
                     passed: outcome.passed,
                     message: outcome.message,
-                    at: Utc::now(),
                 })
-                .await;
+                .await?;
         }
-        self.save_context().await;
-        all
+        self.scope.record_context().await?;
+        Ok(all)
     }
 
-    async fn checks_pass_quietly(&mut self, step: &StepDef) -> bool {
-        for check in &step.checks {
-            if !self.check(*check).await.passed {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Hands-on: what the shop does around the learner's commands.
-    async fn before_hands_on(&mut self, action: Action) -> Result<(), LabError> {
-        let pause = match action {
-            Action::DetachReattach => {
-                self.ctx.reattach = Some(Reattach {
-                    snapshot_state_at_detach: self.snapshot_state_now().await,
-                    detached: true,
-                });
-                Some("SecureCart has stopped writing and unmounted the data volume: detach it now.")
-            }
-            Action::CreateSnapshot if self.ctx.consistency == Consistency::App => {
-                Some("SecureCart has paused writes (order in flight finished, flushed): create the snapshot now; writes resume once it is pending.")
-            }
-            _ => None,
-        };
-        if let Some(message) = pause {
-            self.quiesce_shop().await?;
-            self.notice(Level::Info, message);
-        }
-        Ok(())
-    }
-
-    async fn after_hands_on(&mut self, action: Action) -> Result<(), LabError> {
-        let resumes = matches!(action, Action::DetachReattach)
-            || (action == Action::CreateSnapshot && self.ctx.consistency == Consistency::App);
-        if resumes {
-            self.shop().resume();
-            self.notice(Level::Info, "SecureCart is writing again.");
-        }
-        Ok(())
-    }
-
-    /// Opens the shop on the data volume and starts sampling it.
-    pub(crate) async fn open_shop(&mut self) -> Result<(), LabError> {
-        let scenario = self
-            .ctx
-            .scenario
-            .clone()
-            .ok_or_else(|| LabError::Run("no SecureCart scenario".into()))?;
-        let disk = self
-            .plane
-            .live_disk(&scenario.data_volume_id, scenario.data_volume_bytes)
-            .map_err(|e| LabError::Run(e.to_string()))?;
-        let shop = self.shop.clone();
-        let (seed, rate) = (self.ctx.store_seed, self.tempo.orders_per_sec);
-        let recovery = tokio::task::spawn_blocking(move || {
-            shop.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .open(disk, seed, Some(rate))
-        })
-        .await
-        .map_err(|e| LabError::Run(e.to_string()))??;
-        if !recovery.replayed.is_empty() {
-            self.notice(
-                Level::Info,
-                format!(
-                    "SecureCart replayed its journal on opening the store: orders {:?} were completed.",
-                    recovery.replayed
-                ),
-            );
-        }
-        self.ctx.shop_open = true;
-        self.save_context().await;
-        self.start_sampler();
-        Ok(())
-    }
-
-    fn start_sampler(&mut self) {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (shop, emitter, run_id, every) = (
-            self.shop.clone(),
-            self.emitter.clone(),
-            self.ctx.run_id.clone(),
-            self.tempo.sample,
-        );
-        let flag = stop.clone();
-        let task = tokio::spawn(async move {
-            while !flag.load(Ordering::Relaxed) {
-                tokio::time::sleep(every).await;
-                // Skip a tick rather than wait while a quiesce holds the shop.
-                let sample = match shop.try_lock() {
-                    Ok(mut s) => s.sample(),
-                    Err(_) => None,
-                };
-                if let Some(s) = sample {
-                    emit_sample(&emitter, &run_id, &s);
-                }
-            }
-        });
-        self.sampler = Some((task, stop));
-    }
-
-    pub(crate) async fn quiesce_shop(&self) -> Result<(), LabError> {
-        let shop = self.shop.clone();
-        tokio::task::spawn_blocking(move || shop.lock().unwrap_or_else(|p| p.into_inner()).quiesce().map(|_| ()))
-            .await
-            .map_err(|e| LabError::Run(e.to_string()))?
-    }
-
-    /// Stops the shop, recording the last orders it acknowledged.
-    pub(crate) async fn close_shop(&mut self) -> Result<(), LabError> {
-        if let Some((task, stop)) = self.sampler.take() {
-            stop.store(true, Ordering::Relaxed);
-            let _ = task.await;
-        }
-        if !self.shop().is_open() {
-            return Ok(());
-        }
-        let shop = self.shop.clone();
-        let fresh = tokio::task::spawn_blocking(move || shop.lock().unwrap_or_else(|p| p.into_inner()).close())
-            .await
-            .map_err(|e| LabError::Run(e.to_string()))??;
-        if !fresh.is_empty() {
-            self.emitter
-                .emit_durable(LabEvent::OrdersAcknowledged {
-                    run_id: self.ctx.run_id.clone(),
-                    entries: fresh,
-                })
-                .await;
-        }
-        self.ctx.shop_open = false;
-        self.save_context().await;
-        Ok(())
+    async fn all_checks_pass_quietly(&self, step: &StepDef) -> bool {
+        self.judge_all(step).await.iter().all(|o| o.passed)
     }
 }
 
-/// A runner dropped mid-step (the run was stopped from outside) stops its
-/// sampler, so nothing keeps the event stream or the shop alive; the shop's
-/// writer then stops after the order in flight.
-impl Drop for Runner {
-    fn drop(&mut self) {
-        if let Some((task, stop)) = self.sampler.take() {
-            stop.store(true, Ordering::Relaxed);
-            task.abort();
-        }
+/// Describes the run's volumes (data volume, restored volume) for the
+/// app's diagram. A volume deleted by clean-up simply drops out.
+async fn emit_volumes(scope: &RunScope) {
+    let Some(scenario) = &scope.ctx.scenario else { return };
+    let mut ids = vec![scenario.data_volume_id.clone()];
+    let restored = scope
+        .ctx
+        .restored_volume_id
+        .clone()
+        .filter(|id| !scope.ctx.resources.iter().any(|r| &r.id == id && r.deleted));
+    ids.extend(restored);
+    if let Ok(volumes) = scope.ec2.volumes(&ids).await {
+        scope.events.emit(EventKind::Volumes { volumes });
     }
-}
-
-fn emit_sample(emitter: &Emitter, run_id: &str, s: &crate::shop::Sample) {
-    if !s.fresh.is_empty() {
-        emitter.emit(LabEvent::OrdersAcknowledged {
-            run_id: run_id.to_string(),
-            entries: s.fresh.clone(),
-        });
-    }
-    emitter.emit(LabEvent::WorkloadSample {
-        run_id: run_id.to_string(),
-        orders_per_s: s.orders_per_s,
-        acknowledged: s.stats.acknowledged,
-        last_seq: s.stats.last_seq,
-        paused: s.stats.paused,
-        at: Utc::now(),
-    });
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use snaplab_cloud::TargetPace;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tempo {
     /// Orders before the snapshot, so there is history to lose.
@@ -19,11 +21,11 @@ pub struct Tempo {
 }
 
 impl Tempo {
-    /// The tempo for a target pace (`instant`, `demo`, `realistic`, or `none` for peers).
-    pub fn for_pace(pace: &str) -> Self {
+    /// The tempo for a target's pace.
+    pub fn for_pace(pace: TargetPace) -> Self {
         let ms = Duration::from_millis;
         match pace {
-            "instant" => Self {
+            TargetPace::Instant => Self {
                 warm_up: ms(150),
                 keep_writing: ms(200),
                 poll: ms(20),
@@ -31,7 +33,7 @@ impl Tempo {
                 orders_per_sec: 400.0,
                 patience: Duration::from_secs(60),
             },
-            "realistic" => Self {
+            TargetPace::Realistic => Self {
                 warm_up: Duration::from_secs(5),
                 keep_writing: Duration::from_secs(8),
                 poll: Duration::from_secs(2),
@@ -42,7 +44,7 @@ impl Tempo {
             // Peers report StartTime to the second: write for longer than
             // that before and after, so some orders provably come before the
             // snapshot and some after it.
-            "none" => Self {
+            TargetPace::Unpaced => Self {
                 warm_up: ms(2500),
                 keep_writing: ms(1800),
                 poll: ms(200),
@@ -50,7 +52,7 @@ impl Tempo {
                 orders_per_sec: 100.0,
                 patience: Duration::from_secs(300),
             },
-            _ => Self {
+            TargetPace::Demo => Self {
                 warm_up: Duration::from_secs(2),
                 keep_writing: ms(2500),
                 poll: ms(250),

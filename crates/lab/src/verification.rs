@@ -1,6 +1,7 @@
 //! The verify step's finding: the restored volume judged against the shop's log.
 
 use chrono::{DateTime, Utc};
+use snaplab_cloud::DataSource;
 use snaplab_workload::PointInTime;
 
 use crate::context::Consistency;
@@ -24,8 +25,8 @@ pub struct Verification {
     pub restored_volume_id: String,
     pub snapshot_started_at: DateTime<Utc>,
     pub consistency: Consistency,
-    /// `emulator` (read through its data plane) or `shadow disk`.
-    pub read_from: String,
+    /// The emulator's data plane, or a shadow disk on this computer.
+    pub read_from: DataSource,
     /// Orders acknowledged before the snapshot, present, missing, after it, torn…
     #[serde(flatten)]
     pub point_in_time: PointInTime,

@@ -1,32 +1,32 @@
 //! One lab run, wired together: the record, the target (the built-in
 //! emulator started in-process, or an endpoint), the data plane, the event
 //! bus with the caller's sinks, and the runner. The CLI and the desktop app
-//! both start runs through here, so they cannot drift apart.
+//! both start runs — and clean up after interrupted ones — through here, so
+//! they cannot drift apart.
 //!
 //! Two phases: [`plan`] resolves what to run (a new run or an interrupted
 //! one to resume) without starting anything; [`RunPlan::start`] brings the
-//! target up and hands back a [`StartedRun`] to drive.
+//! target up and hands back a [`StartedRun`] to drive. [`clean_up`] deletes
+//! what a recorded run left behind.
 
+mod connect;
 mod paths;
 
 use std::future::Future;
-
-use chrono::Utc;
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use snaplab_cloud::target::{default_region, snaplab_health};
-use snaplab_cloud::{CloudError, DataPlane, Target, TargetKind};
-use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
+use snaplab_cloud::{CloudError, DataPlane, TargetKind};
+use snaplab_emulator::{Emulator, Pace};
 use snaplab_lab::{
-    api_observer, new_run_id, Catalog, Consistency, EventBus, EventSink, LabDef, LabError, LabEvent, LearnerInput,
-    Level, Mode, RunContext, RunOutcome, RunSettings, Runner,
+    Catalog, Clock, Consistency, EventBus, EventKind, EventSink, Ids, LabDef, LabError, LabEvent, LearnerInput, Level,
+    Mode, NoLearner, OrderLog, RunContext, RunOutcome, RunSettings, RunStatus, Runner, Start, UnrecordedOrders, Wiring,
 };
 use snaplab_store::{Store, StoreError};
 use snaplab_workload::WriterLog;
 
+pub use connect::Where;
 pub use paths::{default_db_path, run_dir};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,10 +39,10 @@ pub enum SessionError {
     Cloud(#[from] CloudError),
     #[error("cannot start the built-in emulator: {0}")]
     Emulator(std::io::Error),
-    #[error("run {0} is still running in another snaplab process")]
+    #[error("run {0} is still running in another snaplab process; stop it there first")]
     StillRunning(String),
-    #[error("run {id} already finished ({outcome}); start a new one")]
-    AlreadyFinished { id: String, outcome: String },
+    #[error("run {id} already finished ({status}); start a new one")]
+    AlreadyFinished { id: String, status: RunStatus },
     #[error("cannot find a home directory for the run record; choose a file for it (--db PATH or SNAPLAB_DB)")]
     NoDataDir,
 }
@@ -57,11 +57,30 @@ pub struct RunRequest {
     pub consistency: Consistency,
     /// The built-in emulator's pace; by default demo (guided) or realistic (hands-on).
     pub pace: Option<Pace>,
+    /// The built-in emulator's port; by default 4566 hands-on (when free), else any.
+    pub emulator_port: Option<u16>,
     pub learner: String,
     /// An interrupted run to continue (its recorded settings win over the above).
     pub resume: Option<String>,
     /// Record the run (off only for benchmarks).
     pub record: bool,
+}
+
+/// Where a run's time and ids come from: the real clock and fresh
+/// randomness, or fixed ones for tests.
+#[derive(Clone)]
+pub struct Sources {
+    pub clock: Clock,
+    pub ids: Ids,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Self {
+            clock: snaplab_lab::system_clock(),
+            ids: Ids::random(),
+        }
+    }
 }
 
 /// A run resolved but not started.
@@ -72,25 +91,28 @@ pub struct RunPlan {
     request: RunRequest,
     resumed: Option<(RunContext, WriterLog)>,
     store: Store,
+    sources: Sources,
 }
 
 /// Resolves a request: which lab, which run id, and for `--resume` the
 /// recorded state to continue from.
 pub async fn plan(store: &Store, catalog: &Catalog, request: RunRequest) -> Result<RunPlan, SessionError> {
+    plan_with(store, catalog, request, Sources::default()).await
+}
+
+/// [`plan`] with a chosen clock and id source.
+pub async fn plan_with(
+    store: &Store,
+    catalog: &Catalog,
+    request: RunRequest,
+    sources: Sources,
+) -> Result<RunPlan, SessionError> {
     let resumed = match &request.resume {
-        Some(id) => {
-            let summary = store.summary(id).await?;
-            match summary.outcome.as_str() {
-                "interrupted" => Some(store.resume_state(id).await?),
-                "running" => return Err(SessionError::StillRunning(id.clone())),
-                other => {
-                    return Err(SessionError::AlreadyFinished {
-                        id: id.clone(),
-                        outcome: other.to_string(),
-                    })
-                }
-            }
-        }
+        Some(id) => match store.status(id).await? {
+            RunStatus::Interrupted => Some(store.resume_state(id).await?),
+            RunStatus::Running => return Err(SessionError::StillRunning(id.clone())),
+            status => return Err(SessionError::AlreadyFinished { id: id.clone(), status }),
+        },
         None => None,
     };
     let lab = match &resumed {
@@ -98,7 +120,10 @@ pub async fn plan(store: &Store, catalog: &Catalog, request: RunRequest) -> Resu
         None => catalog.get(&request.lab)?.clone(),
     };
     let mode = resumed.as_ref().map_or(request.mode, |(ctx, _)| ctx.mode);
-    let run_id = resumed.as_ref().map_or_else(new_run_id, |(ctx, _)| ctx.run_id.clone());
+    let run_id = match &resumed {
+        Some((ctx, _)) => ctx.run_id.clone(),
+        None => sources.ids.run_id(snaplab_lab::clock::now(&sources.clock)),
+    };
     Ok(RunPlan {
         run_id,
         lab,
@@ -106,6 +131,7 @@ pub async fn plan(store: &Store, catalog: &Catalog, request: RunRequest) -> Resu
         request,
         resumed,
         store: store.clone(),
+        sources,
     })
 }
 
@@ -115,15 +141,6 @@ pub fn default_learner() -> String {
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "learner".to_string())
-}
-
-/// 127.0.0.1:4566 when free (hands-on learners know LocalStack's port), else any port.
-fn embedded_bind(mode: Mode) -> SocketAddr {
-    let preferred = SocketAddr::from(([127, 0, 0, 1], 4566));
-    if mode == Mode::HandsOn && std::net::TcpListener::bind(preferred).is_ok() {
-        return preferred;
-    }
-    SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
 impl RunPlan {
@@ -141,80 +158,69 @@ impl RunPlan {
             request,
             resumed,
             store,
+            sources,
         } = self;
         let dir = run_dir(store.path(), &run_id);
-        let mut all_sinks = sinks;
-        if request.record {
-            all_sinks.insert(0, Box::new(store.recorder()));
-        }
-        let bus = EventBus::new(all_sinks);
-        let current = Arc::new(Mutex::new(None));
-        let observer = api_observer(bus.emitter(), run_id.clone(), current.clone());
-
         // The built-in emulator keeps its state in the run's folder, so a
         // resumed run finds it again.
-        let endpoint = match &resumed {
-            Some((ctx, _)) if ctx.target.kind != TargetKind::Embedded => Some(ctx.target.endpoint.clone()),
-            Some(_) => None,
-            None => request.endpoint.clone(),
-        };
-        let mut emulator = None;
-        let (target, pace) = match endpoint {
-            None => {
-                let pace = request.pace.unwrap_or(if mode == Mode::HandsOn {
-                    Pace::Realistic
-                } else {
-                    Pace::Demo
-                });
-                let e = Emulator::start(EmulatorConfig {
-                    bind: embedded_bind(mode),
-                    pace,
-                    state_dir: Some(dir.join("emulator")),
-                    ..EmulatorConfig::default()
-                })
-                .await
-                .map_err(SessionError::Emulator)?;
-                let target = Target::connect(e.endpoint(), Some(TargetKind::Embedded), e.region(), observer).await?;
-                let pace = e.pace().to_string();
-                emulator = Some(e);
-                (target, pace)
-            }
-            Some(url) => {
-                let health = snaplab_health(&url).await;
-                let region = health.as_ref().map_or_else(default_region, |(_, r)| r.clone());
-                let target = Target::connect(&url, None, &region, observer).await?;
-                let pace = health.map_or_else(|| "none".to_string(), |(p, _)| p);
-                (target, pace)
-            }
-        };
-        let plane = DataPlane::for_target(&target, &dir.join("shadow"));
-        let steps_total = lab.steps.len();
-        let runner = match resumed {
-            Some((ctx, log)) => Runner::resume(lab, ctx, log, target, plane, bus.emitter(), current, input),
-            None => Runner::new(
-                lab,
-                RunSettings {
-                    run_id: run_id.clone(),
-                    learner: request.learner,
-                    mode,
-                    consistency: request.consistency,
-                    pace,
+        // Hands-on learners type commands at it: LocalStack's port, when free.
+        let port = request.emulator_port.or((mode == Mode::HandsOn).then_some(4566));
+        let place = match &resumed {
+            Some((ctx, _)) => Where::recorded(ctx, port),
+            None => match &request.endpoint {
+                Some(url) => Where::Endpoint(url.clone()),
+                None => Where::Embedded {
+                    pace: request.pace.unwrap_or(if mode == Mode::HandsOn {
+                        Pace::Realistic
+                    } else {
+                        Pace::Demo
+                    }),
+                    port,
                 },
-                target,
-                plane,
-                bus.emitter(),
-                current,
-                input,
-            ),
+            },
+        };
+        let connected = connect::connect(place, &dir).await?;
+
+        let mut all_sinks = sinks;
+        let orders: Arc<dyn OrderLog> = if request.record {
+            all_sinks.insert(0, Box::new(store.recorder()));
+            Arc::new(store.recorder())
+        } else {
+            Arc::new(UnrecordedOrders)
+        };
+        let bus = EventBus::new(all_sinks);
+        let plane = DataPlane::for_target(&connected.target, &dir.join("shadow"), sources.clock.clone());
+        let steps_total = lab.steps.len();
+        let start = match resumed {
+            Some((context, log)) => Start::Resume {
+                context: Box::new(context),
+                log,
+            },
+            None => Start::New(RunSettings {
+                run_id: run_id.clone(),
+                learner: request.learner,
+                mode,
+                consistency: request.consistency,
+                pace: connected.pace,
+                store_seed: sources.ids.seed(),
+            }),
+        };
+        let wiring = Wiring {
+            target: connected.target,
+            plane,
+            emitter: bus.emitter(),
+            orders,
+            clock: sources.clock.clone(),
         };
         Ok(StartedRun {
             run_id,
             steps_total,
-            runner,
+            runner: Runner::new(lab, start, wiring, input),
             bus,
-            emulator,
+            emulator: connected.emulator,
             store,
             dir,
+            clock: sources.clock,
         })
     }
 }
@@ -236,6 +242,7 @@ pub struct StartedRun {
     emulator: Option<Emulator>,
     store: Store,
     dir: PathBuf,
+    clock: Clock,
 }
 
 impl StartedRun {
@@ -255,6 +262,7 @@ impl StartedRun {
             emulator,
             store,
             dir,
+            clock,
         } = self;
         let heartbeat = {
             let (store, id) = (store.clone(), run_id.clone());
@@ -275,27 +283,31 @@ impl StartedRun {
             // The runner was dropped mid-step: tell every sink the run ended,
             // once what it emitted before has been recorded.
             let emitter = bus.emitter();
-            emitter
-                .emit_durable(LabEvent::Notice {
-                    run_id: run_id.clone(),
-                    level: Level::Warning,
-                    message: "The run was stopped. It is kept: resume it where it stopped from History (or snaplab run --resume).".into(),
-                    at: Utc::now(),
-                })
-                .await;
+            let event = |kind| LabEvent {
+                run_id: run_id.clone(),
+                at: snaplab_lab::clock::now(&clock),
+                kind,
+            };
+            let notice = event(EventKind::Notice {
+                level: Level::Warning,
+                message: "The run was stopped. It is kept: resume it where it stopped from History (or snaplab run --resume).".into(),
+            });
+            if let Err(e) = emitter.emit_durable(notice).await {
+                tracing::warn!("the stop notice was not recorded: {e}");
+            }
             let steps_passed = store.summary(&run_id).await.map_or(0, |s| s.steps_passed);
-            emitter
-                .emit_durable(LabEvent::RunFinished {
-                    run_id: run_id.clone(),
-                    outcome: RunOutcome::Interrupted,
-                    steps_passed: usize::try_from(steps_passed).unwrap_or(0),
-                    steps_total,
-                    at: Utc::now(),
-                })
-                .await;
+            let finished = event(EventKind::RunFinished {
+                outcome: RunOutcome::Interrupted,
+                steps_passed: usize::try_from(steps_passed).unwrap_or(0),
+                steps_total,
+            });
+            if let Err(e) = emitter.emit_durable(finished).await {
+                tracing::warn!("the end of the stopped run was not recorded: {e}");
+            }
         }
         bus.close().await;
-        if stopped {
+        // Marked whatever happened above: a stopped run must stay resumable.
+        if stopped || matches!(result, Err(LabError::Record(_))) {
             store.mark_interrupted(&run_id).await?;
         }
         if let Some(e) = emulator {
@@ -303,13 +315,14 @@ impl StartedRun {
         }
         // A finished run's emulator state and shadow disks are no longer
         // needed; an interrupted run keeps them to resume.
-        if !matches!(
+        let keep = matches!(
             result,
             Ok(Ended {
                 outcome: RunOutcome::Interrupted,
                 ..
-            })
-        ) {
+            }) | Err(_)
+        );
+        if !keep {
             if let Err(e) = std::fs::remove_dir_all(&dir) {
                 if e.kind() != std::io::ErrorKind::NotFound {
                     tracing::warn!("cannot remove {}: {e}", dir.display());
@@ -318,4 +331,69 @@ impl StartedRun {
         }
         Ok(result?)
     }
+}
+
+/// What [`clean_up`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleaned {
+    /// Resources the record said were left.
+    pub left: usize,
+    /// Of those, deleted now (the rest were already gone).
+    pub deleted: usize,
+    /// The run was on the built-in emulator, whose state is gone with everything in it.
+    pub emulator_state_gone: bool,
+}
+
+/// Deletes what a recorded run left behind (an interrupted run, usually):
+/// the one clean-up path, for `snaplab cleanup` and the app's History.
+pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<Cleaned, SessionError> {
+    if store.status(run_id).await? == RunStatus::Running {
+        return Err(SessionError::StillRunning(run_id.to_string()));
+    }
+    let (ctx, log) = store.resume_state(run_id).await?;
+    let left = ctx.resources_left().count();
+    if left == 0 {
+        return Ok(Cleaned {
+            left,
+            deleted: 0,
+            emulator_state_gone: false,
+        });
+    }
+    let dir = run_dir(store.path(), run_id);
+    let state = dir.join("emulator");
+    if ctx.target.kind == TargetKind::Embedded && !state.exists() {
+        // Nothing of that cloud exists any more: its resources went with it.
+        store.mark_resources_deleted(run_id).await?;
+        return Ok(Cleaned {
+            left,
+            deleted: 0,
+            emulator_state_gone: true,
+        });
+    }
+    let connected = connect::connect(Where::recorded(&ctx, Some(0)), &dir).await?;
+    let sources = Sources::default();
+    let bus = EventBus::new(vec![Box::new(store.recorder())]);
+    let lab = catalog.get(&ctx.lab_id)?.clone();
+    let wiring = Wiring {
+        plane: DataPlane::for_target(&connected.target, &dir.join("shadow"), sources.clock.clone()),
+        target: connected.target,
+        emitter: bus.emitter(),
+        orders: Arc::new(store.recorder()),
+        clock: sources.clock,
+    };
+    let start = Start::Resume {
+        context: Box::new(ctx),
+        log,
+    };
+    let runner = Runner::new(lab, start, wiring, Box::new(NoLearner));
+    let deleted = runner.clean_up_now().await;
+    bus.close().await;
+    if let Some(e) = connected.emulator {
+        e.stop().await;
+    }
+    Ok(Cleaned {
+        left,
+        deleted: deleted?,
+        emulator_state_gone: false,
+    })
 }

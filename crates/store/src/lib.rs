@@ -16,7 +16,7 @@ use sqlx::SqlitePool;
 
 pub use queries::{HistoryFilter, RunSummary};
 pub use recorder::Recorder;
-pub use report::RunReport;
+pub use report::{RunReport, StepStatus};
 pub use summary::{instructor_summary, summary_csv, SummaryRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,7 @@ impl Store {
         &self.path
     }
 
+    /// A sink of the lab's events that records them (and the shop's order log).
     pub fn recorder(&self) -> Recorder {
         Recorder::new(self.pool.clone())
     }

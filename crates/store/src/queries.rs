@@ -1,7 +1,8 @@
 //! Reading the record back: history, resume state, run status.
 
 use chrono::{DateTime, Duration, Utc};
-use snaplab_lab::RunContext;
+use snaplab_cloud::TargetKind;
+use snaplab_lab::{Consistency, Mode, RunContext, RunStatus};
 use snaplab_workload::{LogEntry, WriterLog};
 use sqlx::Row;
 
@@ -10,7 +11,8 @@ use crate::{process_alive, Store, StoreError};
 /// The columns a `RunSummary` is made of; callers add WHERE and ORDER BY.
 const SUMMARY_SELECT: &str =
     "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
-            r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total
+            r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total,
+            (SELECT COUNT(*) FROM resources x WHERE x.run_id = r.id AND x.deleted_at IS NULL) AS resources_left
      FROM runs r JOIN learners l ON l.id = r.learner_id";
 
 /// A run hasn't shown a sign of life for this long: it is not running.
@@ -22,18 +24,22 @@ const STALE_AFTER: i64 = 60;
 pub struct RunSummary {
     pub id: String,
     pub lab: String,
-    pub target: String,
+    pub target_kind: TargetKind,
+    /// The endpoint the run used (`None` for the built-in emulator, whose port changes every run).
+    pub target_endpoint: Option<String>,
     /// The target in words, e.g. "built-in emulator" or "LocalStack at http://localhost:4566".
     pub target_label: String,
     pub learner: String,
-    pub mode: String,
-    pub consistency: String,
+    pub mode: Mode,
+    pub consistency: Consistency,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// `passed`, `failed`, `interrupted` — or `running` while it runs.
-    pub outcome: String,
+    /// How it ended — or `running` while it runs.
+    pub outcome: RunStatus,
     pub steps_passed: i64,
     pub steps_total: i64,
+    /// Snapshots and volumes it made that are not deleted (clean-up finds them).
+    pub resources_left: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,8 +70,28 @@ impl Store {
         Ok(())
     }
 
+    /// A run still `running` becomes `interrupted` (resumable).
     pub async fn mark_interrupted(&self, run_id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'")
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records every resource of a run as deleted (its cloud is gone with them).
+    pub async fn mark_resources_deleted(&self, run_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE resources SET deleted_at = ? WHERE run_id = ? AND deleted_at IS NULL")
+            .bind(Utc::now())
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
+        let mut ctx = self.context(run_id).await?;
+        for r in &mut ctx.resources {
+            r.deleted = true;
+        }
+        sqlx::query("UPDATE runs SET context_json = ? WHERE id = ?")
+            .bind(serde_json::to_string(&ctx).map_err(|e| StoreError::Corrupt(e.to_string()))?)
             .bind(run_id)
             .execute(&self.pool)
             .await?;
@@ -109,6 +135,11 @@ impl Store {
         Ok((self.context(run_id).await?, self.orders(run_id).await?))
     }
 
+    /// A run's status, `NoSuchRun` if the record has none.
+    pub async fn status(&self, run_id: &str) -> Result<RunStatus, StoreError> {
+        Ok(self.summary(run_id).await?.outcome)
+    }
+
     /// The run's last recorded context.
     pub async fn context(&self, run_id: &str) -> Result<RunContext, StoreError> {
         let row = sqlx::query("SELECT context_json FROM runs WHERE id = ?")
@@ -143,32 +174,35 @@ impl Store {
     }
 }
 
+/// Reads a column the record stores as a serde enum's name.
+fn enum_column<T: serde::de::DeserializeOwned>(r: &sqlx::sqlite::SqliteRow, column: &str) -> Result<T, StoreError> {
+    let text: String = r.try_get(column)?;
+    serde_json::from_value(serde_json::Value::String(text.clone()))
+        .map_err(|_| StoreError::Corrupt(format!("column {column} holds '{text}'")))
+}
+
 fn summary_of(r: &sqlx::sqlite::SqliteRow) -> Result<RunSummary, StoreError> {
-    let kind: String = r.try_get("target_kind")?;
+    let kind: TargetKind = enum_column(r, "target_kind")?;
     let endpoint: String = r.try_get("target_endpoint")?;
-    let label = serde_json::from_value::<snaplab_cloud::TargetKind>(serde_json::Value::String(kind.clone()))
-        .map_or_else(|_| kind.clone(), |k| k.label().to_string());
-    let target_label = if kind == "embedded" {
-        label
+    let (target_label, target_endpoint) = if kind == TargetKind::Embedded {
+        (kind.label().to_string(), None)
     } else {
-        format!("{label} at {endpoint}")
+        (format!("{} at {endpoint}", kind.label()), Some(endpoint))
     };
     Ok(RunSummary {
         target_label,
+        target_kind: kind,
+        target_endpoint,
         id: r.try_get("id")?,
         lab: r.try_get("lab_id")?,
-        target: if kind == "embedded" {
-            kind
-        } else {
-            format!("{kind} {endpoint}")
-        },
         learner: r.try_get("learner")?,
-        mode: r.try_get("mode")?,
-        consistency: r.try_get("consistency")?,
+        mode: enum_column(r, "mode")?,
+        consistency: enum_column(r, "consistency")?,
         started_at: r.try_get("started_at")?,
         finished_at: r.try_get("finished_at")?,
-        outcome: r.try_get("status")?,
+        outcome: enum_column(r, "status")?,
         steps_passed: r.try_get("steps_passed")?,
         steps_total: r.try_get("steps_total")?,
+        resources_left: r.try_get("resources_left")?,
     })
 }

@@ -1,10 +1,17 @@
 //! The recorder: a sink of the lab's events that writes each to SQLite as it
-//! comes. Orders arrive in batches and go in one transaction.
+//! comes, and the shop's order log, which reaches it by its own path (in
+//! batches, one transaction each). A write that fails is the sink's error:
+//! the runner stops on it when it waits for that event.
 
 use chrono::{DateTime, Utc};
-use snaplab_lab::{EventSink, LabEvent, RunContext};
+use snaplab_lab::{EventKind, EventSink, LabEvent, OrderLog, RunContext, SinkError};
+use snaplab_workload::LogEntry;
 use sqlx::SqlitePool;
 
+/// How the record names itself in errors.
+const SINK: &str = "the run record";
+
+#[derive(Clone)]
 pub struct Recorder {
     pool: SqlitePool,
 }
@@ -15,10 +22,11 @@ impl Recorder {
     }
 
     async fn record(&self, event: &LabEvent) -> Result<(), sqlx::Error> {
-        match event {
-            LabEvent::RunStarted { context, at, .. } => self.run_started(context, *at).await,
-            LabEvent::ContextChanged { run_id, context, at } => {
-                let json = serde_json::to_string(context).unwrap_or_default();
+        let (run_id, at) = (&event.run_id, &event.at);
+        match &event.kind {
+            EventKind::RunStarted { context, .. } => self.run_started(context, *at).await,
+            EventKind::ContextChanged { context } => {
+                let json = to_json(context)?;
                 sqlx::query("UPDATE runs SET context_json = ?, heartbeat_at = ? WHERE id = ?")
                     .bind(json)
                     .bind(at)
@@ -27,26 +35,16 @@ impl Recorder {
                     .await
                     .map(drop)
             }
-            LabEvent::Notice {
-                run_id,
-                level,
-                message,
-                at,
-            } => sqlx::query("INSERT INTO notices (run_id, level, message, at) VALUES (?, ?, ?, ?)")
+            EventKind::Notice { level, message } => sqlx::query("INSERT INTO notices (run_id, level, message, at) VALUES (?, ?, ?, ?)")
                 .bind(run_id)
-                .bind(serde_json::to_value(level).ok().and_then(|v| v.as_str().map(String::from)))
+                .bind(level.as_str())
                 .bind(message)
                 .bind(at)
                 .execute(&self.pool)
                 .await
                 .map(drop),
-            LabEvent::StepStarted {
-                run_id,
-                step_id,
-                index,
-                title,
-                at,
-                ..
+            EventKind::StepStarted {
+                step_id, index, title, ..
             } => sqlx::query(
                 "INSERT INTO steps (run_id, step_id, idx, title, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
                  ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'running', finished_at = NULL",
@@ -59,12 +57,12 @@ impl Recorder {
             .execute(&self.pool)
             .await
             .map(drop),
-            LabEvent::AwaitingLearner { run_id, at, .. } => self.heartbeat(run_id, *at).await,
-            LabEvent::ApiCall { run_id, step_id, call, at } => sqlx::query(
+            EventKind::AwaitingLearner { .. } => self.heartbeat(run_id, *at).await,
+            EventKind::ApiCall { call } => sqlx::query(
                 "INSERT INTO api_calls (run_id, step_id, operation, request_id, duration_ms, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(run_id)
-            .bind(step_id)
+            .bind(&call.step_id)
             .bind(&call.operation)
             .bind(&call.request_id)
             .bind(i64::try_from(call.duration_ms).unwrap_or(i64::MAX))
@@ -73,24 +71,22 @@ impl Recorder {
             .execute(&self.pool)
             .await
             .map(drop),
-            LabEvent::ResourceCreated {
-                run_id,
+            EventKind::ResourceCreated {
                 kind,
                 resource_id,
                 role,
-                at,
             } => sqlx::query(
                 "INSERT OR IGNORE INTO resources (run_id, resource_id, kind, role, created_at) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(run_id)
             .bind(resource_id)
-            .bind(kind)
-            .bind(role)
+            .bind(kind.as_str())
+            .bind(role.as_str())
             .bind(at)
             .execute(&self.pool)
             .await
             .map(drop),
-            LabEvent::ResourceDeleted { run_id, resource_id, at } => {
+            EventKind::ResourceDeleted { resource_id } => {
                 sqlx::query("UPDATE resources SET deleted_at = ? WHERE run_id = ? AND resource_id = ?")
                     .bind(at)
                     .bind(run_id)
@@ -100,31 +96,27 @@ impl Recorder {
                     .map(drop)
             }
             // The diagram's view: derived from the cloud, not part of the record.
-            LabEvent::Volumes { .. } => Ok(()),
-            LabEvent::SnapshotProgress {
-                run_id,
+            EventKind::Volumes { .. } => Ok(()),
+            EventKind::SnapshotProgress {
                 snapshot_id,
                 state,
                 percent,
-                at,
             } => sqlx::query(
                 "INSERT INTO snapshot_progress (run_id, snapshot_id, state, percent, at) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(run_id)
             .bind(snapshot_id)
-            .bind(state)
+            .bind(state.as_str())
             .bind(i64::from(*percent))
             .bind(at)
             .execute(&self.pool)
             .await
             .map(drop),
-            LabEvent::WorkloadSample {
-                run_id,
+            EventKind::WorkloadSample {
                 orders_per_s,
                 acknowledged,
                 last_seq,
                 paused,
-                at,
             } => sqlx::query(
                 "INSERT INTO workload_samples (run_id, orders_per_s, acknowledged, last_seq, paused, at) VALUES (?, ?, ?, ?, ?, ?)",
             )
@@ -137,54 +129,26 @@ impl Recorder {
             .execute(&self.pool)
             .await
             .map(drop),
-            LabEvent::OrdersAcknowledged { run_id, entries } => {
-                let mut tx = self.pool.begin().await?;
-                for e in entries {
-                    sqlx::query(
-                        "INSERT OR REPLACE INTO orders (run_id, seq, product_id, quantity, begun_at_us, acked_at_us) VALUES (?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(run_id)
-                    .bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
-                    .bind(i64::from(e.product_id))
-                    .bind(i64::from(e.quantity))
-                    .bind(e.begun_at_us)
-                    .bind(e.acked_at_us)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await
-            }
-            LabEvent::CheckResult {
-                run_id,
+            EventKind::CheckResult {
                 step_id,
                 check_id,
                 passed,
                 message,
-                at,
             } => sqlx::query(
                 "INSERT INTO checks (run_id, step_id, check_id, passed, message, at) VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(run_id)
             .bind(step_id)
-            .bind(check_id)
+            .bind(check_id.as_str())
             .bind(passed)
             .bind(message)
             .bind(at)
             .execute(&self.pool)
             .await
             .map(drop),
-            LabEvent::StepFinished {
-                run_id,
-                step_id,
-                outcome,
-                at,
-            } => {
-                let status = serde_json::to_value(outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
+            EventKind::StepFinished { step_id, outcome } => {
                 sqlx::query("UPDATE steps SET status = ?, finished_at = ? WHERE run_id = ? AND step_id = ?")
-                    .bind(status)
+                    .bind(outcome.as_str())
                     .bind(at)
                     .bind(run_id)
                     .bind(step_id)
@@ -200,20 +164,16 @@ impl Recorder {
                 .await
                 .map(drop)
             }
-            LabEvent::Verification {
-                run_id, verification, ..
-            } => sqlx::query("UPDATE runs SET verification_json = ? WHERE id = ?")
-                .bind(serde_json::to_string(verification).unwrap_or_default())
+            EventKind::Verification { verification } => sqlx::query("UPDATE runs SET verification_json = ? WHERE id = ?")
+                .bind(to_json(verification)?)
                 .bind(run_id)
                 .execute(&self.pool)
                 .await
                 .map(drop),
-            LabEvent::RunFinished {
-                run_id,
+            EventKind::RunFinished {
                 outcome,
                 steps_passed,
                 steps_total,
-                at,
             } => sqlx::query(
                 "UPDATE runs SET status = ?, finished_at = ?, heartbeat_at = ?, steps_passed = ?, steps_total = ? WHERE id = ?",
             )
@@ -244,10 +204,7 @@ impl Recorder {
             .bind(at)
             .execute(&self.pool)
             .await?;
-        let kind = serde_json::to_value(&ctx.target.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
+        let kind = ctx.target.kind.as_str();
         sqlx::query(
             "INSERT INTO runs (id, lab_id, lab_title, learner_id, mode, consistency, pace, target_kind, target_endpoint,
                                shadow_disk, status, started_at, heartbeat_at, pid, context_json)
@@ -261,26 +218,58 @@ impl Recorder {
         .bind(&ctx.learner)
         .bind(ctx.mode.as_str())
         .bind(ctx.consistency.as_str())
-        .bind(&ctx.pace)
+        .bind(ctx.pace.as_str())
         .bind(kind)
         .bind(&ctx.target.endpoint)
         .bind(ctx.target.shadow_disk)
         .bind(ctx.started_at)
         .bind(at)
         .bind(i64::from(std::process::id()))
-        .bind(serde_json::to_string(ctx).unwrap_or_default())
+        .bind(to_json(ctx)?)
         .execute(&self.pool)
         .await
         .map(drop)
     }
+
+    /// Appends orders to the run's log, in one transaction.
+    async fn record_orders(&self, run_id: &str, entries: &[LogEntry]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for e in entries {
+            sqlx::query(
+                "INSERT OR REPLACE INTO orders (run_id, seq, product_id, quantity, begun_at_us, acked_at_us) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(run_id)
+            .bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
+            .bind(i64::from(e.product_id))
+            .bind(i64::from(e.quantity))
+            .bind(e.begun_at_us)
+            .bind(e.acked_at_us)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// JSON for a column; our own types always serialise, but say so if not.
+fn to_json(value: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
 #[async_trait::async_trait]
 impl EventSink for Recorder {
-    async fn handle(&mut self, event: &LabEvent) {
-        if let Err(e) = self.record(event).await {
-            tracing::error!(error = %e, run_id = event.run_id(), "cannot record an event");
-            eprintln!("snaplab: warning: the run record missed an event: {e}");
-        }
+    async fn handle(&mut self, event: &LabEvent) -> Result<(), SinkError> {
+        self.record(event)
+            .await
+            .map_err(|e| SinkError::event(SINK, event.kind.name(), e))
+    }
+}
+
+#[async_trait::async_trait]
+impl OrderLog for Recorder {
+    async fn append(&self, run_id: &str, entries: &[LogEntry]) -> Result<(), SinkError> {
+        self.record_orders(run_id, entries)
+            .await
+            .map_err(|e| SinkError::orders(SINK, e))
     }
 }

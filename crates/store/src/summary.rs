@@ -1,6 +1,7 @@
 //! The instructor's summary: one row per learner and lab, from the history.
 
 use chrono::{DateTime, Utc};
+use snaplab_lab::RunStatus;
 
 use crate::RunSummary;
 
@@ -13,7 +14,7 @@ pub struct SummaryRow {
     pub runs: usize,
     pub passed_runs: usize,
     /// The latest run's outcome.
-    pub last_outcome: String,
+    pub last_outcome: RunStatus,
     pub last_started_at: DateTime<Utc>,
     /// The latest finished run's wall time, in seconds.
     pub last_duration_s: Option<f64>,
@@ -35,7 +36,7 @@ pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
                     lab: run.lab.clone(),
                     runs: 0,
                     passed_runs: 0,
-                    last_outcome: String::new(),
+                    last_outcome: run.outcome,
                     last_started_at: run.started_at,
                     last_duration_s: None,
                     best_steps_passed: 0,
@@ -47,8 +48,8 @@ pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
         // Runs come oldest first, so each one is the row's latest so far.
         let row = &mut rows[at];
         row.runs += 1;
-        row.passed_runs += usize::from(run.outcome == "passed");
-        row.last_outcome.clone_from(&run.outcome);
+        row.passed_runs += usize::from(run.outcome == RunStatus::Passed);
+        row.last_outcome = run.outcome;
         row.last_started_at = run.started_at;
         row.last_duration_s = run
             .finished_at
@@ -71,7 +72,7 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
             csv_field(&r.lab),
             r.runs.to_string(),
             r.passed_runs.to_string(),
-            csv_field(&r.last_outcome),
+            r.last_outcome.as_str().to_string(),
             r.last_started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             r.last_duration_s.map(|d| format!("{d:.1}")).unwrap_or_default(),
             r.best_steps_passed.to_string(),
@@ -84,9 +85,10 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
 }
 
 /// Quotes a field when it holds a comma, quote or line break; a leading
-/// `=`, `+`, `-` or `@` is defused so a spreadsheet does not run it as a formula.
+/// `=`, `+`, `-`, `@`, tab or carriage return is defused (OWASP's list) so a
+/// spreadsheet does not run it as a formula.
 fn csv_field(value: &str) -> String {
-    let defused = if value.starts_with(['=', '+', '-', '@']) {
+    let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_string()
@@ -102,22 +104,26 @@ fn csv_field(value: &str) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use snaplab_cloud::TargetKind;
+    use snaplab_lab::{Consistency, Mode};
 
     fn run(learner: &str, lab: &str, minute: u32, outcome: &str, passed: i64) -> RunSummary {
         let started = Utc.with_ymd_and_hms(2026, 11, 29, 10, minute, 0).single().unwrap();
         RunSummary {
             id: format!("run-{minute}"),
             lab: lab.into(),
-            target: "embedded".into(),
+            target_kind: TargetKind::Embedded,
+            target_endpoint: None,
             target_label: "built-in emulator".into(),
             learner: learner.into(),
-            mode: "guided".into(),
-            consistency: "crash".into(),
+            mode: Mode::Guided,
+            consistency: Consistency::Crash,
             started_at: started,
             finished_at: Some(started + chrono::Duration::seconds(42)),
-            outcome: outcome.into(),
+            outcome: RunStatus::parse(outcome).unwrap(),
             steps_passed: passed,
             steps_total: 9,
+            resources_left: 0,
         }
     }
 
@@ -137,6 +143,27 @@ mod tests {
         assert_eq!(ann.best_steps_passed, 9);
         assert_eq!(ann.last_duration_s, Some(42.0));
         assert_eq!(rows[2].learner, "bo");
+    }
+
+    #[test]
+    fn every_formula_lead_and_line_break_is_defused_or_quoted() {
+        for (learner, field) in [
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            ("ann\nbob", "\"ann\nbob\""),
+            ("plain", "plain"),
+            ("a\"b", "\"a\"\"b\""),
+        ] {
+            let csv = summary_csv(&instructor_summary(&[run(learner, "lab", 1, "failed", 3)]));
+            let row = csv.split_once("\r\n").map(|(_, rest)| rest).unwrap();
+            assert!(
+                row.starts_with(&format!("{field},lab,1,0,failed,")),
+                "{learner:?} -> {row:?}"
+            );
+        }
     }
 
     #[test]

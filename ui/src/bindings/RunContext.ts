@@ -6,20 +6,17 @@ import type { RunResource } from "./RunResource";
 import type { Scenario } from "./Scenario";
 import type { StepOutcome } from "./StepOutcome";
 import type { TargetInfo } from "./TargetInfo";
+import type { TargetPace } from "./TargetPace";
 
 export type RunContext = { run_id: string, lab_id: string, lab_title: string, learner: string, mode: Mode, consistency: Consistency, 
 /**
- * The target's pace (`instant`, `demo`, `realistic`), or `none` for peers.
+ * The target's pace (`none`: the cloud sets its own, as peers do).
  */
-pace: string, target: TargetInfo, started_at: string, store_seed: number, scenario: Scenario | null, snapshot_id: string | null, snapshot_started_at: string | null, restored_volume_id: string | null, restored_device: string, 
+pace: TargetPace, target: TargetInfo, started_at: string, store_seed: number, scenario: Scenario | null, snapshot_id: string | null, snapshot_started_at: string | null, restored_volume_id: string | null, restored_device: string, 
 /**
  * When the current step began (hands-on checks look for what came after).
  */
-step_started_at: string | null, shop_open: boolean, 
-/**
- * Orders acknowledged after the snapshot began, as keep-writing saw them.
- */
-orders_after_snapshot: number | null, reattach: Reattach | null, 
+step_started_at: string | null, shop_open: boolean, reattach: Reattach | null, 
 /**
  * Steps finished so far, in order.
  */

@@ -4,6 +4,8 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { CleanupDone } from "../bindings/CleanupDone";
+import type { CommandFailure } from "../bindings/CommandFailure";
 import type { EndpointCheck } from "../bindings/EndpointCheck";
 import type { LabDef } from "../bindings/LabDef";
 import type { LabEvent } from "../bindings/LabEvent";
@@ -30,6 +32,7 @@ export const api = {
     invoke<void>("export_report", { runId, format, path }),
   exportSummary: (learner: string | null, lab: string | null, path: string) =>
     invoke<void>("export_summary", { learner, lab, path }),
+  cleanUpRun: (runId: string) => invoke<CleanupDone>("clean_up_run", { runId }),
 };
 
 /** The runner's events, in the batches the bridge sends. */
@@ -38,11 +41,26 @@ export function onLabEvents(handler: (events: LabEvent[]) => void): Promise<Unli
 }
 
 /** A run that stopped on an error (its message says what to do). */
-export function onRunError(handler: (message: string) => void): Promise<UnlistenFn> {
-  return listen<string>("run-error", (e) => handler(e.payload));
+export function onRunError(handler: (failure: CommandFailure) => void): Promise<UnlistenFn> {
+  return listen<CommandFailure>("run-error", (e) => handler(failure(e.payload)));
 }
 
-/** Errors from commands arrive as strings; anything else is shown as text. */
+function isFailure(e: unknown): e is CommandFailure {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e && typeof e.message === "string";
+}
+
+/**
+ * What a failed command said, as `{ code, message }`: commands fail with a
+ * `CommandFailure`; anything else (a JS error, a plain string from the
+ * Tauri layer itself) becomes an `internal` failure with its text.
+ */
+export function failure(e: unknown): CommandFailure {
+  if (isFailure(e)) return e;
+  const message = typeof e === "string" ? e : e instanceof Error ? e.message : JSON.stringify(e);
+  return { code: "internal", message };
+}
+
+/** The text to show for a failed command. */
 export function errorText(e: unknown): string {
-  return typeof e === "string" ? e : e instanceof Error ? e.message : JSON.stringify(e);
+  return failure(e).message;
 }

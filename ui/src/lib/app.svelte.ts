@@ -17,6 +17,8 @@ export const ui = $state({
   resultsRunId: null as string | null,
   /** A problem to show where the learner is looking, with what to do. */
   error: null as string | null,
+  /** Why the last start failed because of the endpoint (shown beside its field). */
+  endpointProblem: null as string | null,
   largeType: false,
   theme: (typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches
     ? "dark"

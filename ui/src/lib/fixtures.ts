@@ -37,7 +37,6 @@ export function context(patch: Partial<RunContext> = {}): RunContext {
     restored_device: "/dev/sdg",
     step_started_at: null,
     shop_open: false,
-    orders_after_snapshot: null,
     reattach: null,
     finished: [],
     resources: [],

@@ -5,13 +5,20 @@ import type { LabEvent } from "../bindings/LabEvent";
 import type { LabDef } from "../bindings/LabDef";
 import type { RunContext } from "../bindings/RunContext";
 import type { VolumeInfo } from "../bindings/VolumeInfo";
+import type { VolumeState } from "../bindings/VolumeState";
+import type { AttachmentState } from "../bindings/AttachmentState";
 import type { Verification } from "../bindings/Verification";
 import type { Awaiting } from "../bindings/Awaiting";
+import type { CheckId } from "../bindings/CheckId";
+import type { Level } from "../bindings/Level";
+import type { RunOutcome } from "../bindings/RunOutcome";
+import type { SnapshotState } from "../bindings/SnapshotState";
+import type { StepOutcome } from "../bindings/StepOutcome";
 
-export type StepStatus = "pending" | "running" | "waiting" | "passed" | "failed" | "skipped";
+export type StepStatus = "pending" | "running" | "waiting" | StepOutcome;
 
 export interface CheckView {
-  checkId: string;
+  checkId: CheckId;
   passed: boolean;
   message: string;
 }
@@ -41,7 +48,7 @@ export interface ApiCallView {
 }
 
 export interface NoticeView {
-  level: "info" | "warning";
+  level: Level;
   message: string;
 }
 
@@ -54,7 +61,7 @@ export interface RunView {
   awaiting: { stepId: string; awaiting: Awaiting; commands: string[]; page: string } | null;
   /** Each started step's page and commands, ids filled in. */
   pages: Record<string, { page: string; commands: string[] }>;
-  snapshot: { id: string; state: string; percent: number } | null;
+  snapshot: { id: string; state: SnapshotState; percent: number } | null;
   /** Milliseconds since the run started, for the chart's marks. */
   snapshotStartedT: number | null;
   snapshotCompletedT: number | null;
@@ -65,7 +72,7 @@ export interface RunView {
   volumes: VolumeInfo[];
   notices: NoticeView[];
   verification: Verification | null;
-  finished: { outcome: string; stepsPassed: number; stepsTotal: number } | null;
+  finished: { outcome: RunOutcome; stepsPassed: number; stepsTotal: number } | null;
 }
 
 /** Enough to draw minutes of history without the chart or the log growing without bound. */
@@ -197,8 +204,12 @@ export function apply(view: RunView, event: LabEvent): void {
       break;
     case "resource_created":
     case "resource_deleted":
-    case "orders_acknowledged":
       break;
+    default: {
+      // Every event kind is handled above: a new one fails to compile here until it is.
+      const unhandled: never = event;
+      return unhandled;
+    }
   }
 }
 
@@ -214,8 +225,8 @@ export interface DiagramVolume {
   role: "data" | "restored" | "other";
   attached: boolean;
   device: string | null;
-  state: string;
-  attachmentState: string | null;
+  state: VolumeState;
+  attachmentState: AttachmentState | null;
   fromSnapshot: string | null;
 }
 

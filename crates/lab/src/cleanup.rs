@@ -1,0 +1,49 @@
+//! Deleting what a run created — the one clean-up path, used by the lab's
+//! clean-up step and by `snaplab cleanup` / the app's History (through the
+//! session crate) for runs that were interrupted.
+
+use snaplab_cloud::VolumeState;
+
+use crate::actions::wait;
+use crate::context::ResourceKind;
+use crate::error::LabError;
+use crate::scope::RunScope;
+
+/// Deletes the run's resources still there — volumes first (detached if
+/// need be), then snapshots — recording each deletion. Resources already
+/// gone count as deleted. Returns how many were deleted now.
+pub async fn clean_up(scope: &mut RunScope) -> Result<usize, LabError> {
+    let instance = scope.scenario()?.instance_id.clone();
+    let ec2 = scope.ec2.clone();
+    let mut left: Vec<_> = scope.ctx.resources_left().cloned().collect();
+    left.sort_by_key(|r| r.kind != ResourceKind::Volume);
+    let mut deleted = 0;
+    for r in left {
+        let deleted_now = match r.kind {
+            ResourceKind::Volume => match ec2.volume(&r.id).await {
+                Err(e) if e.is_not_found() => false,
+                Err(e) => return Err(e.into()),
+                Ok(v) if v.state.is_gone() => false,
+                Ok(v) => {
+                    if v.attachment.is_some() {
+                        ec2.detach_volume(&r.id, &instance).await?;
+                        wait(scope, "a restored volume detaching", || async {
+                            Ok(ec2.volume(&r.id).await?.state == VolumeState::Available)
+                        })
+                        .await?;
+                    }
+                    ec2.delete_volume(&r.id).await?;
+                    true
+                }
+            },
+            ResourceKind::Snapshot => match ec2.delete_snapshot(&r.id).await {
+                Ok(()) => true,
+                Err(e) if e.is_not_found() => false,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        deleted += usize::from(deleted_now);
+        scope.record_deleted(&r.id).await?;
+    }
+    Ok(deleted)
+}

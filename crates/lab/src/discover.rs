@@ -1,0 +1,108 @@
+//! Finding what a step made and recording it, before the step's checks
+//! judge it. Hands-on, the learner made it: the snapshot they created, the
+//! volumes they restored (wrong tries too, so clean-up deletes them), the
+//! resources they deleted. Guided, the app made it and this confirms it.
+//! Checks only read; everything the run learns is recorded here.
+
+use chrono::{DateTime, Duration, Utc};
+use snaplab_cloud::{SnapshotInfo, VolumeInfo};
+
+use crate::context::{ResourceKind, ResourceRole};
+use crate::def::Action;
+use crate::error::LabError;
+use crate::scope::RunScope;
+
+/// Finds and records what `action`'s step made.
+pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabError> {
+    match action {
+        Action::CreateSnapshot | Action::DetachReattach | Action::MonitorSnapshot => {
+            if let Some(s) = find_snapshot(scope).await? {
+                scope.record_snapshot(&s).await?;
+            }
+        }
+        // The checks read the shop's log: bring it up to date, recorded.
+        Action::KeepWriting => scope.shop.record_sample_now().await,
+        Action::RestoreVolume => {
+            let found = find_restored(scope).await?;
+            let zone = scope.scenario()?.zone.clone();
+            for v in &found {
+                scope
+                    .record_created(ResourceKind::Volume, &v.id, ResourceRole::Restored)
+                    .await?;
+            }
+            // The restore to go on with: one in the instance's zone.
+            if let Some(v) = found.iter().find(|v| v.zone == zone) {
+                if scope.ctx.restored_volume_id.as_deref() != Some(&v.id) {
+                    scope.ctx.restored_volume_id = Some(v.id.clone());
+                    scope.record_context().await?;
+                }
+            }
+        }
+        Action::CleanUp => {
+            for r in scope.ctx.resources_left().cloned().collect::<Vec<_>>() {
+                if !exists(scope, r.kind, &r.id).await? {
+                    scope.record_deleted(&r.id).await?;
+                }
+            }
+        }
+        Action::StartShop | Action::AttachRestored | Action::VerifyRestore => {}
+    }
+    scope.shop.ensure_recorded()
+}
+
+/// Resources made in this step are at least this recent. Peers report
+/// times to the second, so allow a little before the step's start.
+fn since_step(scope: &RunScope) -> DateTime<Utc> {
+    scope.ctx.step_started_at.unwrap_or(scope.ctx.started_at) - Duration::seconds(2)
+}
+
+/// The run's snapshot: the one it knows (if it still exists), or the latest
+/// of the data volume made since the step began (one tagged for this run first).
+pub async fn find_snapshot(scope: &RunScope) -> Result<Option<SnapshotInfo>, LabError> {
+    if let Some(id) = &scope.ctx.snapshot_id {
+        return match scope.ec2.snapshot(id).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let volume = &scope.scenario()?.data_volume_id;
+    let since = since_step(scope);
+    let mut recent: Vec<SnapshotInfo> = scope
+        .ec2
+        .snapshots_of(volume)
+        .await?
+        .into_iter()
+        .filter(|s| s.start_time >= since)
+        .collect();
+    recent.sort_by_key(|s| (s.tag("snaplab:run") == Some(scope.ctx.run_id.as_str()), s.start_time));
+    Ok(recent.pop())
+}
+
+/// Volumes restored from the run's snapshot since the step began (and the
+/// one the run already knows).
+pub async fn find_restored(scope: &RunScope) -> Result<Vec<VolumeInfo>, LabError> {
+    let snap = scope.snapshot_id()?;
+    let since = since_step(scope);
+    let known = scope.ctx.restored_volume_id.as_deref();
+    Ok(scope
+        .ec2
+        .volumes_where("snapshot-id", &snap)
+        .await?
+        .into_iter()
+        .filter(|v| Some(v.id.as_str()) == known || v.create_time.is_none_or(|t| t >= since))
+        .collect())
+}
+
+/// Whether a resource of the run still exists (a volume being deleted does not).
+pub async fn exists(scope: &RunScope, kind: ResourceKind, id: &str) -> Result<bool, LabError> {
+    let found = match kind {
+        ResourceKind::Volume => scope.ec2.volume(id).await.map(|v| !v.state.is_gone()),
+        ResourceKind::Snapshot => scope.ec2.snapshot(id).await.map(|_| true),
+    };
+    match found {
+        Ok(there) => Ok(there),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,266 @@
+//! The run scope: everything a step needs — the run's context, the cloud,
+//! the data plane, the shop, the event emitter, the tempo and the clock — in
+//! one value handed to the free functions that do the lab's work:
+//! [`perform`](crate::actions::perform), [`discover`](crate::discover::discover),
+//! [`judge`](crate::checks::judge) and [`clean_up`](crate::cleanup::clean_up).
+//! Functions here that write to the record or the stream say so in their
+//! names (`record_…`, `emit_…`).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use snaplab_cloud::scenario::Scenario;
+use snaplab_cloud::{ApiObserver, DataPlane, Ec2, SnapshotInfo, SnapshotState, Target};
+
+use crate::bus::Emitter;
+use crate::clock::{self, Clock};
+use crate::context::{ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo};
+use crate::def::LabDef;
+use crate::error::{LabError, Prerequisite};
+use crate::events::{EventKind, LabEvent, Level};
+use crate::runner::{RunSettings, Start, Wiring};
+use crate::shop::RunShop;
+use crate::tempo::Tempo;
+use crate::verification::Verification;
+use snaplab_workload::WriterLog;
+
+/// Emits one run's events, stamped with its id and its clock's time.
+#[derive(Clone)]
+pub struct RunEvents {
+    emitter: Emitter,
+    run_id: Arc<str>,
+    clock: Clock,
+}
+
+impl RunEvents {
+    pub fn new(emitter: Emitter, run_id: &str, clock: Clock) -> Self {
+        Self {
+            emitter,
+            run_id: Arc::from(run_id),
+            clock,
+        }
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        clock::now(&self.clock)
+    }
+
+    fn stamp(&self, kind: EventKind) -> LabEvent {
+        LabEvent {
+            run_id: self.run_id.to_string(),
+            at: self.now(),
+            kind,
+        }
+    }
+
+    /// Emits `kind` without waiting for the sinks.
+    pub fn emit(&self, kind: EventKind) {
+        self.emitter.emit(self.stamp(kind));
+    }
+
+    /// Emits `kind` and waits until every sink has it; a sink's failure is the run's.
+    pub async fn emit_durable(&self, kind: EventKind) -> Result<(), LabError> {
+        Ok(self.emitter.emit_durable(self.stamp(kind)).await?)
+    }
+
+    /// An observer that turns each of the cloud's API calls into an `api_call` event.
+    pub fn api_observer(&self) -> ApiObserver {
+        let events = self.clone();
+        Arc::new(move |call| events.emit(EventKind::ApiCall { call }))
+    }
+}
+
+/// See the module docs.
+pub struct RunScope {
+    pub ctx: RunContext,
+    /// The target; its EC2 client reports to the event stream.
+    pub cloud: Target,
+    /// The EC2 client for the current step: its calls are attributed to it.
+    pub ec2: Ec2,
+    pub plane: Arc<DataPlane>,
+    pub shop: RunShop,
+    pub events: RunEvents,
+    pub tempo: Tempo,
+    /// What the verify step found on the restored volume.
+    pub verification: Option<Verification>,
+}
+
+impl RunScope {
+    /// The scope of a new run of `lab`, or of a run picked up where it stopped.
+    pub fn open(lab: &LabDef, start: Start, wiring: Wiring) -> Self {
+        let Wiring {
+            target,
+            plane,
+            emitter,
+            orders,
+            clock,
+        } = wiring;
+        let (ctx, log) = match start {
+            Start::New(settings) => (
+                new_context(lab, settings, &target, &plane, &clock),
+                WriterLog::default(),
+            ),
+            Start::Resume { context, log } => (*context, log),
+        };
+        let events = RunEvents::new(emitter, &ctx.run_id, clock);
+        let cloud = target.observed_by(events.api_observer());
+        Self {
+            tempo: Tempo::for_pace(ctx.pace),
+            ec2: cloud.ec2.for_step(None),
+            cloud,
+            plane: Arc::new(plane),
+            shop: RunShop::new(log, orders, events.clone()),
+            events,
+            ctx,
+            verification: None,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.events.now()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        self.events.clock()
+    }
+
+    /// From now on, API calls are attributed to `step_id` (`None`: to no step).
+    pub fn enter_step(&mut self, step_id: Option<&str>) {
+        self.ec2 = self.cloud.ec2.for_step(step_id);
+    }
+
+    pub fn scenario(&self) -> Result<&Scenario, LabError> {
+        self.ctx
+            .scenario
+            .as_ref()
+            .ok_or(LabError::NotYet(Prerequisite::Scenario))
+    }
+
+    pub fn snapshot_id(&self) -> Result<String, LabError> {
+        self.ctx
+            .snapshot_id
+            .clone()
+            .ok_or(LabError::NotYet(Prerequisite::Snapshot))
+    }
+
+    pub fn restored_id(&self) -> Result<String, LabError> {
+        self.ctx
+            .restored_volume_id
+            .clone()
+            .ok_or(LabError::NotYet(Prerequisite::RestoredVolume))
+    }
+
+    /// The run's snapshot's state now (`None`: no snapshot yet; `Unknown`: it cannot be read).
+    pub async fn snapshot_state_now(&self) -> Option<SnapshotState> {
+        let id = self.ctx.snapshot_id.as_deref()?;
+        Some(self.ec2.snapshot(id).await.map_or(SnapshotState::Unknown, |s| s.state))
+    }
+
+    /// Tells the learner something.
+    pub fn emit_notice(&self, level: Level, message: impl Into<String>) {
+        self.events.emit(EventKind::Notice {
+            level,
+            message: message.into(),
+        });
+    }
+
+    pub fn emit_progress(&self, s: &SnapshotInfo) {
+        self.events.emit(EventKind::SnapshotProgress {
+            snapshot_id: s.id.clone(),
+            state: s.state,
+            percent: s.progress,
+        });
+    }
+
+    /// Records the context; a resumed run starts from the last one recorded.
+    pub async fn record_context(&self) -> Result<(), LabError> {
+        self.events
+            .emit_durable(EventKind::ContextChanged {
+                context: Box::new(self.ctx.clone()),
+            })
+            .await
+    }
+
+    /// Records a resource this run made (durably, before going on); once per id.
+    pub async fn record_created(&mut self, kind: ResourceKind, id: &str, role: ResourceRole) -> Result<(), LabError> {
+        if self.ctx.resources.iter().any(|r| r.id == id) {
+            return Ok(());
+        }
+        self.ctx.resources.push(RunResource {
+            kind,
+            id: id.to_string(),
+            role,
+            deleted: false,
+        });
+        self.events
+            .emit_durable(EventKind::ResourceCreated {
+                kind,
+                resource_id: id.to_string(),
+                role,
+            })
+            .await?;
+        self.record_context().await
+    }
+
+    /// Records that a resource of this run is gone.
+    pub async fn record_deleted(&mut self, id: &str) -> Result<(), LabError> {
+        if let Some(r) = self.ctx.resources.iter_mut().find(|r| r.id == id) {
+            r.deleted = true;
+        }
+        self.events
+            .emit_durable(EventKind::ResourceDeleted {
+                resource_id: id.to_string(),
+            })
+            .await?;
+        self.record_context().await
+    }
+
+    /// Records the run's snapshot (found or made) and shows its progress.
+    pub async fn record_snapshot(&mut self, s: &SnapshotInfo) -> Result<(), LabError> {
+        self.ctx.snapshot_id = Some(s.id.clone());
+        self.ctx.snapshot_started_at = Some(s.start_time);
+        self.emit_progress(s);
+        self.record_created(ResourceKind::Snapshot, &s.id, ResourceRole::Backup)
+            .await
+    }
+}
+
+/// A new run's context, before it knows the scenario.
+fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &DataPlane, clock: &Clock) -> RunContext {
+    RunContext {
+        run_id: settings.run_id,
+        lab_id: lab.id.clone(),
+        lab_title: lab.title.clone(),
+        learner: settings.learner,
+        mode: settings.mode,
+        consistency: settings.consistency,
+        pace: settings.pace,
+        target: TargetInfo {
+            kind: target.kind,
+            endpoint: target.endpoint.clone(),
+            region: target.region.clone(),
+            data_plane: plane.describe(&target.kind),
+            shadow_disk: plane.is_shadow(),
+        },
+        started_at: clock::now(clock),
+        store_seed: settings.store_seed,
+        scenario: None,
+        snapshot_id: None,
+        snapshot_started_at: None,
+        restored_volume_id: None,
+        restored_device: "/dev/sdg".to_string(),
+        step_started_at: None,
+        shop_open: false,
+        reattach: None,
+        finished: Vec::new(),
+        resources: Vec::new(),
+    }
+}

@@ -1,0 +1,159 @@
+//! The report as Markdown. Every piece of text that comes from outside the
+//! code — a learner's name, a message with an AWS error in it, an id — goes
+//! through [`text`], so it reads as itself: a `|` cannot break a table, a
+//! `**` or a `<b>` cannot format or inject anything.
+
+use super::{RunReport, StepStatus};
+
+/// `s` as literal Markdown text on one line: every character Markdown
+/// could read as syntax is backslash-escaped, line breaks become spaces.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '+' | '-' | '.' | '!'
+            | '|' | '~' | '&' | '"' | '\'' | '=' | ':' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn mark(passed: bool) -> &'static str {
+    if passed {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map_or_else(|| "—".to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+pub fn render(r: &RunReport) -> String {
+    let s = &r.summary;
+    let c = &r.context;
+    let mut out = format!("# {} — run {}\n\n", text(&c.lab_title), text(&s.id));
+    out.push_str("| | |\n|---|---|\n");
+    let rows = [
+        ("learner", text(&s.learner)),
+        (
+            "outcome",
+            format!(
+                "**{}** ({} of {} steps passed)",
+                s.outcome, s.steps_passed, s.steps_total
+            ),
+        ),
+        ("mode", s.mode.as_str().to_string()),
+        ("consistency", s.consistency.as_str().to_string()),
+        (
+            "target",
+            format!("{} ({})", text(c.target.kind.label()), text(&c.target.endpoint)),
+        ),
+        ("started", when(Some(s.started_at))),
+        ("finished", when(s.finished_at)),
+    ];
+    for (name, value) in rows {
+        out.push_str(&format!("| {name} | {value} |\n"));
+    }
+    out.push('\n');
+    if c.target.shadow_disk {
+        out.push_str(&format!("> Shadow disk: {}.\n\n", text(&c.target.data_plane)));
+    }
+
+    out.push_str("## Steps\n\n");
+    for step in &r.steps {
+        let status = if step.status == StepStatus::Passed {
+            step.status.as_str().to_string()
+        } else {
+            format!("**{}**", step.status.as_str())
+        };
+        out.push_str(&format!("### {} — {status}\n\n", text(&step.title)));
+        for check in &step.checks {
+            out.push_str(&format!(
+                "- {} `{}`: {}\n",
+                mark(check.passed),
+                check.check_id,
+                text(&check.message)
+            ));
+        }
+        out.push('\n');
+    }
+
+    if let Some(v) = &r.verification {
+        let p = &v.point_in_time;
+        out.push_str(&format!(
+            "## Verification\n\nRestored volume `{}` from snapshot `{}` (started {}), read from the {}.\n\n",
+            text(&v.restored_volume_id),
+            text(&v.snapshot_id),
+            v.snapshot_started_at.format("%H:%M:%S%.3f UTC"),
+            match v.read_from {
+                snaplab_cloud::DataSource::Emulator => "emulator",
+                snaplab_cloud::DataSource::ShadowDisk => "shadow disk",
+            }
+        ));
+        out.push_str("| | |\n|---|---|\n");
+        let figures = [
+            (
+                "acknowledged before the snapshot",
+                p.acknowledged_before_snapshot.to_string(),
+            ),
+            ("present in the restore", p.present_in_restore.to_string()),
+            ("missing", p.missing.to_string()),
+            ("begun after the snapshot", p.begun_after_snapshot.to_string()),
+            ("of those, present", p.after_snapshot_present.to_string()),
+            ("torn", p.torn.to_string()),
+            ("replayed from the journal", text(&format!("{:?}", v.replayed))),
+        ];
+        for (name, value) in figures {
+            out.push_str(&format!("| {name} | {value} |\n"));
+        }
+        out.push('\n');
+        for line in &v.explanation {
+            out.push_str(&format!("- {}\n", text(line)));
+        }
+        out.push('\n');
+    }
+
+    if !r.notices.is_empty() {
+        out.push_str("## Notes\n\n");
+        for n in &r.notices {
+            out.push_str(&format!("- {}: {}\n", n.level, text(&n.message)));
+        }
+        out.push('\n');
+    }
+
+    out.push_str(&format!(
+        "## API calls\n\n{} calls.\n\n| step | operation | ms | request id | error |\n|---|---|---|---|---|\n",
+        r.api_calls.len()
+    ));
+    for call in &r.api_calls {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            call.step_id.as_deref().map_or_else(|| "—".to_string(), text),
+            text(&call.operation),
+            call.duration_ms,
+            call.request_id.as_deref().map_or_else(|| "—".to_string(), text),
+            call.error.as_deref().map(text).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_stays_text() {
+        assert_eq!(text("a|b"), "a\\|b");
+        assert_eq!(text("**bold** <b>x</b>"), "\\*\\*bold\\*\\* \\<b\\>x\\</b\\>");
+        assert_eq!(text("two\nlines"), "two lines");
+        assert_eq!(text("plain words 42"), "plain words 42");
+    }
+}

@@ -1,0 +1,220 @@
+//! A run's report: read from the record here (one query per table, no
+//! lab logic), rendered as JSON, Markdown ([`markdown`]) or HTML ([`html`],
+//! through a Markdown library with raw HTML shown as text).
+
+mod html;
+mod markdown;
+
+use chrono::{DateTime, Utc};
+use snaplab_lab::{CheckId, RunContext, RunStatus, Verification};
+use sqlx::Row;
+
+use crate::queries::RunSummary;
+use crate::{Store, StoreError};
+
+/// Where a recorded step stands.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Running,
+    Passed,
+    Failed,
+    Skipped,
+    /// It was running when the run was interrupted.
+    Interrupted,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl TryFrom<String> for StepStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.clone())).map_err(|_| format!("unknown step status '{s}'"))
+    }
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct CheckRow {
+    /// Which step it judged (the report nests checks under their step).
+    #[serde(skip)]
+    pub step_id: String,
+    #[sqlx(try_from = "String")]
+    pub check_id: CheckId,
+    pub passed: bool,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepRow {
+    pub step_id: String,
+    pub title: String,
+    pub status: StepStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub checks: Vec<CheckRow>,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct ApiCallRow {
+    pub step_id: Option<String>,
+    pub operation: String,
+    pub request_id: Option<String>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct NoticeRow {
+    pub level: String,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct ResourceRow {
+    pub resource_id: String,
+    pub kind: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct SamplePoint {
+    pub at: DateTime<Utc>,
+    pub value: f64,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    pub context: RunContext,
+    pub steps: Vec<StepRow>,
+    pub verification: Option<Verification>,
+    pub api_calls: Vec<ApiCallRow>,
+    pub notices: Vec<NoticeRow>,
+    pub resources: Vec<ResourceRow>,
+    pub orders_acknowledged: i64,
+    pub orders_per_s: Vec<SamplePoint>,
+    pub snapshot_percent: Vec<SamplePoint>,
+}
+
+impl RunReport {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The report as Markdown; text from outside (names, messages) is escaped.
+    pub fn to_markdown(&self) -> String {
+        markdown::render(self)
+    }
+
+    /// The report as a standalone HTML page.
+    pub fn to_html(&self) -> String {
+        html::render(self)
+    }
+}
+
+impl Store {
+    /// Reads one run's report from the record.
+    pub async fn report(&self, run_id: &str) -> Result<RunReport, StoreError> {
+        let summary = self.summary(run_id).await?;
+        let context = self.context(run_id).await?;
+        let verification = sqlx::query("SELECT verification_json FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<Option<String>, _>("verification_json")?
+            .map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let checks: Vec<CheckRow> =
+            sqlx::query_as("SELECT step_id, check_id, passed, message, at FROM checks WHERE run_id = ? ORDER BY id")
+                .bind(run_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut steps = Vec::new();
+        for r in sqlx::query(
+            "SELECT step_id, title, status, started_at, finished_at FROM steps WHERE run_id = ? ORDER BY idx",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let step_id: String = r.try_get("step_id")?;
+            let status = StepStatus::try_from(r.try_get::<String, _>("status")?).map_err(StoreError::Corrupt)?;
+            steps.push(StepRow {
+                checks: checks.iter().filter(|c| c.step_id == step_id).cloned().collect(),
+                status: if status == StepStatus::Running && summary.outcome == RunStatus::Interrupted {
+                    StepStatus::Interrupted
+                } else {
+                    status
+                },
+                step_id,
+                title: r.try_get("title")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+            });
+        }
+        let api_calls = sqlx::query_as(
+            "SELECT step_id, operation, request_id, duration_ms, error, at FROM api_calls WHERE run_id = ? ORDER BY id",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let notices = sqlx::query_as("SELECT level, message, at FROM notices WHERE run_id = ? ORDER BY id")
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let resources = sqlx::query_as(
+            "SELECT resource_id, kind, role, created_at, deleted_at FROM resources WHERE run_id = ? ORDER BY created_at",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let orders_acknowledged: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE run_id = ? AND acked_at_us IS NOT NULL")
+                .bind(run_id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+        let series = |sql: &'static str| sqlx::query_as::<_, SamplePoint>(sql).bind(run_id).fetch_all(&self.pool);
+        Ok(RunReport {
+            summary,
+            context,
+            steps,
+            verification,
+            api_calls,
+            notices,
+            resources,
+            orders_acknowledged,
+            orders_per_s: series("SELECT at, orders_per_s AS value FROM workload_samples WHERE run_id = ? ORDER BY id")
+                .await?,
+            snapshot_percent: series(
+                "SELECT at, CAST(percent AS REAL) AS value FROM snapshot_progress WHERE run_id = ? ORDER BY id",
+            )
+            .await?,
+        })
+    }
+}

@@ -1,0 +1,270 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { cleanup, render, screen, waitFor, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { save } from "@tauri-apps/plugin-dialog";
+import Results from "./Results.svelte";
+import { api } from "../lib/api";
+import { ui } from "../lib/app.svelte";
+import { context } from "../lib/fixtures";
+import { commandError, runReport, stepRow, verification } from "./fixtures";
+import type { RunReport } from "../bindings/RunReport";
+
+// Every command is a mock; errorText stays the real one.
+vi.mock("../lib/api", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../lib/api")>();
+  return { ...real, api: Object.fromEntries(Object.keys(real.api).map((k) => [k, vi.fn()])) };
+});
+vi.mock("@tauri-apps/plugin-dialog", () => ({ save: vi.fn() }));
+
+beforeEach(() => {
+  ui.error = null;
+  vi.mocked(api.exportReport).mockResolvedValue();
+});
+
+afterEach(() => {
+  cleanup();
+  vi.clearAllMocks();
+});
+
+/** Shows the results of run-1, whose record is `report`, once it has loaded. */
+async function show(report: RunReport = runReport()) {
+  vi.mocked(api.runReport).mockResolvedValue(report);
+  const user = userEvent.setup();
+  render(Results, { props: { runId: report.id } });
+  await screen.findByRole("heading", { name: `Results · ${report.id}` });
+  return user;
+}
+
+const figure = (id: string) => screen.getByTestId(id);
+const isBad = (id: string) => figure(id).closest(".figure")!.classList.contains("bad");
+
+describe("Results: loading", () => {
+  it("reads the run's record and says so meanwhile", async () => {
+    vi.mocked(api.runReport).mockReturnValue(new Promise(() => {}));
+    render(Results, { props: { runId: "run-7" } });
+    expect(api.runReport).toHaveBeenCalledWith("run-7");
+    expect(screen.getByText("Reading the record…")).toBeTruthy();
+    expect(screen.queryByTestId("verification-summary")).toBeNull();
+  });
+
+  it("shows why the record could not be read", async () => {
+    vi.mocked(api.runReport).mockRejectedValue(commandError("no run run-7 in /home/ann/.local/share/snaplab/snaplab.db"));
+    render(Results, { props: { runId: "run-7" } });
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("no run run-7");
+    expect(screen.queryByText("Reading the record…")).toBeNull();
+  });
+
+  it("reads the other run's record when the run changes", async () => {
+    vi.mocked(api.runReport).mockImplementation(async (id) => runReport({ id }));
+    const { rerender } = render(Results, { props: { runId: "run-1" } });
+    await screen.findByRole("heading", { name: "Results · run-1" });
+    await rerender({ runId: "run-2" });
+    await screen.findByRole("heading", { name: "Results · run-2" });
+    expect(api.runReport).toHaveBeenLastCalledWith("run-2");
+  });
+
+  it("never shows a record that arrives after the run changed", async () => {
+    const pending: Record<string, (r: RunReport) => void> = {};
+    vi.mocked(api.runReport).mockImplementation((id) => new Promise((resolve) => (pending[id] = resolve)));
+    const { rerender } = render(Results, { props: { runId: "run-1" } });
+    await rerender({ runId: "run-2" });
+    pending["run-2"](runReport({ id: "run-2" }));
+    await screen.findByRole("heading", { name: "Results · run-2" });
+    pending["run-1"](runReport({ id: "run-1" }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(screen.getByRole("heading", { name: /^Results/ }).textContent).toBe("Results · run-2");
+  });
+});
+
+describe("Results: the run", () => {
+  it("heads the page with the run's outcome and settings", async () => {
+    await show(runReport({ outcome: "failed", steps_passed: 7, steps_total: 9, learner: "bob", target_label: "moto at http://localhost:5000", mode: "hands-on", consistency: "app" }));
+    const head = screen.getByRole("heading", { name: "Results · run-1" }).closest("header")!;
+    const badge = head.querySelector(".badge")!;
+    expect(badge.textContent).toBe("failed");
+    expect(badge.classList.contains("failed")).toBe(true);
+    expect(head.textContent).toContain("7 of 9 steps passed · bob · moto at http://localhost:5000 · hands-on · app");
+  });
+});
+
+describe("Results: the verification", () => {
+  it("crash-consistent with a torn order: all acknowledged orders found, the torn one replayed", async () => {
+    await show();
+    const summary = screen.getByTestId("verification-summary");
+    expect(figure("v-present").textContent).toBe("410 / 410");
+    expect(figure("v-missing").textContent).toBe("0");
+    expect(figure("v-after").textContent).toBe("0");
+    expect(summary.textContent).toContain("of 57 orders begun after it, present");
+    expect(figure("v-torn").textContent).toBe("1");
+    expect(summary.textContent).toContain("torn transactions, 1 completed by journal replay");
+    expect(isBad("v-present")).toBe(false);
+    expect(isBad("v-missing")).toBe(false);
+    expect(isBad("v-after")).toBe(false);
+    const lines = within(summary).getAllByRole("listitem").map((li) => li.textContent);
+    expect(lines).toEqual(verification().explanation);
+  });
+
+  it("a torn order the journal replay did not complete is counted without the replay note", async () => {
+    await show(runReport({ verification: verification({ replayed: [], torn_after_replay: 1 }) }));
+    expect(figure("v-torn").textContent).toBe("1");
+    expect(screen.getByTestId("verification-summary").textContent).not.toContain("journal replay");
+  });
+
+  it("application-consistent: nothing torn, nothing replayed", async () => {
+    const v = verification({
+      consistency: "app",
+      image: { last_seq: 300, committed: 300, torn_seqs: [], corrupt: 0, missing_positions: 0, intact: true },
+      replayed: [],
+      torn: 0,
+      torn_seqs: [],
+      explanation: ["No order is torn: writes were paused while the snapshot was created — an application-consistent snapshot."],
+    });
+    await show(runReport({ consistency: "app", verification: v }));
+    expect(figure("v-torn").textContent).toBe("0");
+    const summary = screen.getByTestId("verification-summary");
+    expect(summary.textContent).toContain("torn transactions");
+    expect(summary.textContent).not.toContain("journal replay");
+    expect(within(summary).getByText(/an application-consistent snapshot/)).toBeTruthy();
+  });
+
+  it("read from a shadow disk: says so, through the explanation", async () => {
+    const shadow = "The cloud keeps no volume data, so snaplab read its shadow disk as it was at the snapshot's StartTime.";
+    const v = verification({ read_from: "shadow disk", explanation: [...verification().explanation, shadow] });
+    await show(runReport({
+      target_kind: "moto",
+      target_endpoint: "http://localhost:5000",
+      target_label: "moto at http://localhost:5000",
+      context: context({ target: { kind: "moto", endpoint: "http://localhost:5000", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true } }),
+      verification: v,
+    }));
+    expect(within(screen.getByTestId("verification-summary")).getByText(shadow).tagName).toBe("LI");
+    expect(screen.getByText(/moto at http:\/\/localhost:5000/)).toBeTruthy();
+  });
+
+  it("marks missing orders and orders from after the snapshot as bad", async () => {
+    const v = verification({ present_in_restore: 407, missing: 3, missing_seqs: [98, 99, 100], after_snapshot_present: 2, after_snapshot_seqs: [420, 421] });
+    await show(runReport({ outcome: "failed", verification: v }));
+    expect(figure("v-present").textContent).toBe("407 / 410");
+    expect(figure("v-missing").textContent).toBe("3");
+    expect(figure("v-after").textContent).toBe("2");
+    expect(isBad("v-present")).toBe(true);
+    expect(isBad("v-missing")).toBe(true);
+    expect(isBad("v-after")).toBe(true);
+  });
+
+  it("without a verification: says the run did not reach the verify step", async () => {
+    await show(runReport({ outcome: "interrupted", verification: null }));
+    const summary = screen.getByTestId("verification-summary");
+    expect(summary.textContent).toContain("This run did not reach the verify step.");
+    expect(screen.queryByTestId("v-present")).toBeNull();
+  });
+});
+
+describe("Results: steps, checks and notes", () => {
+  it("lists each step with its status and each check's verdict, a failed check as a warning", async () => {
+    await show(runReport({
+      steps: [
+        stepRow({ step_id: "start-shop", title: "Open the shop", checks: [{ check_id: "shop_taking_orders", passed: true, message: "orders are flowing", at: "2026-11-29T10:00:05Z" }] }),
+        stepRow({
+          step_id: "restore",
+          title: "Restore the volume",
+          status: "failed",
+          checks: [{ check_id: "restored_in_instance_zone", passed: false, message: "vol-2 is in us-east-1b; the instance is in us-east-1a", at: "2026-11-29T10:01:00Z" }],
+        }),
+        stepRow({ step_id: "clean-up", title: "Clean up", status: "skipped", checks: [] }),
+      ],
+    }));
+    const list = screen.getByRole("heading", { name: "Steps and checks" }).parentElement!.querySelector("ol")!;
+    const steps = [...list.children] as HTMLElement[];
+    expect(steps.map((li) => li.querySelector(".badge")!.textContent)).toEqual(["passed", "failed", "skipped"]);
+    expect(steps[1].textContent).toContain("Restore the volume");
+    const ok = within(steps[0]).getByText(/orders are flowing/);
+    expect(ok.textContent).toContain("✔");
+    expect(ok.classList.contains("ok")).toBe(true);
+    const bad = within(steps[1]).getByText(/vol-2 is in us-east-1b/);
+    expect(bad.textContent).toContain("✘");
+    expect(bad.classList.contains("warn")).toBe(true);
+    expect(within(steps[2]).queryAllByRole("listitem")).toEqual([]);
+  });
+
+  it("shows notes only when there are some, a warning as a warning", async () => {
+    await show();
+    expect(screen.queryByRole("heading", { name: "Notes" })).toBeNull();
+    cleanup();
+    await show(runReport({ notices: [
+      { level: "info", message: "Resumed at step 5", at: "2026-11-29T10:00:01Z" },
+      { level: "warning", message: "LocalStack keeps no volume data", at: "2026-11-29T10:00:02Z" },
+    ] }));
+    expect(screen.getByRole("heading", { name: "Notes" })).toBeTruthy();
+    expect(screen.getByText("Resumed at step 5").classList.contains("warn")).toBe(false);
+    expect(screen.getByText("LocalStack keeps no volume data").classList.contains("warn")).toBe(true);
+  });
+});
+
+describe("Results: export", () => {
+  it("Export HTML asks where, then exports there and says where", async () => {
+    vi.mocked(save).mockResolvedValue("/home/ann/run-1.html");
+    const user = await show();
+    await user.click(screen.getByTestId("export-html"));
+    expect(save).toHaveBeenCalledWith({
+      title: "Save the run's report",
+      defaultPath: "run-1.html",
+      filters: [{ name: "HTML", extensions: ["html"] }],
+    });
+    expect(api.exportReport).toHaveBeenCalledWith("run-1", "html", "/home/ann/run-1.html");
+    expect((await screen.findByRole("status")).textContent).toBe("Saved to /home/ann/run-1.html");
+    // The dialog comes first.
+    expect(vi.mocked(save).mock.invocationCallOrder[0]).toBeLessThan(vi.mocked(api.exportReport).mock.invocationCallOrder[0]);
+  });
+
+  it("Export Markdown offers a .md file", async () => {
+    vi.mocked(save).mockResolvedValue("/tmp/r.md");
+    const user = await show();
+    await user.click(screen.getByTestId("export-markdown"));
+    expect(save).toHaveBeenCalledWith(expect.objectContaining({ defaultPath: "run-1.md", filters: [{ name: "Markdown", extensions: ["md"] }] }));
+    expect(api.exportReport).toHaveBeenCalledWith("run-1", "markdown", "/tmp/r.md");
+  });
+
+  it("exports nothing when the dialog is cancelled", async () => {
+    vi.mocked(save).mockResolvedValue(null);
+    const user = await show();
+    await user.click(screen.getByTestId("export-html"));
+    expect(save).toHaveBeenCalledTimes(1);
+    expect(api.exportReport).not.toHaveBeenCalled();
+    expect(screen.queryByRole("status")).toBeNull();
+    expect(ui.error).toBeNull();
+  });
+
+  it("shows a failed export as the app's error, not as saved", async () => {
+    vi.mocked(save).mockResolvedValue("/read-only/run-1.html");
+    vi.mocked(api.exportReport).mockRejectedValue(commandError("cannot write /read-only/run-1.html: permission denied"));
+    const user = await show();
+    await user.click(screen.getByTestId("export-html"));
+    await waitFor(() => expect(ui.error).toContain("permission denied"));
+    expect(screen.queryByRole("status")).toBeNull();
+  });
+
+  it("shows a dialog that fails as the app's error, without exporting", async () => {
+    vi.mocked(save).mockRejectedValue("dialog plugin not allowed by the capability");
+    const user = await show();
+    await user.click(screen.getByTestId("export-markdown"));
+    await waitFor(() => expect(ui.error).toBe("dialog plugin not allowed by the capability"));
+    expect(api.exportReport).not.toHaveBeenCalled();
+  });
+});
+
+describe("Results: keyboard", () => {
+  it("reaches both export buttons with Tab and exports with Enter and Space", async () => {
+    vi.mocked(save).mockResolvedValueOnce("/tmp/a.html").mockResolvedValueOnce("/tmp/b.md");
+    const user = await show();
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Export HTML…" }));
+    await user.keyboard("{Enter}");
+    await waitFor(() => expect(api.exportReport).toHaveBeenCalledWith("run-1", "html", "/tmp/a.html"));
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Export Markdown…" }));
+    await user.keyboard(" ");
+    await waitFor(() => expect(api.exportReport).toHaveBeenCalledWith("run-1", "markdown", "/tmp/b.md"));
+  });
+});
