@@ -20,7 +20,7 @@ use crate::error::Ec2Error;
 use crate::model::data::{DataPlaneError, MAX_TRANSFER};
 use crate::model::Cloud;
 use crate::pace::Pace;
-use crate::persist::Journal;
+use crate::persist::{Journal, JournalWriter};
 use crate::wire::query::QueryParams;
 use crate::wire::xml::error_document;
 
@@ -37,19 +37,40 @@ pub struct Shared {
     pub started_at: Timestamp,
     pub tokens: Tokens,
     /// Where changes are kept across restarts, when the emulator has a state directory.
-    pub journal: Mutex<Option<Journal>>,
+    pub journal: Option<JournalWriter>,
+}
+
+/// A change queued for the journal: await it (outside the model's lock)
+/// before answering the request.
+struct Receipt<'a> {
+    written: tokio::sync::oneshot::Receiver<std::io::Result<()>>,
+    journal: &'a JournalWriter,
+}
+
+impl Receipt<'_> {
+    async fn wait(self) {
+        let written = self
+            .written
+            .await
+            .unwrap_or_else(|_| Err(std::io::Error::other("the journal's writer stopped")));
+        if let Err(e) = written {
+            tracing::error!(error = %e, path = %self.journal.path().display(), "cannot record a change; it will not survive a restart");
+        }
+    }
 }
 
 impl Shared {
-    /// Records a change in the journal. Called under the cloud lock, so the
+    /// Queues a change for the journal. Call it under the cloud lock, so the
     /// journal's order is the order the changes were applied in.
-    fn journal(&self, record: impl FnOnce(&mut Journal) -> std::io::Result<()>) {
-        let mut journal = self.journal.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(j) = journal.as_mut() {
-            if let Err(e) = record(j) {
-                tracing::error!(error = %e, path = %j.path().display(), "cannot record a change; it will not survive a restart");
-            }
-        }
+    fn journal(
+        &self,
+        record: impl FnOnce(&mut Journal) -> std::io::Result<()> + Send + 'static,
+    ) -> Option<Receipt<'_>> {
+        let journal = self.journal.as_ref()?;
+        Some(Receipt {
+            written: journal.record(record),
+            journal,
+        })
     }
 
     /// Runs `f` on the cloud, recovering the lock even if a handler once panicked.
@@ -140,13 +161,19 @@ async fn aws_request(
     let response = match &service {
         Service::Ec2 => {
             let now = shared.clock.now();
-            let result = shared.with_cloud(|cloud| {
+            let (result, receipt) = shared.with_cloud(|cloud| {
                 let result = ec2::handle(cloud, &params, now, &request_id);
-                if result.is_ok() && ec2::changes_cloud(&params) {
-                    shared.journal(|j| j.record_ec2(&now, &params));
-                }
-                result
+                let receipt = (result.is_ok() && ec2::changes_cloud(&params))
+                    .then(|| {
+                        let params = params.clone();
+                        shared.journal(move |j| j.record_ec2(&now, &params))
+                    })
+                    .flatten();
+                (result, receipt)
             });
+            if let Some(r) = receipt {
+                r.wait().await;
+            }
             match result {
                 Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
                 Err(e) => ec2_error_response(&e, &request_id),
@@ -243,14 +270,21 @@ async fn write_data(
         }
     };
     let now = shared.clock.now();
-    let written = shared.with_cloud(|cloud| {
+    let (written, receipt) = shared.with_cloud(|cloud| {
         cloud.settle(now);
         let written = cloud.write_volume(&volume_id, offset, &body);
-        if written.is_ok() {
-            shared.journal(|j| j.record_write(&now, &volume_id, offset, &body));
-        }
-        written
+        let receipt = written
+            .is_ok()
+            .then(|| {
+                let (volume_id, body) = (volume_id.clone(), body.clone());
+                shared.journal(move |j| j.record_write(&now, &volume_id, offset, &body))
+            })
+            .flatten();
+        (written, receipt)
     });
+    if let Some(r) = receipt {
+        r.wait().await;
+    }
     match written {
         Ok(()) => {
             Json(serde_json::json!({ "volume_id": volume_id, "offset": offset, "written": body.len() })).into_response()

@@ -91,7 +91,14 @@ const STOP_GRACE: Duration = Duration::from_millis(300);
 impl Emulator {
     /// Binds the listener and starts serving; returns once requests are accepted.
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
-        let shared = Arc::new(build_shared(&config)?);
+        // Replaying a state directory's journal reads files: off the async threads.
+        let shared = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || build_shared(&config))
+                .await
+                .map_err(std::io::Error::other)??
+        };
+        let shared = Arc::new(shared);
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let app = http::router(shared.clone());
@@ -222,7 +229,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         region: header.region.clone(),
         started_at: config.clock.now(),
         tokens: ebs::Tokens::new(Some(header.seed)),
-        journal: Mutex::new(journal),
+        journal: journal.map(persist::JournalWriter::spawn).transpose()?,
     })
 }
 

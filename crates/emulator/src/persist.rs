@@ -7,10 +7,17 @@
 //! File `journal.snaplab` in the state directory: one JSON header line, then
 //! records `[kind u8][now µs i64][len u32][payload]`, little-endian. A record
 //! cut short by a kill is dropped (and truncated away) on the next start.
+//!
+//! Requests never write the file themselves: they queue a record, under the
+//! model's lock so the journal keeps the order changes were applied in, and
+//! await its receipt after letting the lock go. A [`JournalWriter`] thread
+//! writes the queue in batches (one flush per batch) and hands out the
+//! receipts once the records are in the OS — before the request is answered.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -116,13 +123,17 @@ impl Journal {
         &self.path
     }
 
+    /// Buffers one record; [`flush`](Self::flush) puts it in the OS.
     fn append(&mut self, kind: u8, now: &Timestamp, payload: &[u8]) -> io::Result<()> {
         let len = u32::try_from(payload.len()).map_err(|_| io::Error::other("journal record too large"))?;
         self.file.write_all(&[kind])?;
         self.file.write_all(&micros(now).to_le_bytes())?;
         self.file.write_all(&len.to_le_bytes())?;
-        self.file.write_all(payload)?;
-        // Into the OS before the request is answered: survives a killed process.
+        self.file.write_all(payload)
+    }
+
+    /// Into the OS: what is flushed survives a killed process.
+    pub fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
     }
 
@@ -139,6 +150,68 @@ impl Journal {
         payload.extend_from_slice(&offset.to_le_bytes());
         payload.extend_from_slice(data);
         self.append(KIND_WRITE, now, &payload)
+    }
+}
+
+/// One queued change: what to write, and where to say it was written.
+type Job = (
+    Box<dyn FnOnce(&mut Journal) -> io::Result<()> + Send>,
+    tokio::sync::oneshot::Sender<io::Result<()>>,
+);
+
+/// Most records written between two flushes.
+const BATCH: usize = 256;
+
+/// The journal's own thread. Dropping the writer lets the thread finish
+/// the queue and end.
+#[derive(Debug)]
+pub struct JournalWriter {
+    jobs: mpsc::Sender<Job>,
+    path: PathBuf,
+}
+
+impl JournalWriter {
+    pub fn spawn(mut journal: Journal) -> io::Result<Self> {
+        let path = journal.path().to_path_buf();
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("snaplab-journal".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    batch.extend(queue.try_iter().take(BATCH - 1));
+                    let mut done = Vec::with_capacity(batch.len());
+                    for (write, receipt) in batch {
+                        done.push((write(&mut journal), receipt));
+                    }
+                    let flushed = journal.flush();
+                    for (written, receipt) in done {
+                        let result = match (&written, &flushed) {
+                            (Err(e), _) | (Ok(()), Err(e)) => Err(io::Error::new(e.kind(), e.to_string())),
+                            (Ok(()), Ok(())) => Ok(()),
+                        };
+                        let _ = receipt.send(result);
+                    }
+                }
+            })?;
+        Ok(Self { jobs, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues a change; the receipt says when it is in the OS (or why not).
+    /// Call it while holding the model's lock, await the receipt after.
+    pub fn record(
+        &self,
+        write: impl FnOnce(&mut Journal) -> io::Result<()> + Send + 'static,
+    ) -> tokio::sync::oneshot::Receiver<io::Result<()>> {
+        let (receipt, written) = tokio::sync::oneshot::channel();
+        if let Err(mpsc::SendError((_, receipt))) = self.jobs.send((Box::new(write), receipt)) {
+            let _ = receipt.send(Err(io::Error::other("the journal's writer has stopped")));
+        }
+        written
     }
 }
 
@@ -222,6 +295,7 @@ mod tests {
             )
             .unwrap();
             j.record_write(&now, "vol-0123456789abcdef0", 4096, b"orders").unwrap();
+            j.flush().unwrap();
         }
         // A kill in the middle of a third record.
         let mut f = OpenOptions::new().append(true).open(dir.join(FILE_NAME)).unwrap();
@@ -234,9 +308,36 @@ mod tests {
         assert!(matches!(&entries[0], Entry::Ec2 { params, .. } if params.str("Size") == Some("8")));
         assert!(matches!(&entries[1], Entry::Write { offset: 4096, data, .. } if data == b"orders"));
         j.record_write(&now, "vol-0123456789abcdef0", 0, b"more").unwrap();
+        j.flush().unwrap();
         drop(j);
         let (_, _, entries) = Journal::open(&dir, header()).unwrap();
         assert_eq!(entries.len(), 3, "appending after the truncated tail works");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_writer_thread_keeps_the_order_records_were_queued_in() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = Utc::now();
+        let (j, _, _) = Journal::open(&dir, header()).unwrap();
+        let writer = JournalWriter::spawn(j).unwrap();
+        let receipts: Vec<_> = (0..1000u64)
+            .map(|i| writer.record(move |j| j.record_write(&now, "vol-0123456789abcdef0", i, &i.to_le_bytes())))
+            .collect();
+        for r in receipts {
+            r.await.unwrap().unwrap();
+        }
+        drop(writer);
+        let (_, _, entries) = Journal::open(&dir, header()).unwrap();
+        let offsets: Vec<u64> = entries
+            .iter()
+            .map(|e| match e {
+                Entry::Write { offset, .. } => *offset,
+                Entry::Ec2 { .. } => u64::MAX,
+            })
+            .collect();
+        assert_eq!(offsets, (0..1000).collect::<Vec<_>>());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -212,13 +212,20 @@ async fn device_in_use_invalid_device_and_undersized_restore_are_invalid_paramet
     assert_eq!(code(small), "InvalidParameterValue");
     assert!(m.contains(">= 8GiB"), "{m}");
 
-    let huge = e
-        .create_volume()
-        .availability_zone("us-east-1a")
-        .size(20000)
-        .send()
-        .await;
-    assert_eq!(code(huge), "InvalidParameterValue");
+    // gp3 goes to 65,536 GiB; gp2 stays at 16,384 (EBS-FACTS).
+    let sized = |size: i32, kind: VolumeType| {
+        e.create_volume()
+            .availability_zone("us-east-1a")
+            .size(size)
+            .volume_type(kind)
+            .send()
+    };
+    assert_eq!(code(sized(65537, VolumeType::Gp3).await), "InvalidParameterValue");
+    assert_eq!(code(sized(16385, VolumeType::Gp2).await), "InvalidParameterValue");
+    let largest = sized(65536, VolumeType::Gp3)
+        .await
+        .expect("a 64 TiB gp3 volume is allowed");
+    assert_eq!(largest.size(), Some(65536));
     let small_hdd = e
         .create_volume()
         .availability_zone("us-east-1a")
@@ -260,10 +267,15 @@ async fn detaching_what_is_not_attached_is_invalid_attachment() {
 }
 
 #[tokio::test]
-async fn detaching_the_running_instances_root_volume_is_not_permitted() {
+async fn detaching_the_running_instances_root_volume_is_an_incorrect_state() {
     let lab = Lab::start(Pace::Instant).await;
     let r = lab.ec2.detach_volume().volume_id(ROOT_VOLUME_ID).send().await;
-    assert_eq!(code(r), "OperationNotPermitted");
+    let m = message(lab.ec2.detach_volume().volume_id(ROOT_VOLUME_ID).send().await);
+    assert_eq!(code(r), "IncorrectState");
+    assert_eq!(
+        m,
+        format!("Unable to detach root volume '{ROOT_VOLUME_ID}' from instance '{INSTANCE_ID}'")
+    );
 }
 
 #[tokio::test]

@@ -244,7 +244,7 @@ fn judge_slots(layout: Layout, rows: &[Option<StockRow>], slots: &[Slot], bytes_
 
 /// The image judged against the writer's log and the snapshot's start time.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PointInTime {
     pub snapshot_started_at_us: i64,
     /// Orders within this margin of the start time count as in flight: the

@@ -255,21 +255,67 @@ fn snapshots_under_load_are_point_in_time_and_quiesced_ones_have_no_torn_orders(
     assert!(v.begun_after_snapshot >= 500);
 }
 
+/// A clock in microseconds since `base`: the same monotonic time the rate
+/// limiter paces by, so the log's times can be compared with its schedule.
+fn monotonic_clock(base: std::time::Instant) -> Clock {
+    Arc::new(move || i64::try_from(base.elapsed().as_micros()).unwrap())
+}
+
 #[test]
 fn a_rate_limited_writer_keeps_its_pace() {
-    let writer = OrderWriter::create(MemoryDevice::new(64 * MIB), &StoreOptions::default(), system_clock(), 4).unwrap();
+    use std::time::{Duration, Instant};
+    const RATE: f64 = 200.0;
+    // The pacer's interval, computed as the driver computes it (5 ms).
+    let interval_ns = Duration::from_secs_f64(1.0 / RATE).as_nanos();
+    // Read before the writer thread exists, so the pacer's own start is later.
+    let base = Instant::now();
+    let writer = OrderWriter::create(
+        MemoryDevice::new(64 * MIB),
+        &StoreOptions::default(),
+        monotonic_clock(base),
+        4,
+    )
+    .unwrap();
     let workload = Workload::start(
         writer,
         WorkloadConfig {
-            orders_per_sec: Some(200.0),
+            orders_per_sec: Some(RATE),
         },
     );
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let n = workload.stats().acknowledged;
-    workload.stop().unwrap();
-    // 200/s for 0.5 s is 100 orders: never a burst beyond the schedule (a
-    // loaded machine can only make it fewer, so only the ceiling is firm).
-    assert!((1..=110).contains(&n), "{n} orders in 0.5 s at 200/s");
+    // Never ahead of the schedule, however late this thread wakes: order k+1
+    // is not begun before k intervals have passed since the pacer started
+    // (which is after `base`), so at any instant t at most t/interval + 1
+    // orders have been acknowledged. The bound comes from the time measured
+    // after each read, so a reader that wakes late gets a larger allowance.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut n = 0;
+    while n < 40 {
+        assert!(Instant::now() < deadline, "only {n} orders acknowledged in 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+        n = workload.stats().acknowledged;
+        let elapsed = base.elapsed();
+        let ceiling = elapsed.as_nanos() / interval_ns + 1;
+        assert!(
+            u128::from(n) <= ceiling,
+            "{n} orders acknowledged {elapsed:?} after the start at {RATE}/s: at most {ceiling} are due"
+        );
+    }
+    let writer = workload.stop().unwrap();
+
+    // The same promise order by order, from the writer's own log on the pacer's
+    // clock: no burst, at any speed.
+    let entries = writer.log().entries();
+    assert!(entries.len() >= 40, "{} orders", entries.len());
+    for (k, e) in entries.iter().enumerate() {
+        // Order k+1 (0-based k) is due k intervals after the pacer started.
+        let due_us = i64::try_from(k as u128 * interval_ns / 1000).unwrap();
+        assert!(
+            e.begun_at_us >= due_us,
+            "order {} began at {} µs, before its slot at {due_us} µs",
+            e.seq,
+            e.begun_at_us
+        );
+    }
 }
 
 #[test]

@@ -40,7 +40,9 @@ impl VolumeType {
     fn size_range(self) -> (i64, i64) {
         match self {
             Self::Standard => (1, 1024),
-            Self::Gp2 | Self::Gp3 => (1, 16384),
+            Self::Gp2 => (1, 16384),
+            // Raised from 16,384 GiB (EBS-FACTS: gp3 is 1–65,536 GiB).
+            Self::Gp3 => (1, 65536),
             Self::Io1 => (4, 16384),
             Self::Io2 => (4, 65536),
             Self::St1 | Self::Sc1 => (125, 16384),
@@ -544,9 +546,10 @@ impl Cloud {
         }
         let instance = self.instance(&attachment.instance_id)?;
         if instance.root_device_name == attachment.device && instance.state.is_running() {
+            // AWS's code and words (EBS-FACTS): IncorrectState, not OperationNotPermitted.
             return Err(ec2_error!(
-                OperationNotPermitted,
-                "Unable to detach root volume '{volume_id}' from instance '{}' while it is running; stop the instance first.",
+                IncorrectState,
+                "Unable to detach root volume '{volume_id}' from instance '{}'",
                 instance.id
             ));
         }

@@ -1,0 +1,498 @@
+//! The record on a real SQLite file: every event kind the recorder takes is
+//! written and read back through history, the report and the resume state;
+//! a run whose process died is found interrupted and resumable; outside
+//! text cannot break the Markdown or inject HTML; history filters.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use snaplab_cloud::scenario::Scenario;
+use snaplab_cloud::{ApiCall, DataSource, SnapshotState, TargetKind, TargetPace};
+use snaplab_lab::verification::ImageSummary;
+use snaplab_lab::{
+    CheckId, Consistency, EventKind, EventSink, LabEvent, Level, Mode, OrderLog, ResourceKind, ResourceRole,
+    RunContext, RunOutcome, RunStatus, StepOutcome, TargetInfo, Verification,
+};
+use snaplab_store::{HistoryFilter, StepStatus, Store, StoreError};
+use snaplab_workload::{LogEntry, PointInTime};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).single().unwrap()
+}
+
+/// A folder for one test's record, removed on drop.
+struct Dir(std::path::PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("snaplab-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        Self(d)
+    }
+    fn db(&self) -> std::path::PathBuf {
+        self.0.join("record.db")
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn context(run_id: &str, learner: &str, kind: TargetKind) -> RunContext {
+    RunContext {
+        run_id: run_id.into(),
+        lab_id: "securecart-snapshot".into(),
+        lab_title: "SecureCart: snapshot a volume that keeps taking orders".into(),
+        learner: learner.into(),
+        mode: Mode::HandsOn,
+        consistency: Consistency::Crash,
+        pace: TargetPace::Demo,
+        target: TargetInfo {
+            kind,
+            endpoint: "http://127.0.0.1:4599".into(),
+            region: "us-east-1".into(),
+            data_plane: "volume data lives in the snaplab emulator".into(),
+            shadow_disk: false,
+        },
+        started_at: t0(),
+        store_seed: 7,
+        scenario: Some(Scenario {
+            instance_id: "i-0a1b2c3d4e5f60789".into(),
+            zone: "us-east-1a".into(),
+            data_volume_id: "vol-0123456789abcdef0".into(),
+            data_device: "/dev/sdf".into(),
+            data_volume_bytes: 8 << 30,
+        }),
+        snapshot_id: None,
+        snapshot_started_at: None,
+        restored_volume_id: None,
+        restored_device: "/dev/sdg".into(),
+        step_started_at: None,
+        shop_open: false,
+        reattach: None,
+        finished: Vec::new(),
+        resources: Vec::new(),
+    }
+}
+
+/// Feeds events to the recorder, stamped one second apart.
+struct Feed {
+    recorder: snaplab_store::Recorder,
+    run_id: String,
+    at: DateTime<Utc>,
+}
+
+impl Feed {
+    async fn send(&mut self, kind: EventKind) {
+        self.at += Duration::seconds(1);
+        let event = LabEvent {
+            run_id: self.run_id.clone(),
+            at: self.at,
+            kind,
+        };
+        self.recorder.handle(&event).await.unwrap();
+    }
+}
+
+fn verification() -> Verification {
+    Verification {
+        snapshot_id: "snap-0aaaaaaaaaaaaaaaa".into(),
+        restored_volume_id: "vol-0bbbbbbbbbbbbbbbb".into(),
+        snapshot_started_at: t0() + Duration::seconds(5),
+        consistency: Consistency::Crash,
+        read_from: DataSource::Emulator,
+        point_in_time: PointInTime {
+            snapshot_started_at_us: (t0() + Duration::seconds(5)).timestamp_micros(),
+            tolerance_us: 1000,
+            acknowledged_before_snapshot: 2,
+            present_in_restore: 2,
+            ..PointInTime::default()
+        },
+        image: ImageSummary {
+            last_seq: 3,
+            committed: 2,
+            torn_seqs: vec![3],
+            corrupt: 0,
+            missing_positions: 0,
+            intact: true,
+        },
+        replayed: vec![3],
+        torn_after_replay: 0,
+        explanation: vec!["Order [3] is torn.".into()],
+    }
+}
+
+fn order(seq: u64, begun_s: i64, acked: bool) -> LogEntry {
+    let begun = (t0() + Duration::seconds(begun_s)).timestamp_micros();
+    LogEntry {
+        seq,
+        product_id: 7,
+        quantity: 2,
+        begun_at_us: begun,
+        acked_at_us: acked.then_some(begun + 900),
+    }
+}
+
+/// Records a whole run — every kind of event the recorder keeps — and
+/// returns its context as last recorded.
+async fn record_a_run(store: &Store, run_id: &str, learner: &str, finish: Option<RunOutcome>) -> RunContext {
+    let mut ctx = context(run_id, learner, TargetKind::Snaplab);
+    let mut feed = Feed {
+        recorder: store.recorder(),
+        run_id: run_id.into(),
+        at: t0(),
+    };
+    feed.send(EventKind::RunStarted {
+        resumed: false,
+        context: Box::new(ctx.clone()),
+        terminal: "export AWS_ENDPOINT_URL=…".into(),
+    })
+    .await;
+    feed.send(EventKind::StepStarted {
+        step_id: "create-snapshot".into(),
+        index: 1,
+        title: "Create the snapshot".into(),
+        page: "# Create".into(),
+        commands: vec!["aws ec2 create-snapshot".into()],
+    })
+    .await;
+    feed.send(EventKind::ApiCall {
+        call: ApiCall {
+            step_id: Some("create-snapshot".into()),
+            operation: "CreateSnapshot".into(),
+            request_id: Some("req-1".into()),
+            duration_ms: 4,
+            error: None,
+        },
+    })
+    .await;
+    feed.send(EventKind::ApiCall {
+        call: ApiCall {
+            step_id: Some("create-snapshot".into()),
+            operation: "DescribeSnapshots".into(),
+            request_id: None,
+            duration_ms: 2,
+            error: Some("InvalidSnapshot.NotFound: gone".into()),
+        },
+    })
+    .await;
+    feed.send(EventKind::ResourceCreated {
+        kind: ResourceKind::Snapshot,
+        resource_id: "snap-0aaaaaaaaaaaaaaaa".into(),
+        role: ResourceRole::Backup,
+    })
+    .await;
+    feed.send(EventKind::SnapshotProgress {
+        snapshot_id: "snap-0aaaaaaaaaaaaaaaa".into(),
+        state: SnapshotState::Pending,
+        percent: 40,
+    })
+    .await;
+    feed.send(EventKind::WorkloadSample {
+        orders_per_s: 61.5,
+        acknowledged: 2,
+        last_seq: 3,
+        paused: false,
+    })
+    .await;
+    feed.send(EventKind::Notice {
+        level: Level::Warning,
+        message: "a | notice".into(),
+    })
+    .await;
+    store
+        .recorder()
+        .append(run_id, &[order(1, 1, true), order(2, 2, true), order(3, 6, false)])
+        .await
+        .unwrap();
+    feed.send(EventKind::CheckResult {
+        step_id: "create-snapshot".into(),
+        check_id: CheckId::SnapshotCreated,
+        passed: true,
+        message: "Snapshot snap-0aaaaaaaaaaaaaaaa was created.".into(),
+    })
+    .await;
+    ctx.snapshot_id = Some("snap-0aaaaaaaaaaaaaaaa".into());
+    ctx.finished.push(("create-snapshot".into(), StepOutcome::Passed));
+    feed.send(EventKind::StepFinished {
+        step_id: "create-snapshot".into(),
+        outcome: StepOutcome::Passed,
+    })
+    .await;
+    feed.send(EventKind::ContextChanged {
+        context: Box::new(ctx.clone()),
+    })
+    .await;
+    feed.send(EventKind::StepStarted {
+        step_id: "verify".into(),
+        index: 7,
+        title: "Verify the data".into(),
+        page: String::new(),
+        commands: Vec::new(),
+    })
+    .await;
+    feed.send(EventKind::Verification {
+        verification: Box::new(verification()),
+    })
+    .await;
+    feed.send(EventKind::ResourceDeleted {
+        resource_id: "snap-0aaaaaaaaaaaaaaaa".into(),
+    })
+    .await;
+    if let Some(outcome) = finish {
+        feed.send(EventKind::RunFinished {
+            outcome,
+            steps_passed: 1,
+            steps_total: 9,
+        })
+        .await;
+    }
+    ctx
+}
+
+#[tokio::test]
+async fn every_table_is_written_and_read_back_through_the_report() {
+    let dir = Dir::new("roundtrip");
+    let store = Store::open(&dir.db()).await.unwrap();
+    let ctx = record_a_run(&store, "run-1", "ada", Some(RunOutcome::Failed)).await;
+    // Closed and opened again: it is the file that holds it.
+    store.close().await;
+    let store = Store::open(&dir.db()).await.unwrap();
+    let r = store.report("run-1").await.unwrap();
+
+    let s = &r.summary;
+    assert_eq!(
+        (s.id.as_str(), s.lab.as_str(), s.learner.as_str()),
+        ("run-1", "securecart-snapshot", "ada")
+    );
+    assert_eq!(
+        (s.target_kind, s.target_endpoint.as_deref()),
+        (TargetKind::Snaplab, Some("http://127.0.0.1:4599"))
+    );
+    assert_eq!(s.target_label, "snaplab emulator at http://127.0.0.1:4599");
+    assert_eq!(
+        (s.mode, s.consistency, s.outcome),
+        (Mode::HandsOn, Consistency::Crash, RunStatus::Failed)
+    );
+    assert_eq!((s.steps_passed, s.steps_total, s.resources_left), (1, 9, 0));
+    assert_eq!(
+        s.finished_at,
+        Some(t0() + Duration::seconds(15)),
+        "the 15th event ended it"
+    );
+    assert_eq!(r.context, ctx, "the last recorded context");
+
+    let steps: Vec<(&str, StepStatus, usize)> = r
+        .steps
+        .iter()
+        .map(|s| (s.step_id.as_str(), s.status, s.checks.len()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("create-snapshot", StepStatus::Passed, 1),
+            ("verify", StepStatus::Running, 0)
+        ]
+    );
+    let check = &r.steps[0].checks[0];
+    assert_eq!((check.check_id, check.passed), (CheckId::SnapshotCreated, true));
+
+    assert_eq!(r.api_calls.len(), 2);
+    assert_eq!(r.api_calls[0].request_id.as_deref(), Some("req-1"));
+    assert_eq!(r.api_calls[1].error.as_deref(), Some("InvalidSnapshot.NotFound: gone"));
+    assert_eq!(r.api_calls[1].step_id.as_deref(), Some("create-snapshot"));
+    assert_eq!(r.notices.len(), 1);
+    assert_eq!(
+        (r.notices[0].level.as_str(), r.notices[0].message.as_str()),
+        ("warning", "a | notice")
+    );
+    assert_eq!(r.resources.len(), 1);
+    assert_eq!(r.resources[0].kind, "snapshot");
+    assert!(r.resources[0].deleted_at.is_some());
+    assert_eq!(r.orders_acknowledged, 2, "two of the three orders were acknowledged");
+    assert_eq!(r.orders_per_s.len(), 1);
+    assert!((r.orders_per_s[0].value - 61.5).abs() < 1e-9);
+    assert_eq!(r.snapshot_percent.len(), 1);
+    assert_eq!(r.verification, Some(verification()));
+
+    // The shop's log, as a resumed run reads it.
+    let (again, log) = store.resume_state("run-1").await.unwrap();
+    assert_eq!(again, ctx);
+    assert_eq!(
+        log.entries(),
+        &[order(1, 1, true), order(2, 2, true), order(3, 6, false)]
+    );
+}
+
+#[tokio::test]
+async fn a_run_whose_process_died_is_interrupted_and_resumable() {
+    let dir = Dir::new("killed");
+    let store = Store::open(&dir.db()).await.unwrap();
+    let ctx = record_a_run(&store, "run-k", "bo", None).await;
+    assert_eq!(
+        store.status("run-k").await.unwrap(),
+        RunStatus::Running,
+        "this process is alive"
+    );
+    // The owner of the run was killed: a pid that no longer exists.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    store.close().await;
+    set_owner_pid(&dir.db(), dead).await;
+
+    let store = Store::open(&dir.db()).await.unwrap();
+    assert_eq!(store.status("run-k").await.unwrap(), RunStatus::Interrupted);
+    let r = store.report("run-k").await.unwrap();
+    let verify = r.steps.iter().find(|s| s.step_id == "verify").unwrap();
+    assert_eq!(verify.status, StepStatus::Interrupted, "the step that was running");
+    let (resumed, log) = store.resume_state("run-k").await.unwrap();
+    assert_eq!(resumed, ctx);
+    assert_eq!(log.last_seq(), 3);
+}
+
+/// Sets the run's owner pid, as a killed process would have left it.
+async fn set_owner_pid(db: &std::path::Path, pid: u32) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", db.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE runs SET pid = ?")
+        .bind(i64::from(pid))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn history_filters_by_learner_and_lab_and_an_unknown_run_says_how_to_list_them() {
+    let dir = Dir::new("history");
+    let store = Store::open(&dir.db()).await.unwrap();
+    record_a_run(&store, "run-a", "ada", Some(RunOutcome::Passed)).await;
+    record_a_run(&store, "run-b", "bo", Some(RunOutcome::Failed)).await;
+    let all = store.history(&HistoryFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let ada = store
+        .history(&HistoryFilter {
+            learner: Some("ada".into()),
+            lab: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(ada.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["run-a"]);
+    let none = store
+        .history(&HistoryFilter {
+            learner: None,
+            lab: Some("incremental".into()),
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    match store.report("run-zz").await {
+        Err(e @ StoreError::NoSuchRun(_)) => assert!(e.to_string().contains("snaplab history"), "{e}"),
+        other => panic!("{:?}", other.map(|r| r.summary.id)),
+    }
+}
+
+#[tokio::test]
+async fn outside_text_cannot_break_the_markdown_or_inject_html() {
+    let dir = Dir::new("escape");
+    let store = Store::open(&dir.db()).await.unwrap();
+    let learner = "ann | **bold** <b>x</b> `tick`";
+    let mut feed = Feed {
+        recorder: store.recorder(),
+        run_id: "run-e".into(),
+        at: t0(),
+    };
+    feed.send(EventKind::RunStarted {
+        resumed: false,
+        context: Box::new(context("run-e", learner, TargetKind::Embedded)),
+        terminal: String::new(),
+    })
+    .await;
+    feed.send(EventKind::StepStarted {
+        step_id: "create-snapshot".into(),
+        index: 1,
+        title: "Create <script>alert(1)</script>".into(),
+        page: String::new(),
+        commands: Vec::new(),
+    })
+    .await;
+    feed.send(EventKind::CheckResult {
+        step_id: "create-snapshot".into(),
+        check_id: CheckId::SnapshotCreated,
+        passed: false,
+        message: "pipes | in | it\nand a second line <img src=x onerror=alert(1)>".into(),
+    })
+    .await;
+    feed.send(EventKind::ApiCall {
+        call: ApiCall {
+            step_id: Some("create-snapshot".into()),
+            operation: "CreateSnapshot".into(),
+            request_id: None,
+            duration_ms: 1,
+            error: Some("Bad | thing <b>".into()),
+        },
+    })
+    .await;
+    let r = store.report("run-e").await.unwrap();
+    let md = r.to_markdown();
+    // The learner row is still a two-cell table row, its text escaped.
+    let row = md.lines().find(|l| l.starts_with("| learner |")).unwrap();
+    assert_eq!(row.matches(" | ").count(), 1, "{row}");
+    assert!(
+        row.contains("ann \\| \\*\\*bold\\*\\* \\<b\\>x\\</b\\> \\`tick\\`"),
+        "{row}"
+    );
+    // The API call row keeps its five cells.
+    let call = md.lines().find(|l| l.contains("CreateSnapshot")).unwrap();
+    assert_eq!(call.matches(" | ").count(), 4, "{call}");
+    // A message with a line break stays on its list item.
+    assert!(md.contains("pipes \\| in \\| it and a second line"), "{md}");
+
+    let html = r.to_html();
+    assert!(html.starts_with("<!doctype html>"));
+    for raw in ["<b>", "<script>", "<img"] {
+        assert!(!html.contains(raw), "raw {raw} in the HTML:\n{html}");
+    }
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(
+        html.contains("ann | **bold** &lt;b&gt;x&lt;/b&gt; `tick`"),
+        "the learner reads as typed:\n{html}"
+    );
+    assert!(html.contains("<table>") && html.contains("<h2>Steps</h2>"));
+}
+
+#[tokio::test]
+async fn a_write_the_record_refuses_is_the_sinks_error() {
+    let dir = Dir::new("refused");
+    let store = Store::open(&dir.db()).await.unwrap();
+    // A check for a run the record does not have breaks a foreign key.
+    let event = LabEvent {
+        run_id: "run-ghost".into(),
+        at: t0(),
+        kind: EventKind::CheckResult {
+            step_id: "s".into(),
+            check_id: CheckId::PointInTime,
+            passed: true,
+            message: String::new(),
+        },
+    };
+    let err = store.recorder().handle(&event).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the run record could not take a check_result event:"),
+        "{err}"
+    );
+    let err = store
+        .recorder()
+        .append("run-ghost", &[order(1, 1, true)])
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the run record could not take the shop's orders:"),
+        "{err}"
+    );
+}
