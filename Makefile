@@ -6,13 +6,14 @@ CARGO ?= cargo
 # No debug info in dev builds: half the size, faster links.
 export CARGO_PROFILE_DEV_DEBUG ?= 0
 
-.PHONY: help run run-headless app app-deps ui test test-rust test-ui test-gui build lint bench bench-app emulator test-localstack clean-tools
+.PHONY: help run run-headless app app-deps ui test test-rust test-ui test-gui screenshots build lint bench bench-app emulator test-localstack clean-tools
 
 help:
 	@echo "make run              open the desktop app (SecureCart Snapshot Lab) on the built-in emulator"
 	@echo "make run-headless     the same lab in the terminal, no window (snaplab run)"
 	@echo "make app              build the desktop app: target/debug/snaplab-app"
 	@echo "make test             install what is missing, then run every test (lint, unit, integration, real clients)"
+	@echo "make screenshots      refresh the README's screenshots (docs/screenshots/) from the GUI tests"
 	@echo "make emulator         start the standalone emulator on 127.0.0.1:4566"
 	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
 	@echo "make bench-app        the desktop app's benchmarks (cold start, memory, frame time) under Xvfb"
@@ -82,6 +83,11 @@ test-gui: ui
 	$(CARGO) build --workspace --all-targets
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
 	  xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
+
+# The README's screenshots, refreshed on purpose: the GUI tests, which also
+# copy theirs into docs/screenshots/ (a plain test-gui leaves them in target/gui-e2e/).
+screenshots:
+	SNAPLAB_REFRESH_SCREENSHOTS=1 $(MAKE) --no-print-directory test-gui
 
 test-localstack: build
 	scripts/test-localstack.sh

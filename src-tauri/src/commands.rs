@@ -395,16 +395,7 @@ pub async fn clean_up_run(state: State<'_, AppState>, run_id: String) -> Result<
         return Err(CommandError::Busy(run_id));
     }
     let c = snaplab_session::clean_up(&state.store, &state.catalog, &run_id).await?;
-    let message = if c.left == 0 {
-        format!("Run {run_id} left nothing behind.")
-    } else if c.emulator_state_gone {
-        format!("Run {run_id} ran on the built-in emulator, whose state is gone: its resources went with it.")
-    } else {
-        format!(
-            "Deleted {} of the {} resources run {run_id} left behind; the others were already gone.",
-            c.deleted, c.left
-        )
-    };
+    let message = c.message(&run_id);
     Ok(CleanupDone {
         deleted: c.deleted,
         left: c.left,

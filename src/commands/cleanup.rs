@@ -25,20 +25,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load()?;
     let cleaned = snaplab_session::clean_up(&store, &catalog, &args.run_id).await;
     store.close().await;
-    let cleaned = cleaned?;
-    let id = &args.run_id;
-    if cleaned.left == 0 {
-        println!("Run {id} left nothing behind.");
-    } else if cleaned.emulator_state_gone {
-        println!(
-            "Run {id} ran on the built-in emulator, whose state is gone: its {} resources went with it. Nothing is left to delete.",
-            cleaned.left
-        );
-    } else {
-        println!(
-            "Deleted {} of the {} resources run {id} left behind; the others were already gone.",
-            cleaned.deleted, cleaned.left
-        );
-    }
+    println!("{}", cleaned?.message(&args.run_id));
     Ok(ExitCode::SUCCESS)
 }

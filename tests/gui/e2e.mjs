@@ -1,8 +1,9 @@
 // End-to-end tests of the real desktop app through WebKitWebDriver.
 // Run under a display the size of the window (make test-gui does this):
 //   xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
-// Prints "N passed, M failed" last; screenshots go to docs/screenshots/
-// (the README's) and target/gui-e2e/ (every step, for debugging).
+// Prints "N passed, M failed" last. Screenshots go to target/gui-e2e/ (every
+// step, for debugging); with SNAPLAB_REFRESH_SCREENSHOTS=1 (make screenshots)
+// the README's are also copied into docs/screenshots/.
 
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
@@ -14,8 +15,9 @@ const root = resolve(import.meta.dirname, "../..");
 const app = resolve(process.argv[2] ?? join(root, "target/debug/snaplab-app"));
 const shots = join(root, "target/gui-e2e");
 const docs = join(root, "docs/screenshots");
+const refreshDocs = process.env.SNAPLAB_REFRESH_SCREENSHOTS === "1";
 mkdirSync(shots, { recursive: true });
-mkdirSync(docs, { recursive: true });
+if (refreshDocs) mkdirSync(docs, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForFile(path, timeoutMs = 10000) {
@@ -38,15 +40,74 @@ async function setLearner(s, name) {
 
 /**
  * Saves what the display shows (ImageMagick's `import`, as a person would
- * look at it). WebDriver's own screenshot is not used: WebKitGTK's snapshot
- * never answers when its DMA-BUF renderer is off, which the app does on
- * machines without a GPU. xvfb-run's screen is sized to the window.
+ * look at it) to target/gui-e2e/. WebDriver's own screenshot is not used:
+ * WebKitGTK's snapshot never answers when its DMA-BUF renderer is off, which
+ * the app does on machines without a GPU. xvfb-run's screen is sized to the
+ * window. `forReadme`: one of the README's pictures, copied into
+ * docs/screenshots/ only when refreshing them on purpose (make screenshots).
  */
-async function save(s, name, alsoDocs = false) {
+async function save(s, name, forReadme = false) {
   await s.settle();
   const file = join(shots, `${name}.png`);
   execFileSync("import", ["-window", "root", file], { timeout: 30000 });
-  if (alsoDocs) copyFileSync(file, join(docs, `${name}.png`));
+  if (forReadme && refreshDocs) copyFileSync(file, join(docs, `${name}.png`));
+}
+
+/** The lab's steps, in order (labs/securecart-snapshot/lab.toml). */
+const LAB_STEPS = [
+  "start-shop",
+  "create-snapshot",
+  "keep-writing",
+  "detach-while-pending",
+  "monitor",
+  "restore",
+  "attach",
+  "verify",
+  "cleanup",
+];
+
+/** Asserts the player lists exactly the lab's steps, each in `status`. */
+function assertAllSteps(statuses, status) {
+  const ids = statuses.map(([id]) => id);
+  const expected = LAB_STEPS.map((id) => `step-${id}`);
+  assert(
+    ids.length === expected.length && ids.every((id, i) => id === expected[i]),
+    `expected the lab's ${expected.length} steps ${JSON.stringify(expected)}, got ${JSON.stringify(ids)}`,
+  );
+  assert(statuses.every(([, st]) => st === status), `not every step ${status}: ${JSON.stringify(statuses)}`);
+}
+
+/** Waits for the run's end and returns its outcome ("passed" | "failed" | "interrupted") and banner text. */
+async function runOutcome(s, timeoutMs = 30000) {
+  const el = await s.waitFor("[data-testid=run-outcome]", { timeoutMs });
+  return { outcome: await s.attr(el, "data-outcome"), text: await s.text(el) };
+}
+
+/** Opens History and waits until its table shows a finished load (not the empty table before it). */
+async function openHistory(s) {
+  await s.click(await s.waitFor("[data-testid=nav-history]"));
+  return s.waitFor("[data-testid=history][data-loaded=true]", { timeoutMs: 30000 });
+}
+
+/** History's rows as { id, learner, target, outcome, steps, cleanUp }. */
+function historyRows(s) {
+  return s.exec(`
+    return [...document.querySelectorAll('[data-testid=history] tr[data-run]')].map((tr) => ({
+      id: tr.dataset.run,
+      learner: tr.cells[1].textContent.trim(),
+      target: tr.cells[3].textContent.trim(),
+      outcome: tr.querySelector('.badge')?.textContent.trim() ?? null,
+      steps: tr.cells[7].textContent.trim(),
+      cleanUp: !!tr.querySelector('[data-testid^=clean-up-]'),
+    }));`);
+}
+
+/** The id of the run the player shows. */
+async function playerRunId(s) {
+  const meta = await s.text(await s.find(".run-meta"));
+  const id = meta.match(/run-[0-9a-f-]+/)?.[0];
+  assert(id, `no run id in ${meta}`);
+  return id;
 }
 
 async function stepStatuses(s) {
@@ -103,13 +164,13 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   await s.click(await s.find("[data-testid=start-lab]"));
   await s.waitFor("[data-testid=step-start-shop]");
   const { seen, midShot } = await runGuided(s);
-  const statuses = await stepStatuses(s);
-  assert(statuses.length >= 6, `expected the lab's steps, got ${JSON.stringify(statuses)}`);
-  assert(statuses.every(([, st]) => st === "passed"), `not every step passed: ${JSON.stringify(statuses)}`);
+  assertAllSteps(await stepStatuses(s), "passed");
   assert(seen.includes(100), `the progress bar never reached 100 (saw ${seen})`);
   assert(midShot, `the progress bar never showed the snapshot in progress (saw ${seen})`);
-  const outcome = await s.text(await s.find("[data-testid=run-outcome]"));
-  assert(/passed/.test(outcome), `outcome: ${outcome}`);
+  const { outcome, text } = await runOutcome(s);
+  assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+  const n = LAB_STEPS.length;
+  assert(text.includes(`${n} of ${n} steps passed`), `outcome banner: ${text}`);
   await save(s, "lab-player-finished");
   const perf = await s.exec("return window.__snaplabPerf || null;");
   writeFileSync(join(shots, "perf.json"), JSON.stringify(perf));
@@ -134,12 +195,12 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   const html = readFileSync(exported, "utf8");
   assert(html.includes(guidedRunId) && /<html/i.test(html), "the exported HTML report does not name the run");
 
-  await s.click(await s.find("[data-testid=nav-history]"));
-  const table = await s.waitFor("[data-testid=history]", {
-    ready: async (el) => (await s.text(el)).includes(guidedRunId),
-  });
-  const text = await s.text(table);
-  assert(text.includes("e2e-guided") && text.includes("passed"), `history row: ${text}`);
+  await openHistory(s);
+  const row = (await historyRows(s)).find((r) => r.id === guidedRunId);
+  assert(
+    row && row.learner === "e2e-guided" && row.outcome === "passed" && row.steps === `${n}/${n}`,
+    `history row of ${guidedRunId}: ${JSON.stringify(row)}`,
+  );
   await save(s, "history", true);
   const csv = join(dataDir, "summary.csv");
   await s.exec("return window.__TAURI_INTERNALS__.invoke('export_summary', { learner: null, lab: null, path: arguments[0] });", [csv]);
@@ -163,9 +224,15 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
   const terminal = commands.find((c) => c.startsWith("export AWS_ENDPOINT_URL="));
   assert(create && terminal, `commands shown: ${JSON.stringify(commands)}`);
   await save(s, "hands-on-waiting", true);
-  // A check before doing anything fails, and says so.
+  // A check before doing anything fails, and says why.
+  const volume = create.match(/--volume-id (vol-\S+)/)?.[1];
+  assert(volume, `no volume in the command shown: ${create}`);
   await s.click(await s.find("[data-testid=check-step]"));
-  await s.waitFor("[data-testid=check-snapshot_created].warn", { timeoutMs: 30000 });
+  const warn = await s.text(await s.waitFor("[data-testid=check-snapshot_created].warn", { timeoutMs: 30000 }));
+  assert(
+    warn.includes(`No snapshot of ${volume} was created since this step began`),
+    `the failed check said: ${warn}`,
+  );
   execFileSync("bash", ["-c", `${terminal} && ${create}`], { stdio: ["ignore", "pipe", "pipe"], timeout: 60000 });
   await s.waitFor("[data-testid=check-step]", { timeoutMs: 30000, ready: (el) => s.enabled(el) });
   await s.click(await s.find("[data-testid=check-step]"));
@@ -174,9 +241,8 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
     ready: async (el) => (await s.attr(el, "data-status")) === "passed",
   });
   await s.click(await s.find("[data-testid=stop-run]"));
-  await s.waitFor("[data-testid=run-outcome]", { timeoutMs: 30000 });
-  const outcome = await s.text(await s.find("[data-testid=run-outcome]"));
-  assert(/interrupted/.test(outcome), `after Stop: ${outcome}`);
+  const stopped = await runOutcome(s);
+  assert(stopped.outcome === "interrupted", `after Stop: ${stopped.outcome}: ${stopped.text}`);
 
   // History offers to resume it; it picks up after the step that passed.
   await s.click(await s.find("[data-testid=nav-history]"));
@@ -193,7 +259,8 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
   const snap = await s.waitFor(".snap-line code", { timeoutMs: 30000 });
   assert((await s.text(snap)).startsWith("snap-"), "after a resume the snapshot panel shows no snapshot");
   await s.click(await s.find("[data-testid=stop-run]"));
-  await s.waitFor("[data-testid=run-outcome]", { timeoutMs: 30000 });
+  const again = await runOutcome(s);
+  assert(again.outcome === "interrupted", `after the second Stop: ${again.outcome}: ${again.text}`);
 });
 
 async function chooseEndpoint(s, url) {
@@ -208,15 +275,20 @@ async function chooseEndpoint(s, url) {
 test("an unreachable endpoint: the check and the start both say so, and nothing is recorded as run", async (s) => {
   const dead = `http://127.0.0.1:${await freePort()}`;
   const status = await chooseEndpoint(s, dead);
-  assert(/cannot reach/.test(status), `reachability check said: ${status}`);
+  assert(status.includes(`cannot reach ${dead}`), `reachability check said: ${status}`);
+  await setLearner(s, "e2e-unreachable");
   await s.click(await s.find("[data-testid=start-lab]"));
-  const banner = await s.waitFor("[data-testid=error]", { timeoutMs: 30000 });
-  const text = await s.text(banner);
-  assert(/cannot reach/.test(text) && /running/.test(text), `error banner: ${text}`);
+  // The start's failure is shown beside the endpoint field, not in the banner.
+  const problem = await s.text(await s.waitFor("[data-testid=endpoint-problem]", { timeoutMs: 30000 }));
+  assert(problem.includes(`cannot reach ${dead}`) && problem.includes("Is it running?"), `endpoint problem: ${problem}`);
+  assert((await s.attr(await s.find("[data-testid=endpoint-url]"), "aria-invalid")) === "true", "the endpoint field is not marked invalid");
+  const banners = await s.findAll("[data-testid=error]");
+  assert(banners.length === 0, `an error banner as well: ${banners.length ? await s.text(banners[0]) : ""}`);
   await save(s, "endpoint-unreachable");
-  await s.click(await s.find("[data-testid=nav-history]"));
-  const history = await s.text(await s.waitFor("[data-testid=history]"));
-  assert(!history.includes(dead), `a run against the dead endpoint was recorded: ${history}`);
+  await openHistory(s);
+  const rows = await historyRows(s);
+  const recorded = rows.filter((r) => r.learner === "e2e-unreachable" || r.target.includes(dead));
+  assert(recorded.length === 0, `a run against the dead endpoint was recorded: ${JSON.stringify(recorded)}`);
 });
 
 test("a standalone snaplab emulator endpoint: detected by the check, the lab runs straight through", async (s) => {
@@ -235,9 +307,9 @@ test("a standalone snaplab emulator endpoint: detected by the check, the lab run
     const stepByStep = await s.find("input[type=checkbox]:not([data-testid=large-type])");
     await s.click(stepByStep);
     await s.click(await s.find("[data-testid=start-lab]"));
-    await s.waitFor("[data-testid=run-outcome]", { timeoutMs: 120000 });
-    const statuses = await stepStatuses(s);
-    assert(statuses.every(([, st]) => st === "passed"), `not every step passed: ${JSON.stringify(statuses)}`);
+    const { outcome, text } = await runOutcome(s, 120000);
+    assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+    assertAllSteps(await stepStatuses(s), "passed");
     await s.click(await s.find("[data-testid=see-results]"));
     const missing = await s.text(await s.waitFor("[data-testid=v-missing]"));
     assert(missing === "0", `orders missing: ${missing}`);
@@ -261,19 +333,55 @@ test("closing the window mid-run: the run is kept as interrupted", async (s) => 
     timeoutMs: 60000,
     ready: async (el) => (await s.attr(el, "data-status")) === "passed",
   });
-  const meta = await s.text(await s.find(".run-meta"));
-  closedRunId = meta.match(/run-[0-9a-f-]+/)?.[0];
-  assert(closedRunId, `no run id in ${meta}`);
+  closedRunId = await playerRunId(s);
   // The next test opens the app again and looks for it.
 });
 
 test("…and the next time the app opens, History offers to resume it", async (s) => {
   assert(closedRunId, "the previous test did not start a run");
-  await s.click(await s.waitFor("[data-testid=nav-history]"));
-  const row = await s.waitFor(`[data-testid=history] tr[data-run='${closedRunId}']`, { timeoutMs: 30000 });
-  const text = await s.text(row);
-  assert(/interrupted/.test(text), `the closed run's row: ${text}`);
+  await openHistory(s);
+  const row = (await historyRows(s)).find((r) => r.id === closedRunId);
+  assert(row?.outcome === "interrupted", `the closed run's row: ${JSON.stringify(row)}`);
   assert((await s.findAll(`[data-testid=history] tr[data-run='${closedRunId}'] button[aria-label^='Resume']`)).length === 1, "no Resume button");
+});
+
+test("History's Clean up deletes what an interrupted run left, says so, and the button goes", async (s) => {
+  await setLearner(s, "e2e-cleanup");
+  await s.click(await s.find("[data-testid=start-lab]"));
+  // Guided, step by step: open the shop, create the snapshot, then stop.
+  for (const step of ["start-shop", "create-snapshot"]) {
+    await s.click(await s.waitFor("[data-testid=run-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) }));
+    await s.waitFor(`[data-testid=step-${step}]`, {
+      timeoutMs: 60000,
+      ready: async (el) => (await s.attr(el, "data-status")) === "passed",
+    });
+  }
+  const runId = await playerRunId(s);
+  const snapshot = (await s.text(await s.waitFor(".snap-line code", { timeoutMs: 30000 }))).trim();
+  assert(snapshot.startsWith("snap-"), `the snapshot panel shows ${snapshot}`);
+  await s.click(await s.find("[data-testid=stop-run]"));
+  const stopped = await runOutcome(s);
+  assert(stopped.outcome === "interrupted", `after Stop: ${stopped.outcome}: ${stopped.text}`);
+
+  await openHistory(s);
+  const before = (await historyRows(s)).find((r) => r.id === runId);
+  assert(before?.outcome === "interrupted" && before.cleanUp, `the stopped run's row: ${JSON.stringify(before)}`);
+  await s.click(await s.find(`[data-testid=clean-up-${runId}]`));
+  const cleaned = await s.text(await s.waitFor("[data-testid=cleaned]", { timeoutMs: 60000 }));
+  assert(cleaned === `Deleted the one resource run ${runId} left behind.`, `Clean up said: ${cleaned}`);
+  // The list loads again: the run is still there, with nothing left to clean up.
+  await s.waitFor("[data-testid=history][data-loaded=true]", { timeoutMs: 30000 });
+  const after = (await historyRows(s)).find((r) => r.id === runId);
+  assert(after && !after.cleanUp, `after Clean up the row still offers it: ${JSON.stringify(after)}`);
+  assert((await s.findAll(`[data-testid=clean-up-${runId}]`)).length === 0, "the Clean up button is still there");
+  // The record agrees: the snapshot it made is marked deleted.
+  const report = await s.exec("return window.__TAURI_INTERNALS__.invoke('run_report', { runId: arguments[0] });", [runId]);
+  const resources = report.resources;
+  assert(
+    resources.length === 1 && resources[0].resource_id === snapshot && resources[0].deleted_at,
+    `the run's resources after Clean up: ${JSON.stringify(resources)}`,
+  );
+  await save(s, "history-cleaned");
 });
 
 let passed = 0;

@@ -7,6 +7,23 @@ import net from "node:net";
 export const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** A WebDriver command that failed: `error` is the W3C error code ("no such element", "invalid session id", …). */
+export class WebDriverError extends Error {
+  constructor(what, error, message) {
+    super(`${what}: ${error}: ${message}`);
+    this.name = "WebDriverError";
+    this.error = error;
+  }
+}
+
+/**
+ * The errors that mean "the element is not there (yet)" while waiting: none
+ * matches, or the one just found left the page before `ready` read it (the
+ * page re-rendered it). Anything else — a dead session, a broken script —
+ * is a real failure and ends the wait at once.
+ */
+const NOT_THERE_YET = new Set(["no such element", "stale element reference"]);
+
 export class Session {
   constructor(base, id) {
     this.base = base;
@@ -44,7 +61,7 @@ export class Session {
       signal: AbortSignal.timeout(60000),
     });
     const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${json.value?.error}: ${json.value?.message}`);
+    if (!res.ok) throw new WebDriverError(`${method} ${path}`, json.value?.error, json.value?.message);
     return json.value;
   }
 
@@ -58,17 +75,24 @@ export class Session {
     return v.map((e) => e[ELEMENT]);
   }
 
-  /** Waits until `css` matches an element (and `ready(el)` holds, if given). */
+  /**
+   * Waits until `css` matches an element (and `ready(el)` holds, if given).
+   * Only "no such element" (or a stale one) and `ready` being false mean
+   * "not yet"; any other error is thrown at once, not turned into a timeout.
+   */
   async waitFor(css, { timeoutMs = 30000, ready } = {}) {
     const deadline = Date.now() + timeoutMs;
+    let last = "no element matched";
     for (;;) {
       try {
         const el = await this.find(css);
         if (!ready || (await ready(el))) return el;
-      } catch {
-        // not there yet
+        last = "an element matched but was not ready";
+      } catch (e) {
+        if (!(e instanceof WebDriverError && NOT_THERE_YET.has(e.error))) throw e;
+        last = e.error;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${css}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${css} (${last})`);
       await sleep(100);
     }
   }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -116,32 +117,127 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// How long one request may take before the test fails: far more than any
+/// machine needs (an in-process request takes microseconds), so only a hung
+/// handler reaches it.
+const REPLY_WITHIN: Duration = Duration::from_secs(60);
+
+/// A reply as the client sees it.
+struct Reply {
+    status: u16,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+/// Sends `req` to a fresh emulator; a reply that does not come is a failure.
+fn send(req: Request<Body>) -> Result<Reply, TestCaseError> {
+    let what = format!("{} {}", req.method(), req.uri());
+    runtime()
+        .block_on(async move {
+            tokio::time::timeout(REPLY_WITHIN, async move {
+                let resp = app().oneshot(req).await.unwrap();
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+                Reply {
+                    status,
+                    headers,
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                }
+            })
+            .await
+        })
+        .map_err(|_| TestCaseError::fail(format!("no reply to {what} within {REPLY_WITHIN:?}")))
+}
+
+/// The text of `<name>…</name>` at the start of `rest`, and what follows it.
+fn element<'a>(rest: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
+    let rest = rest.strip_prefix(&format!("<{name}>"))?;
+    let close = format!("</{name}>");
+    let end = rest.find(&close)?;
+    Some((&rest[..end], &rest[end + close.len()..]))
+}
+
+/// EC2's Query error envelope, exactly:
+/// `<Response><Errors><Error><Code>…</Code><Message>…</Message></Error></Errors><RequestID>…</RequestID></Response>`
+/// (after an optional XML declaration), with a code, a message and a request
+/// id that are non-empty text; returns the code.
+fn ec2_error_code(text: &str) -> Option<String> {
+    let mut rest = text.trim_start();
+    if rest.starts_with("<?xml") {
+        rest = rest[rest.find("?>")? + 2..].trim_start();
+    }
+    let (response, after) = element(rest, "Response")?;
+    if !after.trim().is_empty() {
+        return None;
+    }
+    let (errors, rest) = element(response, "Errors")?;
+    let (error, tail) = element(errors, "Error")?;
+    if !tail.is_empty() {
+        return None;
+    }
+    let (code, rest_error) = element(error, "Code")?;
+    let (message, tail) = element(rest_error, "Message")?;
+    let (request_id, tail2) = element(rest, "RequestID")?;
+    let is_text = |s: &str| !s.trim().is_empty() && !s.contains('<');
+    let code_ok = !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    (code_ok && is_text(message) && is_text(request_id) && tail.is_empty() && tail2.is_empty())
+        .then(|| code.to_string())
+}
+
+/// Every non-2xx answer to an EC2 request is 4xx with EC2's error envelope,
+/// as an XML document, with the code AWS gives that status.
+fn check_ec2_error(r: &Reply) -> Result<(), TestCaseError> {
+    let Reply { status, text, headers } = r;
+    prop_assert!((400..500).contains(status), "not a 4xx error: {status} {text}");
+    let code = ec2_error_code(text);
+    prop_assert!(code.is_some(), "{status}: not an EC2 error envelope: {text}");
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    prop_assert!(
+        content_type.starts_with("text/xml"),
+        "{status} as {content_type:?}: {text}"
+    );
+    prop_assert_eq!(
+        *status == 412,
+        code.as_deref() == Some("DryRunOperation"),
+        "DryRunOperation is 412 and only it: {} {}",
+        status,
+        text
+    );
+    Ok(())
+}
+
 /// Sends one request to a fresh emulator and checks the invariants.
 fn check(body: Vec<u8>, query: Option<String>, signed: bool) -> Result<(), TestCaseError> {
-    let (status, text) = runtime().block_on(async move {
-        let uri = match query {
-            Some(q) => format!("/?{q}"),
-            None => "/".to_string(),
-        };
-        let mut req = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
-        if signed {
-            req = req.header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
-            );
-        }
-        let resp = app().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
-        let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
-    });
-    prop_assert!(status < 500, "5xx: {status} {text}");
-    if status == 400 && signed {
-        prop_assert!(
-            text.contains("<Response><Errors><Error><Code>"),
-            "not an EC2 error envelope: {text}"
+    let uri = match query {
+        Some(q) => format!("/?{q}"),
+        None => "/".to_string(),
+    };
+    let mut req = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    if signed {
+        req = req.header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
         );
     }
+    let r = send(req.body(Body::from(body)).unwrap())?;
+    prop_assert!(r.status < 500, "5xx: {} {}", r.status, r.text);
+    if (200..300).contains(&r.status) {
+        return Ok(());
+    }
+    if signed || ec2_error_code(&r.text).is_some() {
+        // Signed for ec2, or unsigned with an Action: an EC2 request.
+        return check_ec2_error(&r);
+    }
+    // Unsigned and no Action: not an AWS request at all, and told so.
+    prop_assert_eq!(r.status, 400, "{}", r.text);
+    let v: serde_json::Value = serde_json::from_str(&r.text)
+        .map_err(|e| TestCaseError::fail(format!("neither EC2's envelope nor JSON ({e}): {}", r.text)))?;
+    prop_assert_eq!(&v["error"], "not an AWS request", "{}", r.text);
+    prop_assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.text);
     Ok(())
 }
 
@@ -222,8 +318,14 @@ async fn garbage_on_the_socket_leaves_the_listener_serving() {
         let mut s = tokio::net::TcpStream::connect(emulator.addr()).await.unwrap();
         s.write_all(junk).await.unwrap();
         s.shutdown().await.unwrap();
+        // The server answers (or closes) rather than holding the connection:
+        // a reply that never comes is a failure, not a pass.
         let mut reply = Vec::new();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), s.read_to_end(&mut reply)).await;
+        match tokio::time::timeout(REPLY_WITHIN, s.read_to_end(&mut reply)).await {
+            Err(_) => panic!("{junk:?}: no reply and no close within {REPLY_WITHIN:?}"),
+            Ok(Err(e)) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{junk:?}: {e}"),
+            Ok(Ok(_)) => {}
+        }
         let head = String::from_utf8_lossy(&reply);
         assert!(!head.starts_with("HTTP/1.1 5"), "{head}");
     }
@@ -233,27 +335,62 @@ async fn garbage_on_the_socket_leaves_the_listener_serving() {
     assert_eq!(health.status().as_u16(), 200);
 }
 
-/// Sends one request with any method, path and query; checks no 5xx.
-fn check_path(method: &str, path: String, body: Vec<u8>, scope: Option<&str>) -> Result<(), TestCaseError> {
-    let method = method.to_string();
-    let scope = scope.map(String::from);
-    let (status, text) = runtime().block_on(async move {
-        let mut req = Request::builder().method(method.as_str()).uri(path);
-        if let Some(service) = scope {
-            req = req.header(
-                "authorization",
-                format!("AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"),
+/// What a data-plane or EBS route must answer when it is not a 2xx.
+#[derive(Clone, Copy)]
+enum Route {
+    /// snaplab's own data plane: `{"error": code, "message": text}` JSON.
+    DataPlane,
+    /// The EBS direct APIs (REST-JSON): a JSON body with a message, the
+    /// error's type in `x-amzn-ErrorType`, a request id in `x-amzn-RequestId`.
+    Ebs,
+}
+
+/// Sends one request with any method, path and query; checks no 5xx and,
+/// for every other error status, the route's error shape.
+fn check_path(method: &str, path: String, body: Vec<u8>, route: Route) -> Result<(), TestCaseError> {
+    let mut req = Request::builder().method(method).uri(path);
+    if matches!(route, Route::Ebs) {
+        req = req.header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ebs/aws4_request, SignedHeaders=host, Signature=0",
+        );
+    }
+    let Ok(req) = req.body(Body::from(body)) else {
+        return Ok(()); // not even a valid URI: nothing reaches the server
+    };
+    let r = send(req)?;
+    let Reply { status, headers, text } = &r;
+    prop_assert!(*status < 500, "5xx: {status} {text}");
+    if (200..300).contains(status) {
+        return Ok(());
+    }
+    prop_assert!((400..500).contains(status), "not a 4xx error: {status} {text}");
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| TestCaseError::fail(format!("{status}: not a JSON error ({e}): {text:?}")))?;
+    let non_empty = |v: &serde_json::Value| v.as_str().is_some_and(|s| !s.trim().is_empty());
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    match route {
+        Route::DataPlane => {
+            prop_assert!(non_empty(&v["error"]) && non_empty(&v["message"]), "{status}: {text}");
+        }
+        Route::Ebs => {
+            prop_assert!(non_empty(&v["message"]) || non_empty(&v["Message"]), "{status}: {text}");
+            prop_assert!(
+                !header("x-amzn-errortype").is_empty(),
+                "{status} without x-amzn-ErrorType: {text}"
+            );
+            prop_assert!(
+                !header("x-amzn-requestid").is_empty(),
+                "{status} without x-amzn-RequestId: {text}"
             );
         }
-        let Ok(req) = req.body(Body::from(body)) else {
-            return (400, String::new()); // not even a valid URI: nothing reaches the server
-        };
-        let resp = app().oneshot(req).await.unwrap();
-        let status = resp.status().as_u16();
-        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
-    });
-    prop_assert!(status < 500, "5xx: {status} {text}");
+    }
     Ok(())
 }
 
@@ -281,7 +418,7 @@ proptest! {
         length in number(),
         body in prop::collection::vec(any::<u8>(), 0..2048),
     ) {
-        check_path(method, format!("/_snaplab/volumes/{volume}/data?offset={offset}&length={length}"), body, None)?;
+        check_path(method, format!("/_snaplab/volumes/{volume}/data?offset={offset}&length={length}"), body, Route::DataPlane)?;
     }
 
     #[test]
@@ -293,6 +430,6 @@ proptest! {
         max in number(),
     ) {
         let path = format!("/snapshots/{snapshot}/{tail}?blockToken={token}&pageToken={token}&maxResults={max}&startingBlockIndex={max}&firstSnapshotId={snapshot}");
-        check_path(method, path, Vec::new(), Some("ebs"))?;
+        check_path(method, path, Vec::new(), Route::Ebs)?;
     }
 }

@@ -147,6 +147,9 @@ pub enum EventKind {
     /// A run began (or resumed); its whole context, target included.
     RunStarted {
         resumed: bool,
+        /// Steps in the lab (recorded at once, so a run that never finishes still has its total).
+        #[serde(default)]
+        steps_total: usize,
         context: Box<RunContext>,
         /// The shell lines that point a terminal's aws CLI at this run's cloud.
         #[serde(default)]

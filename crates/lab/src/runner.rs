@@ -98,6 +98,7 @@ impl Runner {
             .events
             .emit_durable(EventKind::RunStarted {
                 resumed: self.resumed,
+                steps_total: self.lab.steps.len(),
                 context: Box::new(ctx.clone()),
                 terminal: ctx.terminal_setup(),
             })

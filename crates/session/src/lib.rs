@@ -344,6 +344,28 @@ pub struct Cleaned {
     pub emulator_state_gone: bool,
 }
 
+impl Cleaned {
+    /// What was done, in one sentence for the learner (the CLI and the app say the same).
+    pub fn message(&self, run_id: &str) -> String {
+        let Self {
+            left,
+            deleted,
+            emulator_state_gone,
+        } = *self;
+        if left == 0 {
+            format!("Run {run_id} left nothing behind.")
+        } else if emulator_state_gone {
+            format!("Run {run_id} ran on the built-in emulator, whose state is gone: its {left} resources went with it. Nothing is left to delete.")
+        } else if deleted == left && left == 1 {
+            format!("Deleted the one resource run {run_id} left behind.")
+        } else if deleted == left {
+            format!("Deleted all {left} resources run {run_id} left behind.")
+        } else {
+            format!("Deleted {deleted} of the {left} resources run {run_id} left behind; the others were already gone.")
+        }
+    }
+}
+
 /// Deletes what a recorded run left behind (an interrupted run, usually):
 /// the one clean-up path, for `snaplab cleanup` and the app's History.
 pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<Cleaned, SessionError> {

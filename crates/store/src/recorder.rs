@@ -24,7 +24,9 @@ impl Recorder {
     async fn record(&self, event: &LabEvent) -> Result<(), sqlx::Error> {
         let (run_id, at) = (&event.run_id, &event.at);
         match &event.kind {
-            EventKind::RunStarted { context, .. } => self.run_started(context, *at).await,
+            EventKind::RunStarted {
+                context, steps_total, ..
+            } => self.run_started(context, *steps_total, *at).await,
             EventKind::ContextChanged { context } => {
                 let json = to_json(context)?;
                 sqlx::query("UPDATE runs SET context_json = ?, heartbeat_at = ? WHERE id = ?")
@@ -198,7 +200,7 @@ impl Recorder {
             .map(drop)
     }
 
-    async fn run_started(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    async fn run_started(&self, ctx: &RunContext, steps_total: usize, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
         sqlx::query("INSERT OR IGNORE INTO learners (name, created_at) VALUES (?, ?)")
             .bind(&ctx.learner)
             .bind(at)
@@ -207,10 +209,11 @@ impl Recorder {
         let kind = ctx.target.kind.as_str();
         sqlx::query(
             "INSERT INTO runs (id, lab_id, lab_title, learner_id, mode, consistency, pace, target_kind, target_endpoint,
-                               shadow_disk, status, started_at, heartbeat_at, pid, context_json)
-             VALUES (?, ?, ?, (SELECT id FROM learners WHERE name = ?), ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)
+                               shadow_disk, status, started_at, heartbeat_at, pid, context_json, steps_total)
+             VALUES (?, ?, ?, (SELECT id FROM learners WHERE name = ?), ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
              ON CONFLICT (id) DO UPDATE SET status = 'running', finished_at = NULL, heartbeat_at = excluded.heartbeat_at,
-                                            pid = excluded.pid, context_json = excluded.context_json",
+                                            pid = excluded.pid, context_json = excluded.context_json,
+                                            steps_total = excluded.steps_total",
         )
         .bind(&ctx.run_id)
         .bind(&ctx.lab_id)
@@ -226,6 +229,7 @@ impl Recorder {
         .bind(at)
         .bind(i64::from(std::process::id()))
         .bind(to_json(ctx)?)
+        .bind(i64::try_from(steps_total).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await
         .map(drop)

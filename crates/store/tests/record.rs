@@ -145,6 +145,7 @@ async fn record_a_run(store: &Store, run_id: &str, learner: &str, finish: Option
     };
     feed.send(EventKind::RunStarted {
         resumed: false,
+        steps_total: 9,
         context: Box::new(ctx.clone()),
         terminal: "export AWS_ENDPOINT_URL=…".into(),
     })
@@ -344,6 +345,11 @@ async fn a_run_whose_process_died_is_interrupted_and_resumable() {
 
     let store = Store::open(&dir.db()).await.unwrap();
     assert_eq!(store.status("run-k").await.unwrap(), RunStatus::Interrupted);
+    assert_eq!(
+        store.summary("run-k").await.unwrap().steps_total,
+        9,
+        "known from the start"
+    );
     let r = store.report("run-k").await.unwrap();
     let verify = r.steps.iter().find(|s| s.step_id == "verify").unwrap();
     assert_eq!(verify.status, StepStatus::Interrupted, "the step that was running");
@@ -407,6 +413,7 @@ async fn outside_text_cannot_break_the_markdown_or_inject_html() {
     };
     feed.send(EventKind::RunStarted {
         resumed: false,
+        steps_total: 9,
         context: Box::new(context("run-e", learner, TargetKind::Embedded)),
         terminal: String::new(),
     })

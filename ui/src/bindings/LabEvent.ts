@@ -14,7 +14,11 @@ import type { VolumeInfo } from "./VolumeInfo";
 /**
  * One event: which run, when, and what happened.
  */
-export type LabEvent = { run_id: string, at: string, } & ({ "event": "run_started", resumed: boolean, context: RunContext, 
+export type LabEvent = { run_id: string, at: string, } & ({ "event": "run_started", resumed: boolean, 
+/**
+ * Steps in the lab (recorded at once, so a run that never finishes still has its total).
+ */
+steps_total: number, context: RunContext, 
 /**
  * The shell lines that point a terminal's aws CLI at this run's cloud.
  */

@@ -242,11 +242,11 @@ describe("History: clean up", () => {
 
   it("cleans up through the app, says what it did and loads the list again", async () => {
     const user = await show([leftBehind]);
-    vi.mocked(api.cleanUpRun).mockResolvedValue({ deleted: 2, left: 2, message: "Deleted 2 of the 2 resources run run-5 left behind." });
+    vi.mocked(api.cleanUpRun).mockResolvedValue({ deleted: 2, left: 2, message: "Deleted all 2 resources run run-5 left behind." });
     vi.mocked(api.history).mockResolvedValue([{ ...leftBehind, resources_left: 0 }]);
     await user.click(screen.getByTestId("clean-up-run-5"));
     expect(api.cleanUpRun).toHaveBeenCalledWith("run-5");
-    expect((await screen.findByTestId("cleaned")).textContent).toContain("Deleted 2 of the 2");
+    expect((await screen.findByTestId("cleaned")).textContent).toBe("Deleted all 2 resources run run-5 left behind.");
     await waitFor(() => expect(screen.queryByTestId("clean-up-run-5")).toBeNull());
   });
 

@@ -44,4 +44,4 @@ export function context(patch: Partial<RunContext> = {}): RunContext {
   };
 }
 
-export const started: LabEvent = { event: "run_started", run_id: "run-1", resumed: false, context: context(), terminal: "export X", at: T0 };
+export const started: LabEvent = { event: "run_started", run_id: "run-1", resumed: false, steps_total: 2, context: context(), terminal: "export X", at: T0 };
