@@ -12,19 +12,11 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-AUTH = "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0"
+from benchlib import post, query_lua, wrk as run_wrk
+
 DURATION = os.environ.get("BENCH_DURATION", "10s")
-
-
-def post(endpoint, body):
-    req = urllib.request.Request(endpoint + "/", data=body.encode(), method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Authorization": AUTH})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return r.read().decode()
 
 
 def rss_mib(pid):
@@ -61,21 +53,7 @@ class Server:
 
 
 def wrk(endpoint, body):
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write('wrk.method = "POST"\n')
-        f.write(f'wrk.body = "{body}"\n')
-        f.write('wrk.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"\n')
-        f.write(f'wrk.headers["Authorization"] = "{AUTH}"\n')
-        script = f.name
-    out = subprocess.run(["wrk", "-t2", "-c4", f"-d{DURATION}", "--latency", "-s", script, endpoint + "/"],
-                         capture_output=True, text=True, check=True).stdout
-    os.unlink(script)
-    if "Non-2xx" in out:
-        raise RuntimeError(f"wrk saw errors:\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-    return rps, float(p99.group(1)) * scale
+    return run_wrk(endpoint + "/", query_lua(body), DURATION)
 
 
 def measure(server):

@@ -217,131 +217,98 @@ fn attached(v: &aws_sdk_ec2::types::Volume) -> bool {
     v.attachments().first().and_then(|a| a.state()) == Some(&aws_sdk_ec2::types::VolumeAttachmentState::Attached)
 }
 
+/// What the scripted learner types, one step at a time (aws CLI commands, as SDK calls).
+mod learner {
+    use super::*;
+    use aws_sdk_ec2::Client;
+
+    pub async fn snapshot(ec2: Client) {
+        ec2.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
+    }
+
+    /// Detaches `volume`, waits until it is available, attaches it at `device`, waits until attached.
+    pub async fn detach_then_attach(ec2: Client, volume: String, device: &'static str) {
+        ec2.detach_volume().volume_id(&volume).send().await.unwrap();
+        until_volume(&ec2, &volume, available).await;
+        attach(ec2, volume, device).await;
+    }
+
+    pub async fn attach(ec2: Client, volume: String, device: &'static str) {
+        until_volume(&ec2, &volume, available).await;
+        ec2.attach_volume()
+            .volume_id(&volume)
+            .instance_id(INSTANCE_ID)
+            .device(device)
+            .send()
+            .await
+            .unwrap();
+        until_volume(&ec2, &volume, attached).await;
+    }
+
+    pub async fn restore_in(ec2: Client, zone: &'static str) {
+        let snap = learners_snapshot(&ec2).await;
+        ec2.create_volume()
+            .snapshot_id(snap)
+            .availability_zone(zone)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn attach_restore(ec2: Client) {
+        let id = restored_in(&ec2, "us-east-1a").await;
+        attach(ec2, id, "/dev/sdg").await;
+    }
+
+    /// Detaches and deletes the restore in the instance's zone, deletes the snapshot — and forgets the other zone's.
+    pub async fn clean_up_but_the_wrong_zone(ec2: Client) {
+        let id = restored_in(&ec2, "us-east-1a").await;
+        ec2.detach_volume().volume_id(&id).send().await.unwrap();
+        until_volume(&ec2, &id, available).await;
+        ec2.delete_volume().volume_id(&id).send().await.unwrap();
+        let snap = learners_snapshot(&ec2).await;
+        ec2.delete_snapshot().snapshot_id(snap).send().await.unwrap();
+    }
+
+    pub async fn delete_volumes_in(ec2: Client, zone: &'static str) {
+        let out = ec2
+            .describe_volumes()
+            .filters(Filter::builder().name("availability-zone").values(zone).build())
+            .send()
+            .await
+            .unwrap();
+        for v in out.volumes() {
+            ec2.delete_volume()
+                .volume_id(v.volume_id().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hands_on_learner_who_gets_steps_wrong_first_passes_after_fixing_them() {
     let mut world = World::start().await;
-    let ec2 = world.cloud.ec2.clone();
-    let c = || ec2.clone();
+    let ec2 = || world.cloud.ec2.clone();
+    use LearnerReply::Check;
     let script = Script::replies(&[])
         // create-snapshot: checks before doing anything, then does it.
-        .say(LearnerReply::Check)
+        .say(Check)
+        .then(learner::snapshot(ec2()), Check)
         .then(
-            {
-                let ec2 = c();
-                async move {
-                    ec2.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
-                }
-            },
-            LearnerReply::Check,
-        )
-        // detach-while-pending: detach, wait, attach again.
-        .then(
-            {
-                let ec2 = c();
-                async move {
-                    ec2.detach_volume().volume_id(DATA_VOLUME_ID).send().await.unwrap();
-                    until_volume(&ec2, DATA_VOLUME_ID, available).await;
-                    ec2.attach_volume()
-                        .volume_id(DATA_VOLUME_ID)
-                        .instance_id(INSTANCE_ID)
-                        .device(DATA_DEVICE)
-                        .send()
-                        .await
-                        .unwrap();
-                    until_volume(&ec2, DATA_VOLUME_ID, attached).await;
-                }
-            },
-            LearnerReply::Check,
+            learner::detach_then_attach(ec2(), DATA_VOLUME_ID.into(), DATA_DEVICE),
+            Check,
         )
         // monitor: the snapshot completes at once at pace instant.
-        .say(LearnerReply::Check)
+        .say(Check)
         // restore: first in the wrong zone, then in the right one.
-        .then(
-            {
-                let ec2 = c();
-                async move {
-                    let snap = learners_snapshot(&ec2).await;
-                    ec2.create_volume()
-                        .snapshot_id(snap)
-                        .availability_zone("us-east-1b")
-                        .send()
-                        .await
-                        .unwrap();
-                }
-            },
-            LearnerReply::Check,
-        )
-        .then(
-            {
-                let ec2 = c();
-                async move {
-                    let snap = learners_snapshot(&ec2).await;
-                    ec2.create_volume()
-                        .snapshot_id(snap)
-                        .availability_zone("us-east-1a")
-                        .send()
-                        .await
-                        .unwrap();
-                }
-            },
-            LearnerReply::Check,
-        )
-        // attach.
-        .then(
-            {
-                let ec2 = c();
-                async move {
-                    let id = restored_in(&ec2, "us-east-1a").await;
-                    until_volume(&ec2, &id, available).await;
-                    ec2.attach_volume()
-                        .volume_id(&id)
-                        .instance_id(INSTANCE_ID)
-                        .device("/dev/sdg")
-                        .send()
-                        .await
-                        .unwrap();
-                    until_volume(&ec2, &id, attached).await;
-                }
-            },
-            LearnerReply::Check,
-        )
-        // cleanup: detach and delete the restore, delete the snapshot; the
-        // wrong-zone volume is forgotten, so the check names it; then deleted.
-        .then(
-            {
-                let ec2 = c();
-                async move {
-                    let id = restored_in(&ec2, "us-east-1a").await;
-                    ec2.detach_volume().volume_id(&id).send().await.unwrap();
-                    until_volume(&ec2, &id, available).await;
-                    ec2.delete_volume().volume_id(&id).send().await.unwrap();
-                    let snap = learners_snapshot(&ec2).await;
-                    ec2.delete_snapshot().snapshot_id(snap).send().await.unwrap();
-                }
-            },
-            LearnerReply::Check,
-        )
-        .then(
-            {
-                let ec2 = c();
-                async move {
-                    let out = ec2
-                        .describe_volumes()
-                        .filters(Filter::builder().name("availability-zone").values("us-east-1b").build())
-                        .send()
-                        .await
-                        .unwrap();
-                    for v in out.volumes() {
-                        ec2.delete_volume()
-                            .volume_id(v.volume_id().unwrap())
-                            .send()
-                            .await
-                            .unwrap();
-                    }
-                }
-            },
-            LearnerReply::Check,
-        );
+        .then(learner::restore_in(ec2(), "us-east-1b"), Check)
+        .then(learner::restore_in(ec2(), "us-east-1a"), Check)
+        .then(learner::attach_restore(ec2()), Check)
+        // cleanup: the wrong-zone volume is forgotten, so the check names it; then deleted.
+        .then(learner::clean_up_but_the_wrong_zone(ec2()), Check)
+        .then(learner::delete_volumes_in(ec2(), "us-east-1b"), Check);
     let asked = script.asked.clone();
     let outcome = runner(&world, Mode::HandsOn, Consistency::Crash, Box::new(script))
         .await

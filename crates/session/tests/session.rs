@@ -75,6 +75,24 @@ fn watch(step: &'static str) -> (Box<Watch>, Arc<Mutex<Vec<LabEvent>>>, oneshot:
     (Box::new(w), seen, rx)
 }
 
+/// Starts a new run and stops it from outside once `step` has finished; returns its id.
+async fn run_then_stop_after(store: &Store, catalog: &Catalog, step: &'static str) -> String {
+    let plan = plan_run(store, catalog, request()).await.unwrap();
+    let run_id = plan.run_id.clone();
+    let (sink, _, done) = watch(step);
+    let ended = plan
+        .start(vec![sink], Box::new(NoLearner))
+        .await
+        .unwrap()
+        .run_until(async {
+            let _ = done.await;
+        })
+        .await
+        .unwrap();
+    assert_eq!((ended.outcome, ended.stopped), (RunOutcome::Interrupted, true));
+    run_id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_run_is_recorded_passed_and_leaves_no_files() {
     let dir = Dir::new("new");
@@ -206,17 +224,7 @@ async fn clean_up_deletes_what_an_interrupted_run_left_and_only_once() {
     let dir = Dir::new("cleanup");
     let store = Store::open(&dir.0.join("r.db")).await.unwrap();
     let catalog = Catalog::builtin().unwrap();
-    let plan = plan_run(&store, &catalog, request()).await.unwrap();
-    let run_id = plan.run_id.clone();
-    let (sink, _, restored) = watch("restore");
-    plan.start(vec![sink], Box::new(NoLearner))
-        .await
-        .unwrap()
-        .run_until(async {
-            let _ = restored.await;
-        })
-        .await
-        .unwrap();
+    let run_id = run_then_stop_after(&store, &catalog, "restore").await;
     assert_eq!(
         store.summary(&run_id).await.unwrap().resources_left,
         2,
@@ -244,17 +252,7 @@ async fn clean_up_after_the_built_in_emulators_state_is_gone_records_the_resourc
     let dir = Dir::new("gone");
     let store = Store::open(&dir.0.join("r.db")).await.unwrap();
     let catalog = Catalog::builtin().unwrap();
-    let plan = plan_run(&store, &catalog, request()).await.unwrap();
-    let run_id = plan.run_id.clone();
-    let (sink, _, made) = watch("create-snapshot");
-    plan.start(vec![sink], Box::new(NoLearner))
-        .await
-        .unwrap()
-        .run_until(async {
-            let _ = made.await;
-        })
-        .await
-        .unwrap();
+    let run_id = run_then_stop_after(&store, &catalog, "create-snapshot").await;
     std::fs::remove_dir_all(run_dir(store.path(), &run_id)).unwrap();
     let cleaned = clean_up(&store, &catalog, &run_id).await.unwrap();
     assert_eq!(

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use snaplab_workload::format::{Layout, OrderRecord, StockRow};
-use snaplab_workload::*;
+mod golden_values;
 
-/// golden.rs's store id.
-const STORE: [u8; 16] = *b"SecureCart-store";
+use golden_values::{hex, layout, record, stock_row, STORE};
+use snaplab_workload::*;
 
 /// Runs write_journal.py with `args` then `--option value` for each option; returns its stdout.
 fn python(args: &[&str], options: &[(&str, String)]) -> String {
@@ -27,14 +26,6 @@ fn python(args: &[&str], options: &[(&str, String)]) -> String {
         .unwrap_or_else(|e| panic!("cannot run {python} ({e})"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// The golden files' layout: 32 bytes per line, lowercase, newline-terminated.
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .chunks(32)
-        .map(|line| line.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
-        .collect()
 }
 
 fn golden_file(name: &str) -> String {
@@ -58,16 +49,7 @@ fn three_agree(name: &str, python_hex: &str, rust_bytes: &[u8]) {
 
 #[test]
 fn python_encodes_the_golden_superblock() {
-    let l = Layout {
-        record_size: 512,
-        inventory_offset: 4096,
-        product_count: 64,
-        journal_offset: 1 << 20,
-        journal_capacity: 16_775_168,
-        initial_stock: 1_000_000,
-        store_id: STORE,
-        formatted_at_us: 1_795_954_591_000_000,
-    };
+    let l = layout();
     let py = python(
         &["superblock"],
         &[
@@ -86,14 +68,7 @@ fn python_encodes_the_golden_superblock() {
 
 #[test]
 fn python_encodes_the_golden_record() {
-    let r = OrderRecord {
-        seq: 1,
-        prev_crc: 0,
-        product_id: 7,
-        quantity: 3,
-        unit_price_cents: 1999,
-        begun_at_us: 1_795_954_592_000_000,
-    };
+    let r = record();
     let py = python(
         &["record"],
         &[
@@ -114,13 +89,7 @@ fn python_encodes_the_golden_record() {
 
 #[test]
 fn python_encodes_the_golden_stock_row() {
-    let row = StockRow {
-        product_id: 7,
-        stock: 999_997,
-        units_sold: 3,
-        last_order_seq: 1,
-        updated_at_us: 1_795_954_592_000_100,
-    };
+    let row = stock_row();
     let py = python(
         &["row"],
         &[

@@ -7,6 +7,7 @@ use super::{RunReport, StepStatus};
 
 /// `s` as literal Markdown text on one line: every character Markdown
 /// could read as syntax is backslash-escaped, line breaks become spaces.
+/// (Not for code spans: a backslash is literal there.)
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -39,7 +40,7 @@ pub fn render(r: &RunReport) -> String {
     let s = &r.summary;
     let c = &r.context;
     let mut out = format!("# {} — run {}\n\n", text(&c.lab_title), text(&s.id));
-    out.push_str("| | |\n|---|---|\n");
+    out.push_str(&format!("| run | {} |\n|---|---|\n", text(&s.id)));
     let rows = [
         ("learner", text(&s.learner)),
         (
@@ -88,7 +89,7 @@ pub fn render(r: &RunReport) -> String {
     if let Some(v) = &r.verification {
         let p = &v.point_in_time;
         out.push_str(&format!(
-            "## Verification\n\nRestored volume `{}` from snapshot `{}` (started {}), read from the {}.\n\n",
+            "## Verification\n\nRestored volume {} from snapshot {} (started {}), read from the {}.\n\n",
             text(&v.restored_volume_id),
             text(&v.snapshot_id),
             v.snapshot_started_at.format("%H:%M:%S%.3f UTC"),
@@ -97,7 +98,7 @@ pub fn render(r: &RunReport) -> String {
                 snaplab_cloud::DataSource::ShadowDisk => "shadow disk",
             }
         ));
-        out.push_str("| | |\n|---|---|\n");
+        out.push_str("| orders | count |\n|---|---|\n");
         let figures = [
             (
                 "acknowledged before the snapshot",
@@ -108,7 +109,14 @@ pub fn render(r: &RunReport) -> String {
             ("begun after the snapshot", p.begun_after_snapshot.to_string()),
             ("of those, present", p.after_snapshot_present.to_string()),
             ("torn", p.torn.to_string()),
-            ("replayed from the journal", text(&format!("{:?}", v.replayed))),
+            (
+                "replayed from the journal",
+                if v.replayed.is_empty() {
+                    "none".to_string()
+                } else {
+                    text(&format!("{:?}", v.replayed))
+                },
+            ),
         ];
         for (name, value) in figures {
             out.push_str(&format!("| {name} | {value} |\n"));
