@@ -260,12 +260,10 @@ pub async fn check_endpoint(url: String) -> EndpointCheck {
     }
 }
 
-#[tauri::command]
-pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: StartOptions) -> Result<RunContext> {
-    let mut active = state.active.lock().await;
-    if let Some(run) = active.as_ref().filter(|r| !r.task.inner().is_finished()) {
-        return Err(CommandError::Busy(run.run_id.clone()));
-    }
+/// The run the start screen asks for, checked: a real AWS target or
+/// endpoint is refused, an endpoint must be typed, a blank learner is the
+/// user's login name.
+pub fn run_request(options: StartOptions) -> Result<RunRequest> {
     let endpoint = match options.target {
         TargetChoice::Builtin => None,
         TargetChoice::Aws => return Err(CloudError::RealAwsRefused.into()),
@@ -284,7 +282,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         "" => default_learner(),
         name => name.to_string(),
     };
-    let request = RunRequest {
+    Ok(RunRequest {
         lab: options.lab,
         endpoint,
         mode: options.mode,
@@ -294,9 +292,19 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         learner,
         resume: options.resume,
         record: true,
-    };
+    })
+}
+
+#[tauri::command]
+pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: StartOptions) -> Result<RunContext> {
+    let mut active = state.active.lock().await;
+    if let Some(run) = active.as_ref().filter(|r| !r.task.inner().is_finished()) {
+        return Err(CommandError::Busy(run.run_id.clone()));
+    }
+    let step_by_step = options.step_by_step;
+    let request = run_request(options)?;
     let plan = snaplab_session::plan(&state.store, &state.catalog, request).await?;
-    let (input, replies) = ButtonLearner::new(options.step_by_step);
+    let (input, replies) = ButtonLearner::new(step_by_step);
     let started = plan
         .start(vec![Box::new(bridge::to_window(app.clone()))], Box::new(input))
         .await?;
@@ -331,6 +339,11 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
 
 #[tauri::command]
 pub async fn reply(state: State<'_, AppState>, reply: Reply) -> Result<()> {
+    press(&state, reply).await
+}
+
+/// Passes a button press to the run going on.
+pub async fn press(state: &AppState, reply: Reply) -> Result<()> {
     let active = state.active.lock().await;
     let run = active.as_ref().ok_or(CommandError::NoRun)?;
     let button = match reply {
@@ -361,6 +374,11 @@ pub async fn history(
     learner: Option<String>,
     lab: Option<String>,
 ) -> Result<Vec<RunSummary>> {
+    runs(&state, learner, lab).await
+}
+
+/// The recorded runs, filtered (an empty filter is none).
+pub async fn runs(state: &AppState, learner: Option<String>, lab: Option<String>) -> Result<Vec<RunSummary>> {
     Ok(state.store.history(&filter(learner, lab)).await?)
 }
 
@@ -370,8 +388,7 @@ pub async fn summary(
     learner: Option<String>,
     lab: Option<String>,
 ) -> Result<Vec<SummaryRow>> {
-    let runs = state.store.history(&filter(learner, lab)).await?;
-    Ok(instructor_summary(&runs))
+    Ok(instructor_summary(&runs(&state, learner, lab).await?))
 }
 
 #[tauri::command]
@@ -391,6 +408,10 @@ pub struct CleanupDone {
 /// Deletes what a recorded run left behind (the same path as `snaplab cleanup`).
 #[tauri::command]
 pub async fn clean_up_run(state: State<'_, AppState>, run_id: String) -> Result<CleanupDone> {
+    clean_up(&state, run_id).await
+}
+
+pub async fn clean_up(state: &AppState, run_id: String) -> Result<CleanupDone> {
     if state.active.lock().await.as_ref().is_some_and(|r| r.run_id == run_id) {
         return Err(CommandError::Busy(run_id));
     }
@@ -415,6 +436,10 @@ pub async fn export_report(
     format: ReportFormat,
     path: PathBuf,
 ) -> Result<()> {
+    save_report(&state, run_id, format, path).await
+}
+
+pub async fn save_report(state: &AppState, run_id: String, format: ReportFormat, path: PathBuf) -> Result<()> {
     let report = state.store.report(&run_id).await?;
     let text = match format {
         ReportFormat::Html => report.to_html(),
@@ -431,6 +456,127 @@ pub async fn export_summary(
     lab: Option<String>,
     path: PathBuf,
 ) -> Result<()> {
-    let runs = state.store.history(&filter(learner, lab)).await?;
+    let runs = runs(&state, learner, lab).await?;
     write(path, &summary_csv(&instructor_summary(&runs)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use snaplab_lab::Catalog;
+    use snaplab_store::Store;
+
+    use super::*;
+
+    fn options(target: TargetChoice, endpoint: Option<&str>) -> StartOptions {
+        StartOptions {
+            lab: "securecart-snapshot".into(),
+            target,
+            endpoint: endpoint.map(String::from),
+            learner: "  ".into(),
+            mode: Mode::Guided,
+            consistency: Consistency::Crash,
+            pace: Some(AppPace::Instant),
+            step_by_step: true,
+            resume: None,
+        }
+    }
+
+    fn failure_of<T: std::fmt::Debug>(r: Result<T>) -> (ErrorCode, String) {
+        let e = r.expect_err("the command should fail");
+        (e.code(), e.to_string())
+    }
+
+    async fn state(name: &str) -> (AppState, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("snaplab-app-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let state = AppState {
+            store: Store::open(&dir.join("r.db")).await.unwrap(),
+            catalog: Catalog::builtin().unwrap(),
+            active: Default::default(),
+            launched: Instant::now(),
+        };
+        (state, dir)
+    }
+
+    #[test]
+    fn the_start_screen_cannot_start_a_run_on_real_aws_or_a_bad_endpoint() {
+        let (code, message) = failure_of(run_request(options(TargetChoice::Aws, None)));
+        assert_eq!(code, ErrorCode::BadEndpoint);
+        assert!(
+            message.starts_with("real AWS is not supported in this version"),
+            "{message}"
+        );
+        for url in [
+            "https://ec2.us-east-1.amazonaws.com",
+            "HTTPS://EC2.EU-WEST-1.API.AWS.",
+            "http://u@localhost:4566",
+        ] {
+            let (code, message) = failure_of(run_request(options(TargetChoice::Endpoint, Some(url))));
+            assert_eq!(code, ErrorCode::BadEndpoint, "{url}: {message}");
+        }
+        let (code, message) = failure_of(run_request(options(TargetChoice::Endpoint, Some("  "))));
+        assert_eq!(
+            (code, message.as_str()),
+            (
+                ErrorCode::Invalid,
+                "type the endpoint's URL, e.g. http://localhost:4566"
+            )
+        );
+    }
+
+    #[test]
+    fn a_good_start_is_normalised() {
+        let r = run_request(options(TargetChoice::Endpoint, Some(" http://localhost:4566/ "))).unwrap();
+        assert_eq!(r.endpoint.as_deref(), Some("http://localhost:4566"));
+        assert_eq!(r.learner, default_learner(), "a blank learner is the login name");
+        assert_eq!(r.pace, Some(Pace::Instant));
+        assert!(r.record);
+        assert_eq!(
+            run_request(options(TargetChoice::Builtin, Some("ignored")))
+                .unwrap()
+                .endpoint,
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn commands_without_a_run_or_with_an_unknown_run_say_what_to_do() {
+        let (state, dir) = state("errors").await;
+        let (code, message) = failure_of(press(&state, Reply::Go).await);
+        assert_eq!(
+            (code, message.as_str()),
+            (ErrorCode::NoRun, "no run is going: start one from the start screen")
+        );
+        let (code, message) = failure_of(clean_up(&state, "run-nope".into()).await);
+        assert_eq!(code, ErrorCode::NotFound);
+        assert!(message.contains("snaplab history"), "{message}");
+        let (code, _) =
+            failure_of(save_report(&state, "run-nope".into(), ReportFormat::Html, dir.join("r.html")).await);
+        assert_eq!(code, ErrorCode::NotFound);
+        assert!(runs(&state, Some(String::new()), Some(String::new()))
+            .await
+            .unwrap()
+            .is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_failure_reaches_the_window_as_code_and_message() {
+        let e = CommandError::Busy("run-1".into());
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "busy", "message": "run run-1 is still going: finish or stop it first"})
+        );
+        let unwritable = write(PathBuf::from("/nonexistent-dir/report.html"), "x").unwrap_err();
+        assert_eq!(unwritable.code(), ErrorCode::Write);
+        assert!(
+            unwritable
+                .to_string()
+                .starts_with("cannot write /nonexistent-dir/report.html"),
+            "{unwritable}"
+        );
+    }
 }
