@@ -27,13 +27,74 @@ fn prints_one_ready_line_with_the_endpoint_and_answers_health() {
 }
 
 #[test]
-fn sigterm_stops_it_well_under_a_second() {
+fn sigterm_stops_it_cleanly_and_it_stops_serving() {
+    use std::io::{Read, Write};
     let mut emulator = EmulatorProcess::start(&["--pace", "instant"]);
     // A request first, so a connection has been served.
     aws_json(&emulator.endpoint, &["ec2", "describe-volumes"]);
-    let (took, status) = emulator.terminate();
+    // And a keep-alive connection left open and idle after one reply, as an
+    // SDK's connection pool leaves them: shutdown must not wait for it.
+    let host = emulator.endpoint.trim_start_matches("http://").to_string();
+    let mut idle = std::net::TcpStream::connect(&host).unwrap();
+    write!(idle, "GET /_snaplab/health HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let health = read_one_reply(&mut idle);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let started_at = http_get::json(&format!("{}/_snaplab/health", emulator.endpoint))["started_at"].clone();
+
+    // Generous deadline inside terminate(); how long it took is not judged.
+    let (_took, status) = emulator.terminate();
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+
+    // It stopped serving: the idle connection is closed, not left hanging…
+    idle.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut rest = Vec::new();
+    match idle.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "unexpected bytes after shutdown: {rest:?}"),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+    // …and nothing of it answers at its address any more (the port may have
+    // gone to another listener since, which is not this emulator).
+    match std::net::TcpStream::connect(&host) {
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}"),
+        Ok(_) => {
+            let now = std::panic::catch_unwind(|| http_get::json(&format!("http://{host}/_snaplab/health")));
+            if let Ok(other) = now {
+                assert_ne!(
+                    other["started_at"], started_at,
+                    "the stopped emulator still answers: {other}"
+                );
+            }
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 reply with a Content-Length body, leaving the connection open.
+fn read_one_reply(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            s.read(&mut byte).unwrap(),
+            1,
+            "reply cut short: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no Content-Length: {head}"));
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    head + &String::from_utf8_lossy(&body)
 }
 
 #[test]

@@ -35,21 +35,50 @@ fn run_shown(endpoint: &str, command: &str) -> String {
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            started.elapsed() < Duration::from_secs(30),
+            started.elapsed() < Duration::from_secs(120),
             "{command} keeps failing: {stderr}"
         );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
 
+/// The AWS_ENDPOINT_URL of the `export …` line a run_started event shows the learner.
+fn terminal_endpoint(started: &serde_json::Value) -> String {
+    let terminal = started["terminal"].as_str().unwrap();
+    terminal
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("AWS_ENDPOINT_URL="))
+        .unwrap_or_else(|| panic!("no AWS_ENDPOINT_URL in {terminal:?}"))
+        .to_string()
+}
+
 #[test]
 fn a_learner_does_the_lab_with_the_aws_cli_and_a_wrong_zone_fails_its_check() {
     let dir = TempDir::new("hands-on");
     let db = dir.db();
-    let mut run = LiveRun::start(&["run", "--mode", "hands-on", "--pace", "demo", "--json", "--db", &db]);
-    let started = run.until(Duration::from_secs(30), "run_started", |e| e["event"] == "run_started");
+    // Port 0: the built-in emulator takes any free port, so parallel runs (and
+    // whatever else listens on 4566) never collide; the test learns the port
+    // from the run, as a learner does from its terminal line.
+    let mut run = LiveRun::start(&[
+        "run",
+        "--mode",
+        "hands-on",
+        "--pace",
+        "demo",
+        "--emulator-port",
+        "0",
+        "--json",
+        "--db",
+        &db,
+    ]);
+    let started = run.until(Duration::from_secs(60), "run_started", |e| e["event"] == "run_started");
     let endpoint = started["context"]["target"]["endpoint"].as_str().unwrap().to_string();
     assert_eq!(started["context"]["mode"], "hands-on");
+    assert_eq!(
+        terminal_endpoint(&started),
+        endpoint,
+        "the terminal line points at the run's own emulator"
+    );
 
     let mut answered: Vec<String> = Vec::new();
     let mut wrong_volume: Option<String> = None;
@@ -158,8 +187,19 @@ fn a_learner_does_the_lab_with_the_aws_cli_and_a_wrong_zone_fails_its_check() {
 fn a_learner_can_skip_and_quit_and_the_run_is_interrupted() {
     let dir = TempDir::new("hands-on-quit");
     let db = dir.db();
-    let mut run = LiveRun::start(&["run", "--mode", "hands-on", "--pace", "instant", "--json", "--db", &db]);
-    let prompt = run.until(Duration::from_secs(30), "the first prompt", |e| {
+    let mut run = LiveRun::start(&[
+        "run",
+        "--mode",
+        "hands-on",
+        "--pace",
+        "instant",
+        "--emulator-port",
+        "0",
+        "--json",
+        "--db",
+        &db,
+    ]);
+    let prompt = run.until(Duration::from_secs(60), "the first prompt", |e| {
         e["event"] == "awaiting_learner"
     });
     assert_eq!(prompt["step_id"], "create-snapshot");

@@ -175,38 +175,67 @@ fn the_lab_passes_on_moto_with_a_shadow_disk_and_says_so() {
 #[test]
 fn reports_come_as_markdown_html_and_json() {
     let dir = TempDir::new("reports");
-    let (_, events) = run_lab(&dir, &["--pace", "instant"]);
+    let (code, events) = run_lab(&dir, &["--pace", "instant"]);
+    assert_eq!(code, Some(0), "the run passed: {events:#?}");
     let run_id = events[0]["run_id"].as_str().unwrap();
-    let md = String::from_utf8(snaplab(&["report", run_id, "--db", &dir.db()]).stdout).unwrap();
+    let md = snaplab(&["report", run_id, "--db", &dir.db()]);
+    assert!(md.status.success(), "{}", String::from_utf8_lossy(&md.stderr));
+    let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.starts_with("# SecureCart"));
     assert!(md.contains("## Verification") && md.contains("| acknowledged before the snapshot |"));
-    let html = String::from_utf8(snaplab(&["report", run_id, "--format", "html", "--db", &dir.db()]).stdout).unwrap();
+    let html = snaplab(&["report", run_id, "--format", "html", "--db", &dir.db()]);
+    assert!(html.status.success(), "{}", String::from_utf8_lossy(&html.stderr));
+    let html = String::from_utf8(html.stdout).unwrap();
     assert!(html.starts_with("<!doctype html>") && html.contains("<table>") && html.contains("<h2>Verification</h2>"));
     let missing = snaplab(&["report", "run-nope", "--db", &dir.db()]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("snaplab history"));
 }
 
+/// Runs `snaplab run` sealed off from any real AWS account and asserts it
+/// refused with status 2, saying each of `says`, and recorded nothing.
+fn assert_refused(dir: &TempDir, args: &[&str], env: &[(&str, &str)], says: &[&str]) {
+    let db = dir.db();
+    let mut all = vec!["run", "--db", &db];
+    all.extend_from_slice(args);
+    let out = common::snaplab_sealed(&all, env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+    for said in says {
+        assert!(stderr.contains(said), "{args:?} {env:?}: expected {said:?} in {stderr}");
+    }
+    common::assert_nothing_recorded(&db);
+}
+
 #[test]
 fn real_aws_is_refused_and_touches_nothing() {
+    const REAL_AWS: &str = "real AWS is not supported";
     let dir = TempDir::new("aws");
-    for args in [
-        vec!["run", "--aws", "--db", &dir.db()],
-        vec![
-            "run",
-            "--endpoint",
-            "https://ec2.us-east-1.amazonaws.com",
-            "--db",
-            &dir.db(),
-        ],
+    assert_refused(&dir, &["--aws"], &[], &[REAL_AWS]);
+    for url in [
+        "https://ec2.us-east-1.amazonaws.com",
+        "https://EC2.US-EAST-1.AMAZONAWS.COM",
+        "https://ec2.us-east-1.amazonaws.com.",
+        "https://ec2.us-east-1.api.aws",
     ] {
-        let out = snaplab(&args);
-        assert_eq!(out.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("real AWS is not supported"), "{stderr}");
+        assert_refused(&dir, &["--endpoint", url], &[], &[REAL_AWS]);
     }
-    let history = snaplab(&["history", "--json", "--db", &dir.db()]);
-    assert!(json_lines(&history).is_empty(), "nothing recorded");
+    // From the environment, not the flag: both variables an aws CLI user sets.
+    for var in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2"] {
+        assert_refused(
+            &dir,
+            &[],
+            &[(var, "https://ec2.us-east-1.amazonaws.com")],
+            &[REAL_AWS, var],
+        );
+    }
+    // User info makes a URL look like one host and be another: not an endpoint.
+    assert_refused(
+        &dir,
+        &["--endpoint", "http://127.0.0.1@ec2.amazonaws.com"],
+        &[],
+        &["is not an endpoint URL"],
+    );
 }
 
 #[test]
@@ -221,7 +250,7 @@ fn an_unreachable_endpoint_is_a_clear_error_and_records_nothing() {
         stderr.contains("cannot reach") && stderr.contains("Is it running?"),
         "{stderr}"
     );
-    assert!(json_lines(&snaplab(&["history", "--json", "--db", &dir.db()])).is_empty());
+    common::assert_nothing_recorded(&dir.db());
 }
 
 #[test]

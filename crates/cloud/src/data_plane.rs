@@ -161,6 +161,8 @@ impl EmulatorDisk {
     pub fn new(endpoint: &str, volume_id: &str, size: u64) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Never followed elsewhere: the endpoint was checked, a redirect target was not.
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();

@@ -69,7 +69,8 @@ pub fn classify(url: &str) -> Result<EndpointClass, CloudError> {
     Ok(if is_aws {
         EndpointClass::RealAws { host }
     } else {
-        EndpointClass::Emulator(url.trim().trim_end_matches('/').to_string())
+        // The URL as parsed (what was checked is what clients get), without a trailing `/`.
+        EndpointClass::Emulator(parsed.as_str().trim_end_matches('/').to_string())
     })
 }
 
@@ -101,7 +102,7 @@ pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Opt
         }
         let checked = check(&value).map_err(|e| CloudError::FromEnvironment {
             variable: name.clone(),
-            source: Box::new(e),
+            problem: Box::new(e),
         })?;
         match name.as_str() {
             "AWS_ENDPOINT_URL" => general = Some(checked),
@@ -165,6 +166,7 @@ mod tests {
             ("http://notamazonaws.com", "http://notamazonaws.com"),
             ("http://amazonaws.com.evil.test", "http://amazonaws.com.evil.test"),
             ("http://myapi.aws.example", "http://myapi.aws.example"),
+            ("HTTP://LocalHost:4566", "http://localhost:4566"),
         ] {
             assert_eq!(
                 classify(url).ok(),

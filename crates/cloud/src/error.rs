@@ -27,8 +27,12 @@ pub enum CloudError {
     RealAwsEndpoint { url: String, host: String },
     #[error("real AWS is not supported in this version: snaplab never touches a real AWS account. Use the built-in emulator (the default: no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566")]
     RealAwsRefused,
-    #[error("{variable} in the environment: {source}")]
-    FromEnvironment { variable: String, source: Box<CloudError> },
+    #[error("{variable} in the environment: {problem}")]
+    FromEnvironment {
+        variable: String,
+        /// Not `source`: the message already says it, and error chains would say it twice.
+        problem: Box<CloudError>,
+    },
     #[error(
         "the emulator has no instance tagged Name={name}: it was started with --empty. Restart it without --empty"
     )]
@@ -48,7 +52,7 @@ impl CloudError {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Aws { code, .. } | Self::Credentials { code, .. } => Some(code),
-            Self::FromEnvironment { source, .. } => source.code(),
+            Self::FromEnvironment { problem, .. } => problem.code(),
             _ => None,
         }
     }
@@ -72,7 +76,7 @@ impl CloudError {
     pub fn is_real_aws(&self) -> bool {
         match self {
             Self::RealAwsEndpoint { .. } | Self::RealAwsRefused => true,
-            Self::FromEnvironment { source, .. } => source.is_real_aws(),
+            Self::FromEnvironment { problem, .. } => problem.is_real_aws(),
             _ => false,
         }
     }
@@ -81,7 +85,7 @@ impl CloudError {
     pub fn is_bad_endpoint(&self) -> bool {
         match self {
             Self::InvalidEndpoint { .. } => true,
-            Self::FromEnvironment { source, .. } => source.is_bad_endpoint(),
+            Self::FromEnvironment { problem, .. } => problem.is_bad_endpoint(),
             _ => false,
         }
     }

@@ -101,6 +101,8 @@ pub fn default_region() -> String {
 fn probe(url: &str) -> Result<Option<(u16, String)>, String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Never followed elsewhere: the endpoint was checked, a redirect target was not.
+        .max_redirects(0)
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
         .into();

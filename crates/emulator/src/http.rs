@@ -87,6 +87,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/_snaplab/volumes/{volume_id}/data",
             get(read_data)
                 .put(write_data)
+                .fallback(data_method_not_allowed)
                 // Room for the largest write plus slack, so an oversized body
                 // reaches the handler and gets a JSON error, not a bare 413.
                 .layer(DefaultBodyLimit::max(MAX_TRANSFER as usize + 1024 * 1024)),
@@ -152,10 +153,23 @@ async fn aws_request(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
+    let body = match body {
+        Ok(b) => b,
+        // Answered in EC2's own error shape, like every other refusal.
+        Err(rejection) => {
+            let e = crate::ec2_error!(
+                InvalidParameterValue,
+                "The request body could not be read ({}); this endpoint reads EC2 Query requests of up to {} KiB.",
+                rejection.body_text(),
+                MAX_BODY_BYTES / 1024
+            );
+            return ec2_error_response(&e, &request_id);
+        }
+    };
     let params = QueryParams::from_parts(uri.query(), &body);
     let service = service_of(&headers, &params, uri.query());
     let response = match &service {
@@ -333,6 +347,15 @@ pub fn ec2_error_response(e: &Ec2Error, request_id: &str) -> Response {
         status,
         error_document(e.code.as_str(), &e.message, request_id),
         request_id,
+    )
+}
+
+/// Any other method on the data plane: a JSON error like its others.
+async fn data_method_not_allowed(method: Method) -> Response {
+    json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        &format!("{method} is not a data-plane request: GET reads (offset, length), PUT writes (offset, body)."),
     )
 }
 

@@ -153,7 +153,8 @@ impl Emulator {
         })
     }
 
-    /// Stops accepting requests, lets those in flight finish (briefly), and returns.
+    /// Stops accepting requests, lets those in flight finish (briefly),
+    /// writes the journal's queue and lets go of the state folder.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -163,6 +164,13 @@ impl Emulator {
                 task.abort();
             }
         }
+        let shared = self.shared.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(journal) = &shared.journal {
+                journal.finish();
+            }
+        })
+        .await;
     }
 }
 

@@ -26,6 +26,9 @@ use crate::pace::Pace;
 use crate::wire::query::QueryParams;
 
 const FILE_NAME: &str = "journal.snaplab";
+const LOCK_NAME: &str = "journal.lock";
+/// Longest record a journal can hold (a data-plane write of the largest size, and its header).
+const MAX_RECORD: usize = crate::model::data::MAX_TRANSFER as usize + 4096;
 const FORMAT: u32 = 1;
 const KIND_EC2: u8 = 1;
 const KIND_WRITE: u8 = 2;
@@ -60,6 +63,8 @@ pub enum Entry {
 pub struct Journal {
     file: BufWriter<File>,
     path: PathBuf,
+    /// Held (locked) while the journal is open.
+    _lock: File,
 }
 
 fn micros(t: &Timestamp) -> i64 {
@@ -76,13 +81,22 @@ impl Journal {
     pub fn open(dir: &Path, fresh: JournalHeader) -> io::Result<(Self, JournalHeader, Vec<Entry>)> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join(FILE_NAME);
+        let lock = lock_folder(dir)?;
         let exists = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
         if !exists {
             let mut file = BufWriter::new(File::create(&path)?);
             serde_json::to_writer(&mut file, &fresh)?;
             file.write_all(b"\n")?;
             file.flush()?;
-            return Ok((Self { file, path }, fresh, Vec::new()));
+            return Ok((
+                Self {
+                    file,
+                    path,
+                    _lock: lock,
+                },
+                fresh,
+                Vec::new(),
+            ));
         }
         let mut reader = BufReader::new(File::open(&path)?);
         let mut line = String::new();
@@ -116,7 +130,15 @@ impl Journal {
         file.set_len(good_end)?; // drop a record cut short by a kill
         let mut file = BufWriter::new(file);
         file.seek(SeekFrom::End(0))?;
-        Ok((Self { file, path }, header, entries))
+        Ok((
+            Self {
+                file,
+                path,
+                _lock: lock,
+            },
+            header,
+            entries,
+        ))
     }
 
     pub fn path(&self) -> &Path {
@@ -153,20 +175,24 @@ impl Journal {
     }
 }
 
-/// One queued change: what to write, and where to say it was written.
-type Job = (
-    Box<dyn FnOnce(&mut Journal) -> io::Result<()> + Send>,
-    tokio::sync::oneshot::Sender<io::Result<()>>,
-);
+type WriteRecord = Box<dyn FnOnce(&mut Journal) -> io::Result<()> + Send>;
+type Receipt = tokio::sync::oneshot::Sender<io::Result<()>>;
+
+enum Job {
+    /// One queued change: what to write, and where to say it was written.
+    Record(WriteRecord, Receipt),
+    /// Write what is queued, then end.
+    Finish,
+}
 
 /// Most records written between two flushes.
 const BATCH: usize = 256;
 
-/// The journal's own thread. Dropping the writer lets the thread finish
-/// the queue and end.
+/// The journal's own thread.
 #[derive(Debug)]
 pub struct JournalWriter {
     jobs: mpsc::Sender<Job>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     path: PathBuf,
 }
 
@@ -174,27 +200,51 @@ impl JournalWriter {
     pub fn spawn(mut journal: Journal) -> io::Result<Self> {
         let path = journal.path().to_path_buf();
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("snaplab-journal".into())
             .spawn(move || {
+                // After a failed write the journal stops where it was whole:
+                // records after a partial one would be misread on replay.
+                let mut failed: Option<String> = None;
                 while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    batch.extend(queue.try_iter().take(BATCH - 1));
+                    let mut finish = false;
+                    let mut batch = Vec::new();
+                    for job in std::iter::once(first).chain(queue.try_iter().take(BATCH - 1)) {
+                        match job {
+                            Job::Record(write, receipt) => batch.push((write, receipt)),
+                            Job::Finish => finish = true,
+                        }
+                    }
                     let mut done = Vec::with_capacity(batch.len());
                     for (write, receipt) in batch {
-                        done.push((write(&mut journal), receipt));
+                        let written = match &failed {
+                            Some(why) => Err(io::Error::other(format!("the journal stopped after an earlier failure: {why}"))),
+                            None => write(&mut journal),
+                        };
+                        done.push((written, receipt));
                     }
-                    let flushed = journal.flush();
+                    let flushed = if failed.is_some() { Ok(()) } else { journal.flush() };
                     for (written, receipt) in done {
                         let result = match (&written, &flushed) {
                             (Err(e), _) | (Ok(()), Err(e)) => Err(io::Error::new(e.kind(), e.to_string())),
                             (Ok(()), Ok(())) => Ok(()),
                         };
+                        if let (Err(e), None) = (&result, &failed) {
+                            tracing::error!(error = %e, path = %journal.path().display(), "the journal stops here: later changes will not survive a restart");
+                            failed = Some(e.to_string());
+                        }
                         let _ = receipt.send(result);
+                    }
+                    if finish {
+                        break;
                     }
                 }
             })?;
-        Ok(Self { jobs, path })
+        Ok(Self {
+            jobs,
+            thread: std::sync::Mutex::new(Some(thread)),
+            path,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -208,10 +258,48 @@ impl JournalWriter {
         write: impl FnOnce(&mut Journal) -> io::Result<()> + Send + 'static,
     ) -> tokio::sync::oneshot::Receiver<io::Result<()>> {
         let (receipt, written) = tokio::sync::oneshot::channel();
-        if let Err(mpsc::SendError((_, receipt))) = self.jobs.send((Box::new(write), receipt)) {
+        if let Err(mpsc::SendError(Job::Record(_, receipt))) = self.jobs.send(Job::Record(Box::new(write), receipt)) {
             let _ = receipt.send(Err(io::Error::other("the journal's writer has stopped")));
         }
         written
+    }
+
+    /// Writes what is queued, closes the file (letting go of the state
+    /// folder) and waits until done. Blocking. Later changes are refused.
+    pub fn finish(&self) {
+        let _ = self.jobs.send(Job::Finish);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}
+
+/// How long opening waits for the folder's previous emulator to let go: one
+/// dropped in this process (not stopped) ends its journal's thread shortly after.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// One emulator per state folder: two writers would interleave records.
+fn lock_folder(dir: &Path) -> io::Result<File> {
+    let lock = OpenOptions::new().create(true).append(true).open(dir.join(LOCK_NAME))?;
+    let started = std::time::Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(lock),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!(
+                        "another snaplab emulator is using the state folder {}; stop it first",
+                        dir.display()
+                    ),
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
     }
 }
 
@@ -224,6 +312,9 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<(Entry, u64)>> {
     let kind = head[0];
     let now = from_micros(i64::from_le_bytes(head[1..9].try_into().unwrap_or_default()));
     let len = u32::from_le_bytes(head[9..13].try_into().unwrap_or_default()) as usize;
+    if len > MAX_RECORD {
+        return Ok(None); // not a record this emulator wrote: a damaged tail
+    }
     let mut payload = vec![0u8; len];
     if !read_full(r, &mut payload)? {
         return Ok(None);
@@ -328,7 +419,7 @@ mod tests {
         for r in receipts {
             r.await.unwrap().unwrap();
         }
-        drop(writer);
+        writer.finish();
         let (_, _, entries) = Journal::open(&dir, header()).unwrap();
         let offsets: Vec<u64> = entries
             .iter()
@@ -338,6 +429,62 @@ mod tests {
             })
             .collect();
         assert_eq!(offsets, (0..1000).collect::<Vec<_>>());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_write_the_journal_stops_whole_and_finish_lets_go_of_the_folder() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-fail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = Utc::now();
+        let (j, _, _) = Journal::open(&dir, header()).unwrap();
+        // A second emulator on the same folder is refused, saying why.
+        let err = Journal::open(&dir, header()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("another snaplab emulator is using the state folder"),
+            "{err}"
+        );
+
+        let writer = JournalWriter::spawn(j).unwrap();
+        writer
+            .record(move |j| j.record_write(&now, "vol-1", 0, b"kept"))
+            .await
+            .unwrap()
+            .unwrap();
+        let failed = writer.record(|_| Err(io::Error::other("disk full"))).await.unwrap();
+        assert!(failed.is_err());
+        let after = writer
+            .record(move |j| j.record_write(&now, "vol-1", 8, b"dropped"))
+            .await
+            .unwrap();
+        assert!(after
+            .unwrap_err()
+            .to_string()
+            .contains("stopped after an earlier failure: disk full"));
+        writer.finish();
+        assert!(
+            writer.record(|_| Ok(())).await.unwrap().is_err(),
+            "refused once finished"
+        );
+
+        let (_, _, entries) = Journal::open(&dir, header()).unwrap();
+        assert_eq!(entries.len(), 1, "only what was written before the failure");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_record_claiming_an_impossible_length_is_a_damaged_tail_not_an_allocation() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-huge-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        drop(Journal::open(&dir, header()).unwrap());
+        let mut f = OpenOptions::new().append(true).open(dir.join(FILE_NAME)).unwrap();
+        f.write_all(&[KIND_WRITE]).unwrap();
+        f.write_all(&0i64.to_le_bytes()).unwrap();
+        f.write_all(&u32::MAX.to_le_bytes()).unwrap();
+        drop(f);
+        let (_, _, entries) = Journal::open(&dir, header()).unwrap();
+        assert!(entries.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -300,6 +300,15 @@ proptest! {
     }
 }
 
+/// A Query request larger than the emulator reads (1 MiB) is still an EC2
+/// request: refused with EC2's error envelope, not a bare 413.
+#[test]
+fn an_oversized_query_request_gets_the_ec2_error_envelope() {
+    let mut body = b"Action=DescribeVolumes&Version=2016-11-15&Description=".to_vec();
+    body.resize(body.len() + 1024 * 1024 + 1, b'a');
+    check(body, None, true).unwrap();
+}
+
 /// Garbage that is not even HTTP, over a real socket: the listener survives.
 #[tokio::test]
 async fn garbage_on_the_socket_leaves_the_listener_serving() {

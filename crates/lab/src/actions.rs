@@ -292,7 +292,6 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
     v.explanation = crate::explain::explain(&v, tolerance);
     scope.verification = Some(v.clone());
     scope
-        .events
         .emit_durable(EventKind::Verification {
             verification: Box::new(v),
         })

@@ -63,13 +63,7 @@ impl CheckId {
     }
 }
 
-/// From its name in the record.
-impl TryFrom<String> for CheckId {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
-        serde_json::from_value(serde_json::Value::String(name.clone())).map_err(|_| format!("unknown check '{name}'"))
-    }
-}
+crate::read_from_record!(CheckId);
 
 impl std::fmt::Display for CheckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

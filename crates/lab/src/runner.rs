@@ -10,7 +10,7 @@ use std::sync::Arc;
 use snaplab_cloud::{DataPlane, Target, TargetPace};
 use snaplab_workload::WriterLog;
 
-use crate::actions::{close_shop, open_shop, perform, prepare, shop_pause};
+use crate::actions::{close_shop, open_shop, perform, prepare, shop_pause, ShopPause};
 use crate::bus::Emitter;
 use crate::checks::{judge, CheckOutcome};
 use crate::cleanup::clean_up;
@@ -82,6 +82,11 @@ impl Runner {
         &self.scope.ctx
     }
 
+    /// Closes the run's shop if the runner is dropped mid-step (a stop from outside).
+    pub fn shop_closer(&self) -> crate::shop::ShopCloser {
+        self.scope.shop.closer()
+    }
+
     /// Deletes what the run created, outside a run (`snaplab cleanup`, the
     /// app's Clean up). Returns how many resources were deleted.
     pub async fn clean_up_now(mut self) -> Result<usize, LabError> {
@@ -93,14 +98,13 @@ impl Runner {
     /// the record cannot be written at the start or the end; any other
     /// trouble ends the run as failed, with the reason in a notice.
     pub async fn run(mut self) -> Result<RunOutcome, LabError> {
-        let ctx = &self.scope.ctx;
+        let ctx = self.scope.ctx.clone();
         self.scope
-            .events
             .emit_durable(EventKind::RunStarted {
                 resumed: self.resumed,
                 steps_total: self.lab.steps.len(),
-                context: Box::new(ctx.clone()),
                 terminal: ctx.terminal_setup(),
+                context: Box::new(ctx.clone()),
             })
             .await?;
         if ctx.target.shadow_disk {
@@ -110,6 +114,12 @@ impl Runner {
         let outcome = match self.walk().await {
             Ok(o) => o,
             Err(LabError::Quit) => RunOutcome::Interrupted,
+            // Nothing went wrong with the lab: the record could not keep up.
+            // Interrupted, so it can be resumed once the record is fixed.
+            Err(e @ LabError::Record(_)) => {
+                self.scope.emit_notice(Level::Warning, format!("The run stopped: {e}"));
+                RunOutcome::Interrupted
+            }
             Err(e) => {
                 self.scope.emit_notice(Level::Warning, format!("The run stopped: {e}"));
                 RunOutcome::Failed
@@ -127,7 +137,6 @@ impl Runner {
             .filter(|(_, o)| *o == StepOutcome::Passed)
             .count();
         self.scope
-            .events
             .emit_durable(EventKind::RunFinished {
                 outcome,
                 steps_passed: passed,
@@ -190,7 +199,6 @@ impl Runner {
         scope.ctx.finished.push((step.id.clone(), outcome));
         scope.ctx.step_started_at = None;
         scope
-            .events
             .emit_durable(EventKind::StepFinished {
                 step_id: step.id.clone(),
                 outcome,
@@ -211,7 +219,6 @@ impl Runner {
         }
         let values = self.scope.ctx.placeholders();
         self.scope
-            .events
             .emit_durable(EventKind::StepStarted {
                 step_id: step.id.clone(),
                 index,
@@ -246,22 +253,29 @@ impl Runner {
             };
             self.scope.emit_notice(Level::Info, message);
         }
-        let outcome = if hands_on {
-            self.learner_does(step).await
+        if hands_on {
+            let outcome = self.learner_does(step).await;
+            // Whatever happened, the shop does not stay paused.
+            self.resume_shop(pause);
+            outcome
         } else {
-            self.app_does(step).await
-        };
-        // Whatever happened, the shop does not stay paused.
+            self.app_does(step, pause).await
+        }
+    }
+
+    fn resume_shop(&self, pause: Option<ShopPause>) {
         if let Some(p) = pause {
             self.scope.shop.resume();
             self.scope.emit_notice(Level::Info, p.resumed);
         }
-        outcome
     }
 
-    /// Guided: the app performs the step, then finds and judges what it made.
-    async fn app_does(&mut self, step: &StepDef) -> Result<StepOutcome, LabError> {
-        if let Err(e) = perform(&mut self.scope, step.action).await {
+    /// Guided: the app performs the step — writes resume as soon as it is
+    /// done — then finds and judges what it made.
+    async fn app_does(&mut self, step: &StepDef, pause: Option<ShopPause>) -> Result<StepOutcome, LabError> {
+        let performed = perform(&mut self.scope, step.action).await;
+        self.resume_shop(pause);
+        if let Err(e) = performed {
             if matches!(e, LabError::Quit | LabError::Record(_)) {
                 return Err(e);
             }
@@ -296,7 +310,6 @@ impl Runner {
     async fn ask(&mut self, step: &StepDef, awaiting: Awaiting) -> Result<LearnerReply, LabError> {
         let values = self.scope.ctx.placeholders();
         self.scope
-            .events
             .emit_durable(EventKind::AwaitingLearner {
                 step_id: step.id.clone(),
                 awaiting,
@@ -332,7 +345,6 @@ impl Runner {
         for (check, outcome) in step.checks.iter().zip(outcomes) {
             all &= outcome.passed;
             self.scope
-                .events
                 .emit_durable(EventKind::CheckResult {
                     step_id: step.id.clone(),
                     check_id: *check,
@@ -362,6 +374,6 @@ async fn emit_volumes(scope: &RunScope) {
         .filter(|id| !scope.ctx.resources.iter().any(|r| &r.id == id && r.deleted));
     ids.extend(restored);
     if let Ok(volumes) = scope.ec2.volumes(&ids).await {
-        scope.events.emit(EventKind::Volumes { volumes });
+        scope.emit(EventKind::Volumes { volumes });
     }
 }

@@ -87,7 +87,9 @@ pub struct RunScope {
     pub ec2: Ec2,
     pub plane: Arc<DataPlane>,
     pub shop: RunShop,
-    pub events: RunEvents,
+    /// Private: what is recorded goes through `&mut self` methods, so a
+    /// check — which gets `&RunScope` — can show things but not record them.
+    events: RunEvents,
     pub tempo: Tempo,
     /// What the verify step found on the restored volume.
     pub verification: Option<Verification>,
@@ -164,6 +166,16 @@ impl RunScope {
         Some(self.ec2.snapshot(id).await.map_or(SnapshotState::Unknown, |s| s.state))
     }
 
+    /// Emits `kind` for whoever shows it, without waiting.
+    pub fn emit(&self, kind: EventKind) {
+        self.events.emit(kind);
+    }
+
+    /// Emits `kind` and waits until every sink (the record first) has it.
+    pub async fn emit_durable(&mut self, kind: EventKind) -> Result<(), LabError> {
+        self.events.emit_durable(kind).await
+    }
+
     /// Tells the learner something.
     pub fn emit_notice(&self, level: Level, message: impl Into<String>) {
         self.events.emit(EventKind::Notice {
@@ -181,7 +193,7 @@ impl RunScope {
     }
 
     /// Records the context; a resumed run starts from the last one recorded.
-    pub async fn record_context(&self) -> Result<(), LabError> {
+    pub async fn record_context(&mut self) -> Result<(), LabError> {
         self.events
             .emit_durable(EventKind::ContextChanged {
                 context: Box::new(self.ctx.clone()),

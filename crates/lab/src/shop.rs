@@ -3,7 +3,6 @@
 //! threads, sampling it for the orders/s chart, pausing it, and sending its
 //! order log to the record as it grows.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use snaplab_workload::{
     BlockDevice, Clock, LogEntry, OrderWriter, Quiesced, Recovery, StoreOptions, Workload, WorkloadConfig,
     WorkloadStats, WriterLog,
 };
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::error::LabError;
@@ -124,31 +124,57 @@ impl Shop {
     }
 }
 
-type Shared = Arc<Mutex<Shop>>;
+/// The shop, its sampler and where its orders go, shared by the run's handle
+/// ([`RunShop`]), the sampler task, and a [`ShopCloser`].
+struct Shared {
+    shop: Mutex<Shop>,
+    orders: Arc<dyn OrderLog>,
+    events: RunEvents,
+    sampler: Mutex<Option<(JoinHandle<()>, watch::Sender<bool>)>>,
+    /// The first order-log write that failed (the runner stops on it).
+    record_failure: Mutex<Option<SinkError>>,
+}
 
 /// The run's shop: shared with its sampler, its log sent to the record.
 pub struct RunShop {
-    shop: Shared,
-    orders: Arc<dyn OrderLog>,
-    events: RunEvents,
-    sampler: Option<(JoinHandle<()>, Arc<AtomicBool>)>,
-    /// The first order-log write that failed (the runner stops on it).
-    record_failure: Arc<Mutex<Option<SinkError>>>,
+    inner: Arc<Shared>,
+}
+
+/// Closes a run's shop from outside the runner (a run stopped mid-step):
+/// the sampler ends after the write it is doing, and the orders acknowledged
+/// since its last sample are recorded.
+#[derive(Clone)]
+pub struct ShopCloser {
+    inner: Arc<Shared>,
+}
+
+impl ShopCloser {
+    pub async fn close(&self) -> Result<(), LabError> {
+        close(&self.inner).await
+    }
 }
 
 impl RunShop {
     pub fn new(log: WriterLog, orders: Arc<dyn OrderLog>, events: RunEvents) -> Self {
         Self {
-            shop: Arc::new(Mutex::new(Shop::closed(log, events.clock().clone()))),
-            orders,
-            events,
-            sampler: None,
-            record_failure: Arc::default(),
+            inner: Arc::new(Shared {
+                shop: Mutex::new(Shop::closed(log, events.clock().clone())),
+                orders,
+                events,
+                sampler: Mutex::default(),
+                record_failure: Mutex::default(),
+            }),
         }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Shop> {
-        lock(&self.shop)
+        lock(&self.inner.shop)
+    }
+
+    pub fn closer(&self) -> ShopCloser {
+        ShopCloser {
+            inner: self.inner.clone(),
+        }
     }
 
     /// Opens the shop on the disk `open_disk` gives (both blocking: done on
@@ -160,51 +186,49 @@ impl RunShop {
         orders_per_sec: f64,
         sample_every: Duration,
     ) -> Result<Recovery, LabError> {
-        let shop = self.shop.clone();
+        let inner = self.inner.clone();
         let recovery =
-            tokio::task::spawn_blocking(move || lock(&shop).open(open_disk()?, seed, Some(orders_per_sec))).await??;
+            tokio::task::spawn_blocking(move || lock(&inner.shop).open(open_disk()?, seed, Some(orders_per_sec)))
+                .await??;
         self.start_sampler(sample_every);
         Ok(recovery)
     }
 
     fn start_sampler(&mut self, every: Duration) {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (shop, orders, events, failure, flag) = (
-            self.shop.clone(),
-            self.orders.clone(),
-            self.events.clone(),
-            self.record_failure.clone(),
-            stop.clone(),
-        );
+        let (stop, mut stopped) = watch::channel(false);
+        let inner = self.inner.clone();
         let task = tokio::spawn(async move {
-            while !flag.load(Ordering::Relaxed) {
-                tokio::time::sleep(every).await;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    _ = stopped.changed() => break,
+                }
                 // Skip a tick rather than wait while a quiesce holds the shop.
-                let sample = match shop.try_lock() {
+                let sample = match inner.shop.try_lock() {
                     Ok(mut s) => s.sample(),
                     Err(_) => None,
                 };
                 if let Some(s) = sample {
-                    record_sample(&events, orders.as_ref(), &failure, &s).await;
+                    record_sample(&inner, &s).await;
                 }
             }
         });
-        self.sampler = Some((task, stop));
+        *lock(&self.inner.sampler) = Some((task, stop));
     }
 
     /// Takes a sample now (a check about to read the log wants it current):
     /// the orders go to the log and the record, the rate to the chart.
-    pub async fn record_sample_now(&self) {
-        let sample = lock(&self.shop).sample();
+    pub async fn record_sample_now(&mut self) {
+        let sample = self.lock().sample();
         if let Some(s) = sample {
-            record_sample(&self.events, self.orders.as_ref(), &self.record_failure, &s).await;
+            record_sample(&self.inner, &s).await;
         }
     }
 
     /// Finishes the order in flight, flushes, pauses (on a blocking thread).
     pub async fn quiesce(&self) -> Result<(), LabError> {
-        let shop = self.shop.clone();
-        tokio::task::spawn_blocking(move || lock(&shop).quiesce().map(drop)).await?
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || lock(&inner.shop).quiesce().map(drop)).await?
     }
 
     pub fn resume(&self) {
@@ -213,38 +237,48 @@ impl RunShop {
 
     /// Stops sampling and the shop, recording the last orders it acknowledged.
     pub async fn close(&mut self) -> Result<(), LabError> {
-        if let Some((task, stop)) = self.sampler.take() {
-            stop.store(true, Ordering::Relaxed);
-            let _ = task.await;
-        }
-        if !self.lock().is_open() {
-            return Ok(());
-        }
-        let shop = self.shop.clone();
-        let fresh = tokio::task::spawn_blocking(move || lock(&shop).close()).await??;
-        if !fresh.is_empty() {
-            self.orders.append(self.events.run_id(), &fresh).await?;
-        }
-        self.ensure_recorded()
+        close(&self.inner).await
     }
 
     /// Errors when an order-log write failed: the run stops rather than go on unrecorded.
     pub fn ensure_recorded(&self) -> Result<(), LabError> {
-        match lock(&self.record_failure).clone() {
+        match lock(&self.inner.record_failure).clone() {
             Some(e) => Err(LabError::Record(e)),
             None => Ok(()),
         }
     }
 }
 
-/// A runner dropped mid-step (the run was stopped from outside) stops its
-/// sampler, so nothing keeps the event stream or the shop alive; the shop's
-/// writer then stops after the order in flight.
+/// Stops the sampler (after the write it is doing), then the shop, and
+/// records the orders acknowledged since the last sample.
+async fn close(inner: &Arc<Shared>) -> Result<(), LabError> {
+    let sampler = lock(&inner.sampler).take();
+    if let Some((task, stop)) = sampler {
+        let _ = stop.send(true);
+        let _ = task.await;
+    }
+    if !lock(&inner.shop).is_open() {
+        return Ok(());
+    }
+    let shared = inner.clone();
+    let fresh = tokio::task::spawn_blocking(move || lock(&shared.shop).close()).await??;
+    if !fresh.is_empty() {
+        inner.orders.append(inner.events.run_id(), &fresh).await?;
+    }
+    match lock(&inner.record_failure).clone() {
+        Some(e) => Err(LabError::Record(e)),
+        None => Ok(()),
+    }
+}
+
+/// A runner dropped mid-step (the run was stopped from outside) tells its
+/// sampler to stop — never in the middle of writing orders to the record —
+/// so nothing keeps the event stream alive; a [`ShopCloser`] then closes
+/// the shop and records its last orders.
 impl Drop for RunShop {
     fn drop(&mut self) {
-        if let Some((task, stop)) = self.sampler.take() {
-            stop.store(true, Ordering::Relaxed);
-            task.abort();
+        if let Some((_, stop)) = lock(&self.inner.sampler).as_ref() {
+            let _ = stop.send(true);
         }
     }
 }
@@ -254,14 +288,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Sends a sample's orders to the record and its rate to the chart.
-async fn record_sample(events: &RunEvents, orders: &dyn OrderLog, failure: &Mutex<Option<SinkError>>, s: &Sample) {
+async fn record_sample(inner: &Shared, s: &Sample) {
     if !s.fresh.is_empty() {
-        if let Err(e) = orders.append(events.run_id(), &s.fresh).await {
+        if let Err(e) = inner.orders.append(inner.events.run_id(), &s.fresh).await {
             tracing::error!(error = %e, "the shop's orders did not reach the record");
-            lock(failure).get_or_insert(e);
+            lock(&inner.record_failure).get_or_insert(e);
         }
     }
-    events.emit(EventKind::WorkloadSample {
+    inner.events.emit(EventKind::WorkloadSample {
         orders_per_s: s.orders_per_s,
         acknowledged: s.stats.acknowledged,
         last_seq: s.stats.last_seq,

@@ -18,26 +18,24 @@ use crate::SessionError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Where {
     /// The built-in emulator at `pace`, on 127.0.0.1:`port` (when free; any port otherwise).
-    Embedded {
-        pace: Pace,
-        port: Option<u16>,
-    },
-    Endpoint(String),
+    Embedded { pace: Pace, port: Option<u16> },
+    /// An endpoint, in `region` (`None`: the snaplab emulator's own, else the environment's).
+    Endpoint { url: String, region: Option<String> },
 }
 
 impl Where {
-    /// Where a recorded run ran (its embedded emulator's pace comes back from its state).
+    /// Where a recorded run ran: its endpoint and region as recorded. (A
+    /// built-in emulator's pace comes back from its state folder.)
     pub fn recorded(ctx: &RunContext, port: Option<u16>) -> Self {
         match ctx.target.kind {
             TargetKind::Embedded => Self::Embedded {
-                pace: match ctx.pace {
-                    TargetPace::Instant => Pace::Instant,
-                    TargetPace::Realistic => Pace::Realistic,
-                    TargetPace::Demo | TargetPace::Unpaced => Pace::Demo,
-                },
+                pace: Pace::default(),
                 port,
             },
-            _ => Self::Endpoint(ctx.target.endpoint.clone()),
+            _ => Self::Endpoint {
+                url: ctx.target.endpoint.clone(),
+                region: Some(ctx.target.region.clone()),
+            },
         }
     }
 }
@@ -86,9 +84,11 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
                 emulator: Some(emulator),
             })
         }
-        Where::Endpoint(url) => {
+        Where::Endpoint { url, region } => {
             let health = snaplab_health(&url).await;
-            let region = health.as_ref().map_or_else(default_region, |(_, r)| r.clone());
+            let region = region
+                .or_else(|| health.as_ref().map(|(_, r)| r.clone()))
+                .unwrap_or_else(default_region);
             let target = Target::connect(&url, None, &region).await?;
             Ok(Connected {
                 target,

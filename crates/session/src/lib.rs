@@ -168,7 +168,10 @@ impl RunPlan {
         let place = match &resumed {
             Some((ctx, _)) => Where::recorded(ctx, port),
             None => match &request.endpoint {
-                Some(url) => Where::Endpoint(url.clone()),
+                Some(url) => Where::Endpoint {
+                    url: url.clone(),
+                    region: None,
+                },
                 None => Where::Embedded {
                     pace: request.pace.unwrap_or(if mode == Mode::HandsOn {
                         Pace::Realistic
@@ -273,6 +276,7 @@ impl StartedRun {
                 }
             })
         };
+        let shop = runner.shop_closer();
         let result = tokio::select! {
             outcome = runner.run() => outcome.map(|outcome| Ended { outcome, stopped: false }),
             () = stop => Ok(Ended { outcome: RunOutcome::Interrupted, stopped: true }),
@@ -280,6 +284,10 @@ impl StartedRun {
         heartbeat.abort();
         let stopped = matches!(result, Ok(Ended { stopped: true, .. }));
         if stopped {
+            // The runner was dropped mid-step: its shop still has orders to record.
+            if let Err(e) = shop.close().await {
+                tracing::warn!("SecureCart did not close cleanly after the stop: {e}");
+            }
             // The runner was dropped mid-step: tell every sink the run ended,
             // once what it emitted before has been recorded.
             let emitter = bus.emitter();

@@ -309,7 +309,10 @@ async fn every_table_is_written_and_read_back_through_the_report() {
         ("warning", "a | notice")
     );
     assert_eq!(r.resources.len(), 1);
-    assert_eq!(r.resources[0].kind, "snapshot");
+    assert_eq!(
+        (r.resources[0].kind, r.resources[0].role),
+        (ResourceKind::Snapshot, ResourceRole::Backup)
+    );
     assert!(r.resources[0].deleted_at.is_some());
     assert_eq!(r.orders_acknowledged, 2, "two of the three orders were acknowledged");
     assert_eq!(r.orders_per_s.len(), 1);

@@ -121,7 +121,7 @@ impl Layout {
         };
         let rs = layout.record_size;
         if !(MIN_RECORD_SIZE..=MAX_RECORD_SIZE).contains(&rs)
-            || rs % SECTOR as u32 != 0
+            || !rs.is_multiple_of(SECTOR as u32)
             || u32_at(b, 28) != SECTOR as u32
         {
             return Err("the superblock describes an impossible layout");

@@ -29,7 +29,7 @@ impl Default for StoreOptions {
 impl StoreOptions {
     pub fn layout_for(&self, device_size: u64, store_id: StoreId, now_us: i64) -> Result<Layout, WorkloadError> {
         let rs = self.record_size;
-        if !(MIN_RECORD_SIZE..=MAX_RECORD_SIZE).contains(&rs) || rs % SECTOR as u32 != 0 {
+        if !(MIN_RECORD_SIZE..=MAX_RECORD_SIZE).contains(&rs) || !rs.is_multiple_of(SECTOR as u32) {
             return Err(WorkloadError::InvalidOptions(format!(
                 "record size {rs} must be a multiple of 512 between {MIN_RECORD_SIZE} and {MAX_RECORD_SIZE}"
             )));

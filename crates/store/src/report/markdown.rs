@@ -5,21 +5,29 @@
 
 use super::{RunReport, StepStatus};
 
-/// `s` as literal Markdown text on one line: every character Markdown
-/// could read as syntax is backslash-escaped, line breaks become spaces.
-/// (Not for code spans: a backslash is literal there.)
+/// `s` as literal Markdown text on one line: what Markdown reads as inline
+/// syntax is backslash-escaped, and so is what would start a block (a
+/// heading, a list item) at its start; line breaks become spaces. The rest
+/// stays as typed, so the `.md` file reads well. (Not for code spans: a
+/// backslash is literal there.)
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    let mut leading_digits = true;
     for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '+' | '-' | '.' | '!'
-            | '|' | '~' | '&' | '"' | '\'' | '=' | ':' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\r' | '\n' | '\t' => out.push(' '),
-            c => out.push(c),
+        let c = if matches!(c, '\r' | '\n' | '\t') { ' ' } else { c };
+        let at_start = out.trim_start().is_empty();
+        let inline = matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '!' | '~' | '&'
+        );
+        let starts_block = at_start && matches!(c, '#' | '-' | '+' | '=');
+        // "12." or "3)" first would make an ordered list item.
+        let ends_list_number = leading_digits && !at_start && matches!(c, '.' | ')');
+        leading_digits &= c.is_ascii_digit() || (at_start && c == ' ');
+        if inline || starts_block || ends_list_number {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }
@@ -131,7 +139,7 @@ pub fn render(r: &RunReport) -> String {
     if !r.notices.is_empty() {
         out.push_str("## Notes\n\n");
         for n in &r.notices {
-            out.push_str(&format!("- {}: {}\n", n.level, text(&n.message)));
+            out.push_str(&format!("- {}: {}\n", n.level.as_str(), text(&n.message)));
         }
         out.push('\n');
     }
@@ -162,6 +170,13 @@ mod tests {
         assert_eq!(text("a|b"), "a\\|b");
         assert_eq!(text("**bold** <b>x</b>"), "\\*\\*bold\\*\\* \\<b\\>x\\</b\\>");
         assert_eq!(text("two\nlines"), "two lines");
-        assert_eq!(text("plain words 42"), "plain words 42");
+        // What only matters at the start is escaped only there.
+        assert_eq!(text("# not a heading - really"), "\\# not a heading - really");
+        assert_eq!(text("- item"), "\\- item");
+        assert_eq!(text("12. not a list, 3. either"), "12\\. not a list, 3. either");
+        assert_eq!(
+            text("run-20261129-120000-ab12: done. a=b"),
+            "run-20261129-120000-ab12: done. a=b"
+        );
     }
 }

@@ -6,7 +6,7 @@ mod html;
 mod markdown;
 
 use chrono::{DateTime, Utc};
-use snaplab_lab::{CheckId, RunContext, RunStatus, Verification};
+use snaplab_lab::{CheckId, Level, ResourceKind, ResourceRole, RunContext, RunStatus, Verification};
 use sqlx::Row;
 
 use crate::queries::RunSummary;
@@ -82,7 +82,8 @@ pub struct ApiCallRow {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct NoticeRow {
-    pub level: String,
+    #[sqlx(try_from = "String")]
+    pub level: Level,
     pub message: String,
     pub at: DateTime<Utc>,
 }
@@ -91,8 +92,10 @@ pub struct NoticeRow {
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct ResourceRow {
     pub resource_id: String,
-    pub kind: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ResourceKind,
+    #[sqlx(try_from = "String")]
+    pub role: ResourceRole,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
 }
