@@ -20,7 +20,7 @@ use crate::error::Ec2Error;
 use crate::model::data::{DataPlaneError, MAX_TRANSFER};
 use crate::model::Cloud;
 use crate::pace::Pace;
-use crate::persist::{Journal, JournalWriter};
+use crate::persist::{Change, JournalQueue, Ticket};
 use crate::wire::query::QueryParams;
 use crate::wire::xml::error_document;
 
@@ -37,40 +37,35 @@ pub struct Shared {
     pub started_at: Timestamp,
     pub tokens: Tokens,
     /// Where changes are kept across restarts, when the emulator has a state directory.
-    pub journal: Option<JournalWriter>,
-}
-
-/// A change queued for the journal: await it (outside the model's lock)
-/// before answering the request.
-struct Receipt<'a> {
-    written: tokio::sync::oneshot::Receiver<std::io::Result<()>>,
-    journal: &'a JournalWriter,
-}
-
-impl Receipt<'_> {
-    async fn wait(self) {
-        let written = self
-            .written
-            .await
-            .unwrap_or_else(|_| Err(std::io::Error::other("the journal's writer stopped")));
-        if let Err(e) = written {
-            tracing::error!(error = %e, path = %self.journal.path().display(), "cannot record a change; it will not survive a restart");
-        }
-    }
+    pub journal: Option<Arc<JournalQueue>>,
 }
 
 impl Shared {
     /// Queues a change for the journal. Call it under the cloud lock, so the
     /// journal's order is the order the changes were applied in.
-    fn journal(
-        &self,
-        record: impl FnOnce(&mut Journal) -> std::io::Result<()> + Send + 'static,
-    ) -> Option<Receipt<'_>> {
-        let journal = self.journal.as_ref()?;
-        Some(Receipt {
-            written: journal.record(record),
-            journal,
-        })
+    fn journal(&self, change: impl FnOnce() -> Change) -> Option<Ticket> {
+        Some(self.journal.as_ref()?.enqueue(change()))
+    }
+
+    /// Waits until a queued change is in the OS — outside the cloud lock,
+    /// before the request is answered. Quick commits are made here; large
+    /// ones, or one behind another request's write, on a blocking thread.
+    async fn commit(&self, ticket: Option<Ticket>) {
+        let (Some(journal), Some(ticket)) = (&self.journal, ticket) else {
+            return;
+        };
+        let committed = match journal.try_commit_quickly(ticket) {
+            Some(done) => done,
+            None => {
+                let journal = journal.clone();
+                tokio::task::spawn_blocking(move || journal.commit(ticket))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
+        };
+        if let Err(e) = committed {
+            tracing::error!(error = %e, path = %journal.path().display(), "cannot record a change; it will not survive a restart");
+        }
     }
 
     /// Runs `f` on the cloud, recovering the lock even if a handler once panicked.
@@ -175,19 +170,19 @@ async fn aws_request(
     let response = match &service {
         Service::Ec2 => {
             let now = shared.clock.now();
-            let (result, receipt) = shared.with_cloud(|cloud| {
+            let (result, ticket) = shared.with_cloud(|cloud| {
                 let result = ec2::handle(cloud, &params, now, &request_id);
-                let receipt = (result.is_ok() && ec2::changes_cloud(&params))
+                let ticket = (result.is_ok() && ec2::changes_cloud(&params))
                     .then(|| {
-                        let params = params.clone();
-                        shared.journal(move |j| j.record_ec2(&now, &params))
+                        shared.journal(|| Change::Ec2 {
+                            now,
+                            params: params.clone(),
+                        })
                     })
                     .flatten();
-                (result, receipt)
+                (result, ticket)
             });
-            if let Some(r) = receipt {
-                r.wait().await;
-            }
+            shared.commit(ticket).await;
             match result {
                 Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
                 Err(e) => ec2_error_response(&e, &request_id),
@@ -284,21 +279,23 @@ async fn write_data(
         }
     };
     let now = shared.clock.now();
-    let (written, receipt) = shared.with_cloud(|cloud| {
+    let (written, ticket) = shared.with_cloud(|cloud| {
         cloud.settle(now);
         let written = cloud.write_volume(&volume_id, offset, &body);
-        let receipt = written
+        let ticket = written
             .is_ok()
             .then(|| {
-                let (volume_id, body) = (volume_id.clone(), body.clone());
-                shared.journal(move |j| j.record_write(&now, &volume_id, offset, &body))
+                shared.journal(|| Change::Write {
+                    now,
+                    volume_id: volume_id.clone(),
+                    offset,
+                    data: body.clone(),
+                })
             })
             .flatten();
-        (written, receipt)
+        (written, ticket)
     });
-    if let Some(r) = receipt {
-        r.wait().await;
-    }
+    shared.commit(ticket).await;
     match written {
         Ok(()) => {
             Json(serde_json::json!({ "volume_id": volume_id, "offset": offset, "written": body.len() })).into_response()

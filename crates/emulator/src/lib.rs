@@ -237,7 +237,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         region: header.region.clone(),
         started_at: config.clock.now(),
         tokens: ebs::Tokens::new(Some(header.seed)),
-        journal: journal.map(persist::JournalWriter::spawn).transpose()?,
+        journal: journal.map(|j| Arc::new(persist::JournalQueue::new(j))),
     })
 }
 

@@ -8,16 +8,15 @@
 //! records `[kind u8][now µs i64][len u32][payload]`, little-endian. A record
 //! cut short by a kill is dropped (and truncated away) on the next start.
 //!
-//! Requests never write the file themselves: they queue a record, under the
-//! model's lock so the journal keeps the order changes were applied in, and
-//! await its receipt after letting the lock go. A [`JournalWriter`] thread
-//! writes the queue in batches (one flush per batch) and hands out the
-//! receipts once the records are in the OS — before the request is answered.
+//! Nothing is written under the model's lock: a request queues its change
+//! there (so the journal keeps the order changes were applied in), lets the
+//! lock go, and commits — whichever request commits first writes every
+//! change queued so far in one go ([`JournalQueue`]). A request is answered
+//! only once its change is in the OS. Large commits go to a blocking thread.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -175,103 +174,193 @@ impl Journal {
     }
 }
 
-type WriteRecord = Box<dyn FnOnce(&mut Journal) -> io::Result<()> + Send>;
-type Receipt = tokio::sync::oneshot::Sender<io::Result<()>>;
-
-enum Job {
-    /// One queued change: what to write, and where to say it was written.
-    Record(WriteRecord, Receipt),
-    /// Write what is queued, then end.
-    Finish,
+/// A change to keep: made under the model's lock, written after it.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Ec2 {
+        now: Timestamp,
+        params: QueryParams,
+    },
+    Write {
+        now: Timestamp,
+        volume_id: String,
+        offset: u64,
+        data: bytes::Bytes,
+    },
 }
 
-/// Most records written between two flushes.
-const BATCH: usize = 256;
+impl Change {
+    fn size(&self) -> usize {
+        match self {
+            Self::Ec2 { .. } => 256,
+            Self::Write { data, .. } => data.len(),
+        }
+    }
 
-/// The journal's own thread.
+    fn write_to(&self, journal: &mut Journal) -> io::Result<()> {
+        match self {
+            Self::Ec2 { now, params } => journal.record_ec2(now, params),
+            Self::Write {
+                now,
+                volume_id,
+                offset,
+                data,
+            } => journal.record_write(now, volume_id, *offset, data),
+        }
+    }
+}
+
+/// Where a queued change stands in the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    position: u64,
+    /// Bytes waiting to be written, this change's included, when it was queued.
+    pub pending_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    changes: Vec<Change>,
+    bytes: usize,
+    queued: u64,
+}
+
 #[derive(Debug)]
-pub struct JournalWriter {
-    jobs: mpsc::Sender<Job>,
-    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
-    path: PathBuf,
+struct Written {
+    /// `None` once finished (the file closed, the folder let go).
+    journal: Option<Journal>,
+    upto: u64,
+    /// After a failed write the journal stops where it was whole: records
+    /// after a partial one would be misread on replay.
+    failed: Option<String>,
 }
 
-impl JournalWriter {
-    pub fn spawn(mut journal: Journal) -> io::Result<Self> {
-        let path = journal.path().to_path_buf();
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("snaplab-journal".into())
-            .spawn(move || {
-                // After a failed write the journal stops where it was whole:
-                // records after a partial one would be misread on replay.
-                let mut failed: Option<String> = None;
-                while let Ok(first) = queue.recv() {
-                    let mut finish = false;
-                    let mut batch = Vec::new();
-                    for job in std::iter::once(first).chain(queue.try_iter().take(BATCH - 1)) {
-                        match job {
-                            Job::Record(write, receipt) => batch.push((write, receipt)),
-                            Job::Finish => finish = true,
-                        }
-                    }
-                    let mut done = Vec::with_capacity(batch.len());
-                    for (write, receipt) in batch {
-                        let written = match &failed {
-                            Some(why) => Err(io::Error::other(format!("the journal stopped after an earlier failure: {why}"))),
-                            None => write(&mut journal),
-                        };
-                        done.push((written, receipt));
-                    }
-                    let flushed = if failed.is_some() { Ok(()) } else { journal.flush() };
-                    for (written, receipt) in done {
-                        let result = match (&written, &flushed) {
-                            (Err(e), _) | (Ok(()), Err(e)) => Err(io::Error::new(e.kind(), e.to_string())),
-                            (Ok(()), Ok(())) => Ok(()),
-                        };
-                        if let (Err(e), None) = (&result, &failed) {
-                            tracing::error!(error = %e, path = %journal.path().display(), "the journal stops here: later changes will not survive a restart");
-                            failed = Some(e.to_string());
-                        }
-                        let _ = receipt.send(result);
-                    }
-                    if finish {
-                        break;
-                    }
-                }
-            })?;
-        Ok(Self {
-            jobs,
-            thread: std::sync::Mutex::new(Some(thread)),
-            path,
-        })
+/// Changes queued in the order they were applied (under the model's lock)
+/// and written by whichever request commits first — every change queued
+/// until then, in one write and one flush (group commit). A request
+/// commits its ticket before it is answered, outside the model's lock.
+#[derive(Debug)]
+pub struct JournalQueue {
+    path: PathBuf,
+    pending: std::sync::Mutex<Pending>,
+    written: std::sync::Mutex<Written>,
+    /// A commit of more than [`INLINE_COMMIT_BYTES`] is being written: do not wait for it inline.
+    writing_large: std::sync::atomic::AtomicBool,
+}
+
+/// Above this much waiting to be written, a commit belongs on a blocking thread.
+pub const INLINE_COMMIT_BYTES: usize = 256 * 1024;
+
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl JournalQueue {
+    pub fn new(journal: Journal) -> Self {
+        Self {
+            path: journal.path().to_path_buf(),
+            pending: std::sync::Mutex::default(),
+            written: std::sync::Mutex::new(Written {
+                journal: Some(journal),
+                upto: 0,
+                failed: None,
+            }),
+            writing_large: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Queues a change; the receipt says when it is in the OS (or why not).
-    /// Call it while holding the model's lock, await the receipt after.
-    pub fn record(
-        &self,
-        write: impl FnOnce(&mut Journal) -> io::Result<()> + Send + 'static,
-    ) -> tokio::sync::oneshot::Receiver<io::Result<()>> {
-        let (receipt, written) = tokio::sync::oneshot::channel();
-        if let Err(mpsc::SendError(Job::Record(_, receipt))) = self.jobs.send(Job::Record(Box::new(write), receipt)) {
-            let _ = receipt.send(Err(io::Error::other("the journal's writer has stopped")));
+    /// Queues a change. Call it while holding the model's lock: the
+    /// journal's order is then the order the changes were applied in.
+    pub fn enqueue(&self, change: Change) -> Ticket {
+        let mut p = locked(&self.pending);
+        p.bytes += change.size();
+        p.changes.push(change);
+        p.queued += 1;
+        Ticket {
+            position: p.queued,
+            pending_bytes: p.bytes,
         }
-        written
     }
 
-    /// Writes what is queued, closes the file (letting go of the state
-    /// folder) and waits until done. Blocking. Later changes are refused.
-    pub fn finish(&self) {
-        let _ = self.jobs.send(Job::Finish);
-        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = thread {
-            let _ = t.join();
+    /// Makes sure the change is in the OS, writing whatever is queued. Blocking.
+    pub fn commit(&self, ticket: Ticket) -> io::Result<()> {
+        let mut w = locked(&self.written);
+        self.write_queue(&mut w, ticket)
+    }
+
+    /// [`commit`](Self::commit), but only if it is quick: little is queued,
+    /// and whoever is writing now writes little too (then it is waited for:
+    /// microseconds). `None`: commit on a blocking thread.
+    pub fn try_commit_quickly(&self, ticket: Ticket) -> Option<io::Result<()>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut w = match self.written.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if self.writing_large.load(Relaxed) => return None,
+            Err(std::sync::TryLockError::WouldBlock) => locked(&self.written),
+        };
+        if w.upto < ticket.position && locked(&self.pending).bytes > INLINE_COMMIT_BYTES {
+            return None;
         }
+        Some(self.write_queue(&mut w, ticket))
+    }
+
+    fn write_queue(&self, w: &mut Written, ticket: Ticket) -> io::Result<()> {
+        if w.upto >= ticket.position {
+            return Ok(());
+        }
+        let (changes, upto, bytes) = {
+            let mut p = locked(&self.pending);
+            let bytes = std::mem::take(&mut p.bytes);
+            (std::mem::take(&mut p.changes), p.queued, bytes)
+        };
+        let large = bytes > INLINE_COMMIT_BYTES;
+        if large {
+            self.writing_large.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(why) = &w.failed {
+            return Err(io::Error::other(format!("the journal stopped after an earlier failure: {why}")));
+        }
+        let Some(journal) = w.journal.as_mut() else {
+            return Err(io::Error::other("the journal is closed: the emulator has stopped"));
+        };
+        let written = changes
+            .iter()
+            .try_for_each(|c| c.write_to(journal))
+            .and_then(|()| journal.flush());
+        if large {
+            self.writing_large.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
+        match written {
+            Ok(()) => {
+                w.upto = upto;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, path = %self.path.display(), "the journal stops here: later changes will not survive a restart");
+                w.failed = Some(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes what is queued and closes the file, letting go of the state
+    /// folder. Blocking. Later commits are refused.
+    pub fn finish(&self) {
+        let mut w = locked(&self.written);
+        let position = locked(&self.pending).queued;
+        let _ = self.write_queue(
+            &mut w,
+            Ticket {
+                position,
+                pending_bytes: 0,
+            },
+        );
+        w.journal = None;
     }
 }
 
@@ -406,20 +495,43 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn the_writer_thread_keeps_the_order_records_were_queued_in() {
-        let dir = std::env::temp_dir().join(format!("snaplab-journal-writer-{}", std::process::id()));
+    fn write(now: Timestamp, offset: u64, data: &[u8]) -> Change {
+        Change::Write {
+            now,
+            volume_id: "vol-0123456789abcdef0".into(),
+            offset,
+            data: bytes::Bytes::copy_from_slice(data),
+        }
+    }
+
+    #[test]
+    fn group_commits_keep_the_order_changes_were_queued_in() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-queue-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let now = Utc::now();
         let (j, _, _) = Journal::open(&dir, header()).unwrap();
-        let writer = JournalWriter::spawn(j).unwrap();
-        let receipts: Vec<_> = (0..1000u64)
-            .map(|i| writer.record(move |j| j.record_write(&now, "vol-0123456789abcdef0", i, &i.to_le_bytes())))
+        let queue = std::sync::Arc::new(JournalQueue::new(j));
+        // Four threads queue (in turn, as under the model's lock) and commit (at once).
+        let order = std::sync::Arc::new(std::sync::Mutex::new(0u64));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (queue, order) = (queue.clone(), order.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..250 {
+                        let ticket = {
+                            let mut next = order.lock().unwrap();
+                            *next += 1;
+                            queue.enqueue(write(now, *next, &next.to_le_bytes()))
+                        };
+                        queue.commit(ticket).unwrap();
+                    }
+                })
+            })
             .collect();
-        for r in receipts {
-            r.await.unwrap().unwrap();
+        for t in threads {
+            t.join().unwrap();
         }
-        writer.finish();
+        queue.finish();
         let (_, _, entries) = Journal::open(&dir, header()).unwrap();
         let offsets: Vec<u64> = entries
             .iter()
@@ -428,45 +540,50 @@ mod tests {
                 Entry::Ec2 { .. } => u64::MAX,
             })
             .collect();
-        assert_eq!(offsets, (0..1000).collect::<Vec<_>>());
+        assert_eq!(offsets, (1..=1000).collect::<Vec<_>>());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn after_a_failed_write_the_journal_stops_whole_and_finish_lets_go_of_the_folder() {
+    #[test]
+    fn a_large_queue_is_not_committed_quickly() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-large-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (j, _, _) = Journal::open(&dir, header()).unwrap();
+        let queue = JournalQueue::new(j);
+        let small = queue.enqueue(write(Utc::now(), 0, b"x"));
+        assert!(matches!(queue.try_commit_quickly(small), Some(Ok(()))));
+        let large = queue.enqueue(write(Utc::now(), 0, &vec![7u8; INLINE_COMMIT_BYTES + 1]));
+        assert!(large.pending_bytes > INLINE_COMMIT_BYTES);
+        assert!(queue.try_commit_quickly(large).is_none(), "a blocking thread's job");
+        queue.commit(large).unwrap();
+        assert!(matches!(queue.try_commit_quickly(large), Some(Ok(()))), "already written");
+        queue.finish();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn after_a_failed_write_the_journal_stops_whole_and_finish_lets_go_of_the_folder() {
         let dir = std::env::temp_dir().join(format!("snaplab-journal-fail-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let now = Utc::now();
         let (j, _, _) = Journal::open(&dir, header()).unwrap();
         // A second emulator on the same folder is refused, saying why.
         let err = Journal::open(&dir, header()).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("another snaplab emulator is using the state folder"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("another snaplab emulator is using the state folder"), "{err}");
 
-        let writer = JournalWriter::spawn(j).unwrap();
-        writer
-            .record(move |j| j.record_write(&now, "vol-1", 0, b"kept"))
-            .await
-            .unwrap()
-            .unwrap();
-        let failed = writer.record(|_| Err(io::Error::other("disk full"))).await.unwrap();
-        assert!(failed.is_err());
-        let after = writer
-            .record(move |j| j.record_write(&now, "vol-1", 8, b"dropped"))
-            .await
-            .unwrap();
-        assert!(after
-            .unwrap_err()
-            .to_string()
-            .contains("stopped after an earlier failure: disk full"));
-        writer.finish();
-        assert!(
-            writer.record(|_| Ok(())).await.unwrap().is_err(),
-            "refused once finished"
-        );
+        let queue = JournalQueue::new(j);
+        queue.commit(queue.enqueue(write(now, 0, b"kept"))).unwrap();
+        // A write that cannot be made: larger than a record can say.
+        let huge = Change::Write {
+            now,
+            volume_id: "v".repeat(usize::from(u16::MAX) + 1),
+            offset: 0,
+            data: bytes::Bytes::new(),
+        };
+        assert!(queue.commit(queue.enqueue(huge)).is_err());
+        let after = queue.commit(queue.enqueue(write(now, 8, b"dropped"))).unwrap_err();
+        assert!(after.to_string().contains("stopped after an earlier failure"), "{after}");
+        queue.finish();
 
         let (_, _, entries) = Journal::open(&dir, header()).unwrap();
         assert_eq!(entries.len(), 1, "only what was written before the failure");
