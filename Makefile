@@ -6,7 +6,7 @@ CARGO ?= cargo
 # No debug info in dev builds: half the size, faster links.
 export CARGO_PROFILE_DEV_DEBUG ?= 0
 
-.PHONY: help run run-headless app app-deps ui test test-rust test-ui test-gui screenshots build lint bench bench-app emulator test-localstack clean-tools
+.PHONY: help run run-headless app app-deps ui test test-rust test-ui test-gui screenshots build lint bench bench-app bench-journal emulator test-localstack clean-tools
 
 help:
 	@echo "make run              open the desktop app (SecureCart Snapshot Lab) on the built-in emulator"
@@ -17,6 +17,7 @@ help:
 	@echo "make emulator         start the standalone emulator on 127.0.0.1:4566"
 	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
 	@echo "make bench-app        the desktop app's benchmarks (cold start, memory, frame time) under Xvfb"
+	@echo "make bench-journal    the emulator's journal, this build beside an older revision's (REV=7008c93)"
 	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
 build:
@@ -100,6 +101,9 @@ bench:
 
 bench-app:
 	scripts/bench-app.sh
+
+bench-journal:
+	scripts/bench-journal.sh $(REV)
 
 clean-tools:
 	rm -rf .venv-tools
