@@ -323,7 +323,9 @@ impl JournalQueue {
             self.writing_large.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         if let Some(why) = &w.failed {
-            return Err(io::Error::other(format!("the journal stopped after an earlier failure: {why}")));
+            return Err(io::Error::other(format!(
+                "the journal stopped after an earlier failure: {why}"
+            )));
         }
         let Some(journal) = w.journal.as_mut() else {
             return Err(io::Error::other("the journal is closed: the emulator has stopped"));
@@ -556,7 +558,10 @@ mod tests {
         assert!(large.pending_bytes > INLINE_COMMIT_BYTES);
         assert!(queue.try_commit_quickly(large).is_none(), "a blocking thread's job");
         queue.commit(large).unwrap();
-        assert!(matches!(queue.try_commit_quickly(large), Some(Ok(()))), "already written");
+        assert!(
+            matches!(queue.try_commit_quickly(large), Some(Ok(()))),
+            "already written"
+        );
         queue.finish();
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -569,7 +574,11 @@ mod tests {
         let (j, _, _) = Journal::open(&dir, header()).unwrap();
         // A second emulator on the same folder is refused, saying why.
         let err = Journal::open(&dir, header()).unwrap_err();
-        assert!(err.to_string().contains("another snaplab emulator is using the state folder"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("another snaplab emulator is using the state folder"),
+            "{err}"
+        );
 
         let queue = JournalQueue::new(j);
         queue.commit(queue.enqueue(write(now, 0, b"kept"))).unwrap();
@@ -582,7 +591,10 @@ mod tests {
         };
         assert!(queue.commit(queue.enqueue(huge)).is_err());
         let after = queue.commit(queue.enqueue(write(now, 8, b"dropped"))).unwrap_err();
-        assert!(after.to_string().contains("stopped after an earlier failure"), "{after}");
+        assert!(
+            after.to_string().contains("stopped after an earlier failure"),
+            "{after}"
+        );
         queue.finish();
 
         let (_, _, entries) = Journal::open(&dir, header()).unwrap();
