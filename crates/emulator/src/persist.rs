@@ -43,7 +43,7 @@ pub struct JournalHeader {
     pub created_at: Timestamp,
 }
 
-/// One change, as recorded.
+/// One change, as recorded (and as queued to be recorded).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     Ec2 {
@@ -54,7 +54,7 @@ pub enum Entry {
         now: Timestamp,
         volume_id: String,
         offset: u64,
-        data: Vec<u8>,
+        data: bytes::Bytes,
     },
 }
 
@@ -175,21 +175,9 @@ impl Journal {
 }
 
 /// A change to keep: made under the model's lock, written after it.
-#[derive(Debug, Clone)]
-pub enum Change {
-    Ec2 {
-        now: Timestamp,
-        params: QueryParams,
-    },
-    Write {
-        now: Timestamp,
-        volume_id: String,
-        offset: u64,
-        data: bytes::Bytes,
-    },
-}
+pub type Change = Entry;
 
-impl Change {
+impl Entry {
     fn size(&self) -> usize {
         match self {
             Self::Ec2 { .. } => 256,
@@ -426,7 +414,7 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<(Entry, u64)>> {
                 now,
                 volume_id,
                 offset,
-                data: payload[10 + id_len..].to_vec(),
+                data: bytes::Bytes::copy_from_slice(&payload[10 + id_len..]),
             }
         }
         _ => return Ok(None),
@@ -488,7 +476,7 @@ mod tests {
         assert_eq!(h.seed, 42);
         assert_eq!(entries.len(), 2);
         assert!(matches!(&entries[0], Entry::Ec2 { params, .. } if params.str("Size") == Some("8")));
-        assert!(matches!(&entries[1], Entry::Write { offset: 4096, data, .. } if data == b"orders"));
+        assert!(matches!(&entries[1], Entry::Write { offset: 4096, data, .. } if data.as_ref() == b"orders"));
         j.record_write(&now, "vol-0123456789abcdef0", 0, b"more").unwrap();
         j.flush().unwrap();
         drop(j);

@@ -30,6 +30,16 @@ async fn runner(
     )
 }
 
+/// Runs a new run of the lab to its end; its outcome.
+async fn run_to_end(
+    world: &World,
+    mode: Mode,
+    consistency: Consistency,
+    input: Box<dyn snaplab_lab::LearnerInput>,
+) -> RunOutcome {
+    runner(world, mode, consistency, input).await.run().await.unwrap()
+}
+
 fn finished_steps(events: &[LabEvent]) -> Vec<(String, StepOutcome)> {
     events
         .iter()
@@ -69,11 +79,7 @@ fn last_context(events: &[LabEvent]) -> RunContext {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guided_run_passes_every_step_and_sends_orders_by_their_own_path() {
     let mut world = World::start().await;
-    let outcome = runner(&world, Mode::Guided, Consistency::Crash, Box::new(NoLearner))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::Crash, Box::new(NoLearner)).await;
     assert_eq!(outcome, RunOutcome::Passed);
     let events = world.events().await;
     assert_eq!(kinds(&events).first(), Some(&"run_started"));
@@ -111,11 +117,7 @@ async fn step_by_step_waits_for_run_before_each_step_and_ignores_a_check() {
     }
     script.paces = true;
     let asked = script.asked.clone();
-    let outcome = runner(&world, Mode::Guided, Consistency::Crash, Box::new(script))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::Crash, Box::new(script)).await;
     assert_eq!(outcome, RunOutcome::Passed);
     let asked = asked.lock().unwrap().clone();
     assert_eq!(
@@ -150,11 +152,7 @@ async fn a_skipped_guided_step_fails_the_steps_that_build_on_it_but_clean_up_sti
         script = script.say(LearnerReply::Run);
     }
     script.paces = true;
-    let outcome = runner(&world, Mode::Guided, Consistency::Crash, Box::new(script))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::Crash, Box::new(script)).await;
     assert_eq!(outcome, RunOutcome::Failed);
     let finished = finished_steps(&world.events().await);
     let ids: Vec<(&str, StepOutcome)> = finished.iter().map(|(s, o)| (s.as_str(), *o)).collect();
@@ -310,11 +308,7 @@ async fn a_hands_on_learner_who_gets_steps_wrong_first_passes_after_fixing_them(
         .then(learner::clean_up_but_the_wrong_zone(ec2()), Check)
         .then(learner::delete_volumes_in(ec2(), "us-east-1b"), Check);
     let asked = script.asked.clone();
-    let outcome = runner(&world, Mode::HandsOn, Consistency::Crash, Box::new(script))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::HandsOn, Consistency::Crash, Box::new(script)).await;
     let events = world.events().await;
     assert_eq!(outcome, RunOutcome::Passed, "{:#?}", checks(&events));
     // Only the steps a learner can do were asked about, each as a check.
@@ -365,11 +359,7 @@ async fn a_hands_on_learner_who_gets_steps_wrong_first_passes_after_fixing_them(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn application_consistent_pauses_writes_around_the_snapshot_and_tears_nothing() {
     let mut world = World::start().await;
-    let outcome = runner(&world, Mode::Guided, Consistency::App, Box::new(NoLearner))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::App, Box::new(NoLearner)).await;
     assert_eq!(outcome, RunOutcome::Passed);
     let events = world.events().await;
     let said = notices(&events);
@@ -394,11 +384,7 @@ async fn quitting_interrupts_the_run_and_a_resume_finishes_only_the_steps_left()
     let mut world = World::start().await;
     let mut script = Script::replies(&[LearnerReply::Run, LearnerReply::Run, LearnerReply::Quit]);
     script.paces = true;
-    let outcome = runner(&world, Mode::Guided, Consistency::Crash, Box::new(script))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::Crash, Box::new(script)).await;
     assert_eq!(outcome, RunOutcome::Interrupted);
     let first = world.so_far();
     let finished: Vec<String> = finished_steps(&first).into_iter().map(|(s, _)| s).collect();
@@ -453,11 +439,7 @@ async fn quitting_interrupts_the_run_and_a_resume_finishes_only_the_steps_left()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_that_refuses_a_durable_event_stops_the_run_there() {
     let mut world = World::with_sinks(vec![Box::new(Refuse("check_result"))], Orders::default()).await;
-    let outcome = runner(&world, Mode::Guided, Consistency::Crash, Box::new(NoLearner))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::Crash, Box::new(NoLearner)).await;
     assert_eq!(outcome, RunOutcome::Interrupted, "resumable once the record is fixed");
     let events = world.events().await;
     let started: Vec<&str> = events
@@ -493,11 +475,7 @@ async fn an_order_log_that_fails_stops_the_run_at_the_end_of_the_step() {
         ..Orders::default()
     };
     let mut world = World::with_sinks(Vec::new(), orders).await;
-    let outcome = runner(&world, Mode::Guided, Consistency::Crash, Box::new(NoLearner))
-        .await
-        .run()
-        .await
-        .unwrap();
+    let outcome = run_to_end(&world, Mode::Guided, Consistency::Crash, Box::new(NoLearner)).await;
     assert_eq!(outcome, RunOutcome::Interrupted);
     let events = world.events().await;
     let finished: Vec<String> = finished_steps(&events).into_iter().map(|(s, _)| s).collect();

@@ -30,6 +30,17 @@ impl Drop for Dir {
     }
 }
 
+/// Plans `request()` changed by `patch`.
+async fn plan_changed(
+    store: &Store,
+    catalog: &Catalog,
+    patch: impl FnOnce(&mut RunRequest),
+) -> Result<snaplab_session::RunPlan, SessionError> {
+    let mut r = request();
+    patch(&mut r);
+    plan_run(store, catalog, r).await
+}
+
 fn request() -> RunRequest {
     RunRequest {
         lab: "securecart-snapshot".into(),
@@ -154,16 +165,9 @@ async fn a_stopped_run_is_interrupted_resumes_where_it_stopped_and_cannot_be_res
         "every sink heard the run end: {last:?}"
     );
 
-    let again = plan_run(
-        &store,
-        &catalog,
-        RunRequest {
-            resume: Some(run_id.clone()),
-            ..request()
-        },
-    )
-    .await
-    .unwrap();
+    let again = plan_changed(&store, &catalog, |r| r.resume = Some(run_id.clone()))
+        .await
+        .unwrap();
     assert_eq!(again.run_id, run_id);
     let (sink, seen, _) = watch("none");
     let ended = again
@@ -198,16 +202,7 @@ async fn a_stopped_run_is_interrupted_resumes_where_it_stopped_and_cannot_be_res
             if message == "Create the snapshot: already done before the interruption.")));
     }
 
-    match plan_run(
-        &store,
-        &catalog,
-        RunRequest {
-            resume: Some(run_id.clone()),
-            ..request()
-        },
-    )
-    .await
-    {
+    match plan_changed(&store, &catalog, |r| r.resume = Some(run_id.clone())).await {
         Err(e @ SessionError::AlreadyFinished { .. }) => {
             assert_eq!(
                 e.to_string(),
@@ -273,16 +268,9 @@ async fn a_real_aws_endpoint_or_an_unknown_run_is_refused_before_anything_is_rec
     let store = Store::open(&dir.0.join("r.db")).await.unwrap();
     let catalog = Catalog::builtin().unwrap();
     for url in ["https://ec2.us-east-1.amazonaws.com", "https://EC2.US-EAST-1.API.AWS."] {
-        let plan = plan_run(
-            &store,
-            &catalog,
-            RunRequest {
-                endpoint: Some(url.into()),
-                ..request()
-            },
-        )
-        .await
-        .unwrap();
+        let plan = plan_changed(&store, &catalog, |r| r.endpoint = Some(url.into()))
+            .await
+            .unwrap();
         match plan.start(Vec::new(), Box::new(NoLearner)).await {
             Err(SessionError::Cloud(e)) => assert!(e.is_real_aws(), "{e}"),
             Err(e) => panic!("{url}: {e}"),
@@ -290,15 +278,7 @@ async fn a_real_aws_endpoint_or_an_unknown_run_is_refused_before_anything_is_rec
         }
     }
     assert!(store.history(&HistoryFilter::default()).await.unwrap().is_empty());
-    let unknown = plan_run(
-        &store,
-        &catalog,
-        RunRequest {
-            resume: Some("run-nope".into()),
-            ..request()
-        },
-    )
-    .await;
+    let unknown = plan_changed(&store, &catalog, |r| r.resume = Some("run-nope".into())).await;
     assert!(matches!(
         unknown,
         Err(SessionError::Store(snaplab_store::StoreError::NoSuchRun(_)))
