@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use snaplab_emulator::deny::DenyList;
 use snaplab_emulator::{seed, Emulator, EmulatorConfig, Pace};
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +31,16 @@ pub struct Args {
     /// Keep the emulated cloud in DIR and pick it up again on the next start (its pace, region and scenario then come from DIR).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<std::path::PathBuf>,
+
+    /// Refuse these actions as a policy that does not allow them would (EC2 UnauthorizedOperation, also for DryRun;
+    /// IAM/STS AccessDenied; SSM AccessDeniedException), e.g. --deny ec2:RunInstances,ssm:SendCommand. For trying the
+    /// real-AWS preflight and seeing permission errors.
+    #[arg(long, value_name = "ACTIONS", value_parser = parse_deny)]
+    deny: Option<DenyList>,
+}
+
+fn parse_deny(spec: &str) -> Result<DenyList, String> {
+    DenyList::parse(spec).map_err(|e| e.to_string())
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -39,6 +50,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         seeded: !args.empty,
         region: args.region.clone(),
         state_dir: args.state_dir.clone(),
+        deny: args.deny.clone().unwrap_or_default(),
         ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config).await.with_context(|| {
@@ -60,6 +72,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     if !args.empty {
         eprintln!("  aws ec2 describe-volumes --volume-ids {}", seed::DATA_VOLUME_ID);
+    }
+    if let Some(deny) = args.deny.as_ref().filter(|d| !d.is_empty()) {
+        eprintln!("Refusing, as a policy without them would: {deny}");
     }
     eprintln!("Stop with Ctrl-C.");
     wait_for_stop_signal().await?;

@@ -35,6 +35,14 @@ pub enum Ec2ErrorCode {
     TagLimitExceeded,
     DryRunOperation,
     InvalidQuery,
+    InstanceLimitExceeded,
+    InvalidAmiIdMalformed,
+    InvalidAmiIdNotFound,
+    InvalidSubnetIdNotFound,
+    InvalidVpcIdNotFound,
+    MissingInput,
+    VpcIdNotSpecified,
+    UnauthorizedOperation,
 }
 
 impl Ec2ErrorCode {
@@ -67,6 +75,14 @@ impl Ec2ErrorCode {
             Self::TagLimitExceeded => "TagLimitExceeded",
             Self::DryRunOperation => "DryRunOperation",
             Self::InvalidQuery => "InvalidQuery",
+            Self::InstanceLimitExceeded => "InstanceLimitExceeded",
+            Self::InvalidAmiIdMalformed => "InvalidAMIID.Malformed",
+            Self::InvalidAmiIdNotFound => "InvalidAMIID.NotFound",
+            Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
+            Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
+            Self::MissingInput => "MissingInput",
+            Self::VpcIdNotSpecified => "VPCIdNotSpecified",
+            Self::UnauthorizedOperation => "UnauthorizedOperation",
         }
     }
 
@@ -75,6 +91,7 @@ impl Ec2ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::DryRunOperation => 412,
+            Self::UnauthorizedOperation => 403,
             _ => 400,
         }
     }
@@ -133,3 +150,82 @@ macro_rules! ec2_error {
 }
 
 pub type Ec2Result<T> = Result<T, Ec2Error>;
+
+/// The error codes of the other services the emulator answers (STS, IAM,
+/// SSM), each with its status, as their API references give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceErrorCode {
+    /// IAM and STS: the caller's policy does not allow the action.
+    AccessDenied,
+    /// SSM's spelling of the same.
+    AccessDeniedException,
+    /// IAM: no such role or instance profile.
+    NoSuchEntity,
+    /// SSM: no such parameter.
+    ParameterNotFound,
+    /// SSM: an instance that is not managed (or not running).
+    InvalidInstanceId,
+    InvalidCommandId,
+    InvocationDoesNotExist,
+    /// A required parameter is missing or a value is malformed.
+    ValidationError,
+    /// SSM (JSON protocol) for the same.
+    ValidationException,
+    /// Query protocol: an action this service does not have here.
+    InvalidAction,
+    /// JSON protocol: an operation this service does not have here.
+    UnknownOperationException,
+}
+
+impl ServiceErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "AccessDenied",
+            Self::AccessDeniedException => "AccessDeniedException",
+            Self::NoSuchEntity => "NoSuchEntity",
+            Self::ParameterNotFound => "ParameterNotFound",
+            Self::InvalidInstanceId => "InvalidInstanceId",
+            Self::InvalidCommandId => "InvalidCommandId",
+            Self::InvocationDoesNotExist => "InvocationDoesNotExist",
+            Self::ValidationError => "ValidationError",
+            Self::ValidationException => "ValidationException",
+            Self::InvalidAction => "InvalidAction",
+            Self::UnknownOperationException => "UnknownOperationException",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            Self::AccessDenied => 403,
+            Self::NoSuchEntity => 404,
+            _ => 400,
+        }
+    }
+}
+
+/// An error of STS, IAM or SSM.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct ServiceError {
+    pub code: ServiceErrorCode,
+    pub message: String,
+}
+
+impl ServiceError {
+    pub fn new(code: ServiceErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Builds a [`ServiceError`] from a code variant and a format string.
+#[macro_export]
+macro_rules! service_error {
+    ($code:ident, $($arg:tt)+) => {
+        $crate::error::ServiceError::new($crate::error::ServiceErrorCode::$code, format!($($arg)+))
+    };
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -14,15 +14,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::clock::{iso8601, Clock, Timestamp};
+use crate::deny::{not_authorized, DenyList};
 use crate::ebs::{self, EbsRequest, Tokens};
 use crate::ec2;
-use crate::error::Ec2Error;
+use crate::error::{Ec2Error, ServiceError, ServiceErrorCode};
 use crate::model::data::{DataPlaneError, MAX_TRANSFER};
 use crate::model::Cloud;
 use crate::pace::Pace;
 use crate::persist::{Change, JournalQueue, Ticket};
+use crate::sts::Caller;
 use crate::wire::query::QueryParams;
-use crate::wire::xml::error_document;
+use crate::wire::xml::{error_document, query_error_document};
+use crate::{iam, ssm, sts};
 
 /// Largest request body the emulator reads (EC2 Query requests are small).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -38,6 +41,8 @@ pub struct Shared {
     pub tokens: Tokens,
     /// Where changes are kept across restarts, when the emulator has a state directory.
     pub journal: Option<Arc<JournalQueue>>,
+    /// Actions refused as if the caller's policy did not allow them.
+    pub deny: DenyList,
 }
 
 impl Shared {
@@ -100,7 +105,8 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "region": shared.region,
         "account_id": crate::model::ACCOUNT_ID,
         "started_at": iso8601(&shared.started_at),
-        "services": ["ec2", "ebs"],
+        "services": ["ec2", "ebs", "sts", "iam", "ssm"],
+        "denied": shared.deny.to_string(),
         "data_plane": "/_snaplab/volumes/{volume_id}/data",
     }))
 }
@@ -110,14 +116,17 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 enum Service {
     Ec2,
     Ebs,
+    Sts,
+    Iam,
+    Ssm,
     Other(String),
     Unknown,
 }
 
-/// The service named in the SigV4 credential scope
+/// The SigV4 credential scope
 /// (`Credential=AKID/20261129/us-east-1/ec2/aws4_request`), from the
 /// Authorization header or a presigned URL's `X-Amz-Credential`.
-fn scope_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+fn credential_scope(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -128,14 +137,30 @@ fn scope_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
             .find(|(k, _)| k == "X-Amz-Credential")
             .map(|(_, v)| v.into_owned())
     };
-    let credential = from_header.or_else(from_query)?;
-    credential.split('/').nth(3).map(str::to_string)
+    from_header.or_else(from_query)
+}
+
+/// The service named in the credential scope.
+fn scope_service(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    credential_scope(headers, query)?.split('/').nth(3).map(str::to_string)
+}
+
+/// The caller, by the access key in the credential scope (`anonymous` unsigned).
+fn caller_of(headers: &HeaderMap, query: Option<&str>) -> Caller {
+    let access_key = credential_scope(headers, query)
+        .and_then(|c| c.split('/').next().map(str::to_string))
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "anonymous".to_string());
+    Caller { access_key }
 }
 
 fn service_of(headers: &HeaderMap, params: &QueryParams, query: Option<&str>) -> Service {
     match scope_service(headers, query).as_deref() {
         Some("ec2") => Service::Ec2,
         Some("ebs") => Service::Ebs,
+        Some("sts") => Service::Sts,
+        Some("iam") => Service::Iam,
+        Some("ssm") => Service::Ssm,
         Some(other) => Service::Other(other.to_string()),
         // Unsigned requests: an Action parameter means the Query protocol.
         None if params.str("Action").is_some() => Service::Ec2,
@@ -167,7 +192,17 @@ async fn aws_request(
     };
     let params = QueryParams::from_parts(uri.query(), &body);
     let service = service_of(&headers, &params, uri.query());
+    let caller = caller_of(&headers, uri.query());
     let response = match &service {
+        Service::Ec2 if shared.deny.denies("ec2", params.str("Action").unwrap_or_default()) => {
+            let action = params.str("Action").unwrap_or_default();
+            let e = crate::ec2_error!(
+                UnauthorizedOperation,
+                "You are not authorized to perform this operation. {}",
+                not_authorized(&caller.arn(), "ec2", action)
+            );
+            ec2_error_response(&e, &request_id)
+        }
         Service::Ec2 => {
             let now = shared.clock.now();
             let (result, ticket) = shared.with_cloud(|cloud| {
@@ -201,10 +236,12 @@ async fn aws_request(
                     .unwrap_or_else(|e| e.into_response(&request_id))
             })
         }
+        Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller, &request_id),
+        Service::Ssm => ssm_request(&shared, &headers, &body, &caller, &request_id),
         Service::Other(name) => {
             let e = crate::ec2_error!(
                 UnsupportedOperation,
-                "snaplab emulates the ec2 and ebs services on this endpoint, not '{name}'."
+                "snaplab emulates the ec2, ebs, sts, iam and ssm services on this endpoint, not '{name}'."
             );
             ec2_error_response(&e, &request_id)
         }
@@ -218,6 +255,98 @@ async fn aws_request(
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
+    response
+}
+
+/// STS and IAM: the Query protocol, XML replies in each service's namespace.
+fn query_service(
+    shared: &Shared,
+    service: &Service,
+    params: &QueryParams,
+    caller: &Caller,
+    request_id: &str,
+) -> Response {
+    let (name, namespace) = match service {
+        Service::Sts => ("sts", sts::NAMESPACE),
+        _ => ("iam", iam::NAMESPACE),
+    };
+    let action = params.str("Action").unwrap_or_default();
+    let result = if shared.deny.denies(name, action) {
+        Err(ServiceError::new(
+            ServiceErrorCode::AccessDenied,
+            not_authorized(&caller.arn(), name, action),
+        ))
+    } else if *service == Service::Sts {
+        sts::handle(params, caller, request_id)
+    } else {
+        shared.with_cloud(|cloud| iam::handle(cloud, params, request_id))
+    };
+    match result {
+        Ok(xml) => xml_response(StatusCode::OK, xml, request_id),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let doc = query_error_document(namespace, e.code.as_str(), &e.message, request_id);
+            xml_response(status, doc, request_id)
+        }
+    }
+}
+
+/// SSM: the JSON 1.1 protocol, the operation in `X-Amz-Target`.
+fn ssm_request(shared: &Shared, headers: &HeaderMap, body: &[u8], caller: &Caller, request_id: &str) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let result = match ssm::operation_of(target) {
+        None => Err(ServiceError::new(
+            ServiceErrorCode::UnknownOperationException,
+            format!("'{target}' is not an SSM operation: send X-Amz-Target: AmazonSSM.<Operation>."),
+        )),
+        Some(op) if shared.deny.denies("ssm", op) => Err(ServiceError::new(
+            ServiceErrorCode::AccessDeniedException,
+            not_authorized(&caller.arn(), "ssm", op),
+        )),
+        Some(op) => match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
+            Err(e) => Err(ServiceError::new(
+                ServiceErrorCode::ValidationException,
+                format!("The request body is not JSON: {e}"),
+            )),
+            Ok(input) => {
+                let now = shared.clock.now();
+                shared.with_cloud(|cloud| {
+                    cloud.settle(now);
+                    ssm::handle(
+                        &mut ssm::SsmCall {
+                            cloud,
+                            input: &input,
+                            now,
+                        },
+                        op,
+                    )
+                })
+            }
+        },
+    };
+    let (status, body, error_type) = match result {
+        Ok(v) => (StatusCode::OK, v, None),
+        Err(e) => (
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            serde_json::json!({ "__type": e.code.as_str(), "message": e.message }),
+            Some(e.code.as_str()),
+        ),
+    };
+    let mut response = (status, body.to_string()).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Some(t) = error_type.and_then(|t| HeaderValue::from_str(t).ok()) {
+        h.insert("x-amzn-errortype", t);
+    }
     response
 }
 

@@ -16,15 +16,19 @@
 
 pub mod blocks;
 pub mod clock;
+pub mod deny;
 mod ebs;
 mod ec2;
 pub mod error;
 mod http;
+mod iam;
 pub mod ids;
 pub mod model;
 pub mod pace;
 pub mod persist;
 pub mod seed;
+mod ssm;
+mod sts;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -59,6 +63,8 @@ pub struct EmulatorConfig {
     /// Keep the cloud in this directory and pick it up again on the next start.
     /// Pace, region, scenario and seed then come from the directory, not from here.
     pub state_dir: Option<PathBuf>,
+    /// Actions to refuse as if the caller's policy did not allow them (`--deny`).
+    pub deny: deny::DenyList,
 }
 
 impl Default for EmulatorConfig {
@@ -71,6 +77,7 @@ impl Default for EmulatorConfig {
             clock: Arc::new(SystemClock),
             id_seed: None,
             state_dir: None,
+            deny: deny::DenyList::default(),
         }
     }
 }
@@ -205,6 +212,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
     let mut cloud = Cloud::new(&header.region, header.pace, Some(header.seed));
     if header.seeded {
         seed::securecart(&mut cloud, header.created_at);
+        seed::ssm_instance_profile(&mut cloud, header.created_at);
     }
     let replayed = entries.len();
     for entry in entries {
@@ -238,6 +246,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         started_at: config.clock.now(),
         tokens: ebs::Tokens::new(Some(header.seed)),
         journal: journal.map(|j| Arc::new(persist::JournalQueue::new(j))),
+        deny: config.deny.clone(),
     })
 }
 

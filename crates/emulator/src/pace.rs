@@ -38,6 +38,8 @@ impl Pace {
                 volume_delete: Duration::ZERO,
                 attach: Duration::ZERO,
                 detach: Duration::ZERO,
+                instance_launch: Duration::ZERO,
+                instance_terminate: Duration::ZERO,
                 snapshot_floor: Duration::ZERO,
                 snapshot_bytes_per_sec: None,
                 snapshot_rate_limit: None,
@@ -47,6 +49,8 @@ impl Pace {
                 volume_delete: Duration::from_millis(1000),
                 attach: Duration::from_millis(1000),
                 detach: Duration::from_millis(1000),
+                instance_launch: Duration::from_secs(3),
+                instance_terminate: Duration::from_secs(2),
                 snapshot_floor: Duration::from_secs(6),
                 snapshot_bytes_per_sec: Some(32 * MIB),
                 snapshot_rate_limit: None,
@@ -58,6 +62,8 @@ impl Pace {
                 volume_delete: Duration::from_secs(5),
                 attach: Duration::from_secs(5),
                 detach: Duration::from_secs(5),
+                instance_launch: Duration::from_secs(15),
+                instance_terminate: Duration::from_secs(30),
                 snapshot_floor: Duration::from_secs(30),
                 snapshot_bytes_per_sec: Some(40 * MIB),
                 snapshot_rate_limit: Some(Duration::from_secs(15)),
@@ -95,6 +101,10 @@ pub struct Timings {
     pub volume_delete: Duration,
     pub attach: Duration,
     pub detach: Duration,
+    /// An instance from `pending` to `running`.
+    pub instance_launch: Duration,
+    /// An instance from `shutting-down` to `terminated`.
+    pub instance_terminate: Duration,
     /// The least time a snapshot stays `pending`, however little it copies.
     pub snapshot_floor: Duration,
     /// Copy throughput; `None` copies instantly.

@@ -5,6 +5,8 @@ use chrono::Duration;
 
 use crate::blocks::VolumeData;
 use crate::clock::Timestamp;
+use crate::model::iam::{InstanceProfile, Role, EC2_TRUST_POLICY, SSM_CORE_POLICY_ARN};
+use crate::model::image::SECURECART_IMAGE_ID;
 use crate::model::instance::InstanceState;
 use crate::model::volume::Lifecycle;
 use crate::model::{Attachment, AttachmentState, Cloud, Instance, Tag, TagSet, Volume, VolumeType};
@@ -26,21 +28,28 @@ fn tags(pairs: &[(&str, &str)]) -> TagSet {
 pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
     let zone = format!("{}a", cloud.region);
     let launched = now - Duration::days(3);
+    let Some(subnet) = cloud.network.default_subnet(&zone).cloned() else {
+        return;
+    };
     cloud.instances.insert(
         INSTANCE_ID.to_string(),
         Instance {
             id: INSTANCE_ID.to_string(),
             reservation_id: "r-0c0ffee0c0ffee001".to_string(),
-            image_id: "ami-0a5c3558529277641".to_string(),
+            image_id: SECURECART_IMAGE_ID.to_string(),
             instance_type: "t3.medium".to_string(),
             zone: zone.clone(),
             state: InstanceState::Running,
             launch_time: launched,
             root_device_name: ROOT_DEVICE.to_string(),
-            private_ip: "10.0.1.25".to_string(),
-            subnet_id: "subnet-0123456789abcdef0".to_string(),
-            vpc_id: "vpc-0123456789abcdef0".to_string(),
+            private_ip: subnet.address(15),
+            subnet_id: subnet.id.clone(),
+            vpc_id: subnet.vpc_id.clone(),
             tags: tags(&[("Name", "securecart-app"), ("App", "SecureCart")]),
+            architecture: "x86_64",
+            iam_instance_profile: None,
+            http_tokens: "required",
+            settles_at: launched,
         },
     );
     let volume = |id: &str, device: &str, name: &str, root: bool| Volume {
@@ -72,4 +81,26 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
     ] {
         cloud.volumes.insert(v.id.clone(), v);
     }
+}
+
+/// The instance profile the real-AWS path launches its instance with
+/// (docs/real-aws.md): a role EC2 can take, with the SSM core policy.
+pub const SSM_INSTANCE_PROFILE: &str = "snaplab-ssm";
+
+/// Adds the account's SSM instance profile and its role.
+pub fn ssm_instance_profile(cloud: &mut Cloud, now: Timestamp) {
+    let created = now - Duration::days(30);
+    cloud.iam.roles.push(Role {
+        name: SSM_INSTANCE_PROFILE.to_string(),
+        id: "AROA5NAPLAB0SSM000001".to_string(),
+        create_date: created,
+        assume_role_policy: EC2_TRUST_POLICY.to_string(),
+        attached_policies: vec![SSM_CORE_POLICY_ARN.to_string()],
+    });
+    cloud.iam.instance_profiles.push(InstanceProfile {
+        name: SSM_INSTANCE_PROFILE.to_string(),
+        id: "AIPA5NAPLAB0SSM000001".to_string(),
+        create_date: created,
+        roles: vec![SSM_INSTANCE_PROFILE.to_string()],
+    });
 }

@@ -449,7 +449,7 @@ mod raw {
     #[tokio::test]
     async fn unknown_action_is_invalid_action_in_ec2_envelope() {
         let lab = Lab::start(Pace::Instant).await;
-        let (status, body) = post(lab.endpoint(), "Action=RunInstances&Version=2016-11-15").await;
+        let (status, body) = post(lab.endpoint(), "Action=LaunchRocket&Version=2016-11-15").await;
         assert_eq!(status, 400);
         assert!(
             body.contains("<Response><Errors><Error><Code>InvalidAction</Code>"),

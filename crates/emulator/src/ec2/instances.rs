@@ -1,11 +1,13 @@
-//! DescribeInstances and DescribeAvailabilityZones.
+//! DescribeInstances, RunInstances, TerminateInstances and DescribeAvailabilityZones.
 
 use super::{check_filters, lookup_all, render, Call, Selection};
 use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
 use crate::model::filter::matches_all;
-use crate::model::instance::{self, InstanceWithVolumes};
+use crate::model::instance::{self, Instance, InstanceWithVolumes};
+use crate::model::launch::RunInstances;
 use crate::model::paging::PageLimits;
+use crate::model::tags_for;
 use crate::model::{zone, Zone};
 
 pub fn describe_instances(call: &mut Call<'_>) -> Ec2Result<String> {
@@ -61,5 +63,66 @@ pub fn describe_availability_zones(call: &mut Call<'_>) -> Ec2Result<String> {
         .collect();
     let mut w = call.reply();
     w.set("availabilityZoneInfo", &zones, |w, z| render::zone_fields(w, z));
+    Ok(w.finish(call.action))
+}
+
+/// RunInstances: the parameters the real-AWS path sends (and the aws CLI's
+/// usual ones); tags for the instance and its volumes at launch.
+pub fn run_instances(call: &mut Call<'_>) -> Ec2Result<String> {
+    let p = call.params;
+    let count = |name: &str| -> Ec2Result<i64> { p.int(name)?.ok_or_else(|| Ec2Error::missing(name)) };
+    let (min_count, max_count) = (count("MinCount")?, count("MaxCount")?);
+    let image_id = p.required("ImageId")?.to_string();
+    let specs = call.tag_specs()?;
+    let tags_for = |kind: &str| -> Ec2Result<Vec<crate::model::Tag>> {
+        let of_kind: Vec<(String, Vec<crate::model::Tag>)> = specs.iter().filter(|(k, _)| k == kind).cloned().collect();
+        tags_for(kind, &of_kind)
+    };
+    if let Some((kind, _)) = specs
+        .iter()
+        .find(|(k, _)| !["instance", "volume"].contains(&k.as_str()))
+    {
+        return Err(ec2_error!(
+            InvalidParameterValue,
+            "'{kind}' is not a valid taggable resource type for this operation; use ResourceType=instance or volume."
+        ));
+    }
+    let placement = p.nested("Placement");
+    let profile = p.nested("IamInstanceProfile");
+    let metadata = p.nested("MetadataOptions");
+    let req = RunInstances {
+        image_id,
+        instance_type: p.str("InstanceType").unwrap_or("m1.small").to_string(),
+        min_count,
+        max_count,
+        zone: placement.str("AvailabilityZone").map(String::from),
+        subnet_id: p.str("SubnetId").map(String::from),
+        profile_name: profile.str("Name").map(String::from),
+        profile_arn: profile.str("Arn").map(String::from),
+        http_tokens: metadata.str("HttpTokens").map(String::from),
+        instance_tags: tags_for("instance")?,
+        volume_tags: tags_for("volume")?,
+    };
+    let ids = call.cloud.run_instances(req, call.now, call.dry_run)?;
+    let cloud = &*call.cloud;
+    let launched: Vec<&Instance> = ids.iter().filter_map(|id| cloud.instances.get(id)).collect();
+    let reservation_id = launched.first().map(|i| i.reservation_id.clone()).unwrap_or_default();
+    let mut w = call.reply();
+    render::reservation_of(&mut w, &reservation_id, &launched, cloud);
+    Ok(w.finish(call.action))
+}
+
+pub fn terminate_instances(call: &mut Call<'_>) -> Ec2Result<String> {
+    let ids = call.params.list("InstanceId");
+    if ids.is_empty() {
+        return Err(Ec2Error::missing("InstanceId"));
+    }
+    let changed = call.cloud.terminate_instances(&ids, call.now, call.dry_run)?;
+    let mut w = call.reply();
+    w.set("instancesSet", &changed, |w, (id, before, now)| {
+        w.leaf("instanceId", id);
+        render::instance_state(w, "currentState", *now);
+        render::instance_state(w, "previousState", *before);
+    });
     Ok(w.finish(call.action))
 }

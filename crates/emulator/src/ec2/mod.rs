@@ -2,6 +2,7 @@
 //! calling the model and writing the reply in botocore's output shape.
 
 mod instances;
+mod network;
 mod render;
 mod snapshots;
 mod tags;
@@ -76,6 +77,10 @@ pub const ACTIONS: &[(&str, Handler, Changes)] = &[
         Changes::No,
     ),
     ("DescribeInstances", instances::describe_instances, Changes::No),
+    ("RunInstances", instances::run_instances, Changes::Yes),
+    ("TerminateInstances", instances::terminate_instances, Changes::Yes),
+    ("DescribeVpcs", network::describe_vpcs, Changes::No),
+    ("DescribeSubnets", network::describe_subnets, Changes::No),
     ("DescribeVolumes", volumes::describe_volumes, Changes::No),
     ("CreateVolume", volumes::create_volume, Changes::Yes),
     ("DeleteVolume", volumes::delete_volume, Changes::Yes),

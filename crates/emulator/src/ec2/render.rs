@@ -1,7 +1,8 @@
 //! Resources as EC2 XML, element names from botocore's output shapes.
 
 use crate::clock::{iso8601, Timestamp};
-use crate::model::instance::Instance;
+use crate::model::instance::{Instance, InstanceState};
+use crate::model::network::{Subnet, Vpc};
 use crate::model::{Attachment, Cloud, Snapshot, Tag, Volume, Zone, ACCOUNT_ID};
 use crate::wire::xml::XmlWriter;
 
@@ -92,14 +93,20 @@ pub fn zone_fields(w: &mut XmlWriter, z: &Zone) {
 
 /// One reservation holding one instance, with its volumes as block devices.
 pub fn reservation(w: &mut XmlWriter, i: &Instance, cloud: &Cloud) {
-    w.leaf("reservationId", &i.reservation_id).leaf("ownerId", ACCOUNT_ID);
+    reservation_of(w, &i.reservation_id, &[i], cloud);
+}
+
+/// A reservation's fields (the DescribeInstances item, or RunInstances' reply body).
+pub fn reservation_of(w: &mut XmlWriter, reservation_id: &str, instances: &[&Instance], cloud: &Cloud) {
+    w.leaf("reservationId", reservation_id).leaf("ownerId", ACCOUNT_ID);
     w.open("groupSet").close("groupSet");
-    w.open("instancesSet").open("item");
+    w.set("instancesSet", instances, |w, i| instance_fields(w, i, cloud));
+}
+
+/// The `Instance` shape.
+pub fn instance_fields(w: &mut XmlWriter, i: &Instance, cloud: &Cloud) {
     w.leaf("instanceId", &i.id).leaf("imageId", &i.image_id);
-    w.open("instanceState")
-        .leaf("code", i.state.code())
-        .leaf("name", i.state.as_str())
-        .close("instanceState");
+    instance_state(w, "instanceState", i.state);
     w.leaf("privateDnsName", i.private_dns_name(&cloud.region))
         .leaf("dnsName", "")
         .leaf("reason", "")
@@ -116,7 +123,7 @@ pub fn reservation(w: &mut XmlWriter, i: &Instance, cloud: &Cloud) {
         .leaf("vpcId", &i.vpc_id)
         .leaf("privateIpAddress", &i.private_ip)
         .leaf("sourceDestCheck", true)
-        .leaf("architecture", "x86_64")
+        .leaf("architecture", i.architecture)
         .leaf("rootDeviceType", "ebs")
         .leaf("rootDeviceName", &i.root_device_name);
     let volumes: Vec<&Volume> = cloud.attached_to(&i.id).collect();
@@ -134,6 +141,59 @@ pub fn reservation(w: &mut XmlWriter, i: &Instance, cloud: &Cloud) {
         .leaf("hypervisor", "xen")
         .leaf("ebsOptimized", false)
         .leaf("enaSupport", true);
+    if let Some(arn) = &i.iam_instance_profile {
+        w.open("iamInstanceProfile").leaf("arn", arn);
+        w.opt_leaf("id", cloud.iam.instance_profile_by_arn(arn).map(|p| &p.id));
+        w.close("iamInstanceProfile");
+    }
+    w.open("metadataOptions")
+        .leaf("state", "applied")
+        .leaf("httpTokens", i.http_tokens)
+        .leaf("httpPutResponseHopLimit", 2)
+        .leaf("httpEndpoint", "enabled")
+        .close("metadataOptions");
     tag_set(w, i.tags.as_slice());
-    w.close("item").close("instancesSet");
+}
+
+/// `<name><code>…</code><name>…</name></name>`: an InstanceState.
+pub fn instance_state(w: &mut XmlWriter, name: &str, state: InstanceState) {
+    w.open(name)
+        .leaf("code", state.code())
+        .leaf("name", state.as_str())
+        .close(name);
+}
+
+pub fn vpc_fields(w: &mut XmlWriter, v: &Vpc) {
+    w.leaf("vpcId", &v.id)
+        .leaf("ownerId", ACCOUNT_ID)
+        .leaf("state", "available")
+        .leaf("cidrBlock", &v.cidr)
+        .leaf("dhcpOptionsId", "dopt-0de7a017c0ffee001")
+        .leaf("instanceTenancy", "default")
+        .leaf("isDefault", v.is_default);
+    w.set("cidrBlockAssociationSet", &[v], |w, v| {
+        w.leaf("associationId", "vpc-cidr-assoc-0de7a017c0ffee001")
+            .leaf("cidrBlock", &v.cidr);
+        w.open("cidrBlockState")
+            .leaf("state", "associated")
+            .close("cidrBlockState");
+    });
+}
+
+pub fn subnet_fields(w: &mut XmlWriter, s: &Subnet, region: &str) {
+    w.leaf("subnetId", &s.id)
+        .leaf(
+            "subnetArn",
+            format!("arn:aws:ec2:{region}:{ACCOUNT_ID}:subnet/{}", s.id),
+        )
+        .leaf("ownerId", ACCOUNT_ID)
+        .leaf("state", "available")
+        .leaf("vpcId", &s.vpc_id)
+        .leaf("cidrBlock", &s.cidr)
+        .leaf("availableIpAddressCount", 4091)
+        .leaf("availabilityZone", &s.zone)
+        .leaf("availabilityZoneId", &s.zone_id)
+        .leaf("defaultForAz", s.default_for_az)
+        .leaf("mapPublicIpOnLaunch", s.default_for_az)
+        .leaf("assignIpv6AddressOnCreation", false);
 }

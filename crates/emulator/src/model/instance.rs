@@ -1,5 +1,10 @@
-//! EC2 instances. The lab does not launch instances; the seeded scenario brings
-//! the SecureCart app server, and DescribeInstances shows its volumes.
+//! EC2 instances: the seeded SecureCart app server, and instances launched
+//! with RunInstances (the real-AWS path's), which go `pending` → `running`
+//! and, terminated, `shutting-down` → `terminated` — deleting the volumes
+//! marked delete-on-termination and detaching the others — then stay
+//! visible for an hour, as AWS keeps them.
+
+use chrono::Duration;
 
 use crate::clock::{iso8601, Timestamp};
 use crate::model::filter::{tag_filter_values, Filterable};
@@ -7,14 +12,20 @@ use crate::model::{Cloud, TagSet, Volume};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InstanceState {
+    Pending,
     Running,
+    ShuttingDown,
+    Terminated,
     Stopped,
 }
 
 impl InstanceState {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Pending => "pending",
             Self::Running => "running",
+            Self::ShuttingDown => "shutting-down",
+            Self::Terminated => "terminated",
             Self::Stopped => "stopped",
         }
     }
@@ -22,7 +33,10 @@ impl InstanceState {
     /// EC2's numeric state code.
     pub fn code(self) -> u8 {
         match self {
+            Self::Pending => 0,
             Self::Running => 16,
+            Self::ShuttingDown => 32,
+            Self::Terminated => 48,
             Self::Stopped => 80,
         }
     }
@@ -46,7 +60,18 @@ pub struct Instance {
     pub subnet_id: String,
     pub vpc_id: String,
     pub tags: TagSet,
+    pub architecture: &'static str,
+    /// The instance profile's ARN, when launched with one.
+    pub iam_instance_profile: Option<String>,
+    /// IMDS: `required` (IMDSv2 only) or `optional`.
+    pub http_tokens: &'static str,
+    /// When the state in progress (`pending`, `shutting-down`) ends, or a
+    /// `terminated` instance disappears.
+    pub settles_at: Timestamp,
 }
+
+/// How long a terminated instance stays visible.
+pub const TERMINATED_VISIBLE_FOR: Duration = Duration::hours(1);
 
 impl Instance {
     pub fn private_dns_name(&self, region: &str) -> String {
@@ -74,6 +99,10 @@ pub const FILTERS: &[&str] = &[
     "block-device-mapping.volume-id",
     "block-device-mapping.device-name",
     "block-device-mapping.status",
+    "architecture",
+    "reservation-id",
+    "iam-instance-profile.arn",
+    "metadata-options.http-tokens",
 ];
 
 /// Filterable view of an instance with its volumes (for block-device filters).
@@ -110,6 +139,10 @@ impl Filterable for InstanceWithVolumes<'_> {
             "subnet-id" => i.subnet_id.clone(),
             "vpc-id" => i.vpc_id.clone(),
             "launch-time" => iso8601(&i.launch_time),
+            "architecture" => i.architecture.to_string(),
+            "reservation-id" => i.reservation_id.clone(),
+            "metadata-options.http-tokens" => i.http_tokens.to_string(),
+            "iam-instance-profile.arn" => return Some(i.iam_instance_profile.iter().cloned().collect()),
             "block-device-mapping.volume-id" => return Some(attachments.map(|(v, _)| v.id.clone()).collect()),
             "block-device-mapping.device-name" => return Some(attachments.map(|(_, a)| a.device.clone()).collect()),
             "block-device-mapping.status" => {

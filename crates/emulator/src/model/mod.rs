@@ -9,7 +9,11 @@
 
 pub mod data;
 pub mod filter;
+pub mod iam;
+pub mod image;
 pub mod instance;
+pub mod launch;
+pub mod network;
 pub mod paging;
 pub mod snapshot;
 pub mod tags;
@@ -24,7 +28,10 @@ use crate::error::{Ec2Error, Ec2Result};
 use crate::ids::{self, IdKind, IdSource};
 use crate::pace::{Pace, Timings};
 
+pub use iam::Iam;
+pub use image::Image;
 pub use instance::Instance;
+pub use network::Network;
 pub use snapshot::{Snapshot, SnapshotState};
 pub use tags::{Tag, TagSet};
 pub use volume::{Attachment, AttachmentState, Volume, VolumeState, VolumeType};
@@ -40,17 +47,25 @@ pub struct Cloud {
     pub instances: BTreeMap<String, Instance>,
     pub volumes: BTreeMap<String, Volume>,
     pub snapshots: BTreeMap<String, Snapshot>,
+    pub network: Network,
+    pub images: Vec<Image>,
+    pub iam: Iam,
     pace: Pace,
     timings: Timings,
     ids: IdSource,
 }
 
 impl Cloud {
-    /// An empty region with three Availability Zones (`<region>a/b/c`).
+    /// An empty region with three Availability Zones (`<region>a/b/c`), a
+    /// default VPC and the public images.
     pub fn new(region: &str, pace: Pace, id_seed: Option<u64>) -> Self {
+        let zones = zone::zones_of(region);
         Self {
             region: region.to_string(),
-            zones: zone::zones_of(region),
+            network: Network::default_for(&zones),
+            images: image::catalogue(),
+            iam: Iam::default(),
+            zones,
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
             snapshots: BTreeMap::new(),
@@ -85,6 +100,7 @@ impl Cloud {
 
     /// Applies every transition whose deadline has passed.
     pub fn settle(&mut self, now: Timestamp) {
+        self.settle_instances(now);
         self.volumes.retain(|_, v| !v.is_gone(now));
         for v in self.volumes.values_mut() {
             v.settle(now);

@@ -68,6 +68,22 @@ impl XmlWriter {
         self.out
     }
 
+    /// Opens an AWS Query-protocol reply (STS, IAM):
+    /// `<ActionResponse xmlns=…><ActionResult>`.
+    pub fn query_response(action: &str, namespace: &str) -> Self {
+        let mut w = Self::new();
+        let _ = write!(w.out, "<{action}Response xmlns=\"{namespace}\"><{action}Result>");
+        w
+    }
+
+    /// Closes a Query-protocol reply, with its request id.
+    pub fn finish_query(mut self, action: &str, request_id: &str) -> String {
+        let _ = write!(self.out, "</{action}Result><ResponseMetadata>");
+        self.leaf("RequestId", request_id);
+        let _ = write!(self.out, "</ResponseMetadata></{action}Response>");
+        self.out
+    }
+
     /// The raw text, for documents that are not action replies (errors).
     pub fn into_string(self) -> String {
         self.out
@@ -96,6 +112,18 @@ pub fn error_document(code: &str, message: &str, request_id: &str) -> String {
     w.leaf("Code", code).leaf("Message", message);
     w.close("Error").close("Errors");
     w.leaf("RequestID", request_id).close("Response");
+    w.into_string()
+}
+
+/// The Query protocol's error envelope (STS, IAM).
+pub fn query_error_document(namespace: &str, code: &str, message: &str, request_id: &str) -> String {
+    let mut w = XmlWriter::new();
+    let _ = write!(w.out, "<ErrorResponse xmlns=\"{namespace}\">");
+    w.open("Error")
+        .leaf("Type", "Sender")
+        .leaf("Code", code)
+        .leaf("Message", message);
+    w.close("Error").leaf("RequestId", request_id).close("ErrorResponse");
     w.into_string()
 }
 
