@@ -39,6 +39,8 @@ enum Command {
     Cleanup(commands::cleanup::Args),
     /// Run the EC2/EBS emulator as a standalone endpoint (LocalStack-style, port 4566).
     Emulator(commands::emulator::Args),
+    /// Check a real AWS account before running a lab there: identity, permissions (DryRun), cost. Creates nothing.
+    Preflight(commands::preflight::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,13 +65,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Report(args) => commands::report::run(args).await,
             Command::Cleanup(args) => commands::cleanup::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Preflight(args) => commands::preflight::run(args).await,
         }
     })
 }
 
 fn init_logging(verbose: u8) {
+    // aws-config warns about each credential source it tries; snaplab says what failed itself.
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,aws_config=error",
         1 => "debug",
         _ => "trace",
     };

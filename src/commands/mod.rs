@@ -4,5 +4,6 @@ pub mod cleanup;
 pub mod emulator;
 pub mod history;
 pub mod labs;
+pub mod preflight;
 pub mod report;
 pub mod run;

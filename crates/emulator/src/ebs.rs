@@ -51,6 +51,16 @@ impl EbsError {
         }
     }
 
+    /// The caller's policy does not allow the action (`--deny`).
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self {
+            kind: "AccessDeniedException",
+            status: 403,
+            reason: Some("UNAUTHORIZED_ACCOUNT"),
+            message: message.into(),
+        }
+    }
+
     fn unsupported(message: impl Into<String>) -> Self {
         Self {
             kind: "UnsupportedOperation",
@@ -139,6 +149,17 @@ impl EbsRequest<'_> {
         form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The EBS direct action a request is for, judged by its method and path.
+pub fn action_of(req: &EbsRequest<'_>) -> &'static str {
+    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["snapshots", _, "blocks"]) => "ListSnapshotBlocks",
+        ("GET", ["snapshots", _, "changedblocks"]) => "ListChangedBlocks",
+        ("GET", ["snapshots", _, "blocks", _]) => "GetSnapshotBlock",
+        _ => "Unknown",
     }
 }
 

@@ -230,11 +230,16 @@ async fn aws_request(
                 path: uri.path(),
                 query: uri.query(),
             };
-            shared.with_cloud(|cloud| {
-                cloud.settle(now);
-                ebs::handle(cloud, &shared.tokens, &req, now, &request_id)
-                    .unwrap_or_else(|e| e.into_response(&request_id))
-            })
+            let action = ebs::action_of(&req);
+            if shared.deny.denies("ebs", action) {
+                ebs::EbsError::access_denied(not_authorized(&caller.arn(), "ebs", action)).into_response(&request_id)
+            } else {
+                shared.with_cloud(|cloud| {
+                    cloud.settle(now);
+                    ebs::handle(cloud, &shared.tokens, &req, now, &request_id)
+                        .unwrap_or_else(|e| e.into_response(&request_id))
+                })
+            }
         }
         Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller, &request_id),
         Service::Ssm => ssm_request(&shared, &headers, &body, &caller, &request_id),

@@ -1,0 +1,402 @@
+//! Preflight: before a real-AWS run creates anything, who the learner is,
+//! where the run would go, whether every call it makes is allowed, and what
+//! it would cost. EC2 calls are made with `DryRun` and the run's own
+//! parameters and tags (`DryRunOperation`: allowed; `UnauthorizedOperation`:
+//! denied). Calls on resources that do not exist yet use placeholder ids;
+//! services without DryRun (SSM SendCommand, the EBS direct APIs) are asked
+//! about placeholders too: AWS authorises a request before it looks for its
+//! resource, so "no such resource" means "not denied". Nothing is created.
+
+use aws_sdk_ec2::types::{
+    Filter, HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest, InstanceType, Placement,
+    ResourceType, Tag, TagSpecification, VolumeType,
+};
+
+use crate::account::{Account, Identity};
+use crate::error::AwsError;
+use crate::plan::{architecture_of, image_parameter, RunPlan, SSM_CORE_POLICY_ARN};
+use crate::policy;
+use crate::prices::{self, Cost};
+
+const PLACEHOLDER_INSTANCE: &str = "i-00000000000000000";
+const PLACEHOLDER_VOLUME: &str = "vol-00000000000000000";
+const PLACEHOLDER_SNAPSHOT: &str = "snap-00000000000000000";
+const PLACEHOLDER_COMMAND: &str = "00000000-0000-0000-0000-000000000000";
+/// The tag value preflight's DryRuns carry (nothing is created with it).
+const PREFLIGHT_RUN: &str = "preflight";
+
+/// "No such resource" answers to a placeholder: the request got past authorisation.
+const PLACEHOLDER_ABSENT: &[&str] = &[
+    "InvalidVolume.NotFound",
+    "InvalidSnapshot.NotFound",
+    "InvalidInstanceID.NotFound",
+    "InvalidAttachment.NotFound",
+    "InvalidInstanceId",
+    "InvocationDoesNotExist",
+    "InvalidCommandId",
+    "ResourceNotFoundException",
+];
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Check {
+    /// `service:Action`.
+    pub action: String,
+    /// true: allowed (or the prerequisite is there); false: denied (or missing); null: could not tell.
+    pub allowed: Option<bool>,
+    pub detail: String,
+    /// For a denied action: the policy statements that would allow it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Preflight {
+    pub account: String,
+    pub arn: String,
+    pub region: String,
+    pub zone: Option<String>,
+    /// Where calls went when not to AWS itself (`null`: AWS).
+    pub endpoint: Option<String>,
+    pub checks: Vec<Check>,
+    pub estimated_cost_usd: f64,
+    pub cost: Cost,
+    pub plan: RunPlan,
+    pub prices_checked: String,
+}
+
+impl Preflight {
+    /// Everything the run needs is allowed and there.
+    pub fn ready(&self) -> bool {
+        self.checks.iter().all(|c| c.allowed == Some(true))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightOptions {
+    pub lab_id: String,
+    pub instance_profile: String,
+}
+
+fn judged<T>(action: &str, result: Result<T, AwsError>, allowed_detail: impl FnOnce(T) -> String) -> Check {
+    let (allowed, detail) = match result {
+        Ok(v) => (Some(true), allowed_detail(v)),
+        Err(e) => match e.code() {
+            Some("DryRunOperation") => (Some(true), "allowed (DryRun)".to_string()),
+            Some(c) if PLACEHOLDER_ABSENT.contains(&c) => (
+                Some(true),
+                format!("not denied: AWS looked for the placeholder resource ({c})"),
+            ),
+            Some(c) if e.is_denied() => (Some(false), format!("denied ({c}): {}", e.message())),
+            _ => (None, format!("could not tell: {e}")),
+        },
+    };
+    Check {
+        action: action.to_string(),
+        statements: if allowed == Some(false) {
+            policy::statements_for(action)
+        } else {
+            Vec::new()
+        },
+        allowed,
+        detail,
+    }
+}
+
+fn tags(kind: ResourceType, plan: &RunPlan) -> TagSpecification {
+    plan.tags(PREFLIGHT_RUN)
+        .iter()
+        .fold(TagSpecification::builder().resource_type(kind), |b, (k, v)| {
+            b.tags(Tag::builder().key(*k).value(*v).build())
+        })
+        .build()
+}
+
+/// Checks everything a run of `options.lab_id` needs in `account`. Errors
+/// only when nothing can be checked (no credentials, nothing answers).
+pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<Preflight, AwsError> {
+    let Identity { account: id, arn } = account.identity().await?;
+    let table = prices::table().map_err(|e| AwsError::Other {
+        action: "pricing".into(),
+        detail: e.to_string(),
+    })?;
+    let (prices, region_priced) = table.for_region(&account.region);
+    let (instance_type, hourly) = prices.cheapest_instance().unwrap_or(("t3.micro", 0.0104));
+    let architecture = architecture_of(instance_type);
+    let mut plan = RunPlan {
+        lab_id: options.lab_id.clone(),
+        region: account.region.clone(),
+        zone: None,
+        subnet_id: None,
+        instance_type: instance_type.to_string(),
+        instance_type_reason: format!(
+            "the cheapest type in snaplab's price table (${hourly}/h{}); it runs Amazon Linux 2023, the SSM agent and SecureCart's Python writer in its 0.5 GiB",
+            if region_priced { "" } else { " in us-east-1" }
+        ),
+        architecture,
+        image_parameter: image_parameter(architecture),
+        image_id: None,
+        instance_profile: options.instance_profile.clone(),
+        root_gib: 8,
+        data_gib: 1,
+        expected_minutes: 45,
+    };
+    let mut checks = Vec::new();
+
+    let ec2 = account.ec2();
+    let subnets = ec2
+        .describe_subnets()
+        .filters(Filter::builder().name("default-for-az").values("true").build())
+        .send()
+        .await
+        .map_err(|e| account.classify("ec2:DescribeSubnets", e));
+    let mut check = judged("ec2:DescribeSubnets", subnets, |out| {
+        let mut found: Vec<_> = out
+            .subnets()
+            .iter()
+            .filter_map(|s| Some((s.availability_zone()?.to_string(), s.subnet_id()?.to_string())))
+            .collect();
+        found.sort();
+        match found.first() {
+            Some((zone, subnet)) => {
+                plan.zone = Some(zone.clone());
+                plan.subnet_id = Some(subnet.clone());
+                format!("default subnet {subnet} in {zone}")
+            }
+            None => String::new(),
+        }
+    });
+    if check.allowed == Some(true) && plan.zone.is_none() {
+        check.allowed = Some(false);
+        check.detail = format!(
+            "no default VPC in {}: create one with `aws ec2 create-default-vpc --region {}`, or choose another region",
+            account.region, account.region
+        );
+    }
+    checks.push(check);
+
+    let ssm = account.ssm();
+    let parameter = ssm
+        .get_parameter()
+        .name(plan.image_parameter)
+        .send()
+        .await
+        .map_err(|e| account.classify("ssm:GetParameter", e));
+    checks.push(judged("ssm:GetParameter", parameter, |out| {
+        plan.image_id = out.parameter().and_then(|p| p.value()).map(String::from);
+        format!(
+            "Amazon Linux 2023 ({architecture}) is {}",
+            plan.image_id.as_deref().unwrap_or("unknown")
+        )
+    }));
+
+    checks.push(instance_profile_check(account, &options.instance_profile).await);
+    checks.extend(ec2_checks(account, &plan).await);
+    checks.extend(ssm_and_ebs_checks(account).await);
+
+    let cost = prices::cost(prices, region_priced, &plan.usage());
+    Ok(Preflight {
+        account: id,
+        arn,
+        region: account.region.clone(),
+        zone: plan.zone.clone(),
+        endpoint: account.endpoint().map(String::from),
+        checks,
+        estimated_cost_usd: (cost.total_usd * 10_000.0).ceil() / 10_000.0,
+        cost,
+        plan,
+        prices_checked: table.checked.clone(),
+    })
+}
+
+/// The instance profile exists and its role carries the SSM core policy.
+async fn instance_profile_check(account: &Account, name: &str) -> Check {
+    let iam = account.iam();
+    let action = "iam:GetInstanceProfile";
+    let profile = match iam.get_instance_profile().instance_profile_name(name).send().await {
+        Ok(p) => p,
+        Err(e) => {
+            let e = account.classify(action, e);
+            let mut check = judged(action, Err::<(), _>(e.clone()), |_| String::new());
+            if e.code() == Some("NoSuchEntity") {
+                check.allowed = Some(false);
+                check.detail = format!(
+                    "there is no instance profile named {name}: create it as docs/real-aws.md shows (a role EC2 can take, with {SSM_CORE_POLICY_ARN})"
+                );
+            }
+            return check;
+        }
+    };
+    let roles: Vec<String> = profile
+        .instance_profile()
+        .map(|p| p.roles().iter().map(|r| r.role_name().to_string()).collect())
+        .unwrap_or_default();
+    let Some(role) = roles.first() else {
+        return Check {
+            action: action.into(),
+            allowed: Some(false),
+            detail: format!(
+                "instance profile {name} holds no role: add one with `aws iam add-role-to-instance-profile`"
+            ),
+            statements: Vec::new(),
+        };
+    };
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| account.classify("iam:ListAttachedRolePolicies", e));
+    let mut check = judged("iam:ListAttachedRolePolicies", attached, |out| {
+        let has = out
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_arn() == Some(SSM_CORE_POLICY_ARN));
+        if has {
+            format!("instance profile {name} (role {role}) has AmazonSSMManagedInstanceCore")
+        } else {
+            String::new()
+        }
+    });
+    if check.allowed == Some(true) && check.detail.is_empty() {
+        check.allowed = Some(false);
+        check.detail = format!(
+            "role {role} lacks AmazonSSMManagedInstanceCore: `aws iam attach-role-policy --role-name {role} --policy-arn {SSM_CORE_POLICY_ARN}`"
+        );
+    }
+    check.action = action.into();
+    check
+}
+
+/// Every EC2 call a run makes, with DryRun.
+async fn ec2_checks(account: &Account, plan: &RunPlan) -> Vec<Check> {
+    let ec2 = account.ec2();
+    let zone = plan.zone.clone().unwrap_or_else(|| format!("{}a", plan.region));
+    let mut checks = Vec::new();
+    let c = |action: &str, r| judged(action, r, |_: ()| "allowed".to_string());
+    macro_rules! dry {
+        ($action:literal, $req:expr) => {{
+            let r = $req
+                .dry_run(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| account.classify($action, e));
+            checks.push(c($action, r));
+        }};
+    }
+    match &plan.image_id {
+        Some(image) => dry!(
+            "ec2:RunInstances",
+            ec2.run_instances()
+                .image_id(image)
+                .instance_type(InstanceType::from(plan.instance_type.as_str()))
+                .min_count(1)
+                .max_count(1)
+                .placement(Placement::builder().availability_zone(&zone).build())
+                .iam_instance_profile(
+                    IamInstanceProfileSpecification::builder()
+                        .name(&plan.instance_profile)
+                        .build()
+                )
+                .metadata_options(
+                    InstanceMetadataOptionsRequest::builder()
+                        .http_tokens(HttpTokensState::Required)
+                        .build()
+                )
+                .tag_specifications(tags(ResourceType::Instance, plan))
+                .tag_specifications(tags(ResourceType::Volume, plan))
+        ),
+        None => checks.push(Check {
+            action: "ec2:RunInstances".into(),
+            allowed: None,
+            detail: "could not tell: the image to launch is unknown (see ssm:GetParameter)".into(),
+            statements: Vec::new(),
+        }),
+    }
+    dry!(
+        "ec2:CreateVolume",
+        ec2.create_volume()
+            .availability_zone(&zone)
+            .size(plan.data_gib)
+            .volume_type(VolumeType::Gp3)
+            .tag_specifications(tags(ResourceType::Volume, plan))
+    );
+    dry!(
+        "ec2:CreateSnapshot",
+        ec2.create_snapshot()
+            .volume_id(PLACEHOLDER_VOLUME)
+            .tag_specifications(tags(ResourceType::Snapshot, plan))
+    );
+    dry!(
+        "ec2:AttachVolume",
+        ec2.attach_volume()
+            .volume_id(PLACEHOLDER_VOLUME)
+            .instance_id(PLACEHOLDER_INSTANCE)
+            .device("/dev/sdf")
+    );
+    dry!("ec2:DetachVolume", ec2.detach_volume().volume_id(PLACEHOLDER_VOLUME));
+    dry!("ec2:DeleteVolume", ec2.delete_volume().volume_id(PLACEHOLDER_VOLUME));
+    dry!(
+        "ec2:DeleteSnapshot",
+        ec2.delete_snapshot().snapshot_id(PLACEHOLDER_SNAPSHOT)
+    );
+    dry!(
+        "ec2:TerminateInstances",
+        ec2.terminate_instances().instance_ids(PLACEHOLDER_INSTANCE)
+    );
+    dry!("ec2:DescribeInstances", ec2.describe_instances());
+    dry!("ec2:DescribeVolumes", ec2.describe_volumes());
+    dry!("ec2:DescribeSnapshots", ec2.describe_snapshots().owner_ids("self"));
+    checks
+}
+
+/// SSM Run Command and the EBS direct reads: no DryRun, so placeholders.
+async fn ssm_and_ebs_checks(account: &Account) -> Vec<Check> {
+    let ssm = account.ssm();
+    let ebs = account.ebs();
+    let ok = |_| "allowed".to_string();
+    vec![
+        judged(
+            "ssm:DescribeInstanceInformation",
+            ssm.describe_instance_information()
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| account.classify("ssm:DescribeInstanceInformation", e)),
+            ok,
+        ),
+        judged(
+            "ssm:SendCommand",
+            ssm.send_command()
+                .instance_ids(PLACEHOLDER_INSTANCE)
+                .document_name("AWS-RunShellScript")
+                .parameters("commands", vec!["true".to_string()])
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| account.classify("ssm:SendCommand", e)),
+            ok,
+        ),
+        judged(
+            "ssm:GetCommandInvocation",
+            ssm.get_command_invocation()
+                .command_id(PLACEHOLDER_COMMAND)
+                .instance_id(PLACEHOLDER_INSTANCE)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| account.classify("ssm:GetCommandInvocation", e)),
+            ok,
+        ),
+        judged(
+            "ebs:ListSnapshotBlocks",
+            ebs.list_snapshot_blocks()
+                .snapshot_id(PLACEHOLDER_SNAPSHOT)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| account.classify("ebs:ListSnapshotBlocks", e)),
+            ok,
+        ),
+    ]
+}
