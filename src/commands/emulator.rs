@@ -37,6 +37,12 @@ pub struct Args {
     /// real-AWS preflight and seeing permission errors.
     #[arg(long, value_name = "ACTIONS", value_parser = parse_deny)]
     deny: Option<DenyList>,
+
+    /// Run SSM Run Command (AWS-RunShellScript) for real: each instance launched with the SSM instance profile gets
+    /// a sandbox under DIR where its attached volumes appear as files at /dev/disk/by-id/…, and commands run as
+    /// local processes there (SNAPLAB_ROOT names the sandbox). Loopback only: it runs what it is sent.
+    #[arg(long, value_name = "DIR")]
+    run_commands: Option<std::path::PathBuf>,
 }
 
 fn parse_deny(spec: &str) -> Result<DenyList, String> {
@@ -51,8 +57,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         region: args.region.clone(),
         state_dir: args.state_dir.clone(),
         deny: args.deny.clone().unwrap_or_default(),
+        run_commands: args.run_commands.clone(),
         ..EmulatorConfig::default()
     };
+    if args.run_commands.is_some() && !args.bind.ip().is_loopback() {
+        anyhow::bail!(
+            "--run-commands runs whatever it is sent as local processes, so the emulator then listens on loopback only: use --bind 127.0.0.1:PORT"
+        );
+    }
     let emulator = Emulator::start(config).await.with_context(|| {
         format!(
             "cannot start the emulator on {}: is another emulator (or LocalStack) already running there? Pick another with --bind 127.0.0.1:4567",
@@ -72,6 +84,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     if !args.empty {
         eprintln!("  aws ec2 describe-volumes --volume-ids {}", seed::DATA_VOLUME_ID);
+    }
+    if let Some(dir) = &args.run_commands {
+        eprintln!(
+            "Running SSM commands as local processes, in sandboxes under {}",
+            dir.display()
+        );
     }
     if let Some(deny) = args.deny.as_ref().filter(|d| !d.is_empty()) {
         eprintln!("Refusing, as a policy without them would: {deny}");

@@ -107,6 +107,11 @@ impl VolumeData {
         out
     }
 
+    /// The bytes of block `index`, when it was ever written (`None`: zeros).
+    pub fn block_bytes(&self, index: u64) -> Option<&[u8]> {
+        self.block(index).map(|b| b.as_slice())
+    }
+
     /// Writes `data` at `offset`, copying a shared block before changing it.
     pub fn write(&mut self, offset: u64, data: &[u8]) {
         let mut done = 0usize;

@@ -167,6 +167,10 @@ pub enum ServiceErrorCode {
     InvalidInstanceId,
     InvalidCommandId,
     InvocationDoesNotExist,
+    /// SSM: a document other than the ones answered here.
+    InvalidDocument,
+    /// SSM: the document's parameters are wrong (no commands, say).
+    InvalidParameters,
     /// A required parameter is missing or a value is malformed.
     ValidationError,
     /// SSM (JSON protocol) for the same.
@@ -187,6 +191,8 @@ impl ServiceErrorCode {
             Self::InvalidInstanceId => "InvalidInstanceId",
             Self::InvalidCommandId => "InvalidCommandId",
             Self::InvocationDoesNotExist => "InvocationDoesNotExist",
+            Self::InvalidDocument => "InvalidDocument",
+            Self::InvalidParameters => "InvalidParameters",
             Self::ValidationError => "ValidationError",
             Self::ValidationException => "ValidationException",
             Self::InvalidAction => "InvalidAction",

@@ -18,6 +18,7 @@ use crate::deny::{not_authorized, DenyList};
 use crate::ebs::{self, EbsRequest, Tokens};
 use crate::ec2;
 use crate::error::{Ec2Error, ServiceError, ServiceErrorCode};
+use crate::host::{sync, Hosts};
 use crate::model::data::{DataPlaneError, MAX_TRANSFER};
 use crate::model::Cloud;
 use crate::pace::Pace;
@@ -43,6 +44,10 @@ pub struct Shared {
     pub journal: Option<Arc<JournalQueue>>,
     /// Actions refused as if the caller's policy did not allow them.
     pub deny: DenyList,
+    /// The SSM commands sent so far.
+    pub commands: ssm::Commands,
+    /// Instance sandboxes, when the emulator runs commands (`--run-commands`).
+    pub hosts: Option<Arc<Hosts>>,
 }
 
 impl Shared {
@@ -71,6 +76,21 @@ impl Shared {
         if let Err(e) = committed {
             tracing::error!(error = %e, path = %journal.path().display(), "cannot record a change; it will not survive a restart");
         }
+    }
+
+    /// Queues data writes for the journal (under the cloud lock); the last one's ticket.
+    fn journal_writes(&self, writes: Vec<(String, u64, Bytes)>, now: Timestamp) -> Option<Ticket> {
+        writes
+            .into_iter()
+            .filter_map(|(volume_id, offset, data)| {
+                self.journal(|| Change::Write {
+                    now,
+                    volume_id,
+                    offset,
+                    data,
+                })
+            })
+            .last()
     }
 
     /// Runs `f` on the cloud, recovering the lock even if a handler once panicked.
@@ -205,19 +225,32 @@ async fn aws_request(
         }
         Service::Ec2 => {
             let now = shared.clock.now();
-            let (result, ticket) = shared.with_cloud(|cloud| {
+            let action = params.str("Action").unwrap_or_default().to_string();
+            // Sandboxed volumes' files go into the cloud first, their holders stopped.
+            let prepared = sync_sandboxes(&shared, &action, &params, now).await;
+            let (result, ticket, after) = shared.with_cloud(|cloud| {
+                let mut ticket = prepared
+                    .as_ref()
+                    .and_then(|p| shared.journal_writes(p.apply(cloud), now));
                 let result = ec2::handle(cloud, &params, now, &request_id);
-                let ticket = (result.is_ok() && ec2::changes_cloud(&params))
-                    .then(|| {
-                        shared.journal(|| Change::Ec2 {
+                if result.is_ok() && ec2::changes_cloud(&params) {
+                    ticket = shared
+                        .journal(|| Change::Ec2 {
                             now,
                             params: params.clone(),
                         })
-                    })
-                    .flatten();
-                (result, ticket)
+                        .or(ticket);
+                }
+                let after = (result.is_ok() && shared.hosts.is_some()).then(|| sync::after(cloud, &action, &params));
+                (result, ticket, after)
             });
             shared.commit(ticket).await;
+            if let (Some(hosts), Some(prepared)) = (&shared.hosts, &prepared) {
+                prepared.resume(hosts);
+            }
+            if let (Some(hosts), Some(after)) = (shared.hosts.clone(), after) {
+                let _ = tokio::task::spawn_blocking(move || after.apply(&hosts)).await;
+            }
             match result {
                 Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
                 Err(e) => ec2_error_response(&e, &request_id),
@@ -261,6 +294,27 @@ async fn aws_request(
         "request"
     );
     response
+}
+
+/// Before an EC2 action that reads sandboxed volumes (a snapshot, a detach,
+/// a termination): their holders stopped, their files read (`None`: nothing to do).
+async fn sync_sandboxes(
+    shared: &Arc<Shared>,
+    action: &str,
+    params: &QueryParams,
+    now: Timestamp,
+) -> Option<sync::Prepared> {
+    let hosts = shared.hosts.clone()?;
+    let volumes = shared.with_cloud(|cloud| {
+        cloud.settle(now);
+        sync::volumes_to_sync(cloud, &hosts, action, params)
+    });
+    if volumes.is_empty() {
+        return None;
+    }
+    tokio::task::spawn_blocking(move || sync::prepare(&hosts, &volumes))
+        .await
+        .ok()
 }
 
 /// STS and IAM: the Query protocol, XML replies in each service's namespace.
@@ -320,14 +374,14 @@ fn ssm_request(shared: &Shared, headers: &HeaderMap, body: &[u8], caller: &Calle
                 let now = shared.clock.now();
                 shared.with_cloud(|cloud| {
                     cloud.settle(now);
-                    ssm::handle(
-                        &mut ssm::SsmCall {
-                            cloud,
-                            input: &input,
-                            now,
-                        },
-                        op,
-                    )
+                    let mut call = ssm::SsmCall {
+                        cloud,
+                        input: &input,
+                        now,
+                        commands: &shared.commands,
+                        hosts: shared.hosts.as_deref(),
+                    };
+                    ssm::handle(&mut call, op)
                 })
             }
         },
@@ -430,6 +484,14 @@ async fn write_data(
         (written, ticket)
     });
     shared.commit(ticket).await;
+    // A volume a sandbox holds as a file: the file is its truth, so it gets the write too.
+    if let (Some(hosts), Ok(())) = (shared.hosts.clone(), &written) {
+        let (id, data) = (volume_id.clone(), body.clone());
+        let through = tokio::task::spawn_blocking(move || hosts.write_through(&id, offset, &data)).await;
+        if let Ok(Err(e)) = through {
+            tracing::error!(volume = %volume_id, error = %e, "cannot write through to a sandboxed volume's file");
+        }
+    }
     match written {
         Ok(()) => {
             Json(serde_json::json!({ "volume_id": volume_id, "offset": offset, "written": body.len() })).into_response()
@@ -445,10 +507,27 @@ async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<Stri
         Err(e) => return data_error(&e),
     };
     let now = shared.clock.now();
-    let read = shared.with_cloud(|cloud| {
+    // A sandboxed volume's file may hold newer bytes: read them in first.
+    let prepared = match &shared.hosts {
+        Some(hosts) if hosts.holds(&volume_id) => {
+            let (hosts, volumes) = (hosts.clone(), vec![volume_id.clone()]);
+            tokio::task::spawn_blocking(move || sync::prepare(&hosts, &volumes))
+                .await
+                .ok()
+        }
+        _ => None,
+    };
+    let (read, ticket) = shared.with_cloud(|cloud| {
         cloud.settle(now);
-        cloud.read_volume(&volume_id, offset, length)
+        let ticket = prepared
+            .as_ref()
+            .and_then(|p| shared.journal_writes(p.apply(cloud), now));
+        (cloud.read_volume(&volume_id, offset, length), ticket)
     });
+    shared.commit(ticket).await;
+    if let (Some(hosts), Some(prepared)) = (&shared.hosts, &prepared) {
+        prepared.resume(hosts);
+    }
     match read {
         Ok(bytes) => {
             let mut r = (StatusCode::OK, bytes).into_response();

@@ -20,6 +20,7 @@ pub mod deny;
 mod ebs;
 mod ec2;
 pub mod error;
+pub mod host;
 mod http;
 mod iam;
 pub mod ids;
@@ -65,6 +66,9 @@ pub struct EmulatorConfig {
     pub state_dir: Option<PathBuf>,
     /// Actions to refuse as if the caller's policy did not allow them (`--deny`).
     pub deny: deny::DenyList,
+    /// Run SSM commands as local processes, each instance in a sandbox under
+    /// this directory ([`host`]). Loopback only: it runs what it is sent.
+    pub run_commands: Option<PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -78,6 +82,7 @@ impl Default for EmulatorConfig {
             id_seed: None,
             state_dir: None,
             deny: deny::DenyList::default(),
+            run_commands: None,
         }
     }
 }
@@ -98,6 +103,15 @@ const STOP_GRACE: Duration = Duration::from_millis(300);
 impl Emulator {
     /// Binds the listener and starts serving; returns once requests are accepted.
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        if config.run_commands.is_some() && !config.bind.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "--run-commands runs whatever it is sent as local processes, so it listens on loopback only; {} is not a loopback address",
+                    config.bind
+                ),
+            ));
+        }
         // Replaying a state directory's journal reads files: off the async threads.
         let shared = {
             let config = config.clone();
@@ -247,6 +261,11 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         tokens: ebs::Tokens::new(Some(header.seed)),
         journal: journal.map(|j| Arc::new(persist::JournalQueue::new(j))),
         deny: config.deny.clone(),
+        commands: ssm::Commands::default(),
+        hosts: match &config.run_commands {
+            Some(dir) => Some(Arc::new(host::Hosts::new(dir, config.clock.clone())?)),
+            None => None,
+        },
     })
 }
 

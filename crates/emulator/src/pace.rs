@@ -40,6 +40,7 @@ impl Pace {
                 detach: Duration::ZERO,
                 instance_launch: Duration::ZERO,
                 instance_terminate: Duration::ZERO,
+                ssm_registration: Duration::ZERO,
                 snapshot_floor: Duration::ZERO,
                 snapshot_bytes_per_sec: None,
                 snapshot_rate_limit: None,
@@ -51,6 +52,7 @@ impl Pace {
                 detach: Duration::from_millis(1000),
                 instance_launch: Duration::from_secs(3),
                 instance_terminate: Duration::from_secs(2),
+                ssm_registration: Duration::from_secs(2),
                 snapshot_floor: Duration::from_secs(6),
                 snapshot_bytes_per_sec: Some(32 * MIB),
                 snapshot_rate_limit: None,
@@ -64,6 +66,7 @@ impl Pace {
                 detach: Duration::from_secs(5),
                 instance_launch: Duration::from_secs(15),
                 instance_terminate: Duration::from_secs(30),
+                ssm_registration: Duration::from_secs(30),
                 snapshot_floor: Duration::from_secs(30),
                 snapshot_bytes_per_sec: Some(40 * MIB),
                 snapshot_rate_limit: Some(Duration::from_secs(15)),
@@ -105,6 +108,8 @@ pub struct Timings {
     pub instance_launch: Duration,
     /// An instance from `shutting-down` to `terminated`.
     pub instance_terminate: Duration,
+    /// From `running` until the SSM agent has registered (PingStatus Online).
+    pub ssm_registration: Duration,
     /// The least time a snapshot stays `pending`, however little it copies.
     pub snapshot_floor: Duration,
     /// Copy throughput; `None` copies instantly.

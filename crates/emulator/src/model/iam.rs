@@ -56,3 +56,30 @@ pub fn instance_profile_arn(account: &str, name: &str) -> String {
 
 /// The trust policy that lets EC2 instances take a role.
 pub const EC2_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+impl crate::model::Cloud {
+    /// Whether SSM can manage the instance: launched with an instance profile
+    /// whose role has the SSM core policy.
+    pub fn ssm_capable(&self, instance: &crate::model::Instance) -> bool {
+        let Some(profile) = instance
+            .iam_instance_profile
+            .as_deref()
+            .and_then(|arn| self.iam.instance_profile_by_arn(arn))
+        else {
+            return false;
+        };
+        profile
+            .roles
+            .iter()
+            .filter_map(|r| self.iam.role(r))
+            .any(|r| r.attached_policies.iter().any(|p| p == SSM_CORE_POLICY_ARN))
+    }
+
+    /// Whether the instance's SSM agent has registered by `now` (PingStatus Online):
+    /// running, SSM-capable, and running for the registration time.
+    pub fn ssm_online(&self, instance: &crate::model::Instance, now: Timestamp) -> bool {
+        let registered_at =
+            instance.settles_at + chrono::Duration::from_std(self.timings().ssm_registration).unwrap_or_default();
+        instance.state.is_running() && now >= registered_at && self.ssm_capable(instance)
+    }
+}
