@@ -262,10 +262,16 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// moto with extra settings (e.g. `MOTO_IAM_LOAD_MANAGED_POLICIES`).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let child = Command::new(python())
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
