@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A second SecureCart *writer*, written from docs/journal.md alone (standard library only).
+"""Golden bytes and whole store images from SecureCart's second implementation
+(crates/aws/remote/securecart.py, written from docs/journal.md alone; standard library only).
 
 It gives golden bytes that do not come from the Rust encoder:
 
@@ -17,125 +18,18 @@ Run with --help (also after a command) for every option.
 """
 import argparse
 import json
+import os
 import random
 import struct
 import sys
 
-VERSION = 1
-ROW_SIZE = 512
-SUPERBLOCK_SIZE = 512
-INVENTORY_OFFSET = 4096
-JOURNAL_OFFSET = 1024 * 1024
-PAYLOAD_MULTIPLIER = 2654435761
-
-
-# --- CRC-32C (Castagnoli, reflected: polynomial 0x1EDC6F41 reversed is 0x82F63B78) ---
-
-def _crc32c_table():
-    table = []
-    for n in range(256):
-        c = n
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-assert crc32c(b"123456789") == 0xE3069283, "CRC-32C check value (docs/journal.md, Conventions)"
-
-
-def seal(body):
-    """A structure's bytes: its body followed by the CRC-32C of that body, as a u32."""
-    return bytes(body) + struct.pack("<I", crc32c(body))
-
-
-def _store_id(store_id):
-    if len(store_id) != 16:
-        raise ValueError(f"store_id must be 16 bytes, not {len(store_id)}")
-    return bytes(store_id)
-
-
-# --- The three structures ---
-
-def encode_superblock(record_size, inventory_offset, product_count, journal_offset, journal_capacity,
-                      initial_stock, store_id, formatted_at_us):
-    """The 512-byte superblock at offset 0."""
-    if record_size % 512 or not 512 <= record_size <= 65536:
-        raise ValueError(f"record_size {record_size}: must be a multiple of 512 from 512 to 65536")
-    body = struct.pack(
-        "<8sIIQIIQQq16sq",
-        b"SCARTJNL",  # 0
-        VERSION,  # 8
-        record_size,  # 12
-        inventory_offset,  # 16
-        product_count,  # 24
-        ROW_SIZE,  # 28
-        journal_offset,  # 32
-        journal_capacity,  # 40
-        initial_stock,  # 48
-        _store_id(store_id),  # 56
-        formatted_at_us,  # 72
-    )
-    body += bytes(SUPERBLOCK_SIZE - 4 - len(body))  # 80..508: zero
-    return seal(body)
-
-
-def encode_row(product_id, stock, units_sold, last_order_seq, updated_at_us, store_id):
-    """A 512-byte stock row (it lives at inventory_offset + product_id × 512)."""
-    body = struct.pack(
-        "<4sIqQQq16s",
-        b"STCK",  # 0
-        product_id,  # 4
-        stock,  # 8
-        units_sold,  # 16
-        last_order_seq,  # 24
-        updated_at_us,  # 32
-        _store_id(store_id),  # 40
-    )
-    body += bytes(ROW_SIZE - 4 - len(body))  # 56..508: zero
-    return seal(body)
-
-
-def payload(seq, length):
-    """The order's details: byte i is (seq × 2654435761 + i) mod 256, in 64-bit unsigned arithmetic."""
-    base = (seq * PAYLOAD_MULTIPLIER) % (1 << 64)
-    return bytes(((base + i) % (1 << 64)) & 0xFF for i in range(length))
-
-
-def encode_record(record_size, seq, prev_crc, product_id, quantity, unit_price_cents, begun_at_us, store_id):
-    """A journal record of record_size bytes. Its crc (the last 4 bytes) links the next record."""
-    if record_size % 512 or not 512 <= record_size <= 65536:
-        raise ValueError(f"record_size {record_size}: must be a multiple of 512 from 512 to 65536")
-    if seq < 1:
-        raise ValueError("seq counts from 1")
-    body = struct.pack(
-        "<4sIQIIIIq16s",
-        b"ORDR",  # 0
-        record_size,  # 4
-        seq,  # 8
-        prev_crc,  # 16
-        product_id,  # 20
-        quantity,  # 24
-        unit_price_cents,  # 28
-        begun_at_us,  # 32
-        _store_id(store_id),  # 40
-    )
-    body += payload(seq, record_size - 60)  # 56..record_size − 4
-    return seal(body)
-
-
-def record_crc(record):
-    return struct.unpack_from("<I", record, len(record) - 4)[0]
+# The encoders are SecureCart's own Python implementation (crates/aws/remote/securecart.py,
+# written from docs/journal.md, and what runs on a real instance): the golden bytes it gives
+# do not come from the Rust encoder.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates", "aws", "remote"))
+from securecart import (  # noqa: E402
+    INVENTORY_OFFSET, JOURNAL_OFFSET, Image, Store, encode_record, encode_row, encode_superblock,
+)
 
 
 def to_hex(data):
@@ -145,78 +39,19 @@ def to_hex(data):
 
 # --- A whole store ---
 
-class Store:
-    """A store on an image file, written as the doc's "How the writer writes an order" says."""
-
-    def __init__(self, f, record_size, product_count, journal_offset, journal_capacity, initial_stock,
-                 store_id):
-        self.f = f
-        self.record_size = record_size
-        self.product_count = product_count
-        self.journal_offset = journal_offset
-        self.journal_capacity = journal_capacity
-        self.initial_stock = initial_stock
-        self.store_id = store_id
-        self.rows = []  # per product: [units_sold, last_order_seq]
-        self.seq = 0  # the last sequence number used
-        self.last_crc = 0  # the crc field of record `seq`
-
-    def write_at(self, offset, data):
-        self.f.seek(offset)
-        self.f.write(data)
-
-    def format(self, formatted_at_us):
-        """Every row fresh, then the superblock. The journal is left as it is."""
-        self.rows = [[0, 0] for _ in range(self.product_count)]
-        for p in range(self.product_count):
-            self.write_row(p, formatted_at_us)
-        sb = encode_superblock(self.record_size, INVENTORY_OFFSET, self.product_count, self.journal_offset,
-                               self.journal_capacity, self.initial_stock, self.store_id, formatted_at_us)
-        self.write_at(0, sb)
-
-    def write_row(self, product_id, updated_at_us):
-        units_sold, last_order_seq = self.rows[product_id]
-        row = encode_row(product_id, self.initial_stock - units_sold, units_sold, last_order_seq, updated_at_us,
-                         self.store_id)
-        self.write_at(INVENTORY_OFFSET + product_id * ROW_SIZE, row)
-
-    def write_record(self, product_id, quantity, unit_price_cents, begun_at_us):
-        """Step 1 of an order: append its journal record. Returns its seq."""
-        if self.seq >= self.journal_capacity:
-            raise ValueError("the journal is full")
-        seq = self.seq + 1
-        record = encode_record(self.record_size, seq, self.last_crc, product_id, quantity, unit_price_cents,
-                               begun_at_us, self.store_id)
-        self.write_at(self.journal_offset + (seq - 1) * self.record_size, record)
-        self.seq, self.last_crc = seq, record_crc(record)
-        return seq
-
-    def apply(self, seq, product_id, quantity, updated_at_us):
-        """Step 2 of an order: update the product's row and write it."""
-        row = self.rows[product_id]
-        row[0] += quantity
-        row[1] = seq
-        self.write_row(product_id, updated_at_us)
-
-
 def write_image(path, size, record_size, product_count, initial_stock, store_id, formatted_at_us, orders, torn,
                 seed, start_us, step_us):
     """Formats a store on a fresh file of `size` bytes, commits `orders` orders, then (if `torn`) writes one
     more order's record but not its row. Returns what was written."""
-    journal_offset = JOURNAL_OFFSET
     if product_count < 1:
         raise ValueError("a store has at least one product")
-    if INVENTORY_OFFSET + product_count * ROW_SIZE > journal_offset:
-        raise ValueError(f"{product_count} stock rows do not fit between 4 KiB and the journal at 1 MiB")
-    if size < journal_offset + record_size:
-        raise ValueError(f"{size} bytes leave no room for a journal")
-    journal_capacity = (size - journal_offset) // record_size
     rng = random.Random(seed)
     written = []
     with open(path, "wb") as f:
         f.truncate(size)
-        store = Store(f, record_size, product_count, journal_offset, journal_capacity, initial_stock, store_id)
-        store.format(formatted_at_us)
+    img = Image(path, writable=True)
+    try:
+        store = Store.format(img, record_size, product_count, initial_stock, store_id, formatted_at_us)
         for k in range(orders + (1 if torn else 0)):
             begun_at_us = start_us + k * step_us
             product_id = rng.randrange(product_count)
@@ -232,6 +67,9 @@ def write_image(path, size, record_size, product_count, initial_stock, store_id,
             else:
                 order["state"] = "torn"
             written.append(order)
+    finally:
+        img.close()
+    journal_offset, journal_capacity = store.sb["journal_offset"], store.sb["capacity"]
     return {
         "size": size, "record_size": record_size, "product_count": product_count, "initial_stock": initial_stock,
         "journal_offset": journal_offset, "journal_capacity": journal_capacity, "store_id": store_id.hex(),
