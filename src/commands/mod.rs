@@ -1,6 +1,7 @@
 //! One module per `snaplab` subcommand.
 
 pub mod cleanup;
+pub mod consent;
 pub mod emulator;
 pub mod history;
 pub mod labs;

@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use snaplab_cloud::{endpoint, CloudError};
+use snaplab_cloud::endpoint;
 use snaplab_emulator::Pace;
 use snaplab_lab::{Awaiting, Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, RunOutcome};
 use snaplab_session::{default_learner, RunRequest};
 use snaplab_store::Store;
 
+use crate::commands::consent;
 use crate::paths::DbArgs;
 use crate::render::Renderer;
 
@@ -34,7 +35,8 @@ enum ConsistencyArg {
     snaplab run --mode hands-on                   you type the aws CLI commands; the app checks\n  \
     snaplab run --consistency app                 pause writes around the snapshot\n  \
     snaplab run --endpoint http://localhost:4566  against LocalStack (a shadow disk keeps the data)\n  \
-    snaplab run --resume run-20261129-101500-ab12 continue an interrupted run\n\n\
+    snaplab run --resume run-20261129-101500-ab12 continue an interrupted run\n  \
+    snaplab run --aws --profile lab              on your own AWS account (preflight, then your consent)\n\n\
     Exit status: 0 when every check passed, 1 when one failed, 130 when interrupted, 2 on errors.")]
 pub struct Args {
     /// The lab to run (list them with `snaplab labs`).
@@ -75,9 +77,22 @@ pub struct Args {
     #[arg(long, value_name = "RUN_ID")]
     resume: Option<String>,
 
-    /// Run against real AWS (not supported yet: snaplab refuses, touching nothing).
+    /// Run on your own AWS account: snaplab launches SecureCart's server and volumes there (tagged, deleted at
+    /// the end), after a preflight and your consent. Credentials as the AWS CLI finds them.
     #[arg(long)]
     aws: bool,
+
+    /// The AWS profile to use with --aws (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME", requires = "aws")]
+    profile: Option<String>,
+
+    /// The AWS region to use with --aws (default: AWS_REGION, else the profile's).
+    #[arg(long, value_name = "REGION", requires = "aws")]
+    region: Option<String>,
+
+    /// With --aws: consent to creating the resources without being asked.
+    #[arg(long, requires = "aws")]
+    yes: bool,
 
     /// Do not record the run (for benchmarks: the cost of recording is the difference).
     #[arg(long, hide = true)]
@@ -142,13 +157,22 @@ async fn stop_signal() {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.aws {
-        bail!(CloudError::RealAwsRefused);
+    let aws = match args.aws {
+        true => match consent::prepare(&args.lab, args.profile.clone(), args.region.clone(), args.yes).await? {
+            Some(chosen) => Some(chosen),
+            None => return Ok(ExitCode::from(1)),
+        },
+        false => None,
+    };
+    if aws.is_some() && args.mode == ModeArg::HandsOn {
+        bail!("--aws runs guided for now: drop --mode hands-on");
     }
-    // Every way an endpoint comes in is checked the same way (real AWS is refused).
-    let endpoint = match &args.endpoint {
-        Some(url) => Some(endpoint::check(url)?),
-        None => endpoint::from_env()?,
+    // Every way an endpoint comes in is checked the same way (an AWS endpoint is refused:
+    // real AWS only with --aws). With --aws, AWS_ENDPOINT_URL is aws-config's to honour.
+    let endpoint = match (&args.endpoint, args.aws) {
+        (_, true) => None,
+        (Some(url), false) => Some(endpoint::check(url)?),
+        (None, false) => endpoint::from_env()?,
     };
     let catalog = Catalog::load()?;
     let store = Store::open(&args.db.path()?).await?;
@@ -169,6 +193,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         learner: args.learner.unwrap_or_else(default_learner),
         resume: args.resume,
         record: !args.no_record,
+        aws,
     };
     let plan = snaplab_session::plan(&store, &catalog, request).await?;
     let renderer = Renderer::new(args.json, plan.lab.steps.len());

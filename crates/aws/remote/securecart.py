@@ -375,7 +375,8 @@ def write(a):
     pause, paused, stop = (os.path.join(a.state, n) for n in ("pause", "paused", "stop"))
     rng = random.Random(a.seed)
     store, replayed = open_store(a.device, a.seed)
-    _write_file(os.path.join(a.state, "running"), json.dumps({"pid": os.getpid(), "replayed": replayed}))
+    _write_file(os.path.join(a.state, "running"),
+                json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": store.seq}))
     interval = 1.0 / a.rate if a.rate > 0 else 0.0
     next_at = time.monotonic()
     with open(log_path, "a") as log:
@@ -441,12 +442,13 @@ def status(a):
         log_bytes = os.path.getsize(os.path.join(a.state, "orders.log"))
     except FileNotFoundError:
         log_bytes = 0
-    running = read("running")
+    running = json.loads(read("running") or "null")
     print(json.dumps({
         "running": running is not None and read("stopped") is None,
         "paused": read("paused") is not None,
         "stopped": json.loads(read("stopped")) if read("stopped") else None,
-        "replayed": json.loads(running)["replayed"] if running else [],
+        "replayed": running["replayed"] if running else [],
+        "opened_at_seq": running["last_seq"] if running else 0,
         "log_bytes": log_bytes,
     }))
     return 0

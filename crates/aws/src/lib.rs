@@ -13,7 +13,11 @@ pub mod policy;
 pub mod preflight;
 pub mod prices;
 pub mod profiles;
+pub mod remote_shop;
+pub mod site;
+pub mod ssm_shell;
 
 pub use account::{Account, AwsChoice, Identity};
 pub use error::AwsError;
 pub use preflight::{preflight, Check, Preflight, PreflightOptions};
+pub use site::AwsSite;

@@ -57,6 +57,26 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
+    /// The plan of a recorded run, which launched what it needed already
+    /// (it has no zone or image to launch anything with).
+    pub fn recorded(region: &str) -> Self {
+        Self {
+            lab_id: String::new(),
+            region: region.to_string(),
+            zone: None,
+            subnet_id: None,
+            instance_type: String::new(),
+            instance_type_reason: String::new(),
+            architecture: "x86_64",
+            image_parameter: image_parameter("x86_64"),
+            image_id: None,
+            instance_profile: DEFAULT_INSTANCE_PROFILE.to_string(),
+            root_gib: 8,
+            data_gib: 1,
+            expected_minutes: 0,
+        }
+    }
+
     /// The tags of a run's resources.
     pub fn tags<'a>(&'a self, run_id: &'a str) -> [(&'static str, &'a str); 2] {
         [(RUN_TAG, run_id), (LAB_TAG, self.lab_id.as_str())]

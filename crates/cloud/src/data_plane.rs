@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use snaplab_workload::{device::check_range, BlockDevice, Clock, DeviceError};
 
+use crate::ebs_direct::SnapshotDisk;
 use crate::ec2::SnapshotInfo;
 use crate::shadow::ShadowDisk;
 use crate::target::{Target, TargetKind};
@@ -27,6 +28,9 @@ pub enum DataSource {
     /// A shadow disk kept on this computer.
     #[serde(rename = "shadow disk")]
     ShadowDisk,
+    /// The snapshot's blocks, through the EBS direct APIs (real AWS).
+    #[serde(rename = "ebs direct")]
+    EbsDirect,
 }
 
 /// Where the data volume's bytes live for a run.
@@ -41,6 +45,9 @@ pub enum DataPlane {
         start_time_precision_us: i64,
         clock: Clock,
     },
+    /// The bytes are on the instance (real AWS): SecureCart writes them
+    /// there; the lab reads snapshots through the EBS direct APIs.
+    Snapshots { ebs: aws_sdk_ebs::Client },
 }
 
 impl std::fmt::Debug for DataPlane {
@@ -48,6 +55,7 @@ impl std::fmt::Debug for DataPlane {
         match self {
             Self::Emulator { endpoint } => f.debug_struct("Emulator").field("endpoint", endpoint).finish(),
             Self::Shadow { dir, .. } => f.debug_struct("Shadow").field("dir", dir).finish_non_exhaustive(),
+            Self::Snapshots { .. } => f.debug_struct("Snapshots").finish_non_exhaustive(),
         }
     }
 }
@@ -78,6 +86,7 @@ impl DataPlane {
         match self {
             Self::Emulator { .. } => DataSource::Emulator,
             Self::Shadow { .. } => DataSource::ShadowDisk,
+            Self::Snapshots { .. } => DataSource::EbsDirect,
         }
     }
 
@@ -90,6 +99,7 @@ impl DataPlane {
                 kind.label(),
                 dir.display()
             ),
+            Self::Snapshots { .. } => "volume data lives on the instance, where SecureCart writes it; the lab reads the snapshot through the EBS direct APIs, and the restored volume on the instance".to_string(),
         }
     }
 
@@ -114,10 +124,14 @@ impl DataPlane {
                 self.shadow(volume_id, size)?
                     .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?,
             )),
+            Self::Snapshots { .. } => Err(DeviceError::Unavailable(format!(
+                "{volume_id} is attached to an instance in AWS: only SecureCart on that instance writes it"
+            ))),
         }
     }
 
-    /// The disk of a volume restored from `snapshot`, as the verifier reads it.
+    /// The disk of a volume restored from `snapshot`, as the verifier reads it
+    /// (on AWS: the snapshot itself, which is what the volume restores).
     /// From a shadow: the source volume as it was at the snapshot's instant —
     /// the latest instant its StartTime allows, since clouds truncate it (moto
     /// to the second); orders within that window count as in flight anyway.
@@ -140,6 +154,7 @@ impl DataPlane {
                 let at = snapshot.start_time.timestamp_micros() + start_time_precision_us - 1;
                 Ok(Box::new(source.image_at(at)))
             }
+            Self::Snapshots { ebs } => Ok(Box::new(SnapshotDisk::open(ebs.clone(), &snapshot.id)?)),
         }
     }
 }

@@ -155,6 +155,33 @@ fn volume_info(v: &aws_sdk_ec2::types::Volume) -> VolumeInfo {
     }
 }
 
+fn instance_info(i: &aws_sdk_ec2::types::Instance) -> InstanceInfo {
+    InstanceInfo {
+        id: i.instance_id().unwrap_or_default().to_string(),
+        zone: i
+            .placement()
+            .and_then(|p| p.availability_zone())
+            .unwrap_or_default()
+            .to_string(),
+        state: i
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default(),
+        root_device: i.root_device_name().unwrap_or_default().to_string(),
+        devices: i
+            .block_device_mappings()
+            .iter()
+            .map(|m| {
+                (
+                    m.device_name().unwrap_or_default().to_string(),
+                    m.ebs().and_then(|e| e.volume_id()).unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    }
+}
+
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
@@ -165,6 +192,16 @@ fn tag_spec(kind: ResourceType, tags: &[(&str, &str)]) -> TagSpecification {
         spec = spec.tags(Tag::builder().key(*k).value(*v).build());
     }
     spec.build()
+}
+
+/// What [`Ec2::launch`] launches.
+#[derive(Debug, Clone)]
+pub struct Launch<'a> {
+    pub image_id: &'a str,
+    pub instance_type: &'a str,
+    pub zone: &'a str,
+    pub instance_profile: &'a str,
+    pub tags: &'a [(&'a str, &'a str)],
 }
 
 /// The EC2 client the lab uses, instrumented.
@@ -270,30 +307,7 @@ impl Ec2 {
             )
             .await?;
         let found = out.reservations().iter().flat_map(|r| r.instances()).next();
-        Ok(found.map(|i| InstanceInfo {
-            id: i.instance_id().unwrap_or_default().to_string(),
-            zone: i
-                .placement()
-                .and_then(|p| p.availability_zone())
-                .unwrap_or_default()
-                .to_string(),
-            state: i
-                .state()
-                .and_then(|s| s.name())
-                .map(|n| n.as_str().to_string())
-                .unwrap_or_default(),
-            root_device: i.root_device_name().unwrap_or_default().to_string(),
-            devices: i
-                .block_device_mappings()
-                .iter()
-                .map(|m| {
-                    (
-                        m.device_name().unwrap_or_default().to_string(),
-                        m.ebs().and_then(|e| e.volume_id()).unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-        }))
+        Ok(found.map(instance_info))
     }
 
     /// Launches an instance (used to set the scenario up on LocalStack or moto).
@@ -317,6 +331,89 @@ impl Ec2 {
             .and_then(|i| i.instance_id())
             .map(String::from)
             .ok_or_else(|| CloudError::Other("RunInstances returned no instance".into()))
+    }
+
+    /// Launches one instance as the real-AWS path does: tagged at launch
+    /// (the instance and its root volume), IMDSv2 only, with an instance
+    /// profile, no key pair, in `zone`'s default subnet.
+    pub async fn launch(&self, spec: &Launch<'_>) -> Result<InstanceInfo, CloudError> {
+        let out = self
+            .call(
+                "RunInstances",
+                self.client
+                    .run_instances()
+                    .image_id(spec.image_id)
+                    .instance_type(aws_sdk_ec2::types::InstanceType::from(spec.instance_type))
+                    .min_count(1)
+                    .max_count(1)
+                    .placement(
+                        aws_sdk_ec2::types::Placement::builder()
+                            .availability_zone(spec.zone)
+                            .build(),
+                    )
+                    .iam_instance_profile(
+                        aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                            .name(spec.instance_profile)
+                            .build(),
+                    )
+                    .metadata_options(
+                        aws_sdk_ec2::types::InstanceMetadataOptionsRequest::builder()
+                            .http_tokens(aws_sdk_ec2::types::HttpTokensState::Required)
+                            .build(),
+                    )
+                    .tag_specifications(tag_spec(ResourceType::Instance, spec.tags))
+                    .tag_specifications(tag_spec(ResourceType::Volume, spec.tags))
+                    .send(),
+            )
+            .await?;
+        out.instances()
+            .first()
+            .map(instance_info)
+            .ok_or_else(|| CloudError::Other("RunInstances returned no instance".into()))
+    }
+
+    pub async fn instance(&self, id: &str) -> Result<InstanceInfo, CloudError> {
+        let out = self
+            .call(
+                "DescribeInstances",
+                self.client.describe_instances().instance_ids(id).send(),
+            )
+            .await?;
+        out.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .map(instance_info)
+            .ok_or_else(|| CloudError::not_found("InvalidInstanceID.NotFound", "instance ID", id))
+    }
+
+    /// Instances carrying tag `key=value`, in any state but terminated.
+    pub async fn instances_tagged(&self, key: &str, value: &str) -> Result<Vec<InstanceInfo>, CloudError> {
+        let out = self
+            .call(
+                "DescribeInstances",
+                self.client
+                    .describe_instances()
+                    .filters(filter(&format!("tag:{key}"), value))
+                    .send(),
+            )
+            .await?;
+        Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(instance_info)
+            .filter(|i| i.state != "terminated")
+            .collect())
+    }
+
+    pub async fn terminate_instance(&self, id: &str) -> Result<(), CloudError> {
+        self.call(
+            "TerminateInstances",
+            self.client.terminate_instances().instance_ids(id).send(),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn volume(&self, id: &str) -> Result<VolumeInfo, CloudError> {

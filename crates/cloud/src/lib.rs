@@ -4,6 +4,7 @@
 //! devices the SecureCart workload writes to and the verifier reads.
 
 pub mod data_plane;
+pub mod ebs_direct;
 pub mod ec2;
 pub mod endpoint;
 mod error;
@@ -14,7 +15,7 @@ mod state;
 pub mod target;
 
 pub use data_plane::{DataPlane, DataSource, EmulatorDisk};
-pub use ec2::{ApiCall, ApiObserver, AttachmentInfo, Ec2, InstanceInfo, SnapshotInfo, VolumeInfo};
+pub use ec2::{ApiCall, ApiObserver, AttachmentInfo, Ec2, InstanceInfo, Launch, SnapshotInfo, VolumeInfo};
 pub use error::CloudError;
 pub use pace::{TargetPace, UnknownPace};
 pub use shadow::ShadowDisk;

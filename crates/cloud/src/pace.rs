@@ -18,6 +18,8 @@ pub enum TargetPace {
     /// The cloud sets its own pace.
     #[serde(rename = "none")]
     Unpaced,
+    /// Real AWS: minutes, not seconds (an instance to boot, a snapshot to copy).
+    Aws,
 }
 
 impl TargetPace {
@@ -27,6 +29,7 @@ impl TargetPace {
             Self::Demo => "demo",
             Self::Realistic => "realistic",
             Self::Unpaced => "none",
+            Self::Aws => "aws",
         }
     }
 }
@@ -50,6 +53,7 @@ impl FromStr for TargetPace {
             "demo" => Ok(Self::Demo),
             "realistic" => Ok(Self::Realistic),
             "none" => Ok(Self::Unpaced),
+            "aws" => Ok(Self::Aws),
             _ => Err(UnknownPace(s.to_string())),
         }
     }
@@ -73,6 +77,7 @@ mod tests {
             TargetPace::Demo,
             TargetPace::Realistic,
             TargetPace::Unpaced,
+            TargetPace::Aws,
         ] {
             assert_eq!(p.as_str().parse::<TargetPace>(), Ok(p));
             assert_eq!(serde_json::to_string(&p).unwrap_or_default(), format!("\"{p}\""));

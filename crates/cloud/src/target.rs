@@ -27,6 +27,8 @@ pub enum TargetKind {
     Moto,
     /// Something else that answers EC2 at the endpoint.
     OtherEndpoint,
+    /// The learner's own AWS account (or a stand-in reached through AWS_ENDPOINT_URL).
+    Aws,
 }
 
 impl TargetKind {
@@ -38,6 +40,7 @@ impl TargetKind {
             Self::LocalStack => "localstack",
             Self::Moto => "moto",
             Self::OtherEndpoint => "other_endpoint",
+            Self::Aws => "aws",
         }
     }
 
@@ -46,7 +49,9 @@ impl TargetKind {
         matches!(self, Self::Embedded | Self::Snaplab)
     }
 
-    /// How precisely the cloud reports a snapshot's StartTime, in µs.
+    /// How precisely the cloud reports a snapshot's StartTime, in µs. On
+    /// AWS, StartTime has milliseconds but the instance's clock (which
+    /// stamps the orders) is only NTP-close to EBS's: a second either way.
     pub fn start_time_precision_us(&self) -> i64 {
         if self.keeps_volume_data() {
             1_000
@@ -62,6 +67,7 @@ impl TargetKind {
             Self::LocalStack => "LocalStack",
             Self::Moto => "moto",
             Self::OtherEndpoint => "EC2-compatible endpoint",
+            Self::Aws => "AWS",
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct Target {
     pub endpoint: String,
     pub region: String,
     pub ec2: Ec2,
+    /// The AWS profile the credentials came from (real AWS), to resume and clean up with.
+    pub profile: Option<String>,
 }
 
 /// Credentials for an endpoint: the environment's if set, else `test`/`test`
@@ -177,6 +185,7 @@ impl Target {
             endpoint: url.to_string(),
             region: region.to_string(),
             ec2,
+            profile: None,
         })
     }
 

@@ -90,16 +90,11 @@ where
 /// starts sampling it; records that it is open.
 pub(crate) async fn open_shop(scope: &mut RunScope) -> Result<(), LabError> {
     let scenario = scope.scenario()?.clone();
-    let plane = scope.plane.clone();
-    let (seed, tempo) = (scope.ctx.store_seed, scope.tempo);
+    let (seed, tempo, clock) = (scope.ctx.store_seed, scope.tempo, scope.clock().clone());
+    let site = scope.site.clone();
     let recovery = scope
         .shop
-        .open(
-            move || Ok(plane.live_disk(&scenario.data_volume_id, scenario.data_volume_bytes)?),
-            seed,
-            tempo.orders_per_sec,
-            tempo.sample,
-        )
+        .open(site.open_shop(&scenario, seed, &tempo, clock), tempo.sample)
         .await?;
     if !recovery.replayed.is_empty() {
         scope.emit_notice(
@@ -242,6 +237,7 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
     let snap = scope.ec2.snapshot(&scope.snapshot_id()?).await?;
     let restored = scope.ec2.volume(&scope.restored_id()?).await?;
     let log = scope.shop.lock().log().clone();
+    let log_last_seq = log.last_seq();
     let tolerance = scope.cloud.kind.start_time_precision_us();
     let start_us = snap.start_time.timestamp_micros();
     let (plane, clock) = (scope.plane.clone(), scope.clock().clone());
@@ -288,7 +284,13 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
         replayed,
         torn_after_replay: torn_after as u64,
         explanation: Vec::new(),
+        on_instance: None,
     };
+    let scenario = scope.scenario()?.clone();
+    v.on_instance = scope
+        .site
+        .verify_attached(&scenario, &restored.id, log_last_seq)
+        .await?;
     v.explanation = crate::explain::explain(&v, tolerance);
     scope.verification = Some(v.clone());
     scope

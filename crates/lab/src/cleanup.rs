@@ -9,17 +9,35 @@ use crate::context::ResourceKind;
 use crate::error::LabError;
 use crate::scope::RunScope;
 
-/// Deletes the run's resources still there — volumes first (detached if
+/// Deletes the run's resources still there — instances it launched first
+/// (terminated, which detaches their volumes), then volumes (detached if
 /// need be), then snapshots — recording each deletion. Resources already
 /// gone count as deleted. Returns how many were deleted now.
 pub async fn clean_up(scope: &mut RunScope) -> Result<usize, LabError> {
     let instance = scope.scenario()?.instance_id.clone();
     let ec2 = scope.ec2.clone();
     let mut left: Vec<_> = scope.ctx.resources_left().cloned().collect();
-    left.sort_by_key(|r| r.kind != ResourceKind::Volume);
+    left.sort_by_key(|r| match r.kind {
+        ResourceKind::Instance => 0,
+        ResourceKind::Volume => 1,
+        ResourceKind::Snapshot => 2,
+    });
     let mut deleted = 0;
     for r in left {
         let deleted_now = match r.kind {
+            ResourceKind::Instance => match ec2.instance(&r.id).await {
+                Err(e) if e.is_not_found() => false,
+                Err(e) => return Err(e.into()),
+                Ok(i) if i.state == "terminated" => false,
+                Ok(_) => {
+                    ec2.terminate_instance(&r.id).await?;
+                    wait(scope, "the instance terminating", || async {
+                        Ok(ec2.instance(&r.id).await.map_or(true, |i| i.state == "terminated"))
+                    })
+                    .await?;
+                    true
+                }
+            },
             ResourceKind::Volume => match ec2.volume(&r.id).await {
                 Err(e) if e.is_not_found() => false,
                 Err(e) => return Err(e.into()),

@@ -57,6 +57,9 @@ pub struct TargetInfo {
     /// One sentence on where volume data lives (the emulator, or a shadow disk).
     pub data_plane: String,
     pub shadow_disk: bool,
+    /// The AWS profile of a real-AWS run (credentials themselves are never recorded).
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 /// What kind of cloud resource a run created.
@@ -66,6 +69,8 @@ pub struct TargetInfo {
 pub enum ResourceKind {
     Volume,
     Snapshot,
+    /// An instance the run launched (on real AWS: SecureCart's server).
+    Instance,
 }
 
 impl ResourceKind {
@@ -73,6 +78,7 @@ impl ResourceKind {
         match self {
             Self::Volume => "volume",
             Self::Snapshot => "snapshot",
+            Self::Instance => "instance",
         }
     }
 }
@@ -86,6 +92,10 @@ pub enum ResourceRole {
     Backup,
     /// A volume restored from it (wrong tries included).
     Restored,
+    /// SecureCart's server, launched for the run (real AWS).
+    AppServer,
+    /// SecureCart's data volume, created for the run (real AWS).
+    AppData,
 }
 
 impl ResourceRole {
@@ -93,6 +103,8 @@ impl ResourceRole {
         match self {
             Self::Backup => "backup",
             Self::Restored => "restored",
+            Self::AppServer => "app_server",
+            Self::AppData => "app_data",
         }
     }
 }

@@ -99,6 +99,11 @@ pub async fn exists(scope: &RunScope, kind: ResourceKind, id: &str) -> Result<bo
     let found = match kind {
         ResourceKind::Volume => scope.ec2.volume(id).await.map(|v| !v.state.is_gone()),
         ResourceKind::Snapshot => scope.ec2.snapshot(id).await.map(|_| true),
+        ResourceKind::Instance => scope
+            .ec2
+            .instance(id)
+            .await
+            .map(|i| !matches!(i.state.as_str(), "shutting-down" | "terminated")),
     };
     match found {
         Ok(there) => Ok(there),

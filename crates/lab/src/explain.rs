@@ -51,11 +51,29 @@ pub fn explain(v: &Verification, tolerance_us: i64) -> Vec<String> {
             v.torn_after_replay
         )),
     }
-    if v.read_from == DataSource::ShadowDisk {
-        out.push(
+    match v.read_from {
+        DataSource::ShadowDisk => out.push(
             "The cloud keeps no volume data, so snaplab read its shadow disk as it was at the snapshot's StartTime."
                 .into(),
-        );
+        ),
+        DataSource::EbsDirect => out.push(
+            "snaplab read the snapshot's blocks from this computer through the EBS direct APIs (ListSnapshotBlocks, GetSnapshotBlock): no instance was needed for that reading."
+                .into(),
+        ),
+        DataSource::Emulator => {}
+    }
+    if let Some(i) = &v.on_instance {
+        out.push(if v.readings_agree() {
+            format!(
+                "SecureCart's own verifier, run on the instance against the restored volume at {}, found the same: {} orders committed, last order {}.",
+                i.device, i.committed, i.last_seq
+            )
+        } else {
+            format!(
+                "SecureCart's verifier on the instance ({}) disagrees: {} committed, last order {}, torn {:?} — against {} committed, last order {}, torn {:?} read through the EBS direct APIs.",
+                i.device, i.committed, i.last_seq, i.torn, v.image.committed, v.image.last_seq, v.image.torn_seqs
+            )
+        });
     }
     out
 }

@@ -40,6 +40,7 @@ mod order_log;
 pub mod runner;
 pub mod scope;
 mod shop;
+pub mod site;
 pub mod tempo;
 pub mod verification;
 
@@ -55,4 +56,5 @@ pub use order_log::{OrderLog, UnrecordedOrders};
 pub use runner::{RunSettings, Runner, Start, Wiring};
 pub use scope::{RunEvents, RunScope};
 pub use shop::ShopCloser;
+pub use site::{Created, InstanceVerdict, LocalSite, Site};
 pub use verification::Verification;

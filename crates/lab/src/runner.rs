@@ -23,6 +23,7 @@ use crate::events::{Awaiting, EventKind, Level, RunOutcome, StepOutcome};
 use crate::input::{LearnerInput, LearnerReply};
 use crate::order_log::OrderLog;
 use crate::scope::RunScope;
+use crate::site::Site;
 
 /// A new run's settings. Ids and seeds come from the caller's id source
 /// ([`crate::Ids`]), so a test can fix them.
@@ -52,6 +53,8 @@ pub enum Start {
 pub struct Wiring {
     pub target: Target,
     pub plane: DataPlane,
+    /// Where SecureCart runs; `None`: here, writing through the data plane ([`LocalSite`](crate::LocalSite)).
+    pub site: Option<Arc<dyn Site>>,
     pub emitter: Emitter,
     /// Where the shop's order log is recorded.
     pub orders: Arc<dyn OrderLog>,
@@ -149,11 +152,12 @@ impl Runner {
     async fn walk(&mut self) -> Result<RunOutcome, LabError> {
         let scope = &mut self.scope;
         if scope.ctx.scenario.is_none() {
-            let poll = scope.tempo.poll;
-            let scenario =
-                snaplab_cloud::scenario::find_or_create(&scope.ec2, &scope.cloud.kind, &scope.cloud.region, poll)
-                    .await?;
+            let (site, tempo, run_id) = (scope.site.clone(), scope.tempo, scope.ctx.run_id.clone());
+            let (scenario, created) = site.scenario(&scope.ec2, &run_id, &tempo).await?;
             scope.ctx.scenario = Some(scenario);
+            for c in created {
+                scope.record_created(c.kind, &c.id, c.role).await?;
+            }
             scope.record_context().await?;
         }
         if self.resumed && scope.ctx.shop_open {
@@ -256,16 +260,16 @@ impl Runner {
         if hands_on {
             let outcome = self.learner_does(step).await;
             // Whatever happened, the shop does not stay paused.
-            self.resume_shop(pause);
+            self.resume_shop(pause).await;
             outcome
         } else {
             self.app_does(step, pause).await
         }
     }
 
-    fn resume_shop(&self, pause: Option<ShopPause>) {
+    async fn resume_shop(&self, pause: Option<ShopPause>) {
         if let Some(p) = pause {
-            self.scope.shop.resume();
+            self.scope.shop.resume().await;
             self.scope.emit_notice(Level::Info, p.resumed);
         }
     }
@@ -274,7 +278,7 @@ impl Runner {
     /// done — then finds and judges what it made.
     async fn app_does(&mut self, step: &StepDef, pause: Option<ShopPause>) -> Result<StepOutcome, LabError> {
         let performed = perform(&mut self.scope, step.action).await;
-        self.resume_shop(pause);
+        self.resume_shop(pause).await;
         if let Err(e) = performed {
             if matches!(e, LabError::Quit | LabError::Record(_)) {
                 return Err(e);

@@ -20,6 +20,7 @@ use crate::error::{LabError, Prerequisite};
 use crate::events::{EventKind, LabEvent, Level};
 use crate::runner::{RunSettings, Start, Wiring};
 use crate::shop::RunShop;
+use crate::site::{LocalSite, Site};
 use crate::tempo::Tempo;
 use crate::verification::Verification;
 use snaplab_workload::WriterLog;
@@ -86,6 +87,8 @@ pub struct RunScope {
     /// The EC2 client for the current step: its calls are attributed to it.
     pub ec2: Ec2,
     pub plane: Arc<DataPlane>,
+    /// Where SecureCart runs (here, or on the run's instance).
+    pub site: Arc<dyn Site>,
     pub shop: RunShop,
     /// Private: what is recorded goes through `&mut self` methods, so a
     /// check — which gets `&RunScope` — can show things but not record them.
@@ -101,10 +104,19 @@ impl RunScope {
         let Wiring {
             target,
             plane,
+            site,
             emitter,
             orders,
             clock,
         } = wiring;
+        let plane = Arc::new(plane);
+        let site = site.unwrap_or_else(|| {
+            Arc::new(LocalSite {
+                plane: plane.clone(),
+                kind: target.kind,
+                region: target.region.clone(),
+            })
+        });
         let (ctx, log) = match start {
             Start::New(settings) => (
                 new_context(lab, settings, &target, &plane, &clock),
@@ -115,10 +127,14 @@ impl RunScope {
         let events = RunEvents::new(emitter, &ctx.run_id, clock);
         let cloud = target.observed_by(events.api_observer());
         Self {
-            tempo: Tempo::for_pace(ctx.pace),
+            tempo: Tempo::for_target(
+                ctx.pace,
+                std::time::Duration::from_micros(u64::try_from(cloud.kind.start_time_precision_us()).unwrap_or(0)),
+            ),
             ec2: cloud.ec2.for_step(None),
             cloud,
-            plane: Arc::new(plane),
+            plane,
+            site,
             shop: RunShop::new(log, orders, events.clone()),
             events,
             ctx,
@@ -261,6 +277,7 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
             region: target.region.clone(),
             data_plane: plane.describe(&target.kind),
             shadow_disk: plane.is_shadow(),
+            profile: target.profile.clone(),
         },
         started_at: clock::now(clock),
         store_seed: settings.store_seed,

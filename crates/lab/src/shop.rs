@@ -6,10 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use snaplab_workload::{
-    BlockDevice, Clock, LogEntry, OrderWriter, Quiesced, Recovery, StoreOptions, Workload, WorkloadConfig,
-    WorkloadStats, WriterLog,
-};
+use snaplab_workload::{Clock, LogEntry, OrderTaker, Quiesced, Recovery, WorkloadStats, WriterLog};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -17,8 +14,6 @@ use crate::error::LabError;
 use crate::events::{EventKind, SinkError};
 use crate::order_log::OrderLog;
 use crate::scope::RunEvents;
-
-pub type Disk = Box<dyn BlockDevice + Send>;
 
 /// One sample of the shop: for the orders/s chart and the record.
 #[derive(Debug, Clone)]
@@ -29,7 +24,7 @@ pub struct Sample {
 }
 
 pub struct Shop {
-    workload: Option<Workload<Disk>>,
+    workload: Option<Box<dyn OrderTaker>>,
     log: WriterLog,
     clock: Clock,
     /// (µs, orders acknowledged) at the last sample.
@@ -48,16 +43,13 @@ impl Shop {
         }
     }
 
-    /// Opens the store on `disk` (formatting it the first time; replaying its
-    /// journal otherwise) and starts taking orders. Blocking. Orders in the
-    /// log past what the volume holds (lost with a crashed emulator's unsaved
-    /// writes) are forgotten.
-    pub fn open(&mut self, disk: Disk, seed: u64, orders_per_sec: Option<f64>) -> Result<Recovery, LabError> {
-        let (writer, recovery) = OrderWriter::open_or_create(disk, &StoreOptions::default(), self.clock.clone(), seed)?;
+    /// Takes orders through `taker`, opened on the data volume with
+    /// `recovery`. Orders in the log past what the volume holds (lost with a
+    /// crashed emulator's unsaved writes) are forgotten.
+    pub fn start(&mut self, taker: Box<dyn OrderTaker>, recovery: &Recovery) {
         self.log.truncate_after(recovery.last_seq);
-        self.workload = Some(Workload::start(writer, WorkloadConfig { orders_per_sec }));
+        self.workload = Some(taker);
         self.last = ((self.clock)(), 0);
-        Ok(recovery)
     }
 
     pub fn is_open(&self) -> bool {
@@ -65,7 +57,7 @@ impl Shop {
     }
 
     pub fn stats(&self) -> WorkloadStats {
-        self.workload.as_ref().map(Workload::stats).unwrap_or_default()
+        self.workload.as_ref().map(|w| w.stats()).unwrap_or_default()
     }
 
     /// Orders per second since the last sample, and the orders acknowledged
@@ -107,12 +99,11 @@ impl Shop {
     pub fn close(&mut self) -> Result<Vec<LogEntry>, LabError> {
         let mut fresh = self.sample().map(|s| s.fresh).unwrap_or_default();
         if let Some(w) = self.workload.take() {
-            let writer = w.stop()?;
-            // Orders acknowledged after the last drain are in the writer's log.
-            for e in writer.log().entries() {
+            // Orders acknowledged after the last drain come back from stopping.
+            for e in w.stop()? {
                 if e.acked_at_us.is_some() && e.seq > self.log.last_seq() {
-                    self.log.push(*e);
-                    fresh.push(*e);
+                    self.log.push(e);
+                    fresh.push(e);
                 }
             }
         }
@@ -177,19 +168,14 @@ impl RunShop {
         }
     }
 
-    /// Opens the shop on the disk `open_disk` gives (both blocking: done on
-    /// a blocking thread) and starts sampling it every `sample_every`.
-    pub async fn open(
-        &mut self,
-        open_disk: impl FnOnce() -> Result<Disk, LabError> + Send + 'static,
-        seed: u64,
-        orders_per_sec: f64,
-        sample_every: Duration,
-    ) -> Result<Recovery, LabError> {
-        let inner = self.inner.clone();
-        let recovery =
-            tokio::task::spawn_blocking(move || lock(&inner.shop).open(open_disk()?, seed, Some(orders_per_sec)))
-                .await??;
+    /// Takes orders through an order taker `open` gives (with what opening
+    /// the store found), and starts sampling them every `sample_every`.
+    pub async fn open<F>(&mut self, open: F, sample_every: Duration) -> Result<Recovery, LabError>
+    where
+        F: std::future::Future<Output = Result<(Box<dyn OrderTaker>, Recovery), LabError>>,
+    {
+        let (taker, recovery) = open.await?;
+        lock(&self.inner.shop).start(taker, &recovery);
         self.start_sampler(sample_every);
         Ok(recovery)
     }
@@ -231,8 +217,10 @@ impl RunShop {
         tokio::task::spawn_blocking(move || lock(&inner.shop).quiesce().map(drop)).await?
     }
 
-    pub fn resume(&self) {
-        self.lock().resume();
+    /// Lets writes go on (on a blocking thread: a remote shop waits for the instance).
+    pub async fn resume(&self) {
+        let inner = self.inner.clone();
+        let _ = tokio::task::spawn_blocking(move || lock(&inner.shop).resume()).await;
     }
 
     /// Stops sampling and the shop, recording the last orders it acknowledged.

@@ -21,6 +21,19 @@ pub struct Tempo {
 }
 
 impl Tempo {
+    /// The tempo for a target's pace, writing for long enough before and
+    /// after the snapshot that some orders provably come before and some
+    /// after it, however precisely the target knows its StartTime.
+    pub fn for_target(pace: TargetPace, start_time_precision: Duration) -> Self {
+        let tempo = Self::for_pace(pace);
+        let around = start_time_precision * 5 / 2;
+        Self {
+            warm_up: tempo.warm_up.max(around),
+            keep_writing: tempo.keep_writing.max(around),
+            ..tempo
+        }
+    }
+
     /// The tempo for a target's pace.
     pub fn for_pace(pace: TargetPace) -> Self {
         let ms = Duration::from_millis;
@@ -51,6 +64,16 @@ impl Tempo {
                 sample: ms(200),
                 orders_per_sec: 100.0,
                 patience: Duration::from_secs(300),
+            },
+            // Real AWS: the snapshot of a mostly empty 1 GiB volume takes
+            // minutes; every shop call is an SSM round trip of seconds.
+            TargetPace::Aws => Self {
+                warm_up: Duration::from_secs(15),
+                keep_writing: Duration::from_secs(30),
+                poll: Duration::from_secs(5),
+                sample: Duration::from_secs(3),
+                orders_per_sec: 20.0,
+                patience: Duration::from_secs(45 * 60),
             },
             TargetPace::Demo => Self {
                 warm_up: Duration::from_secs(2),

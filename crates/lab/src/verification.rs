@@ -37,11 +37,26 @@ pub struct Verification {
     pub torn_after_replay: u64,
     /// What it means, in sentences for the learner.
     pub explanation: Vec<String>,
+    /// The same volume verified on the instance it is attached to (real
+    /// AWS: SecureCart's own verifier, through SSM), when there is one.
+    #[serde(default)]
+    pub on_instance: Option<crate::site::InstanceVerdict>,
 }
 
 impl Verification {
-    /// Every acknowledged order present, nothing from after the snapshot.
+    /// Every acknowledged order present, nothing from after the snapshot —
+    /// and, verified on the instance too, the two readings agree.
     pub fn holds(&self) -> bool {
-        self.point_in_time.holds() && self.image.intact
+        self.point_in_time.holds() && self.image.intact && self.readings_agree()
+    }
+
+    /// Whether the instance's verifier saw what the lab's did (true when there was none).
+    pub fn readings_agree(&self) -> bool {
+        self.on_instance.as_ref().is_none_or(|v| {
+            v.last_seq == self.image.last_seq
+                && v.committed == self.image.committed
+                && v.torn == self.image.torn_seqs
+                && v.intact == self.image.intact
+        })
     }
 }

@@ -1,12 +1,15 @@
 //! Bringing a run's cloud up: the built-in emulator, started in this
 //! process with its state in the run's folder (so a resumed run, or a
 //! clean-up, finds it again), or an endpoint — LocalStack, moto, a
-//! standalone snaplab emulator — detected and connected. Real AWS is
-//! refused by `snaplab_cloud::endpoint` on the way.
+//! standalone snaplab emulator — detected and connected (an endpoint that
+//! is AWS is refused by `snaplab_cloud::endpoint` on the way), or the
+//! learner's AWS account, when they chose it.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
+use snaplab_aws::plan::RunPlan as AwsPlan;
+use snaplab_aws::{Account, AwsChoice};
 use snaplab_cloud::target::{default_region, snaplab_health};
 use snaplab_cloud::{Target, TargetKind, TargetPace};
 use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
@@ -15,12 +18,15 @@ use snaplab_lab::RunContext;
 use crate::SessionError;
 
 /// Where a run's cloud is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Where {
     /// The built-in emulator at `pace`, on 127.0.0.1:`port` (when free; any port otherwise).
     Embedded { pace: Pace, port: Option<u16> },
     /// An endpoint, in `region` (`None`: the snaplab emulator's own, else the environment's).
     Endpoint { url: String, region: Option<String> },
+    /// The learner's AWS account, chosen explicitly; `plan` says what a new
+    /// run launches (a recorded run has its resources already).
+    Aws { choice: AwsChoice, plan: Option<AwsPlan> },
 }
 
 impl Where {
@@ -31,6 +37,13 @@ impl Where {
             TargetKind::Embedded => Self::Embedded {
                 pace: Pace::default(),
                 port,
+            },
+            TargetKind::Aws => Self::Aws {
+                choice: AwsChoice {
+                    profile: ctx.target.profile.clone(),
+                    region: Some(ctx.target.region.clone()),
+                },
+                plan: None,
             },
             _ => Self::Endpoint {
                 url: ctx.target.endpoint.clone(),
@@ -45,6 +58,8 @@ pub(crate) struct Connected {
     pub pace: TargetPace,
     /// The built-in emulator, when the run uses it (stop it when done).
     pub emulator: Option<Emulator>,
+    /// The account and the plan, when the run is on AWS.
+    pub aws: Option<(Account, Option<AwsPlan>)>,
 }
 
 fn lab_pace(pace: Pace) -> TargetPace {
@@ -82,6 +97,7 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
                 target,
                 pace: lab_pace(emulator.pace()),
                 emulator: Some(emulator),
+                aws: None,
             })
         }
         Where::Endpoint { url, region } => {
@@ -94,6 +110,31 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
                 target,
                 pace: health.map_or(TargetPace::Unpaced, |(p, _)| p),
                 emulator: None,
+                aws: None,
+            })
+        }
+        Where::Aws { choice, plan } => {
+            let account = Account::open(&choice).await?;
+            let endpoint = account
+                .endpoint()
+                .map_or_else(|| format!("AWS {}", account.region), String::from);
+            // A stand-in (snaplab's emulator behind AWS_ENDPOINT_URL) keeps its own pace.
+            let pace = match account.endpoint() {
+                Some(url) => snaplab_health(url).await.map_or(TargetPace::Aws, |(p, _)| p),
+                None => TargetPace::Aws,
+            };
+            let target = Target {
+                kind: TargetKind::Aws,
+                ec2: snaplab_cloud::Ec2::new(account.ec2(), &endpoint),
+                endpoint,
+                region: account.region.clone(),
+                profile: account.profile.clone(),
+            };
+            Ok(Connected {
+                target,
+                pace,
+                emulator: None,
+                aws: Some((account, plan)),
             })
         }
     }

@@ -17,12 +17,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use snaplab_aws::plan::RunPlan as AwsPlan;
+use snaplab_aws::{AwsChoice, AwsError, AwsSite};
 use snaplab_cloud::{CloudError, DataPlane, TargetKind};
 use snaplab_emulator::{Emulator, Pace};
 use snaplab_lab::{
     Catalog, Clock, Consistency, EventBus, EventKind, EventSink, Ids, LabDef, LabError, LabEvent, LearnerInput, Level,
     Mode, NoLearner, OrderLog, RunContext, RunOutcome, RunSettings, RunStatus, Runner, Start, UnrecordedOrders, Wiring,
 };
+use snaplab_lab::{RunEvents, Site};
 use snaplab_store::{Store, StoreError};
 use snaplab_workload::WriterLog;
 
@@ -45,6 +48,8 @@ pub enum SessionError {
     AlreadyFinished { id: String, status: RunStatus },
     #[error("cannot find a home directory for the run record; choose a file for it (--db PATH or SNAPLAB_DB)")]
     NoDataDir,
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// What to run.
@@ -64,6 +69,9 @@ pub struct RunRequest {
     pub resume: Option<String>,
     /// Record the run (off only for benchmarks).
     pub record: bool,
+    /// Run on the learner's AWS account (chosen explicitly, after consent): the
+    /// account and what the run launches there. Wins over `endpoint`.
+    pub aws: Option<(AwsChoice, AwsPlan)>,
 }
 
 /// Where a run's time and ids come from: the real clock and fresh
@@ -135,6 +143,41 @@ pub async fn plan_with(
     })
 }
 
+/// Where the run's data lives and where SecureCart runs: on AWS, the
+/// snapshot read through the EBS direct APIs and the writer on the run's
+/// instance (its progress told as notices); elsewhere, the data plane and
+/// the lab's own process.
+fn site_of(
+    connected: &connect::Connected,
+    dir: &std::path::Path,
+    bus: &EventBus,
+    run_id: &str,
+    sources: &Sources,
+) -> (DataPlane, Option<Arc<dyn Site>>) {
+    match &connected.aws {
+        Some((account, plan)) => {
+            let events = RunEvents::new(bus.emitter(), run_id, sources.clock.clone());
+            let site = AwsSite {
+                account: account.clone(),
+                plan: plan
+                    .clone()
+                    .unwrap_or_else(|| AwsPlan::recorded(&connected.target.region)),
+                progress: Arc::new(move |message| {
+                    events.emit(EventKind::Notice {
+                        level: Level::Info,
+                        message,
+                    })
+                }),
+            };
+            (DataPlane::Snapshots { ebs: account.ebs() }, Some(Arc::new(site)))
+        }
+        None => (
+            DataPlane::for_target(&connected.target, &dir.join("shadow"), sources.clock.clone()),
+            None,
+        ),
+    }
+}
+
 /// Who is learning when nobody said: the user's login name.
 pub fn default_learner() -> String {
     ["USER", "USERNAME", "LOGNAME"]
@@ -165,9 +208,13 @@ impl RunPlan {
         // resumed run finds it again.
         // Hands-on learners type commands at it: LocalStack's port, when free.
         let port = request.emulator_port.or((mode == Mode::HandsOn).then_some(4566));
-        let place = match &resumed {
-            Some((ctx, _)) => Where::recorded(ctx, port),
-            None => match &request.endpoint {
+        let place = match (&resumed, &request.aws) {
+            (Some((ctx, _)), _) => Where::recorded(ctx, port),
+            (None, Some((choice, plan))) => Where::Aws {
+                choice: choice.clone(),
+                plan: Some(plan.clone()),
+            },
+            (None, None) => match &request.endpoint {
                 Some(url) => Where::Endpoint {
                     url: url.clone(),
                     region: None,
@@ -192,7 +239,7 @@ impl RunPlan {
             Arc::new(UnrecordedOrders)
         };
         let bus = EventBus::new(all_sinks);
-        let plane = DataPlane::for_target(&connected.target, &dir.join("shadow"), sources.clock.clone());
+        let (plane, site) = site_of(&connected, &dir, &bus, &run_id, &sources);
         let steps_total = lab.steps.len();
         let start = match resumed {
             Some((context, log)) => Start::Resume {
@@ -211,6 +258,7 @@ impl RunPlan {
         let wiring = Wiring {
             target: connected.target,
             plane,
+            site,
             emitter: bus.emitter(),
             orders,
             clock: sources.clock.clone(),
@@ -404,8 +452,10 @@ pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<
     let sources = Sources::default();
     let bus = EventBus::new(vec![Box::new(store.recorder())]);
     let lab = catalog.get(&ctx.lab_id)?.clone();
+    let (plane, site) = site_of(&connected, &dir, &bus, &ctx.run_id, &sources);
     let wiring = Wiring {
-        plane: DataPlane::for_target(&connected.target, &dir.join("shadow"), sources.clock.clone()),
+        plane,
+        site,
         target: connected.target,
         emitter: bus.emitter(),
         orders: Arc::new(store.recorder()),

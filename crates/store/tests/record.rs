@@ -54,6 +54,7 @@ fn context(run_id: &str, learner: &str, kind: TargetKind) -> RunContext {
             region: "us-east-1".into(),
             data_plane: "volume data lives in the snaplab emulator".into(),
             shadow_disk: false,
+            profile: None,
         },
         started_at: t0(),
         store_seed: 7,

@@ -192,3 +192,47 @@ fn write_orders<D: BlockDevice>(
         }
     }
 }
+
+/// SecureCart taking orders somewhere: on a block device in this process
+/// ([`Workload`]), or on an instance the lab drives from afar. The lab's
+/// shop holds one and does not mind which.
+pub trait OrderTaker: Send {
+    fn stats(&self) -> WorkloadStats;
+    /// The orders acknowledged since the last call.
+    fn drain_acknowledged(&self) -> Vec<LogEntry>;
+    /// Finishes the order in flight, flushes, and pauses. Blocking.
+    fn quiesce(&self) -> Result<Quiesced, WorkloadError>;
+    fn resume(&self);
+    /// Stops after the order in flight. Returns acknowledged orders — at
+    /// least those not drained yet (earlier ones may come again). Blocking.
+    fn stop(self: Box<Self>) -> Result<Vec<LogEntry>, WorkloadError>;
+}
+
+impl<D: BlockDevice + Send + 'static> OrderTaker for Workload<D> {
+    fn stats(&self) -> WorkloadStats {
+        Workload::stats(self)
+    }
+
+    fn drain_acknowledged(&self) -> Vec<LogEntry> {
+        Workload::drain_acknowledged(self)
+    }
+
+    fn quiesce(&self) -> Result<Quiesced, WorkloadError> {
+        Workload::quiesce(self)
+    }
+
+    fn resume(&self) {
+        Workload::resume(self);
+    }
+
+    fn stop(self: Box<Self>) -> Result<Vec<LogEntry>, WorkloadError> {
+        let writer = Workload::stop(*self)?;
+        Ok(writer
+            .log()
+            .entries()
+            .iter()
+            .filter(|e| e.acked_at_us.is_some())
+            .copied()
+            .collect())
+    }
+}

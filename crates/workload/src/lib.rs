@@ -18,7 +18,7 @@ pub mod verify;
 pub mod writer;
 
 pub use device::{BlockDevice, DeviceError, FileDevice, MemoryDevice};
-pub use driver::{Quiesced, Workload, WorkloadConfig, WorkloadStats};
+pub use driver::{OrderTaker, Quiesced, Workload, WorkloadConfig, WorkloadStats};
 pub use error::WorkloadError;
 pub use replay::{replay, ReplayReport};
 pub use store::StoreOptions;

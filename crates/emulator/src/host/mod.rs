@@ -36,6 +36,9 @@ pub fn device_path(volume_id: &str) -> String {
     )
 }
 
+/// A block of zeros, to compare read blocks with.
+static ZEROS: [u8; BLOCK_SIZE as usize] = [0; BLOCK_SIZE as usize];
+
 /// One block of a volume file, read for copying into the volume: `None` when all zeros.
 pub type FileBlock = (u64, Option<Vec<u8>>);
 
@@ -134,7 +137,8 @@ impl Hosts {
                 break;
             }
             let block = &buf[..filled];
-            let data = block.iter().any(|b| *b != 0).then(|| block.to_vec());
+            // A slice comparison is a memcmp: quick even in a debug build.
+            let data = (block != &ZEROS[..filled]).then(|| block.to_vec());
             blocks.push((index, data));
             index += 1;
             if filled < buf.len() {

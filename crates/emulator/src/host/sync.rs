@@ -72,7 +72,7 @@ impl Prepared {
                     let differs = match (now, data) {
                         (None, None) => false,
                         (Some(held), Some(new)) => held[..new.len()] != new[..],
-                        (Some(held), None) => held.iter().any(|b| *b != 0),
+                        (Some(held), None) => held != &vec![0u8; held.len()][..],
                         (None, Some(_)) => true,
                     };
                     let len = usize::try_from(BLOCK_SIZE).unwrap_or(0);

@@ -188,6 +188,7 @@ impl World {
         let dir = std::env::temp_dir().join(format!("snaplab-lab-test-{}", std::process::id()));
         Wiring {
             plane: DataPlane::for_target(&target, &dir, clock.clone()),
+            site: None,
             target,
             emitter: self.bus.as_ref().unwrap().emitter(),
             orders: self.orders.clone(),

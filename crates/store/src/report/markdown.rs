@@ -104,6 +104,7 @@ pub fn render(r: &RunReport) -> String {
             match v.read_from {
                 snaplab_cloud::DataSource::Emulator => "emulator",
                 snaplab_cloud::DataSource::ShadowDisk => "shadow disk",
+                snaplab_cloud::DataSource::EbsDirect => "snapshot through the EBS direct APIs",
             }
         ));
         out.push_str("| orders | count |\n|---|---|\n");

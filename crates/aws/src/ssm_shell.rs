@@ -1,0 +1,136 @@
+//! Shell commands on an instance through SSM Run Command
+//! (`AWS-RunShellScript`): send, then poll the invocation until it ends.
+//! Output is what SSM keeps: the first 24,000 characters of stdout.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::types::CommandInvocationStatus;
+
+use crate::account::Account;
+use crate::error::AwsError;
+
+/// Runs shell commands on one instance.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    pub(crate) account: Account,
+    pub instance_id: String,
+    /// Between GetCommandInvocation polls.
+    pub poll: Duration,
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub status: String,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Shell {
+    pub fn new(account: &Account, instance_id: &str, poll: Duration) -> Self {
+        Self {
+            account: account.clone(),
+            instance_id: instance_id.to_string(),
+            poll,
+        }
+    }
+
+    /// Sends `script` (run by `sh`); returns the command id at once.
+    pub async fn start(&self, script: &str, timeout: Duration, comment: &str) -> Result<String, AwsError> {
+        let out = self
+            .account
+            .ssm()
+            .send_command()
+            .instance_ids(&self.instance_id)
+            .document_name("AWS-RunShellScript")
+            .comment(comment)
+            .parameters("commands", vec![script.to_string()])
+            .parameters("executionTimeout", vec![timeout.as_secs().max(1).to_string()])
+            .send()
+            .await
+            .map_err(|e| self.account.classify("ssm:SendCommand", e))?;
+        out.command()
+            .and_then(|c| c.command_id())
+            .map(String::from)
+            .ok_or_else(|| AwsError::Other {
+                action: "ssm:SendCommand".into(),
+                detail: "no command id came back".into(),
+            })
+    }
+
+    /// The invocation's state now (`None`: still running).
+    pub async fn poll_once(&self, command_id: &str) -> Result<Option<Ended>, AwsError> {
+        let out = match self
+            .account
+            .ssm()
+            .get_command_invocation()
+            .command_id(command_id)
+            .instance_id(&self.instance_id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            // Right after SendCommand the invocation may not exist yet.
+            Err(e) => {
+                let e = self.account.classify("ssm:GetCommandInvocation", e);
+                return if e.code() == Some("InvocationDoesNotExist") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let status = out.status().cloned().unwrap_or(CommandInvocationStatus::Pending);
+        if matches!(
+            status,
+            CommandInvocationStatus::Pending | CommandInvocationStatus::InProgress | CommandInvocationStatus::Delayed
+        ) {
+            return Ok(None);
+        }
+        Ok(Some(Ended {
+            status: status.as_str().to_string(),
+            stdout: out.standard_output_content().unwrap_or_default().to_string(),
+            stderr: out.standard_error_content().unwrap_or_default().to_string(),
+        }))
+    }
+
+    /// Waits for an invocation to end, for at most `limit`.
+    pub async fn wait(&self, command_id: &str, limit: Duration, what: &str) -> Result<Ended, AwsError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            if let Some(ended) = self.poll_once(command_id).await? {
+                return Ok(ended);
+            }
+            if started.elapsed() >= limit {
+                return Err(AwsError::Other {
+                    action: "ssm:GetCommandInvocation".into(),
+                    detail: format!(
+                        "{what} did not finish on {} within {} s",
+                        self.instance_id,
+                        limit.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+
+    /// Runs `script` to its end; its stdout when it succeeded.
+    pub async fn run(&self, script: &str, limit: Duration, what: &str) -> Result<String, AwsError> {
+        let id = self.start(script, limit, what).await?;
+        let ended = self.wait(&id, limit + Duration::from_secs(30), what).await?;
+        if ended.status == "Success" {
+            Ok(ended.stdout)
+        } else {
+            Err(AwsError::Other {
+                action: "ssm:SendCommand".into(),
+                detail: format!(
+                    "{what} on {} ended {}: {}",
+                    self.instance_id,
+                    ended.status,
+                    ended.stderr.trim()
+                ),
+            })
+        }
+    }
+}

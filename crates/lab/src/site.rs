@@ -1,0 +1,111 @@
+//! Where SecureCart runs for a run. On an emulator, LocalStack or moto its
+//! server and data volume are found (or set up) there and its writer runs
+//! in this process, writing the volume through the data plane
+//! ([`LocalSite`]). On real AWS (crates/aws) they are launched for the run
+//! and the writer runs on the instance, driven through SSM — so a site also
+//! says what it created (to be recorded and cleaned up) and can verify the
+//! restored volume a second time, on the instance.
+
+use std::sync::Arc;
+
+use snaplab_cloud::scenario::{find_or_create, Scenario};
+use snaplab_cloud::{DataPlane, Ec2, TargetKind};
+use snaplab_workload::{OrderTaker, OrderWriter, Recovery, StoreOptions, Workload, WorkloadConfig};
+
+use crate::clock::Clock;
+use crate::context::{ResourceKind, ResourceRole};
+use crate::error::LabError;
+use crate::tempo::Tempo;
+
+/// A resource a site created for the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub role: ResourceRole,
+}
+
+/// What the verifier on the instance found on the restored volume.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceVerdict {
+    /// Where it read (the device path on the instance).
+    pub device: String,
+    pub last_seq: u64,
+    pub committed: u64,
+    pub torn: Vec<u64>,
+    pub intact: bool,
+    pub replayed: Vec<u64>,
+}
+
+/// An order taker opened on the data volume, and what opening found.
+pub type OpenedShop = (Box<dyn OrderTaker>, Recovery);
+
+#[async_trait::async_trait]
+pub trait Site: Send + Sync {
+    /// SecureCart's server and data volume — found, or set up for this run
+    /// (what was created comes back, to be recorded).
+    async fn scenario(&self, ec2: &Ec2, run_id: &str, tempo: &Tempo) -> Result<(Scenario, Vec<Created>), LabError>;
+
+    /// Starts SecureCart on the data volume (formatting it the first time,
+    /// replaying its journal otherwise).
+    async fn open_shop(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        tempo: &Tempo,
+        clock: Clock,
+    ) -> Result<OpenedShop, LabError>;
+
+    /// The restored volume verified where it is attached, when the site can
+    /// (`None`: only the lab's own reading counts).
+    async fn verify_attached(
+        &self,
+        _scenario: &Scenario,
+        _restored_volume_id: &str,
+        _scan_through: u64,
+    ) -> Result<Option<InstanceVerdict>, LabError> {
+        Ok(None)
+    }
+}
+
+/// The emulators and peers: the scenario is there (or set up once, kept),
+/// and the writer runs here, through the data plane.
+pub struct LocalSite {
+    pub plane: Arc<DataPlane>,
+    pub kind: TargetKind,
+    pub region: String,
+}
+
+#[async_trait::async_trait]
+impl Site for LocalSite {
+    async fn scenario(&self, ec2: &Ec2, _run_id: &str, tempo: &Tempo) -> Result<(Scenario, Vec<Created>), LabError> {
+        let scenario = find_or_create(ec2, &self.kind, &self.region, tempo.poll).await?;
+        Ok((scenario, Vec::new()))
+    }
+
+    async fn open_shop(
+        &self,
+        scenario: &Scenario,
+        seed: u64,
+        tempo: &Tempo,
+        clock: Clock,
+    ) -> Result<OpenedShop, LabError> {
+        let plane = self.plane.clone();
+        let (volume, size) = (scenario.data_volume_id.clone(), scenario.data_volume_bytes);
+        let rate = tempo.orders_per_sec;
+        // Opening a disk and replaying a journal read and write: off the async threads.
+        tokio::task::spawn_blocking(move || -> Result<OpenedShop, LabError> {
+            let disk = plane.live_disk(&volume, size)?;
+            let (writer, recovery) = OrderWriter::open_or_create(disk, &StoreOptions::default(), clock, seed)?;
+            let workload = Workload::start(
+                writer,
+                WorkloadConfig {
+                    orders_per_sec: Some(rate),
+                },
+            );
+            Ok((Box::new(workload), recovery))
+        })
+        .await?
+    }
+}

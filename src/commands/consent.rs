@@ -1,0 +1,84 @@
+//! Before a lab runs on real AWS: the preflight, then the learner's consent
+//! to what will be created, where, and what it costs (or `--yes`).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::bail;
+use snaplab_aws::plan::{RunPlan, LAB_TAG, RUN_TAG};
+use snaplab_aws::{preflight, Account, AwsChoice, Preflight, PreflightOptions};
+
+use crate::commands::preflight::render;
+
+/// What the learner agreed to be created.
+pub fn consent_text(p: &Preflight) -> String {
+    let mut out = format!(
+        "snaplab will create, in AWS account {} ({}), region {}, zone {}:\n",
+        p.account,
+        p.arn,
+        p.region,
+        p.zone.as_deref().unwrap_or("?")
+    );
+    for r in p.plan.resources() {
+        out.push_str(&format!("  - {r}\n"));
+    }
+    out.push_str(&format!(
+        "Everything is tagged {RUN_TAG}=<run id> and {LAB_TAG}={} at creation and deleted when the run ends —\n\
+         also if it fails or is stopped (else `snaplab cleanup --aws` finds it by its tags).\n\
+         Estimated cost: ${:.4} for about {} minutes.\n",
+        p.plan.lab_id, p.estimated_cost_usd, p.plan.expected_minutes
+    ));
+    if let Some(endpoint) = &p.endpoint {
+        out.push_str(&format!("Calls go to {endpoint}, not to AWS itself.\n"));
+    }
+    out
+}
+
+/// Preflight and consent. `None`: the preflight found problems (already
+/// shown); the run must not start.
+pub async fn prepare(
+    lab: &str,
+    profile: Option<String>,
+    region: Option<String>,
+    yes: bool,
+) -> anyhow::Result<Option<(AwsChoice, RunPlan)>> {
+    let choice = AwsChoice { profile, region };
+    let account = Account::open(&choice).await?;
+    if let Some(note) = account.describe_endpoints() {
+        eprintln!("{note}");
+    }
+    eprintln!("Preflight: checking the account before anything is created…");
+    let report = preflight(
+        &account,
+        &PreflightOptions {
+            lab_id: lab.to_string(),
+            instance_profile: snaplab_aws::plan::DEFAULT_INSTANCE_PROFILE.to_string(),
+        },
+    )
+    .await?;
+    if !report.ready() {
+        eprint!("{}", render(&report));
+        eprintln!("Nothing was created: fix what the preflight reports, then run again.");
+        return Ok(None);
+    }
+    eprint!("{}", consent_text(&report));
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("real AWS needs your consent, and there is no terminal to ask it in: pass --yes to agree");
+        }
+        eprint!("Create them? [y/N] ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            eprintln!("Nothing was created.");
+            return Ok(None);
+        }
+    }
+    Ok(Some((
+        AwsChoice {
+            profile: account.profile.clone(),
+            region: Some(account.region.clone()),
+        },
+        report.plan,
+    )))
+}
