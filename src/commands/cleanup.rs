@@ -1,30 +1,118 @@
 //! `snaplab cleanup RUN_ID`: delete what an interrupted run left behind
 //! (the same clean-up the app's History offers, through `snaplab_session`).
+//! `snaplab cleanup --aws [RUN_ID | --all]`: find what carries snaplab's
+//! tags in an AWS account — also what a killed process never recorded —
+//! list it, ask, delete it.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
+use anyhow::bail;
+use snaplab_aws::cleanup::{delete, find, Runs};
+use snaplab_aws::{Account, AwsChoice};
 use snaplab_lab::Catalog;
 use snaplab_store::Store;
 
 use crate::paths::DbArgs;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Volumes are detached first if need be; resources already gone count as deleted.\n\
-    Exit status: 0 when nothing of the run is left, 2 on errors (the message says what to do)."
-)]
+#[command(after_help = "Examples:\n  \
+    snaplab cleanup run-20261129-101500-ab12         what that recorded run left (any target)\n  \
+    snaplab cleanup --aws run-20261129-101500-ab12   that run's resources in AWS, found by their tags\n  \
+    snaplab cleanup --aws --all --profile lab        every snaplab resource in the account and region\n\n\
+    Only resources tagged both snaplab:run and snaplab:lab are ever deleted. Volumes are detached first\n\
+    if need be; resources already gone count as deleted.\n\
+    Exit status: 0 when nothing is left, 1 when you declined, 2 on errors (the message says what to do).")]
 pub struct Args {
-    /// The run whose snapshots and volumes to delete (see `snaplab history`).
-    run_id: String,
+    /// The run whose resources to delete (see `snaplab history`).
+    #[arg(required_unless_present = "all")]
+    run_id: Option<String>,
+
+    /// Find the resources in an AWS account by their snaplab tags (not only in the local record).
+    #[arg(long)]
+    aws: bool,
+
+    /// With --aws: every run's resources, not one run's.
+    #[arg(long, requires = "aws", conflicts_with = "run_id")]
+    all: bool,
+
+    /// With --aws: the AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME", requires = "aws")]
+    profile: Option<String>,
+
+    /// With --aws: the region (default: AWS_REGION, else the profile's).
+    #[arg(long, value_name = "REGION", requires = "aws")]
+    region: Option<String>,
+
+    /// With --aws: delete without asking.
+    #[arg(long, requires = "aws")]
+    yes: bool,
+
     #[command(flatten)]
     db: DbArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.aws {
+        return by_tag(args).await;
+    }
+    let Some(run_id) = args.run_id.as_deref() else {
+        bail!("name the run to clean up (see `snaplab history`), or use --aws --all");
+    };
     let store = Store::open(&args.db.path()?).await?;
     let catalog = Catalog::load()?;
-    let cleaned = snaplab_session::clean_up(&store, &catalog, &args.run_id).await;
+    let cleaned = snaplab_session::clean_up(&store, &catalog, run_id).await;
     store.close().await;
-    println!("{}", cleaned?.message(&args.run_id));
+    println!("{}", cleaned?.message(run_id));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn by_tag(args: Args) -> anyhow::Result<ExitCode> {
+    let account = Account::open(&AwsChoice {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+    })
+    .await?;
+    if let Some(note) = account.describe_endpoints() {
+        eprintln!("{note}");
+    }
+    let runs = match &args.run_id {
+        Some(id) => Runs::One(id.clone()),
+        None => Runs::All,
+    };
+    let found = find(&account, &runs).await?;
+    if found.is_empty() {
+        println!("Nothing tagged by snaplab is left in {}.", account.region);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Tagged by snaplab in {} (snaplab:run and snaplab:lab):", account.region);
+    for r in found.all() {
+        println!("  {} {} ({}, run {})", r.kind, r.id, r.state, r.run);
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("no terminal to ask in: pass --yes to delete these");
+        }
+        eprint!("Delete them? [y/N] ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            println!("Nothing was deleted.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let deleted = delete(&account, &found, &|step| eprintln!("  {step}…")).await?;
+    let left = find(&account, &runs).await?;
+    if !left.is_empty() {
+        bail!(
+            "{} resource(s) are still there after the clean-up: run it again in a minute",
+            left.all().count()
+        );
+    }
+    println!(
+        "Deleted {deleted}; nothing tagged by snaplab is left in {}.",
+        account.region
+    );
     Ok(ExitCode::SUCCESS)
 }

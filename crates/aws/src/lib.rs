@@ -7,6 +7,7 @@
 //! through `AWS_ENDPOINT_URL`, the same code path a real run takes.
 
 pub mod account;
+pub mod cleanup;
 mod error;
 pub mod plan;
 pub mod policy;

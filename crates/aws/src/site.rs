@@ -46,57 +46,9 @@ impl AwsSite {
         (self.progress)(message.into());
     }
 
-    /// Polls DescribeInstanceInformation until the instance's agent is online.
-    async fn wait_online(&self, instance_id: &str, tempo: &Tempo) -> Result<(), LabError> {
-        let started = tokio::time::Instant::now();
-        loop {
-            let out = self
-                .account
-                .ssm()
-                .describe_instance_information()
-                .filters(
-                    aws_sdk_ssm::types::InstanceInformationStringFilter::builder()
-                        .key("InstanceIds")
-                        .values(instance_id)
-                        .build()
-                        .map_err(|e| {
-                            lab_error(AwsError::Other {
-                                action: "ssm:DescribeInstanceInformation".into(),
-                                detail: e.to_string(),
-                            })
-                        })?,
-                )
-                .send()
-                .await
-                .map_err(|e| lab_error(self.account.classify("ssm:DescribeInstanceInformation", e)))?;
-            let online = out.instance_information_list().iter().any(|i| {
-                i.instance_id() == Some(instance_id) && i.ping_status() == Some(&aws_sdk_ssm::types::PingStatus::Online)
-            });
-            if online {
-                return Ok(());
-            }
-            if started.elapsed() >= SSM_ONLINE_LIMIT {
-                return Err(lab_error(AwsError::Other {
-                    action: "ssm:DescribeInstanceInformation".into(),
-                    detail: format!(
-                        "{instance_id} did not come online in SSM within {} minutes: it needs outbound HTTPS to SSM (the default VPC has it) and the instance profile {} with AmazonSSMManagedInstanceCore",
-                        SSM_ONLINE_LIMIT.as_secs() / 60,
-                        self.plan.instance_profile
-                    ),
-                }));
-            }
-            self.say(format!(
-                "Waiting for {instance_id} to register with SSM ({} s so far)…",
-                started.elapsed().as_secs()
-            ));
-            tokio::time::sleep(tempo.poll).await;
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Site for AwsSite {
-    async fn scenario(&self, ec2: &Ec2, run_id: &str, tempo: &Tempo) -> Result<(Scenario, Vec<Created>), LabError> {
+    /// Launches SecureCart's server and its data volume, tagged at creation,
+    /// and attaches the volume at `/dev/sdf`; returns them and what was created.
+    pub async fn launch(&self, ec2: &Ec2, run_id: &str, tempo: &Tempo) -> Result<(Scenario, Vec<Created>), LabError> {
         let (zone, image) = match (&self.plan.zone, &self.plan.image_id) {
             (Some(z), Some(i)) => (z.clone(), i.clone()),
             _ => {
@@ -160,8 +112,6 @@ impl Site for AwsSite {
             "{} is running with the data volume at {DATA_DEVICE}.",
             instance.id
         ));
-        self.wait_online(&instance.id, tempo).await?;
-        self.say(format!("{} is online in SSM: SecureCart can start.", instance.id));
         Ok((
             Scenario {
                 instance_id: instance.id,
@@ -172,6 +122,66 @@ impl Site for AwsSite {
             },
             created,
         ))
+    }
+
+    /// Polls DescribeInstanceInformation until the instance's agent is online.
+    async fn wait_online(&self, instance_id: &str, tempo: &Tempo) -> Result<(), LabError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let out = self
+                .account
+                .ssm()
+                .describe_instance_information()
+                .filters(
+                    aws_sdk_ssm::types::InstanceInformationStringFilter::builder()
+                        .key("InstanceIds")
+                        .values(instance_id)
+                        .build()
+                        .map_err(|e| {
+                            lab_error(AwsError::Other {
+                                action: "ssm:DescribeInstanceInformation".into(),
+                                detail: e.to_string(),
+                            })
+                        })?,
+                )
+                .send()
+                .await
+                .map_err(|e| lab_error(self.account.classify("ssm:DescribeInstanceInformation", e)))?;
+            let online = out.instance_information_list().iter().any(|i| {
+                i.instance_id() == Some(instance_id) && i.ping_status() == Some(&aws_sdk_ssm::types::PingStatus::Online)
+            });
+            if online {
+                return Ok(());
+            }
+            if started.elapsed() >= SSM_ONLINE_LIMIT {
+                return Err(lab_error(AwsError::Other {
+                    action: "ssm:DescribeInstanceInformation".into(),
+                    detail: format!(
+                        "{instance_id} did not come online in SSM within {} minutes: it needs outbound HTTPS to SSM (the default VPC has it) and the instance profile {} with AmazonSSMManagedInstanceCore",
+                        SSM_ONLINE_LIMIT.as_secs() / 60,
+                        self.plan.instance_profile
+                    ),
+                }));
+            }
+            self.say(format!(
+                "Waiting for {instance_id} to register with SSM ({} s so far)…",
+                started.elapsed().as_secs()
+            ));
+            tokio::time::sleep(tempo.poll).await;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Site for AwsSite {
+    async fn scenario(&self, ec2: &Ec2, run_id: &str, tempo: &Tempo) -> Result<(Scenario, Vec<Created>), LabError> {
+        let (scenario, created) = self.launch(ec2, run_id, tempo).await?;
+        self.wait_online(&scenario.instance_id, tempo).await?;
+        self.say(format!(
+            "{} is online in SSM: SecureCart can start.",
+            scenario.instance_id
+        ));
+        Ok((scenario, created))
     }
 
     async fn open_shop(

@@ -121,13 +121,17 @@ pub(crate) async fn close_shop(scope: &mut RunScope) -> Result<(), LabError> {
 
 async fn create_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
     let volume = scope.scenario()?.data_volume_id.clone();
-    let run_tag = scope.ctx.run_id.clone();
+    let (run_tag, lab_tag) = (scope.ctx.run_id.clone(), scope.ctx.lab_id.clone());
     let snap = scope
         .ec2
         .create_snapshot(
             &volume,
             "Nightly backup",
-            &[("Name", "SecureCartBackup"), ("snaplab:run", &run_tag)],
+            &[
+                ("Name", "SecureCartBackup"),
+                ("snaplab:run", &run_tag),
+                ("snaplab:lab", &lab_tag),
+            ],
         )
         .await?;
     scope.record_snapshot(&snap).await
@@ -198,14 +202,18 @@ async fn monitor_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
 async fn restore_volume(scope: &mut RunScope) -> Result<(), LabError> {
     let zone = scope.scenario()?.zone.clone();
     let snap = scope.snapshot_id()?;
-    let run_tag = scope.ctx.run_id.clone();
+    let (run_tag, lab_tag) = (scope.ctx.run_id.clone(), scope.ctx.lab_id.clone());
     let v = scope
         .ec2
         .create_volume(
             &zone,
             None,
             Some(&snap),
-            &[("Name", "securecart-restore"), ("snaplab:run", &run_tag)],
+            &[
+                ("Name", "securecart-restore"),
+                ("snaplab:run", &run_tag),
+                ("snaplab:lab", &lab_tag),
+            ],
         )
         .await?;
     scope.ctx.restored_volume_id = Some(v.id.clone());

@@ -1,0 +1,240 @@
+//! A whole lab run through the real-AWS code path (`snaplab run --aws`),
+//! on snaplab's emulator acting as AWS (`--run-commands`: SSM commands run
+//! as local processes in a sandbox per instance): preflight, consent,
+//! provisioning, the Python writer on the instance, snapshot, detach and
+//! re-attach, restore, both verifications, clean-up — and after a kill -9,
+//! clean-up by tag. Sealed: the caller's AWS settings are removed, proxies
+//! point nowhere, and SNAPLAB_FORBID_REAL_AWS refuses any call without an
+//! endpoint override.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{aws, json_lines, snaplab_sealed, EmulatorProcess, TempDir};
+
+const SECRET: &str = "aws-run-secret-never-recorded";
+
+fn env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", "AKIDAWSRUNTEST000001".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET.to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+        ("SNAPLAB_FORBID_REAL_AWS", "1".to_string()),
+        ("NO_PROXY", "127.0.0.1".to_string()),
+    ]
+}
+
+fn sealed(args: &[&str], endpoint: &str) -> Output {
+    let env = env(endpoint);
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    snaplab_sealed(args, &pairs)
+}
+
+fn stand_in(dir: &TempDir, extra: &[&str]) -> EmulatorProcess {
+    let sandbox = dir.0.join("sandbox");
+    let mut args = vec!["--pace", "instant", "--run-commands", sandbox.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    EmulatorProcess::start(&args)
+}
+
+/// Instances (not terminated), volumes and snapshots carrying the snaplab run tag.
+fn tagged(endpoint: &str) -> usize {
+    let count = |args: &[&str]| {
+        let out = aws(endpoint, args);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array().map_or(0, Vec::len)
+    };
+    let filter = "Name=tag-key,Values=snaplab:run";
+    count(&[
+        "ec2",
+        "describe-instances",
+        "--filters",
+        filter,
+        "Name=instance-state-name,Values=pending,running,shutting-down,stopped",
+        "--query",
+        "Reservations[].Instances[]",
+    ]) + count(&["ec2", "describe-volumes", "--filters", filter, "--query", "Volumes[]"])
+        + count(&[
+            "ec2",
+            "describe-snapshots",
+            "--owner-ids",
+            "self",
+            "--filters",
+            filter,
+            "--query",
+            "Snapshots[]",
+        ])
+}
+
+fn assert_no_secret(bytes: &[u8], what: &str) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(!text.contains(SECRET), "the secret key is in {what}");
+}
+
+#[test]
+fn a_whole_real_aws_path_run_on_the_stand_in_passes_verifies_twice_and_leaves_nothing() {
+    let dir = TempDir::new("aws-run");
+    let emulator = stand_in(&dir, &[]);
+    let db = dir.db();
+    let out = sealed(&["run", "--aws", "--yes", "--json", "--db", &db], &emulator.endpoint);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events = json_lines(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}\n{events:#?}");
+    assert!(
+        stderr.contains("snaplab will create, in AWS account 000000000000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Estimated cost: $"), "{stderr}");
+
+    let started = events.iter().find(|e| e["event"] == "run_started").unwrap();
+    assert_eq!(started["context"]["target"]["kind"], "aws");
+    assert_eq!(started["context"]["target"]["endpoint"], emulator.endpoint.as_str());
+    let created: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "resource_created")
+        .map(|e| e["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(created, ["app_server", "app_data", "backup", "restored"]);
+    let notices: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "notice")
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(notices.iter().any(|n| n.contains("online in SSM")), "{notices:#?}");
+
+    let v = &events.iter().find(|e| e["event"] == "verification").unwrap()["verification"];
+    assert_eq!(v["read_from"], "ebs direct");
+    assert!(v["acknowledged_before_snapshot"].as_u64().unwrap() > 0, "{v:#}");
+    assert_eq!(v["missing"], 0, "{v:#}");
+    assert_eq!(v["after_snapshot_present"], 0, "{v:#}");
+    let on_instance = &v["on_instance"];
+    assert_eq!(on_instance["committed"], v["image"]["committed"], "{v:#}");
+    assert_eq!(on_instance["last_seq"], v["image"]["last_seq"], "{v:#}");
+    assert!(on_instance["device"]
+        .as_str()
+        .unwrap()
+        .starts_with("/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol"));
+
+    assert_eq!(tagged(&emulator.endpoint), 0, "the run's clean-up left something");
+    let cleanup = sealed(&["cleanup", "--aws", "--all", "--yes"], &emulator.endpoint);
+    assert!(
+        String::from_utf8_lossy(&cleanup.stdout).contains("Nothing tagged by snaplab is left"),
+        "{}",
+        String::from_utf8_lossy(&cleanup.stderr)
+    );
+    assert!(
+        std::fs::read_dir(dir.0.join("sandbox")).unwrap().next().is_none(),
+        "every instance sandbox went with its instance"
+    );
+    for (bytes, what) in [(&out.stdout, "stdout"), (&out.stderr, "stderr")] {
+        assert_no_secret(bytes, what);
+    }
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            assert_no_secret(&std::fs::read(&path).unwrap(), &path.display().to_string());
+        }
+    }
+    let run_id = started["run_id"].as_str().unwrap();
+    let report = snaplab_sealed(&["report", run_id, "--db", &db], &[]);
+    assert_no_secret(&report.stdout, "the report");
+    assert!(String::from_utf8_lossy(&report.stdout).contains("SecureCart's own verifier"));
+}
+
+#[test]
+fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is() {
+    let dir = TempDir::new("aws-kill");
+    let emulator = stand_in(&dir, &[]);
+    // Someone else's volume, with one snaplab tag but not both: never touched.
+    let mine = aws(
+        &emulator.endpoint,
+        &[
+            "ec2",
+            "create-volume",
+            "--availability-zone",
+            "us-east-1a",
+            "--size",
+            "1",
+            "--tag-specifications",
+            "ResourceType=volume,Tags=[{Key=snaplab:run,Value=not-a-lab}]",
+            "--query",
+            "VolumeId",
+            "--output",
+            "text",
+        ],
+    );
+    let mine = String::from_utf8_lossy(&mine.stdout).trim().to_string();
+    assert!(mine.starts_with("vol-"), "{mine}");
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snaplab"));
+    cmd.args(["run", "--aws", "--yes", "--json", "--db", &dir.db()]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().to_ascii_uppercase().starts_with("AWS_") {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .envs(env(&emulator.endpoint))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut run = cmd.spawn().unwrap();
+    let stdout = run.stdout.take().unwrap();
+    let started = Instant::now();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        // Killed once the snapshot exists: instance, volumes and snapshot are all out there.
+        if line.contains("\"role\":\"backup\"") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the run never made its snapshot"
+        );
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(tagged(&emulator.endpoint) >= 3, "the killed run left its resources");
+
+    let out = sealed(&["cleanup", "--aws", "--all", "--yes"], &emulator.endpoint);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("instance i-"), "it listed what it deletes: {stdout}");
+    assert!(stdout.contains("snapshot snap-"), "{stdout}");
+    assert_eq!(
+        tagged(&emulator.endpoint),
+        1,
+        "only the volume without both snaplab tags is left"
+    );
+    let left = aws(&emulator.endpoint, &["ec2", "describe-volumes", "--volume-ids", &mine]);
+    assert!(left.status.success(), "{mine} was deleted");
+}
+
+#[test]
+fn without_consent_or_with_a_denied_permission_nothing_is_created() {
+    let dir = TempDir::new("aws-refused");
+    let emulator = stand_in(&dir, &[]);
+    // No terminal and no --yes: refused before anything is created.
+    let out = sealed(&["run", "--aws", "--db", &dir.db()], &emulator.endpoint);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes"));
+    assert_eq!(tagged(&emulator.endpoint), 0);
+
+    let denied = stand_in(&dir, &["--deny", "ec2:CreateVolume"]);
+    let out = sealed(&["run", "--aws", "--yes", "--db", &dir.db()], &denied.endpoint);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("NO  ec2:CreateVolume"), "{stderr}");
+    assert!(stderr.contains("Nothing was created"), "{stderr}");
+    assert_eq!(tagged(&denied.endpoint), 0);
+}
