@@ -171,34 +171,8 @@ fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is
     let mine = String::from_utf8_lossy(&mine.stdout).trim().to_string();
     assert!(mine.starts_with("vol-"), "{mine}");
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snaplab"));
-    cmd.args(["run", "--aws", "--yes", "--json", "--db", &dir.db()]);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().to_ascii_uppercase().starts_with("AWS_") {
-            cmd.env_remove(&name);
-        }
-    }
-    cmd.env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .envs(env(&emulator.endpoint))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut run = cmd.spawn().unwrap();
-    let stdout = run.stdout.take().unwrap();
-    let started = Instant::now();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        // Killed once the snapshot exists: instance, volumes and snapshot are all out there.
-        if line.contains("\"role\":\"backup\"") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the run never made its snapshot"
-        );
-    }
-    run.kill().unwrap();
-    run.wait().unwrap();
+    let run_id = kill_after_the_snapshot(&emulator.endpoint, &dir.db());
+    assert!(run_id.starts_with("run-"));
     assert!(tagged(&emulator.endpoint) >= 3, "the killed run left its resources");
 
     let out = sealed(&["cleanup", "--aws", "--all", "--yes"], &emulator.endpoint);
@@ -218,6 +192,66 @@ fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is
     );
     let left = aws(&emulator.endpoint, &["ec2", "describe-volumes", "--volume-ids", &mine]);
     assert!(left.status.success(), "{mine} was deleted");
+}
+
+/// Starts `snaplab run --aws` and kills it (SIGKILL) once its snapshot
+/// exists: instance, volumes and snapshot are all out there. Its run id.
+fn kill_after_the_snapshot(endpoint: &str, db: &str) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_snaplab"));
+    cmd.args(["run", "--aws", "--yes", "--json", "--db", db]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().to_ascii_uppercase().starts_with("AWS_") {
+            cmd.env_remove(&name);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .envs(env(endpoint))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut run = cmd.spawn().unwrap();
+    let stdout = run.stdout.take().unwrap();
+    let started = Instant::now();
+    let mut run_id = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(id) = event["run_id"].as_str() {
+            run_id = id.to_string();
+        }
+        if event["event"] == "resource_created" && event["role"] == "backup" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the run never made its snapshot"
+        );
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    run_id
+}
+
+#[test]
+fn killed_after_the_snapshot_a_run_on_aws_resumes_stops_the_old_writer_and_cleans_up() {
+    let dir = TempDir::new("aws-resume");
+    let emulator = stand_in(&dir, &[]);
+    let run_id = kill_after_the_snapshot(&emulator.endpoint, &dir.db());
+    let out = sealed(
+        &["run", "--resume", &run_id, "--json", "--db", &dir.db()],
+        &emulator.endpoint,
+    );
+    let events = json_lines(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{events:#?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = &events.iter().find(|e| e["event"] == "verification").unwrap()["verification"];
+    assert_eq!(v["missing"], 0, "{v:#}");
+    assert_eq!(v["on_instance"]["committed"], v["image"]["committed"], "{v:#}");
+    assert_eq!(tagged(&emulator.endpoint), 0, "the resumed run cleaned up everything");
 }
 
 #[test]

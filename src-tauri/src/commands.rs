@@ -86,6 +86,18 @@ fn cloud_code(e: &CloudError) -> ErrorCode {
     }
 }
 
+fn aws_code(e: &snaplab_aws::AwsError) -> ErrorCode {
+    use snaplab_aws::AwsError as A;
+    match e {
+        A::BadCredentials { .. } | A::NoCredentials { .. } | A::SsoLogin { .. } | A::MfaProfile { .. } => {
+            ErrorCode::Credentials
+        }
+        A::Unreachable { .. } => ErrorCode::Unreachable,
+        A::UnknownProfile { .. } | A::NoRegion | A::RealAwsForbidden { .. } => ErrorCode::Invalid,
+        _ => ErrorCode::Cloud,
+    }
+}
+
 fn store_code(e: &StoreError) -> ErrorCode {
     match e {
         StoreError::NoSuchRun(_) => ErrorCode::NotFound,
@@ -104,6 +116,7 @@ impl CommandError {
                 SessionError::Store(s) => store_code(s),
                 SessionError::StillRunning(_) | SessionError::AlreadyFinished { .. } => ErrorCode::NotResumable,
                 SessionError::NoDataDir => ErrorCode::Record,
+                SessionError::Aws(a) => aws_code(a),
                 SessionError::Lab(_) | SessionError::Emulator(_) => ErrorCode::Internal,
             },
             Self::Store(e) => store_code(e),
@@ -292,6 +305,7 @@ pub fn run_request(options: StartOptions) -> Result<RunRequest> {
         learner,
         resume: options.resume,
         record: true,
+        aws: None,
     })
 }
 

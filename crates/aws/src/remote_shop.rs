@@ -48,6 +48,8 @@ struct Fetched {
     stats: WorkloadStats,
     /// Bytes of the instance's order log read so far.
     offset: u64,
+    /// Orders up to this one are in the record already (a resumed run's).
+    recorded_through: u64,
 }
 
 /// The writer running on the instance.
@@ -92,8 +94,9 @@ async fn fetch(shell: &Shell, locations: &str, fetched: &Mutex<Fetched>) -> Resu
         let text = shell
             .run(&script, Duration::from_secs(60), "reading SecureCart's order log")
             .await?;
-        let entries = parse_log(&text);
         let mut f = lock(fetched);
+        let through = f.recorded_through;
+        let entries: Vec<LogEntry> = parse_log(&text).into_iter().filter(|e| e.seq > through).collect();
         f.offset += text.len() as u64;
         f.stats.acknowledged += entries.len() as u64;
         if let Some(last) = entries.last() {
@@ -108,17 +111,23 @@ async fn fetch(shell: &Shell, locations: &str, fetched: &Mutex<Fetched>) -> Resu
 
 impl RemoteShop {
     /// Installs the writer, starts it on the data volume and waits until it
-    /// has opened the store; then fetches its log every `sample`.
+    /// has opened the store; then fetches its log every `sample`. A writer
+    /// still running there (a run killed and resumed) is stopped first, and
+    /// its log kept: orders past `recorded_through` are news to the record.
     pub async fn start(
         shell: Shell,
         data_volume_id: &str,
         seed: u64,
         orders_per_sec: f64,
         sample: Duration,
+        recorded_through: u64,
     ) -> Result<(Self, Recovery), AwsError> {
         let locations = locations(data_volume_id);
         let script = format!(
-            "{locations}\n{}\nrm -f \"$D/stop\" \"$D/pause\" \"$D/paused\" \"$D/stopped\" \"$D/running\"\n: > \"$D/orders.log\"\n\
+            "{locations}\n{}\n\
+             if [ -f \"$D/running\" ] && [ ! -f \"$D/stopped\" ]; then touch \"$D/stop\"; rm -f \"$D/pause\"; \
+             for i in $(seq 1 1200); do [ -f \"$D/stopped\" ] && break; sleep 0.05; done; fi\n\
+             rm -f \"$D/stop\" \"$D/pause\" \"$D/paused\" \"$D/stopped\" \"$D/running\"\n\
              exec python3 \"$S\" write --device \"$DEV\" --state \"$D\" --rate {orders_per_sec} --seed {seed}",
             install()
         );
@@ -160,7 +169,10 @@ impl RemoteShop {
             shell,
             locations,
             writer,
-            fetched: Arc::new(Mutex::new(Fetched::default())),
+            fetched: Arc::new(Mutex::new(Fetched {
+                recorded_through,
+                ..Fetched::default()
+            })),
             poller: Mutex::new(None),
             runtime: Handle::current(),
         };

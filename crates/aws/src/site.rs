@@ -190,6 +190,7 @@ impl Site for AwsSite {
         seed: u64,
         tempo: &Tempo,
         _clock: Clock,
+        recorded_through: u64,
     ) -> Result<OpenedShop, LabError> {
         let shell = self.shell(&scenario.instance_id, tempo);
         let (shop, recovery) = RemoteShop::start(
@@ -198,6 +199,7 @@ impl Site for AwsSite {
             seed,
             tempo.orders_per_sec,
             tempo.sample,
+            recorded_through,
         )
         .await
         .map_err(lab_error)?;

@@ -92,9 +92,13 @@ pub(crate) async fn open_shop(scope: &mut RunScope) -> Result<(), LabError> {
     let scenario = scope.scenario()?.clone();
     let (seed, tempo, clock) = (scope.ctx.store_seed, scope.tempo, scope.clock().clone());
     let site = scope.site.clone();
+    let recorded_through = scope.shop.lock().log().last_seq();
     let recovery = scope
         .shop
-        .open(site.open_shop(&scenario, seed, &tempo, clock), tempo.sample)
+        .open(
+            site.open_shop(&scenario, seed, &tempo, clock, recorded_through),
+            tempo.sample,
+        )
         .await?;
     if !recovery.replayed.is_empty() {
         scope.emit_notice(

@@ -48,13 +48,15 @@ pub trait Site: Send + Sync {
     async fn scenario(&self, ec2: &Ec2, run_id: &str, tempo: &Tempo) -> Result<(Scenario, Vec<Created>), LabError>;
 
     /// Starts SecureCart on the data volume (formatting it the first time,
-    /// replaying its journal otherwise).
+    /// replaying its journal otherwise). `recorded_through` is the last order
+    /// the record already holds (a resumed run's): later ones are news.
     async fn open_shop(
         &self,
         scenario: &Scenario,
         seed: u64,
         tempo: &Tempo,
         clock: Clock,
+        recorded_through: u64,
     ) -> Result<OpenedShop, LabError>;
 
     /// The restored volume verified where it is attached, when the site can
@@ -90,6 +92,7 @@ impl Site for LocalSite {
         seed: u64,
         tempo: &Tempo,
         clock: Clock,
+        _recorded_through: u64,
     ) -> Result<OpenedShop, LabError> {
         let plane = self.plane.clone();
         let (volume, size) = (scenario.data_volume_id.clone(), scenario.data_volume_bytes);

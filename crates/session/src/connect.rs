@@ -26,7 +26,10 @@ pub enum Where {
     Endpoint { url: String, region: Option<String> },
     /// The learner's AWS account, chosen explicitly; `plan` says what a new
     /// run launches (a recorded run has its resources already).
-    Aws { choice: AwsChoice, plan: Option<AwsPlan> },
+    Aws {
+        choice: AwsChoice,
+        plan: Option<Box<AwsPlan>>,
+    },
 }
 
 impl Where {
@@ -134,7 +137,7 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
                 target,
                 pace,
                 emulator: None,
-                aws: Some((account, plan)),
+                aws: Some((account, plan.map(|p| *p))),
             })
         }
     }

@@ -212,7 +212,7 @@ impl RunPlan {
             (Some((ctx, _)), _) => Where::recorded(ctx, port),
             (None, Some((choice, plan))) => Where::Aws {
                 choice: choice.clone(),
-                plan: Some(plan.clone()),
+                plan: Some(Box::new(plan.clone())),
             },
             (None, None) => match &request.endpoint {
                 Some(url) => Where::Endpoint {

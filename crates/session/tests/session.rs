@@ -52,6 +52,7 @@ fn request() -> RunRequest {
         learner: "ada".into(),
         resume: None,
         record: true,
+        aws: None,
     }
 }
 

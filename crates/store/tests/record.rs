@@ -121,6 +121,7 @@ fn verification() -> Verification {
         replayed: vec![3],
         torn_after_replay: 0,
         explanation: vec!["Order [3] is torn.".into()],
+        on_instance: None,
     }
 }
 

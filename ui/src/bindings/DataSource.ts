@@ -3,4 +3,4 @@
 /**
  * Where the lab reads a restored volume's bytes from.
  */
-export type DataSource = "emulator" | "shadow disk";
+export type DataSource = "emulator" | "shadow disk" | "ebs direct";

@@ -3,4 +3,4 @@
 /**
  * What kind of cloud resource a run created.
  */
-export type ResourceKind = "volume" | "snapshot";
+export type ResourceKind = "volume" | "snapshot" | "instance";

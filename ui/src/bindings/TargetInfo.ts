@@ -5,4 +5,8 @@ export type TargetInfo = { kind: TargetKind, endpoint: string, region: string,
 /**
  * One sentence on where volume data lives (the emulator, or a shadow disk).
  */
-data_plane: string, shadow_disk: boolean, };
+data_plane: string, shadow_disk: boolean, 
+/**
+ * The AWS profile of a real-AWS run (credentials themselves are never recorded).
+ */
+profile: string | null, };

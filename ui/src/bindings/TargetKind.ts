@@ -3,4 +3,4 @@
 /**
  * What kind of cloud answers at the endpoint.
  */
-export type TargetKind = "embedded" | "snaplab" | "localstack" | "moto" | "other_endpoint";
+export type TargetKind = "embedded" | "snaplab" | "localstack" | "moto" | "other_endpoint" | "aws";

@@ -2,6 +2,7 @@
 import type { Consistency } from "./Consistency";
 import type { DataSource } from "./DataSource";
 import type { ImageSummary } from "./ImageSummary";
+import type { InstanceVerdict } from "./InstanceVerdict";
 
 export type Verification = { snapshot_id: string, restored_volume_id: string, snapshot_started_at: string, consistency: Consistency, 
 /**
@@ -19,7 +20,12 @@ torn_after_replay: number,
 /**
  * What it means, in sentences for the learner.
  */
-explanation: Array<string>, snapshot_started_at_us: number, 
+explanation: Array<string>, 
+/**
+ * The same volume verified on the instance it is attached to (real
+ * AWS: SecureCart's own verifier, through SSM), when there is one.
+ */
+on_instance: InstanceVerdict | null, snapshot_started_at_us: number, 
 /**
  * Orders within this margin of the start time count as in flight: the
  * snapshot's start time is known to the millisecond only.

@@ -135,7 +135,7 @@ describe("Results: the verification", () => {
       target_kind: "moto",
       target_endpoint: "http://localhost:5000",
       target_label: "moto at http://localhost:5000",
-      context: context({ target: { kind: "moto", endpoint: "http://localhost:5000", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true } }),
+      context: context({ target: { kind: "moto", endpoint: "http://localhost:5000", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true, profile: null } }),
       verification: v,
     }));
     expect(within(screen.getByTestId("verification-summary")).getByText(shadow).tagName).toBe("LI");

@@ -104,6 +104,7 @@ export function verification(patch: Partial<Verification> = {}): Verification {
     in_flight_present: 1,
     torn: 1,
     torn_seqs: [412],
+    on_instance: null,
     ...patch,
   };
 }
