@@ -197,6 +197,11 @@ fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is
 /// Starts `snaplab run --aws` and kills it (SIGKILL) once its snapshot
 /// exists: instance, volumes and snapshot are all out there. Its run id.
 fn kill_after_the_snapshot(endpoint: &str, db: &str) -> String {
+    signal_after_the_snapshot(endpoint, db, "-KILL")
+}
+
+/// The same with any signal; waits for the process to end.
+fn signal_after_the_snapshot(endpoint: &str, db: &str, signal: &str) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_snaplab"));
     cmd.args(["run", "--aws", "--yes", "--json", "--db", db]);
     for (name, _) in std::env::vars_os() {
@@ -227,9 +232,25 @@ fn kill_after_the_snapshot(endpoint: &str, db: &str) -> String {
             "the run never made its snapshot"
         );
     }
-    run.kill().unwrap();
+    let sent = Command::new("kill")
+        .args([signal, &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
     run.wait().unwrap();
     run_id
+}
+
+#[test]
+fn stopped_with_sigterm_a_run_on_aws_deletes_what_it_created_before_it_exits() {
+    let dir = TempDir::new("aws-term");
+    let emulator = stand_in(&dir, &[]);
+    signal_after_the_snapshot(&emulator.endpoint, &dir.db(), "-TERM");
+    assert_eq!(
+        tagged(&emulator.endpoint),
+        0,
+        "a stopped AWS run leaves nothing running"
+    );
 }
 
 #[test]

@@ -208,10 +208,16 @@ fn assert_refused(dir: &TempDir, args: &[&str], env: &[(&str, &str)], says: &[&s
 }
 
 #[test]
-fn real_aws_is_refused_and_touches_nothing() {
-    const REAL_AWS: &str = "real AWS is not supported";
+fn an_aws_endpoint_is_refused_without_aws_and_touches_nothing() {
+    const REAL_AWS: &str = "goes to real AWS only when you choose it with --aws";
     let dir = TempDir::new("aws");
-    assert_refused(&dir, &["--aws"], &[], &[REAL_AWS]);
+    // --aws itself, on a machine where real AWS is switched off: refused before any call.
+    assert_refused(
+        &dir,
+        &["--aws", "--yes"],
+        &[("AWS_REGION", "us-east-1"), ("SNAPLAB_FORBID_REAL_AWS", "1")],
+        &["real AWS is switched off"],
+    );
     for url in [
         "https://ec2.us-east-1.amazonaws.com",
         "https://EC2.US-EAST-1.AMAZONAWS.COM",

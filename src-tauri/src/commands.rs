@@ -518,10 +518,7 @@ mod tests {
     fn the_start_screen_cannot_start_a_run_on_real_aws_or_a_bad_endpoint() {
         let (code, message) = failure_of(run_request(options(TargetChoice::Aws, None)));
         assert_eq!(code, ErrorCode::BadEndpoint);
-        assert!(
-            message.starts_with("real AWS is not supported in this version"),
-            "{message}"
-        );
+        assert!(message.starts_with("real AWS is not in the app yet"), "{message}");
         for url in [
             "https://ec2.us-east-1.amazonaws.com",
             "HTTPS://EC2.EU-WEST-1.API.AWS.",

@@ -203,8 +203,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Box::new(NoLearner)
     };
     let started = plan.start(vec![Box::new(renderer)], input).await?;
+    let (run_id, on_aws) = (
+        started.run_id.clone(),
+        started.context().target.kind == snaplab_cloud::TargetKind::Aws,
+    );
     // Stopped by a signal, the renderer says how to resume.
     let ended = started.run_until(stop_signal()).await?;
+    if ended.stopped && on_aws {
+        // Nothing is left running on the learner's account: a stopped AWS run cleans up.
+        eprintln!("Stopped: deleting what the run created in AWS…");
+        match snaplab_session::clean_up(&store, &catalog, &run_id).await {
+            Ok(cleaned) => eprintln!("{}", cleaned.message(&run_id)),
+            Err(e) => eprintln!(
+                "The clean-up did not finish ({e}). Run `snaplab cleanup --aws {run_id}`: it finds the run's resources by their tags."
+            ),
+        }
+    }
     store.close().await;
     Ok(match ended.outcome {
         RunOutcome::Passed => ExitCode::SUCCESS,

@@ -23,9 +23,9 @@ pub enum CloudError {
     Unreachable { endpoint: String, detail: String },
     #[error("'{url}' is not an endpoint URL: {why}. An endpoint looks like http://localhost:4566")]
     InvalidEndpoint { url: String, why: String },
-    #[error("{url} is real AWS ({host}): real AWS is not supported in this version, and snaplab never touches a real AWS account. Use the built-in emulator (no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566")]
+    #[error("{url} is real AWS ({host}): snaplab goes to real AWS only when you choose it with --aws (a preflight and your consent first), never through an endpoint URL. Use --aws for your own account, the built-in emulator (no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566")]
     RealAwsEndpoint { url: String, host: String },
-    #[error("real AWS is not supported in this version: snaplab never touches a real AWS account. Use the built-in emulator (the default: no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566")]
+    #[error("real AWS is not in the app yet: run the lab on your own account from a terminal with `snaplab run --aws` (docs/real-aws.md), or use the built-in emulator here")]
     RealAwsRefused,
     #[error("{variable} in the environment: {problem}")]
     FromEnvironment {
