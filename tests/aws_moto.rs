@@ -9,53 +9,11 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{aws, Moto};
+use common::{aws, create_ssm_instance_profile, Moto};
 use snaplab_aws::cleanup::{delete, find, Runs};
 use snaplab_aws::{preflight, Account, AwsChoice, AwsSite, PreflightOptions};
 use snaplab_cloud::Ec2;
 use snaplab_lab::tempo::Tempo;
-
-fn setup_profile(endpoint: &str) {
-    for args in [
-        vec![
-            "iam",
-            "create-role",
-            "--role-name",
-            "snaplab-ssm",
-            "--assume-role-policy-document",
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        ],
-        vec![
-            "iam",
-            "attach-role-policy",
-            "--role-name",
-            "snaplab-ssm",
-            "--policy-arn",
-            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-        ],
-        vec![
-            "iam",
-            "create-instance-profile",
-            "--instance-profile-name",
-            "snaplab-ssm",
-        ],
-        vec![
-            "iam",
-            "add-role-to-instance-profile",
-            "--instance-profile-name",
-            "snaplab-ssm",
-            "--role-name",
-            "snaplab-ssm",
-        ],
-    ] {
-        let out = aws(endpoint, &args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
 
 fn text(endpoint: &str, args: &[&str]) -> String {
     let out = aws(endpoint, args);
@@ -70,7 +28,7 @@ fn text(endpoint: &str, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn moto_sees_every_resource_tagged_at_creation_and_clean_up_by_tag_deletes_only_those() {
     let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
-    setup_profile(&moto.endpoint);
+    create_ssm_instance_profile(&moto.endpoint);
     // What was there before: an untagged volume, and an instance tagged by someone else.
     let theirs = text(
         &moto.endpoint,

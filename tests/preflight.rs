@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{aws, snaplab_sealed, EmulatorProcess, Moto, TempDir};
+use common::{aws, create_ssm_instance_profile, snaplab_sealed, EmulatorProcess, Moto, TempDir};
 
 const KEY_ID: &str = "AKIDPREFLIGHTKEY0001";
 const SECRET: &str = "preflight-secret-never-printed";
@@ -198,45 +198,7 @@ fn moto_judges_the_requests_and_the_instance_profile_check_follows_iam() {
     }
 
     // Created as docs/real-aws.md says, the profile passes and RunInstances' DryRun with it too.
-    for args in [
-        vec![
-            "iam",
-            "create-role",
-            "--role-name",
-            "snaplab-ssm",
-            "--assume-role-policy-document",
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        ],
-        vec![
-            "iam",
-            "attach-role-policy",
-            "--role-name",
-            "snaplab-ssm",
-            "--policy-arn",
-            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-        ],
-        vec![
-            "iam",
-            "create-instance-profile",
-            "--instance-profile-name",
-            "snaplab-ssm",
-        ],
-        vec![
-            "iam",
-            "add-role-to-instance-profile",
-            "--instance-profile-name",
-            "snaplab-ssm",
-            "--role-name",
-            "snaplab-ssm",
-        ],
-    ] {
-        let out = aws(&moto.endpoint, &args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    create_ssm_instance_profile(&moto.endpoint);
     let report = json(&preflight(&moto.endpoint, &["--json"]));
     assert_eq!(check(&report, "iam:GetInstanceProfile")["allowed"], true, "{report:#}");
     assert_eq!(check(&report, "ec2:RunInstances")["allowed"], true, "{report:#}");

@@ -8,23 +8,10 @@ botocore's parsers for STS and IAM (Query/XML) and SSM (JSON 1.1) judge the repl
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
 
-checks = []
+from checks import check, error_code, summary  # noqa: E402  (tests/clients/checks.py)
+
 AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-
-
-def check(name, ok, detail=""):
-    checks.append((name, bool(ok)))
-    print(f"{'ok  ' if ok else 'FAIL'} {name}{(': ' + str(detail)) if detail and not ok else ''}")
-
-
-def error_of(call, **kwargs):
-    try:
-        call(**kwargs)
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
-    return None, 200
 
 
 def main(endpoint):
@@ -48,23 +35,23 @@ def main(endpoint):
     check("iam: the SSM core policy is attached",
           any(a["PolicyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" for a in attached), attached)
     check("iam: unknown profile is NoSuchEntity 404",
-          error_of(iam.get_instance_profile, InstanceProfileName="nope") == ("NoSuchEntity", 404))
+          error_code(iam.get_instance_profile, InstanceProfileName="nope") == ("NoSuchEntity", 404))
     check("iam: denied action is AccessDenied 403",
-          error_of(iam.get_role, RoleName="snaplab-ssm") == ("AccessDenied", 403))
+          error_code(iam.get_role, RoleName="snaplab-ssm") == ("AccessDenied", 403))
 
     check("ssm: denied GetParameter is AccessDeniedException",
-          error_of(ssm.get_parameter, Name=AL2023)[0] == "AccessDeniedException")
+          error_code(ssm.get_parameter, Name=AL2023)[0] == "AccessDeniedException")
     check("ssm: unknown operation answered, not 5xx",
-          error_of(ssm.describe_instance_information)[1] < 500)
+          error_code(ssm.describe_instance_information)[1] < 500)
 
     zone_a = [s for s in ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
               if s["AvailabilityZone"] == "us-east-1a"]
     check("ec2: a default subnet in us-east-1a", len(zone_a) == 1, zone_a)
     check("ec2: RunInstances dry run succeeds",
-          error_of(ec2.run_instances, DryRun=True, ImageId="ami-0a17023c0ffee8601", InstanceType="t3.micro",
+          error_code(ec2.run_instances, DryRun=True, ImageId="ami-0a17023c0ffee8601", InstanceType="t3.micro",
                    MinCount=1, MaxCount=1) == ("DryRunOperation", 412))
     check("ec2: denied dry run is UnauthorizedOperation 403",
-          error_of(ec2.terminate_instances, DryRun=True, InstanceIds=["i-0a1b2c3d4e5f60789"])
+          error_code(ec2.terminate_instances, DryRun=True, InstanceIds=["i-0a1b2c3d4e5f60789"])
           == ("UnauthorizedOperation", 403))
     r = ec2.run_instances(ImageId="ami-0a17023c0ffee8601", InstanceType="t3.micro", MinCount=1, MaxCount=1,
                           IamInstanceProfile={"Name": "snaplab-ssm"},
@@ -77,9 +64,7 @@ def main(endpoint):
     check("ec2: launched instance found by its tag and running",
           d and d[0]["Instances"][0]["State"]["Name"] == "running", d)
 
-    failed = sum(1 for _, ok in checks if not ok)
-    print(f"{len(checks) - failed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

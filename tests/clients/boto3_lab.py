@@ -8,23 +8,9 @@ import sys
 import time
 
 import boto3
-from botocore.exceptions import ClientError
 
 DATA_VOLUME = "vol-0123456789abcdef0"
-checks = []
-
-
-def check(name, ok, detail=""):
-    checks.append((name, bool(ok)))
-    print(f"{'ok  ' if ok else 'FAIL'} {name}{(': ' + str(detail)) if detail and not ok else ''}")
-
-
-def error_code(call, **kwargs):
-    try:
-        call(**kwargs)
-    except ClientError as e:
-        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
-    return None, 200
+from checks import check, error_code, summary  # noqa: E402  (tests/clients/checks.py)
 
 
 def main(endpoint):
@@ -103,10 +89,7 @@ def main(endpoint):
         got = error_code(call, **kwargs)
         check(f"error: {name} -> {expected[0]}", got == expected, got)
 
-    passed = sum(1 for _, ok in checks if ok)
-    failed = len(checks) - passed
-    print(f"boto3: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

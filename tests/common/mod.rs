@@ -388,3 +388,64 @@ impl Drop for LiveRun {
         let _ = self.child.wait();
     }
 }
+
+/// Creates the SSM instance profile the real-AWS path launches with, as
+/// docs/real-aws.md says to (a role EC2 can take, with the SSM core policy).
+pub fn create_ssm_instance_profile(endpoint: &str) {
+    for args in [
+        vec![
+            "iam",
+            "create-role",
+            "--role-name",
+            "snaplab-ssm",
+            "--assume-role-policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ],
+        vec![
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            "snaplab-ssm",
+            "--policy-arn",
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        ],
+        vec![
+            "iam",
+            "create-instance-profile",
+            "--instance-profile-name",
+            "snaplab-ssm",
+        ],
+        vec![
+            "iam",
+            "add-role-to-instance-profile",
+            "--instance-profile-name",
+            "snaplab-ssm",
+            "--role-name",
+            "snaplab-ssm",
+        ],
+    ] {
+        let out = aws(endpoint, &args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Runs one of the Python clients in tests/clients against `endpoint`;
+/// asserts it exits 0 with every check passed, and returns its output.
+pub fn run_python_client(script: &str, endpoint: &str) -> String {
+    let path = repo_root().join("tests/clients").join(script);
+    let out = Command::new(python())
+        .arg(&path)
+        .arg(endpoint)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} ({e}); run `make test`, which installs boto3", python()));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    stdout
+}

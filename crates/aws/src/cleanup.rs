@@ -161,18 +161,12 @@ pub async fn delete(
 ) -> Result<usize, AwsError> {
     let ec2 = account.ec2();
     let mut deleted = 0;
-    let gone = |e: &AwsError| e.code().is_some_and(|c| c.ends_with(".NotFound"));
     for i in &found.instances {
         progress(format!("terminating instance {} (run {})", i.id, i.run));
-        match ec2.terminate_instances().instance_ids(&i.id).send().await {
-            Ok(_) => deleted += 1,
-            Err(e) => {
-                let e = account.classify("ec2:TerminateInstances", e);
-                if !gone(&e) {
-                    return Err(e);
-                }
-            }
-        }
+        let done = ec2.terminate_instances().instance_ids(&i.id).send().await;
+        deleted += usize::from(unless_gone(
+            done.map_err(|e| account.classify("ec2:TerminateInstances", e)),
+        )?);
     }
     for i in &found.instances {
         wait_for(&format!("{} terminating", i.id), Duration::from_secs(600), || async {
@@ -237,27 +231,30 @@ pub async fn delete(
         )
         .await?;
         progress(format!("deleting volume {} (run {})", v.id, v.run));
-        match ec2.delete_volume().volume_id(&v.id).send().await {
-            Ok(_) => deleted += 1,
-            Err(e) => {
-                let e = account.classify("ec2:DeleteVolume", e);
-                if !gone(&e) {
-                    return Err(e);
-                }
-            }
-        }
+        let done = ec2.delete_volume().volume_id(&v.id).send().await;
+        deleted += usize::from(unless_gone(done.map_err(|e| account.classify("ec2:DeleteVolume", e)))?);
     }
     for s in &found.snapshots {
         progress(format!("deleting snapshot {} (run {})", s.id, s.run));
-        match ec2.delete_snapshot().snapshot_id(&s.id).send().await {
-            Ok(_) => deleted += 1,
-            Err(e) => {
-                let e = account.classify("ec2:DeleteSnapshot", e);
-                if !gone(&e) {
-                    return Err(e);
-                }
-            }
-        }
+        let done = ec2.delete_snapshot().snapshot_id(&s.id).send().await;
+        deleted += usize::from(unless_gone(
+            done.map_err(|e| account.classify("ec2:DeleteSnapshot", e)),
+        )?);
     }
     Ok(deleted)
+}
+
+/// The resource is gone (any `….NotFound`).
+fn gone(e: &AwsError) -> bool {
+    e.code().is_some_and(|c| c.ends_with(".NotFound"))
+}
+
+/// Whether a deletion did something: true when it succeeded, false when the
+/// resource was already gone; other errors stand.
+fn unless_gone<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if gone(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

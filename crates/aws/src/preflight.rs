@@ -354,49 +354,37 @@ async fn ec2_checks(account: &Account, plan: &RunPlan) -> Vec<Check> {
 async fn ssm_and_ebs_checks(account: &Account) -> Vec<Check> {
     let ssm = account.ssm();
     let ebs = account.ebs();
-    let ok = |_| "allowed".to_string();
+    /// Sends a request and judges the answer (`()` on success).
+    macro_rules! probe {
+        ($action:literal, $req:expr) => {
+            judged(
+                $action,
+                $req.send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| account.classify($action, e)),
+                |()| "allowed".to_string(),
+            )
+        };
+    }
     vec![
-        judged(
-            "ssm:DescribeInstanceInformation",
-            ssm.describe_instance_information()
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| account.classify("ssm:DescribeInstanceInformation", e)),
-            ok,
-        ),
-        judged(
+        probe!("ssm:DescribeInstanceInformation", ssm.describe_instance_information()),
+        probe!(
             "ssm:SendCommand",
             ssm.send_command()
                 .instance_ids(PLACEHOLDER_INSTANCE)
                 .document_name("AWS-RunShellScript")
                 .parameters("commands", vec!["true".to_string()])
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| account.classify("ssm:SendCommand", e)),
-            ok,
         ),
-        judged(
+        probe!(
             "ssm:GetCommandInvocation",
             ssm.get_command_invocation()
                 .command_id(PLACEHOLDER_COMMAND)
                 .instance_id(PLACEHOLDER_INSTANCE)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| account.classify("ssm:GetCommandInvocation", e)),
-            ok,
         ),
-        judged(
+        probe!(
             "ebs:ListSnapshotBlocks",
-            ebs.list_snapshot_blocks()
-                .snapshot_id(PLACEHOLDER_SNAPSHOT)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| account.classify("ebs:ListSnapshotBlocks", e)),
-            ok,
+            ebs.list_snapshot_blocks().snapshot_id(PLACEHOLDER_SNAPSHOT)
         ),
     ]
 }

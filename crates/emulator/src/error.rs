@@ -224,6 +224,20 @@ impl ServiceError {
             message: message.into(),
         }
     }
+
+    /// A required member left out, in the words of AWS's validation (the
+    /// member named as the wire spells it, first letter lowercase).
+    pub fn missing(code: ServiceErrorCode, member: &str) -> Self {
+        let mut c = member.chars();
+        let member = c
+            .next()
+            .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+            .unwrap_or_default();
+        Self::new(
+            code,
+            format!("1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"),
+        )
+    }
 }
 
 /// Builds a [`ServiceError`] from a code variant and a format string.

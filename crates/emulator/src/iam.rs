@@ -2,7 +2,7 @@
 //! launches with exists, and whether its role has the SSM core policy.
 
 use crate::clock::iso8601;
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceErrorCode, ServiceResult};
 use crate::model::iam::{instance_profile_arn, role_arn, Role};
 use crate::model::Cloud;
 use crate::service_error;
@@ -31,20 +31,10 @@ pub fn handle(cloud: &Cloud, params: &QueryParams, request_id: &str) -> ServiceR
 }
 
 fn required<'a>(params: &'a QueryParams, name: &str) -> ServiceResult<&'a str> {
-    params.str(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-        service_error!(
-            ValidationError,
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            lower_first(name)
-        )
-    })
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
-        .unwrap_or_default()
+    params
+        .str(name)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ServiceError::missing(ServiceErrorCode::ValidationError, name))
 }
 
 fn role<'a>(cloud: &'a Cloud, name: &str) -> ServiceResult<&'a Role> {

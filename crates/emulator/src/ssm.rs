@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::clock::{iso8601, Timestamp};
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceErrorCode, ServiceResult};
 use crate::host::{Hosts, Invocation};
 use crate::model::{Cloud, Instance};
 use crate::service_error;
@@ -86,20 +86,10 @@ pub fn handle(call: &mut SsmCall<'_>, operation: &str) -> ServiceResult<Value> {
 }
 
 fn required_str<'a>(input: &'a Value, name: &str) -> ServiceResult<&'a str> {
-    input[name].as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
-        service_error!(
-            ValidationException,
-            "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-            lower_first(name)
-        )
-    })
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
-        .unwrap_or_default()
+    input[name]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ServiceError::missing(ServiceErrorCode::ValidationException, name))
 }
 
 fn strings(v: &Value) -> Vec<&str> {
