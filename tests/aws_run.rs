@@ -293,3 +293,100 @@ fn without_consent_or_with_a_denied_permission_nothing_is_created() {
     assert!(stderr.contains("Nothing was created"), "{stderr}");
     assert_eq!(tagged(&denied.endpoint), 0);
 }
+
+/// Runs one command a hands-on step shows, in a shell set up as its
+/// terminal line says (the stand-in's endpoint), retrying while the cloud
+/// is mid-transition.
+fn run_shown(endpoint: &str, command: &str) {
+    let command = match command.strip_prefix("aws ") {
+        Some(rest) => format!("{} {rest}", common::aws_cli()),
+        None => command.to_string(),
+    };
+    let started = Instant::now();
+    loop {
+        let out = Command::new("sh")
+            .args(["-c", &command])
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_PAGER", "")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{command} keeps failing: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn hands_on_on_aws_the_learner_types_the_commands_and_the_run_removes_its_server_at_the_end() {
+    let dir = TempDir::new("aws-hands-on");
+    let emulator = stand_in(&dir, &[]);
+    let db = dir.db();
+    let env = env(&emulator.endpoint);
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ]);
+    let mut run = common::LiveRun::start_with(
+        &["run", "--aws", "--yes", "--mode", "hands-on", "--json", "--db", &db],
+        &env,
+    );
+    let started = run.until(Duration::from_secs(120), "run_started", |e| e["event"] == "run_started");
+    let terminal = started["terminal"].as_str().unwrap();
+    assert!(
+        terminal.contains(&format!("AWS_ENDPOINT_URL={}", emulator.endpoint)) && !terminal.contains("SECRET"),
+        "the terminal line names the stand-in and no credential: {terminal}"
+    );
+    let mut answered: Vec<String> = Vec::new();
+    loop {
+        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
+            matches!(e["event"].as_str(), Some("awaiting_learner" | "run_finished"))
+        });
+        if e["event"] == "run_finished" {
+            assert_eq!(e["outcome"], "passed", "{:#?}", run.seen);
+            break;
+        }
+        let step = e["step_id"].as_str().unwrap().to_string();
+        if !answered.contains(&step) {
+            for c in e["commands"].as_array().unwrap() {
+                let c = c.as_str().unwrap();
+                if c.contains("create-snapshot") || c.contains("create-volume") {
+                    assert!(
+                        c.contains("snaplab:lab"),
+                        "what the learner creates is tagged for clean-up: {c}"
+                    );
+                }
+                run_shown(&emulator.endpoint, c);
+            }
+            answered.push(step);
+        } else {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        run.answer("");
+    }
+    assert!(run.finish(Duration::from_secs(60)).success());
+    assert!(
+        run.seen.iter().any(|e| e["event"] == "notice"
+            && e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Removing SecureCart's server")),
+        "the run said it removes its server"
+    );
+    assert_eq!(
+        tagged(&emulator.endpoint),
+        0,
+        "the server and data volume went with the run"
+    );
+}

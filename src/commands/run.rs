@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use snaplab_cloud::endpoint;
 use snaplab_emulator::Pace;
 use snaplab_lab::{Awaiting, Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, RunOutcome};
@@ -164,9 +163,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         false => None,
     };
-    if aws.is_some() && args.mode == ModeArg::HandsOn {
-        bail!("--aws runs guided for now: drop --mode hands-on");
-    }
     // Every way an endpoint comes in is checked the same way (an AWS endpoint is refused:
     // real AWS only with --aws). With --aws, AWS_ENDPOINT_URL is aws-config's to honour.
     let endpoint = match (&args.endpoint, args.aws) {

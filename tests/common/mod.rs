@@ -311,10 +311,16 @@ pub struct LiveRun {
 
 impl LiveRun {
     pub fn start(args: &[&str]) -> Self {
+        Self::start_with(args, &[])
+    }
+
+    /// [`start`](Self::start) with `env` set on top (e.g. a stand-in for AWS).
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_snaplab"))
             .args(args)
             .env_remove("AWS_ENDPOINT_URL")
             .env("USER", "tester")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -99,6 +99,12 @@ pub enum ResourceRole {
 }
 
 impl ResourceRole {
+    /// SecureCart's own, launched for the run (real AWS): the run removes
+    /// them when it ends, whatever the learner did.
+    pub fn is_the_apps_own(self) -> bool {
+        matches!(self, Self::AppServer | Self::AppData)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Backup => "backup",
@@ -172,6 +178,7 @@ impl RunContext {
     pub fn placeholders(&self) -> BTreeMap<&'static str, String> {
         let mut v = BTreeMap::new();
         v.insert("run_id", self.run_id.clone());
+        v.insert("lab_id", self.lab_id.clone());
         v.insert("endpoint", self.target.endpoint.clone());
         v.insert("region", self.target.region.clone());
         v.insert("consistency", self.consistency.as_str().to_string());
@@ -192,10 +199,23 @@ impl RunContext {
     }
 
     /// The lines a learner pastes into a terminal to use this run's target.
+    /// On AWS: the run's profile and region, and never a credential; the
+    /// endpoint only when the run's calls went elsewhere (a stand-in).
     pub fn terminal_setup(&self) -> String {
-        format!(
-            "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={}",
-            self.target.endpoint, self.target.region
-        )
+        if self.target.kind != TargetKind::Aws {
+            return format!(
+                "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={}",
+                self.target.endpoint, self.target.region
+            );
+        }
+        let mut line = match self.target.endpoint.starts_with("http") {
+            true => format!("export AWS_ENDPOINT_URL={}", self.target.endpoint),
+            false => "unset AWS_ENDPOINT_URL; export".to_string(),
+        };
+        if let Some(profile) = &self.target.profile {
+            line.push_str(&format!(" AWS_PROFILE={profile}"));
+        }
+        line.push_str(&format!(" AWS_DEFAULT_REGION={}", self.target.region));
+        line
     }
 }

@@ -132,6 +132,9 @@ impl Runner {
             self.scope
                 .emit_notice(Level::Warning, format!("SecureCart did not close cleanly: {e}"));
         }
+        if outcome != RunOutcome::Interrupted {
+            self.remove_the_apps_own().await?;
+        }
         let passed = self
             .scope
             .ctx
@@ -147,6 +150,33 @@ impl Runner {
             })
             .await?;
         Ok(outcome)
+    }
+
+    /// Deletes SecureCart's server and data volume when the run launched
+    /// them (real AWS) and they are still there — with whatever else of the
+    /// run is left: nothing keeps running, or costing, after a run.
+    async fn remove_the_apps_own(&mut self) -> Result<(), LabError> {
+        let scope = &mut self.scope;
+        if !scope.ctx.resources_left().any(|r| r.role.is_the_apps_own()) {
+            return Ok(());
+        }
+        scope.emit_notice(
+            Level::Info,
+            "Removing SecureCart's server and data volume, launched for this run, and anything else of it still there.",
+        );
+        scope.enter_step(Some("cleanup"));
+        match clean_up(scope).await {
+            Ok(_) => Ok(()),
+            Err(e @ LabError::Record(_)) => Err(e),
+            Err(e) => {
+                let message = format!(
+                    "The clean-up did not finish ({e}): run `snaplab cleanup --aws {}`, which finds the run's resources by their tags.",
+                    scope.ctx.run_id
+                );
+                scope.emit_notice(Level::Warning, message);
+                Ok(())
+            }
+        }
     }
 
     async fn walk(&mut self) -> Result<RunOutcome, LabError> {
