@@ -143,7 +143,10 @@ fn a_whole_real_aws_path_run_on_the_stand_in_passes_verifies_twice_and_leaves_no
     let run_id = started["run_id"].as_str().unwrap();
     let report = snaplab_sealed(&["report", run_id, "--db", &db], &[]);
     assert_no_secret(&report.stdout, "the report");
-    assert!(String::from_utf8_lossy(&report.stdout).contains("SecureCart's own verifier"));
+    let report = String::from_utf8_lossy(&report.stdout);
+    assert!(report.contains("SecureCart's own verifier"), "{report}");
+    assert!(report.contains("What this run's resources cost at snaplab's prices"), "{report}");
+    assert!(report.contains("| instance | i-") && report.contains("| app_server |"), "{report}");
 }
 
 #[test]

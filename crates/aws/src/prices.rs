@@ -101,15 +101,15 @@ pub fn cost(prices: &RegionPrices, region_priced: bool, usage: &Usage) -> Cost {
         });
     let lines = vec![
         CostLine {
-            item: format!("{} for {:.2} h", usage.instance_type, usage.instance_hours),
+            item: format!("{} for {:.3} h", usage.instance_type, usage.instance_hours),
             usd: hourly * usage.instance_hours,
         },
         CostLine {
-            item: format!("gp3 volumes, {:.1} GiB-hours", usage.gp3_gib_hours),
+            item: format!("gp3 volumes, {:.2} GiB-hours", usage.gp3_gib_hours),
             usd: prices.gp3_gb_month * usage.gp3_gib_hours / HOURS_PER_MONTH,
         },
         CostLine {
-            item: format!("snapshot storage, {:.1} GiB-hours", usage.snapshot_gib_hours),
+            item: format!("snapshot storage, {:.2} GiB-hours", usage.snapshot_gib_hours),
             usd: prices.snapshot_gb_month * usage.snapshot_gib_hours / HOURS_PER_MONTH,
         },
         CostLine {

@@ -78,6 +78,7 @@ impl AwsSite {
             kind: ResourceKind::Instance,
             id: instance.id.clone(),
             role: ResourceRole::AppServer,
+            at: instance.launch_time,
         });
         let data_tags = [("Name", "securecart-data"), (RUN_TAG, run_id), (LAB_TAG, lab_id)];
         let volume = ec2
@@ -87,6 +88,7 @@ impl AwsSite {
             kind: ResourceKind::Volume,
             id: volume.id.clone(),
             role: ResourceRole::AppData,
+            at: volume.create_time,
         });
         self.say(format!(
             "Created the {} GiB gp3 data volume {}; waiting for the instance to run.",
@@ -204,6 +206,45 @@ impl Site for AwsSite {
         .await
         .map_err(lab_error)?;
         Ok((Box::new(shop), recovery))
+    }
+
+    /// What the run's resources cost at snaplab's prices, for as long as
+    /// they lived (the bill itself is AWS's to say).
+    fn summary(&self, ctx: &snaplab_lab::RunContext) -> Option<String> {
+        let table = crate::prices::table().ok()?;
+        let (prices, region_priced) = table.for_region(&ctx.target.region);
+        let hours = |r: &snaplab_lab::RunResource| -> f64 {
+            match (r.created_at, r.deleted_at) {
+                (Some(from), Some(to)) => (to - from).num_milliseconds().max(0) as f64 / 3_600_000.0,
+                _ => 0.0,
+            }
+        };
+        let of = |role: ResourceRole| ctx.resources.iter().filter(move |r| r.role == role);
+        let server: f64 = of(ResourceRole::AppServer).map(hours).sum();
+        if server == 0.0 {
+            return None;
+        }
+        let data = f64::from(self.plan.data_gib);
+        let usage = crate::prices::Usage {
+            instance_type: self.plan.instance_type.clone(),
+            instance_hours: server,
+            gp3_gib_hours: f64::from(self.plan.root_gib) * server
+                + data
+                    * (of(ResourceRole::AppData).map(hours).sum::<f64>()
+                        + of(ResourceRole::Restored).map(hours).sum::<f64>()),
+            snapshot_gib_hours: data * of(ResourceRole::Backup).map(hours).sum::<f64>(),
+            ebs_direct_blocks: u64::try_from(self.plan.data_gib).unwrap_or(0) * 2048,
+            ebs_direct_list_requests: 1,
+        };
+        let cost = crate::prices::cost(prices, region_priced, &usage);
+        let lines: Vec<String> = cost.lines.iter().map(|l| format!("{} ${:.4}", l.item, l.usd)).collect();
+        Some(format!(
+            "What this run's resources cost at snaplab's prices ({}, checked {}; the bill is AWS's to say): ${:.4} — {} (EBS direct reads counted at most: every block).",
+            if region_priced { ctx.target.region.as_str() } else { "us-east-1's, none for this region" },
+            table.checked,
+            cost.total_usd,
+            lines.join("; ")
+        ))
     }
 
     async fn verify_attached(

@@ -94,6 +94,7 @@ pub struct InstanceInfo {
     pub root_device: String,
     /// (device, volume id) of every attached volume.
     pub devices: Vec<(String, String)>,
+    pub launch_time: Option<DateTime<Utc>>,
 }
 
 fn chrono_time(t: Option<&aws_sdk_ec2::primitives::DateTime>) -> Option<DateTime<Utc>> {
@@ -179,6 +180,7 @@ fn instance_info(i: &aws_sdk_ec2::types::Instance) -> InstanceInfo {
                 )
             })
             .collect(),
+        launch_time: chrono_time(i.launch_time()),
     }
 }
 

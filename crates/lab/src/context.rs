@@ -125,6 +125,11 @@ pub struct RunResource {
     pub id: String,
     pub role: ResourceRole,
     pub deleted: bool,
+    /// When the run recorded it, and its deletion (what it cost on AWS follows from them).
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// What the detach-while-pending step observed.

@@ -134,6 +134,14 @@ impl Runner {
         }
         if outcome != RunOutcome::Interrupted {
             self.remove_the_apps_own().await?;
+            if let Some(summary) = self.scope.site.summary(&self.scope.ctx) {
+                self.scope
+                    .emit_durable(EventKind::Notice {
+                        level: Level::Info,
+                        message: summary,
+                    })
+                    .await?;
+            }
         }
         let passed = self
             .scope
@@ -186,7 +194,7 @@ impl Runner {
             let (scenario, created) = site.scenario(&scope.ec2, &run_id, &tempo).await?;
             scope.ctx.scenario = Some(scenario);
             for c in created {
-                scope.record_created(c.kind, &c.id, c.role).await?;
+                scope.record_created_at(c.kind, &c.id, c.role, c.at).await?;
             }
             scope.record_context().await?;
         }

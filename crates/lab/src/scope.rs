@@ -219,14 +219,29 @@ impl RunScope {
 
     /// Records a resource this run made (durably, before going on); once per id.
     pub async fn record_created(&mut self, kind: ResourceKind, id: &str, role: ResourceRole) -> Result<(), LabError> {
+        self.record_created_at(kind, id, role, None).await
+    }
+
+    /// [`record_created`](Self::record_created), with the time the cloud gives
+    /// for its creation (`None`: now).
+    pub async fn record_created_at(
+        &mut self,
+        kind: ResourceKind,
+        id: &str,
+        role: ResourceRole,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), LabError> {
         if self.ctx.resources.iter().any(|r| r.id == id) {
             return Ok(());
         }
+        let now = at.unwrap_or_else(|| self.now());
         self.ctx.resources.push(RunResource {
             kind,
             id: id.to_string(),
             role,
             deleted: false,
+            created_at: Some(now),
+            deleted_at: None,
         });
         self.events
             .emit_durable(EventKind::ResourceCreated {
@@ -240,8 +255,10 @@ impl RunScope {
 
     /// Records that a resource of this run is gone.
     pub async fn record_deleted(&mut self, id: &str) -> Result<(), LabError> {
+        let now = self.now();
         if let Some(r) = self.ctx.resources.iter_mut().find(|r| r.id == id) {
             r.deleted = true;
+            r.deleted_at.get_or_insert(now);
         }
         self.events
             .emit_durable(EventKind::ResourceDeleted {

@@ -23,6 +23,8 @@ pub struct Created {
     pub kind: ResourceKind,
     pub id: String,
     pub role: ResourceRole,
+    /// When the cloud says it was created (its launch or create time), if it said.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What the verifier on the instance found on the restored volume.
@@ -58,6 +60,12 @@ pub trait Site: Send + Sync {
         clock: Clock,
         recorded_through: u64,
     ) -> Result<OpenedShop, LabError>;
+
+    /// A sentence for the record once the run has ended (on AWS: what the
+    /// run's resources cost for as long as they lived).
+    fn summary(&self, _ctx: &crate::context::RunContext) -> Option<String> {
+        None
+    }
 
     /// The restored volume verified where it is attached, when the site can
     /// (`None`: only the lab's own reading counts).

@@ -5,4 +5,8 @@ import type { ResourceRole } from "./ResourceRole";
 /**
  * A resource this run created, which its clean-up deletes.
  */
-export type RunResource = { kind: ResourceKind, id: string, role: ResourceRole, deleted: boolean, };
+export type RunResource = { kind: ResourceKind, id: string, role: ResourceRole, deleted: boolean, 
+/**
+ * When the run recorded it, and its deletion (what it cost on AWS follows from them).
+ */
+created_at: string | null, deleted_at: string | null, };

@@ -208,7 +208,7 @@ describe("LabPlayer: running", () => {
 
   it("draws the run's snapshot (after a resume too) until clean-up has deleted it", async () => {
     const withSnapshot = (deleted: boolean) =>
-      context({ snapshot_id: "snap-1", resources: [{ kind: "snapshot", id: "snap-1", role: "backup", deleted }] });
+      context({ snapshot_id: "snap-1", resources: [{ kind: "snapshot", id: "snap-1", role: "backup", deleted, created_at: null, deleted_at: null }] });
     play([{ ...started, resumed: true, context: withSnapshot(false) } as LabEvent]);
     expect(screen.getByTestId("diagram").textContent).toContain("snap-1");
     applyAll(ui.run!, [{ event: "context_changed", run_id: "run-1", context: withSnapshot(true), at: at(50) }]);

@@ -145,6 +145,32 @@ pub fn render(r: &RunReport) -> String {
         out.push('\n');
     }
 
+    if !r.resources.is_empty() {
+        out.push_str("## Resources\n\n| kind | id | role | created | deleted | lived |\n|---|---|---|---|---|---|\n");
+        for res in &r.resources {
+            let lived = res.deleted_at.map_or_else(
+                || "still there".to_string(),
+                |d| {
+                    format!(
+                        "{:.1} s",
+                        (d - res.created_at).num_milliseconds().max(0) as f64 / 1000.0
+                    )
+                },
+            );
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                res.kind.as_str(),
+                text(&res.resource_id),
+                res.role.as_str(),
+                res.created_at.format("%H:%M:%S UTC"),
+                res.deleted_at
+                    .map_or_else(|| "—".to_string(), |d| d.format("%H:%M:%S UTC").to_string()),
+                lived
+            ));
+        }
+        out.push('\n');
+    }
+
     out.push_str(&format!(
         "## API calls\n\n{} calls.\n\n| step | operation | ms | request id | error |\n|---|---|---|---|---|\n",
         r.api_calls.len()
