@@ -90,6 +90,7 @@ async fn moto_sees_every_resource_tagged_at_creation_and_clean_up_by_tag_deletes
         account: account.clone(),
         plan: report.plan.clone(),
         progress: Arc::new(|_| {}),
+        observer: None,
     };
     let ec2 = Ec2::new(account.ec2(), &moto.endpoint);
     let tempo = Tempo::for_pace(snaplab_cloud::TargetPace::Instant);

@@ -107,6 +107,22 @@ fn a_whole_real_aws_path_run_on_the_stand_in_passes_verifies_twice_and_leaves_no
         .collect();
     assert!(notices.iter().any(|n| n.contains("online in SSM")), "{notices:#?}");
 
+    let commands: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "api_call")
+        .filter_map(|e| e["operation"].as_str())
+        .filter(|op| op.starts_with("SendCommand"))
+        .collect();
+    for sent in [
+        "starting SecureCart's writer",
+        "pausing SecureCart",
+        "SecureCart's verifier",
+    ] {
+        assert!(
+            commands.iter().any(|c| c.contains(sent)),
+            "the API log shows the command {sent:?}: {commands:?}"
+        );
+    }
     let v = &events.iter().find(|e| e["event"] == "verification").unwrap()["verification"];
     assert_eq!(v["read_from"], "ebs direct");
     assert!(v["acknowledged_before_snapshot"].as_u64().unwrap() > 0, "{v:#}");
@@ -145,8 +161,14 @@ fn a_whole_real_aws_path_run_on_the_stand_in_passes_verifies_twice_and_leaves_no
     assert_no_secret(&report.stdout, "the report");
     let report = String::from_utf8_lossy(&report.stdout);
     assert!(report.contains("SecureCart's own verifier"), "{report}");
-    assert!(report.contains("What this run's resources cost at snaplab's prices"), "{report}");
-    assert!(report.contains("| instance | i-") && report.contains("| app_server |"), "{report}");
+    assert!(
+        report.contains("What this run's resources cost at snaplab's prices"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| instance | i-") && report.contains("| app_server |"),
+        "{report}"
+    );
 }
 
 #[test]

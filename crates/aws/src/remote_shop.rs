@@ -132,7 +132,7 @@ impl RemoteShop {
             install()
         );
         let writer = shell
-            .start(&script, Duration::from_secs(6 * 3600), "SecureCart's writer")
+            .launch(&script, Duration::from_secs(6 * 3600), "starting SecureCart's writer")
             .await?;
         let status = format!("{locations}\npython3 \"$S\" status --state \"$D\" 2>/dev/null || echo '{{}}'");
         let started = tokio::time::Instant::now();
@@ -182,8 +182,9 @@ impl RemoteShop {
 
     fn start_poller(&self, every: Duration) {
         let (stop, mut stopped) = watch::channel(false);
+        // The log is fetched every few seconds: not an API call worth a line each.
         let (shell, locations, fetched, writer) = (
-            self.shell.clone(),
+            self.shell.quiet(),
             self.locations.clone(),
             self.fetched.clone(),
             self.writer.clone(),
@@ -277,7 +278,7 @@ impl OrderTaker for RemoteShop {
             )));
         }
         self.runtime
-            .block_on(fetch(&self.shell, &self.locations, &self.fetched))
+            .block_on(fetch(&self.shell.quiet(), &self.locations, &self.fetched))
             .map_err(workload_error)?;
         Ok(std::mem::take(&mut lock(&self.fetched).fresh))
     }

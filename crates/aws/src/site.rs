@@ -31,6 +31,8 @@ pub struct AwsSite {
     pub account: Account,
     pub plan: RunPlan,
     pub progress: Progress,
+    /// Hears every command sent to the instance (the run's API-call log).
+    pub observer: Option<snaplab_cloud::ApiObserver>,
 }
 
 fn lab_error(e: AwsError) -> LabError {
@@ -39,7 +41,12 @@ fn lab_error(e: AwsError) -> LabError {
 
 impl AwsSite {
     fn shell(&self, instance_id: &str, tempo: &Tempo) -> Shell {
-        Shell::new(&self.account, instance_id, tempo.poll.min(Duration::from_secs(2)))
+        Shell::new(
+            &self.account,
+            instance_id,
+            tempo.poll.min(Duration::from_secs(2)),
+            self.observer.clone(),
+        )
     }
 
     fn say(&self, message: impl Into<String>) {

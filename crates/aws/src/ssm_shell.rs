@@ -2,20 +2,31 @@
 //! (`AWS-RunShellScript`): send, then poll the invocation until it ends.
 //! Output is what SSM keeps: the first 24,000 characters of stdout.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::CommandInvocationStatus;
+use snaplab_cloud::{ApiCall, ApiObserver};
 
 use crate::account::Account;
 use crate::error::AwsError;
 
 /// Runs shell commands on one instance.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Shell {
     pub(crate) account: Account,
     pub instance_id: String,
     /// Between GetCommandInvocation polls.
     pub poll: Duration,
+    /// Hears each command run, as one API call (`None`: nobody, e.g. the log poller).
+    observer: Option<ApiObserver>,
+}
+
+impl std::fmt::Debug for Shell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shell")
+            .field("instance_id", &self.instance_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How an invocation ended.
@@ -27,11 +38,34 @@ pub struct Ended {
 }
 
 impl Shell {
-    pub fn new(account: &Account, instance_id: &str, poll: Duration) -> Self {
+    pub fn new(account: &Account, instance_id: &str, poll: Duration, observer: Option<ApiObserver>) -> Self {
         Self {
             account: account.clone(),
             instance_id: instance_id.to_string(),
             poll,
+            observer,
+        }
+    }
+
+    /// The same shell, telling nobody of its commands (frequent polls).
+    pub fn quiet(&self) -> Self {
+        Self {
+            observer: None,
+            ..self.clone()
+        }
+    }
+
+    /// Tells the observer about one command: `SendCommand (what)`, how long
+    /// it took to its end, and how it ended when that was not a success.
+    fn report(&self, what: &str, command_id: Option<&str>, started: Instant, error: Option<String>) {
+        if let Some(observer) = &self.observer {
+            observer(ApiCall {
+                step_id: None,
+                operation: format!("SendCommand ({what})"),
+                request_id: command_id.map(String::from),
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                error,
+            });
         }
     }
 
@@ -117,12 +151,17 @@ impl Shell {
 
     /// Runs `script` to its end; its stdout when it succeeded.
     pub async fn run(&self, script: &str, limit: Duration, what: &str) -> Result<String, AwsError> {
-        let id = self.start(script, limit, what).await?;
-        let ended = self.wait(&id, limit + Duration::from_secs(30), what).await?;
-        if ended.status == "Success" {
-            Ok(ended.stdout)
-        } else {
-            Err(AwsError::Other {
+        let started = Instant::now();
+        let id = match self.start(script, limit, what).await {
+            Ok(id) => id,
+            Err(e) => {
+                self.report(what, None, started, Some(e.to_string()));
+                return Err(e);
+            }
+        };
+        let result = match self.wait(&id, limit + Duration::from_secs(30), what).await {
+            Ok(ended) if ended.status == "Success" => Ok(ended.stdout),
+            Ok(ended) => Err(AwsError::Other {
                 action: "ssm:SendCommand".into(),
                 detail: format!(
                     "{what} on {} ended {}: {}",
@@ -130,7 +169,23 @@ impl Shell {
                     ended.status,
                     ended.stderr.trim()
                 ),
-            })
-        }
+            }),
+            Err(e) => Err(e),
+        };
+        self.report(what, Some(&id), started, result.as_ref().err().map(ToString::to_string));
+        result
+    }
+
+    /// Starts a long-running command (`start`), telling the observer it was sent.
+    pub async fn launch(&self, script: &str, timeout: Duration, what: &str) -> Result<String, AwsError> {
+        let started = Instant::now();
+        let sent = self.start(script, timeout, what).await;
+        self.report(
+            what,
+            sent.as_ref().ok().map(String::as_str),
+            started,
+            sent.as_ref().err().map(ToString::to_string),
+        );
+        sent
     }
 }

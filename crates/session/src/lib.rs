@@ -159,6 +159,7 @@ fn site_of(
             let events = RunEvents::new(bus.emitter(), run_id, sources.clock.clone());
             let site = AwsSite {
                 account: account.clone(),
+                observer: Some(events.api_observer()),
                 plan: plan
                     .clone()
                     .unwrap_or_else(|| AwsPlan::recorded(&connected.target.region)),
