@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{aws, create_ssm_instance_profile, snaplab_sealed, EmulatorProcess, Moto, TempDir};
+use common::{aws, snaplab_sealed, EmulatorProcess, Moto, TempDir};
 
 const KEY_ID: &str = "AKIDPREFLIGHTKEY0001";
 const SECRET: &str = "preflight-secret-never-printed";
@@ -18,18 +18,7 @@ const SECRET: &str = "preflight-secret-never-printed";
 fn preflight(endpoint: &str, args: &[&str]) -> Output {
     let mut all = vec!["preflight"];
     all.extend_from_slice(args);
-    snaplab_sealed(
-        &all,
-        &[
-            ("AWS_ENDPOINT_URL", endpoint),
-            ("AWS_ACCESS_KEY_ID", KEY_ID),
-            ("AWS_SECRET_ACCESS_KEY", SECRET),
-            ("AWS_REGION", "us-east-1"),
-            ("SNAPLAB_FORBID_REAL_AWS", "1"),
-            // aws-config honours the proxy variables: loopback goes direct, anything else to the dead proxy.
-            ("NO_PROXY", "127.0.0.1"),
-        ],
-    )
+    preflight_like(endpoint, &all)
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -197,9 +186,12 @@ fn moto_judges_the_requests_and_the_instance_profile_check_follows_iam() {
         assert_eq!(check(&report, action)["allowed"], true, "{action}: {report:#}");
     }
 
-    // Created as docs/real-aws.md says, the profile passes and RunInstances' DryRun with it too.
-    create_ssm_instance_profile(&moto.endpoint);
-    let report = json(&preflight(&moto.endpoint, &["--json"]));
+    // Created by preflight itself (moto judges the IAM calls), the profile passes and
+    // RunInstances' DryRun with it too.
+    let report = json(&preflight(
+        &moto.endpoint,
+        &["--create-instance-profile", "--yes", "--json"],
+    ));
     assert_eq!(check(&report, "iam:GetInstanceProfile")["allowed"], true, "{report:#}");
     assert_eq!(check(&report, "ec2:RunInstances")["allowed"], true, "{report:#}");
 }
@@ -264,4 +256,53 @@ fn the_policy_is_a_policy_document() {
     let doc = json(&out);
     assert_eq!(doc["Version"], "2012-10-17");
     assert!(doc["Statement"].as_array().unwrap().len() >= 8);
+}
+
+#[test]
+fn a_missing_instance_profile_is_named_and_created_only_with_consent() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant", "--empty"]);
+    let report = json(&preflight(&emulator.endpoint, &["--json"]));
+    assert_eq!(check(&report, "iam:GetInstanceProfile")["allowed"], false, "{report:#}");
+
+    let dir = TempDir::new("preflight-profile");
+    let db = dir.db();
+    let run = preflight_like(&emulator.endpoint, &["run", "--aws", "--yes", "--db", &db]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("snaplab preflight --create-instance-profile"),
+        "{stderr}"
+    );
+
+    // No terminal to ask in, no --yes: refused, nothing created.
+    let refused = preflight(&emulator.endpoint, &["--create-instance-profile"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --yes"));
+    let report = json(&preflight(&emulator.endpoint, &["--json"]));
+    assert_eq!(check(&report, "iam:GetInstanceProfile")["allowed"], false);
+
+    let created = preflight(&emulator.endpoint, &["--create-instance-profile", "--yes", "--json"]);
+    let stderr = String::from_utf8_lossy(&created.stderr);
+    assert!(stderr.contains("created instance profile snaplab-ssm"), "{stderr}");
+    let report = json(&created);
+    assert_eq!(created.status.code(), Some(0), "{report:#}");
+    // Once there, creating again changes nothing and says so by saying less.
+    let again = preflight(&emulator.endpoint, &["--create-instance-profile", "--yes"]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("created instance profile"));
+}
+
+/// Any snaplab command with the preflight's sealed environment. (aws-config
+/// honours the proxy variables: loopback goes direct, anything else to the dead proxy.)
+fn preflight_like(endpoint: &str, args: &[&str]) -> Output {
+    snaplab_sealed(
+        args,
+        &[
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ACCESS_KEY_ID", KEY_ID),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+            ("AWS_REGION", "us-east-1"),
+            ("SNAPLAB_FORBID_REAL_AWS", "1"),
+            ("NO_PROXY", "127.0.0.1"),
+        ],
+    )
 }

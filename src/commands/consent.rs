@@ -33,6 +33,22 @@ pub fn consent_text(p: &Preflight) -> String {
     out
 }
 
+/// Asks `question` on the terminal (yes/no), or takes `yes` for the answer.
+/// With no terminal and no `yes`, refuses: nothing is created unasked.
+pub fn ask(question: &str, yes: bool) -> anyhow::Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("this needs your consent, and there is no terminal to ask it in: pass --yes to agree");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
 /// Preflight and consent. `None`: the preflight found problems (already
 /// shown); the run must not start.
 pub async fn prepare(
@@ -47,32 +63,39 @@ pub async fn prepare(
         eprintln!("{note}");
     }
     eprintln!("Preflight: checking the account before anything is created…");
-    let report = preflight(
-        &account,
-        &PreflightOptions {
-            lab_id: lab.to_string(),
-            instance_profile: snaplab_aws::plan::DEFAULT_INSTANCE_PROFILE.to_string(),
-        },
-    )
-    .await?;
+    let options = PreflightOptions {
+        lab_id: lab.to_string(),
+        instance_profile: snaplab_aws::plan::DEFAULT_INSTANCE_PROFILE.to_string(),
+    };
+    let report = preflight(&account, &options).await?;
+    let mut report = report;
+    if !report.ready() && missing_only_the_instance_profile(&report) && std::io::stdin().is_terminal() {
+        eprint!("{}", render(&report));
+        let question = format!(
+            "Only the instance profile is missing. Create the IAM role and instance profile '{}' in account {} now (they stay for later runs; IAM costs nothing)?",
+            options.instance_profile, report.account
+        );
+        if ask(&question, false)? {
+            for line in snaplab_aws::instance_profile::create(&account, &options.instance_profile).await? {
+                eprintln!("  {line}");
+            }
+            report = preflight(&account, &options).await?;
+        }
+    }
     if !report.ready() {
         eprint!("{}", render(&report));
+        if missing_only_the_instance_profile(&report) {
+            eprintln!(
+                "Only the instance profile is missing: `snaplab preflight --create-instance-profile` creates it (once per account)."
+            );
+        }
         eprintln!("Nothing was created: fix what the preflight reports, then run again.");
         return Ok(None);
     }
     eprint!("{}", consent_text(&report));
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("real AWS needs your consent, and there is no terminal to ask it in: pass --yes to agree");
-        }
-        eprint!("Create them? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            eprintln!("Nothing was created.");
-            return Ok(None);
-        }
+    if !ask("Create them?", yes)? {
+        eprintln!("Nothing was created.");
+        return Ok(None);
     }
     Ok(Some((
         AwsChoice {
@@ -81,4 +104,15 @@ pub async fn prepare(
         },
         report.plan,
     )))
+}
+
+/// The one thing wrong is the instance profile (everything else allowed).
+fn missing_only_the_instance_profile(p: &Preflight) -> bool {
+    let failing: Vec<&str> = p
+        .checks
+        .iter()
+        .filter(|c| c.allowed != Some(true))
+        .map(|c| c.action.as_str())
+        .collect();
+    failing.first() == Some(&"iam:GetInstanceProfile") && failing.iter().skip(1).all(|a| *a == "ec2:RunInstances")
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use snaplab_aws::plan::DEFAULT_INSTANCE_PROFILE;
 use snaplab_aws::{preflight, Account, AwsChoice, Preflight, PreflightOptions};
 
+use crate::commands::consent;
+
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     snaplab preflight --profile lab --region eu-west-1   check the account behind profile 'lab'\n  \
@@ -40,6 +42,15 @@ pub struct Args {
     /// Print the least IAM policy a real-AWS run needs (JSON) and exit; contacts nothing.
     #[arg(long)]
     policy: bool,
+
+    /// First create the instance profile (an IAM role EC2 can take, with AmazonSSMManagedInstanceCore)
+    /// if it is missing. It stays in the account for later runs; IAM costs nothing.
+    #[arg(long)]
+    create_instance_profile: bool,
+
+    /// With --create-instance-profile: create it without asking.
+    #[arg(long, requires = "create_instance_profile")]
+    yes: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -56,6 +67,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(note) = account.describe_endpoints() {
             eprintln!("{note}");
         }
+    }
+    if args.create_instance_profile {
+        let me = account.identity().await?;
+        let question = format!(
+            "Create the IAM role and instance profile '{}' in account {} (if missing; they stay for later runs)?",
+            args.instance_profile, me.account
+        );
+        if !consent::ask(&question, args.yes)? {
+            eprintln!("Nothing was created.");
+            return Ok(ExitCode::from(1));
+        }
+        for line in snaplab_aws::instance_profile::create(&account, &args.instance_profile).await? {
+            eprintln!("  {line}");
+        }
+    }
+    if !args.json {
         eprintln!("Checking the account (nothing is created)…");
     }
     let report = preflight(

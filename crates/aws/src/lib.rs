@@ -9,6 +9,7 @@
 pub mod account;
 pub mod cleanup;
 mod error;
+pub mod instance_profile;
 pub mod plan;
 pub mod policy;
 pub mod preflight;

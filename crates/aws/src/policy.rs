@@ -115,6 +115,20 @@ pub const STATEMENTS: &[Statement] = &[
         condition: None,
     },
     Statement {
+        sid: "CreateTheSsmInstanceProfileOnce",
+        actions: &[
+            "iam:CreateRole",
+            "iam:AttachRolePolicy",
+            "iam:CreateInstanceProfile",
+            "iam:AddRoleToInstanceProfile",
+        ],
+        resources: &[
+            "arn:aws:iam::*:instance-profile/snaplab-ssm",
+            "arn:aws:iam::*:role/snaplab-ssm",
+        ],
+        condition: None,
+    },
+    Statement {
         sid: "FindTheLatestAmazonLinux",
         actions: &["ssm:GetParameter"],
         resources: &["arn:aws:ssm:*::parameter/aws/service/ami-amazon-linux-latest/*"],

@@ -161,6 +161,10 @@ pub enum ServiceErrorCode {
     AccessDeniedException,
     /// IAM: no such role or instance profile.
     NoSuchEntity,
+    /// IAM: a role or instance profile of that name exists already.
+    EntityAlreadyExists,
+    /// IAM: e.g. a second role for an instance profile.
+    LimitExceeded,
     /// SSM: no such parameter.
     ParameterNotFound,
     /// SSM: an instance that is not managed (or not running).
@@ -187,6 +191,8 @@ impl ServiceErrorCode {
             Self::AccessDenied => "AccessDenied",
             Self::AccessDeniedException => "AccessDeniedException",
             Self::NoSuchEntity => "NoSuchEntity",
+            Self::EntityAlreadyExists => "EntityAlreadyExists",
+            Self::LimitExceeded => "LimitExceeded",
             Self::ParameterNotFound => "ParameterNotFound",
             Self::InvalidInstanceId => "InvalidInstanceId",
             Self::InvalidCommandId => "InvalidCommandId",
@@ -204,6 +210,7 @@ impl ServiceErrorCode {
         match self {
             Self::AccessDenied => 403,
             Self::NoSuchEntity => 404,
+            Self::EntityAlreadyExists | Self::LimitExceeded => 409,
             _ => 400,
         }
     }

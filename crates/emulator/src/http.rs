@@ -338,7 +338,8 @@ fn query_service(
     } else if *service == Service::Sts {
         sts::handle(params, caller, request_id)
     } else {
-        shared.with_cloud(|cloud| iam::handle(cloud, params, request_id))
+        let now = shared.clock.now();
+        shared.with_cloud(|cloud| iam::handle(cloud, params, now, request_id))
     };
     match result {
         Ok(xml) => xml_response(StatusCode::OK, xml, request_id),
