@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{aws, json_lines, snaplab_sealed, EmulatorProcess, TempDir};
+use common::{aws, json_lines, run_shown, snaplab_sealed, EmulatorProcess, TempDir};
 
 const SECRET: &str = "aws-run-secret-never-recorded";
 
@@ -317,39 +317,6 @@ fn without_consent_or_with_a_denied_permission_nothing_is_created() {
     assert!(stderr.contains("NO  ec2:CreateVolume"), "{stderr}");
     assert!(stderr.contains("Nothing was created"), "{stderr}");
     assert_eq!(tagged(&denied.endpoint), 0);
-}
-
-/// Runs one command a hands-on step shows, in a shell set up as its
-/// terminal line says (the stand-in's endpoint), retrying while the cloud
-/// is mid-transition.
-fn run_shown(endpoint: &str, command: &str) {
-    let command = match command.strip_prefix("aws ") {
-        Some(rest) => format!("{} {rest}", common::aws_cli()),
-        None => command.to_string(),
-    };
-    let started = Instant::now();
-    loop {
-        let out = Command::new("sh")
-            .args(["-c", &command])
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_PAGER", "")
-            .output()
-            .unwrap();
-        if out.status.success() {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "{command} keeps failing: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 #[test]

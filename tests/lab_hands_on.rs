@@ -5,42 +5,9 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{aws_cli, LiveRun, TempDir};
-
-/// Runs one shown command in a shell, with the run's endpoint, retrying while
-/// the cloud is mid-transition (e.g. attach right after detach).
-fn run_shown(endpoint: &str, command: &str) -> String {
-    let command = match command.strip_prefix("aws ") {
-        Some(rest) => format!("{} {rest}", aws_cli()),
-        None => command.to_string(),
-    };
-    let started = Instant::now();
-    loop {
-        let out = Command::new("sh")
-            .args(["-c", &command])
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_DEFAULT_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_PAGER", "")
-            .output()
-            .unwrap();
-        if out.status.success() {
-            return String::from_utf8_lossy(&out.stdout).into_owned();
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "{command} keeps failing: {stderr}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
+use common::{run_shown, LiveRun, TempDir};
 
 /// The AWS_ENDPOINT_URL of the `export …` line a run_started event shows the learner.
 fn terminal_endpoint(started: &serde_json::Value) -> String {

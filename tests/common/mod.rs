@@ -455,3 +455,35 @@ pub fn run_python_client(script: &str, endpoint: &str) -> String {
     assert!(!stdout.contains("FAIL"), "{stdout}");
     stdout
 }
+
+/// Runs one shown command in a shell, with the run's endpoint, retrying while
+/// the cloud is mid-transition (e.g. attach right after detach).
+pub fn run_shown(endpoint: &str, command: &str) -> String {
+    let command = match command.strip_prefix("aws ") {
+        Some(rest) => format!("{} {rest}", aws_cli()),
+        None => command.to_string(),
+    };
+    let started = Instant::now();
+    loop {
+        let out = Command::new("sh")
+            .args(["-c", &command])
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_PAGER", "")
+            .output()
+            .expect("sh runs");
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).into_owned();
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{command} keeps failing: {stderr}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
