@@ -44,6 +44,7 @@ pub const STATEMENTS: &[Statement] = &[
             "ec2:DescribeSnapshots",
             "ec2:DescribeSubnets",
             "ec2:DescribeVpcs",
+            "ec2:DescribeInstanceTypeOfferings",
             "ec2:DescribeAvailabilityZones",
             "ssm:DescribeInstanceInformation",
             "ssm:GetCommandInvocation",

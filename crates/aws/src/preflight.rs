@@ -149,23 +149,17 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
         .send()
         .await
         .map_err(|e| account.classify("ec2:DescribeSubnets", e));
+    let mut defaults: Vec<(String, String)> = Vec::new();
     let mut check = judged("ec2:DescribeSubnets", subnets, |out| {
-        let mut found: Vec<_> = out
+        defaults = out
             .subnets()
             .iter()
             .filter_map(|s| Some((s.availability_zone()?.to_string(), s.subnet_id()?.to_string())))
             .collect();
-        found.sort();
-        match found.first() {
-            Some((zone, subnet)) => {
-                plan.zone = Some(zone.clone());
-                plan.subnet_id = Some(subnet.clone());
-                format!("default subnet {subnet} in {zone}")
-            }
-            None => String::new(),
-        }
+        defaults.sort();
+        format!("default subnets in {} zone(s)", defaults.len())
     });
-    if check.allowed == Some(true) && plan.zone.is_none() {
+    if check.allowed == Some(true) && defaults.is_empty() {
         check.allowed = Some(false);
         check.detail = format!(
             "no default VPC in {}: create one with `aws ec2 create-default-vpc --region {}`, or choose another region",
@@ -173,6 +167,7 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
         );
     }
     checks.push(check);
+    checks.push(zone_check(account, &mut plan, &defaults).await);
 
     let ssm = account.ssm();
     let parameter = ssm
@@ -206,6 +201,52 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
         plan,
         prices_checked: table.checked.clone(),
     })
+}
+
+/// The zone: the first with a default subnet where the instance type is offered.
+async fn zone_check(account: &Account, plan: &mut RunPlan, defaults: &[(String, String)]) -> Check {
+    let action = "ec2:DescribeInstanceTypeOfferings";
+    let offered = account
+        .ec2()
+        .describe_instance_type_offerings()
+        .location_type(aws_sdk_ec2::types::LocationType::AvailabilityZone)
+        .filters(
+            Filter::builder()
+                .name("instance-type")
+                .values(&plan.instance_type)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| account.classify(action, e));
+    let mut check = judged(action, offered, |out| {
+        let zones: Vec<&str> = out
+            .instance_type_offerings()
+            .iter()
+            .filter_map(|o| o.location())
+            .collect();
+        match defaults.iter().find(|(z, _)| zones.contains(&z.as_str())) {
+            Some((zone, subnet)) => {
+                plan.zone = Some(zone.clone());
+                plan.subnet_id = Some(subnet.clone());
+                format!(
+                    "{} is offered in {} of the {} zone(s) with a default subnet; the run uses {zone} ({subnet})",
+                    plan.instance_type,
+                    defaults.iter().filter(|(z, _)| zones.contains(&z.as_str())).count(),
+                    defaults.len()
+                )
+            }
+            None => String::new(),
+        }
+    });
+    if check.allowed == Some(true) && plan.zone.is_none() {
+        check.allowed = Some(false);
+        check.detail = format!(
+            "{} is not offered in any zone of {} with a default subnet: choose another region",
+            plan.instance_type, plan.region
+        );
+    }
+    check
 }
 
 /// The instance profile exists and its role carries the SSM core policy.

@@ -239,3 +239,41 @@ async fn the_default_vpc_has_a_default_subnet_in_every_zone() {
         "InvalidSubnetID.NotFound"
     );
 }
+
+#[tokio::test]
+async fn every_type_it_launches_is_offered_in_every_zone() {
+    let lab = Lab::manual(Pace::Instant).await;
+    let out = lab
+        .ec2
+        .describe_instance_type_offerings()
+        .location_type(aws_sdk_ec2::types::LocationType::AvailabilityZone)
+        .filters(Filter::builder().name("instance-type").values("t4g.*").build())
+        .send()
+        .await
+        .unwrap();
+    let offered: Vec<(String, String)> = out
+        .instance_type_offerings()
+        .iter()
+        .map(|o| {
+            (
+                o.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                o.location().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        offered.contains(&("t4g.nano".into(), "us-east-1c".into())),
+        "{offered:?}"
+    );
+    assert!(offered.iter().all(|(t, _)| t.starts_with("t4g.")));
+    assert_eq!(
+        code(
+            lab.ec2
+                .describe_instance_type_offerings()
+                .location_type("galaxy".into())
+                .send()
+                .await
+        ),
+        "InvalidParameterValue"
+    );
+}

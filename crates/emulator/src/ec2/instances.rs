@@ -5,7 +5,7 @@ use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
 use crate::model::filter::matches_all;
 use crate::model::instance::{self, Instance, InstanceWithVolumes};
-use crate::model::launch::RunInstances;
+use crate::model::launch::{self, RunInstances};
 use crate::model::paging::PageLimits;
 use crate::model::tags_for;
 use crate::model::{zone, Zone};
@@ -125,4 +125,62 @@ pub fn terminate_instances(call: &mut Call<'_>) -> Ec2Result<String> {
         render::instance_state(w, "previousState", *before);
     });
     Ok(w.finish(call.action))
+}
+
+/// DescribeInstanceTypeOfferings: every type the emulator launches is
+/// offered in every zone (by zone or zone id) or in the region.
+pub fn describe_instance_type_offerings(call: &mut Call<'_>) -> Ec2Result<String> {
+    let p = call.params;
+    let filters = p.filters()?;
+    check_filters(&filters, &["instance-type", "location"], false)?;
+    let location_type = p.str("LocationType").unwrap_or("region");
+    let cloud = &*call.cloud;
+    let locations: Vec<String> = match location_type {
+        "region" => vec![cloud.region.clone()],
+        "availability-zone" => cloud.zones.iter().map(|z| z.name.clone()).collect(),
+        "availability-zone-id" => cloud.zones.iter().map(|z| z.zone_id.clone()).collect(),
+        other => {
+            return Err(Ec2Error::invalid_value(
+                "LocationType",
+                other,
+                "Use region, availability-zone or availability-zone-id.",
+            ))
+        }
+    };
+    if call.dry_run {
+        return Err(Ec2Error::dry_run());
+    }
+    let offerings: Vec<Offering> = launch::instance_types()
+        .into_iter()
+        .flat_map(|t| {
+            locations.iter().map(move |l| Offering {
+                instance_type: t.clone(),
+                location: l.clone(),
+            })
+        })
+        .filter(|o| matches_all(&filters, o))
+        .collect();
+    let mut w = call.reply();
+    w.set("instanceTypeOfferingSet", &offerings, |w, o| {
+        w.leaf("instanceType", &o.instance_type)
+            .leaf("locationType", location_type)
+            .leaf("location", &o.location);
+    });
+    Ok(w.finish(call.action))
+}
+
+/// One instance type offered at one location.
+struct Offering {
+    instance_type: String,
+    location: String,
+}
+
+impl crate::model::filter::Filterable for Offering {
+    fn filter_values(&self, name: &str) -> Option<Vec<String>> {
+        match name {
+            "instance-type" => Some(vec![self.instance_type.clone()]),
+            "location" => Some(vec![self.location.clone()]),
+            _ => None,
+        }
+    }
 }

@@ -80,6 +80,11 @@ pub const ACTIONS: &[(&str, Handler, Changes)] = &[
     ("RunInstances", instances::run_instances, Changes::Yes),
     ("TerminateInstances", instances::terminate_instances, Changes::Yes),
     ("DescribeVpcs", network::describe_vpcs, Changes::No),
+    (
+        "DescribeInstanceTypeOfferings",
+        instances::describe_instance_type_offerings,
+        Changes::No,
+    ),
     ("DescribeSubnets", network::describe_subnets, Changes::No),
     ("DescribeVolumes", volumes::describe_volumes, Changes::No),
     ("CreateVolume", volumes::create_volume, Changes::Yes),

@@ -34,6 +34,14 @@ const INSTANCE_FAMILIES: &[(&str, &str)] = &[
 ];
 const INSTANCE_SIZES: &[&str] = &["nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"];
 
+/// Every instance type the emulator launches (offered in every zone).
+pub fn instance_types() -> Vec<String> {
+    INSTANCE_FAMILIES
+        .iter()
+        .flat_map(|(f, _)| INSTANCE_SIZES.iter().map(move |s| format!("{f}.{s}")))
+        .collect()
+}
+
 /// The architecture of an instance type the emulator knows.
 pub fn architecture_of(instance_type: &str) -> Option<&'static str> {
     let (family, size) = instance_type.split_once('.')?;
