@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{aws, create_ssm_instance_profile, Moto};
+use common::{aws, create_ssm_instance_profile, create_volume, Moto};
 use snaplab_aws::cleanup::{delete, find, Runs};
 use snaplab_aws::{preflight, Account, AwsChoice, AwsSite, PreflightOptions};
 use snaplab_cloud::Ec2;
@@ -30,21 +30,7 @@ async fn moto_sees_every_resource_tagged_at_creation_and_clean_up_by_tag_deletes
     let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
     create_ssm_instance_profile(&moto.endpoint);
     // What was there before: an untagged volume, and an instance tagged by someone else.
-    let theirs = text(
-        &moto.endpoint,
-        &[
-            "ec2",
-            "create-volume",
-            "--availability-zone",
-            "us-east-1a",
-            "--size",
-            "1",
-            "--query",
-            "VolumeId",
-            "--output",
-            "text",
-        ],
-    );
+    let theirs = create_volume(&moto.endpoint, None);
     let their_instance = text(
         &moto.endpoint,
         &[
@@ -138,6 +124,7 @@ async fn moto_sees_every_resource_tagged_at_creation_and_clean_up_by_tag_deletes
     assert!(instance.starts_with("required"), "IMDSv2 only: {instance}");
     assert!(instance.contains("instance-profile/snaplab-ssm"), "{instance}");
     assert!(instance.contains("None"), "no key pair: {instance}");
+    // The root volume: the instance's other attached volume (moto names its device as it likes).
     let root = text(
         &moto.endpoint,
         &[
@@ -145,19 +132,20 @@ async fn moto_sees_every_resource_tagged_at_creation_and_clean_up_by_tag_deletes
             "describe-volumes",
             "--filters",
             &format!("Name=attachment.instance-id,Values={}", scenario.instance_id),
-            "Name=attachment.device,Values=/dev/xvda",
             "--query",
-            "Volumes[0].VolumeId",
+            &format!("Volumes[?VolumeId!='{}'].VolumeId | [0]", scenario.data_volume_id),
             "--output",
             "text",
         ],
     );
-    if root.starts_with("vol-") {
-        assert!(
-            tags_of(&root, "volume").contains("run-moto-1"),
-            "the root volume is tagged at launch"
-        );
-    }
+    assert!(
+        root.starts_with("vol-"),
+        "moto shows the instance's root volume: {root}"
+    );
+    assert!(
+        tags_of(&root, "volume").contains("run-moto-1"),
+        "the root volume is tagged at launch"
+    );
 
     let found = find(&account, &Runs::All).await.unwrap();
     let ids: Vec<&str> = found.all().map(|r| r.id.as_str()).collect();

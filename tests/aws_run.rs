@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{aws, json_lines, run_shown, snaplab_sealed, EmulatorProcess, TempDir};
+use common::{aws, create_volume, json_lines, run_shown, snaplab_sealed, EmulatorProcess, TempDir};
 
 const SECRET: &str = "aws-run-secret-never-recorded";
 
@@ -176,25 +176,7 @@ fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is
     let dir = TempDir::new("aws-kill");
     let emulator = stand_in(&dir, &[]);
     // Someone else's volume, with one snaplab tag but not both: never touched.
-    let mine = aws(
-        &emulator.endpoint,
-        &[
-            "ec2",
-            "create-volume",
-            "--availability-zone",
-            "us-east-1a",
-            "--size",
-            "1",
-            "--tag-specifications",
-            "ResourceType=volume,Tags=[{Key=snaplab:run,Value=not-a-lab}]",
-            "--query",
-            "VolumeId",
-            "--output",
-            "text",
-        ],
-    );
-    let mine = String::from_utf8_lossy(&mine.stdout).trim().to_string();
-    assert!(mine.starts_with("vol-"), "{mine}");
+    let mine = create_volume(&emulator.endpoint, Some("{Key=snaplab:run,Value=not-a-lab}"));
 
     let run_id = kill_after_the_snapshot(&emulator.endpoint, &dir.db());
     assert!(run_id.starts_with("run-"));
@@ -276,6 +258,25 @@ fn stopped_with_sigterm_a_run_on_aws_deletes_what_it_created_before_it_exits() {
         0,
         "a stopped AWS run leaves nothing running"
     );
+}
+
+#[test]
+fn cleanup_of_a_run_on_aws_also_finds_what_its_record_never_heard_of() {
+    let dir = TempDir::new("aws-unrecorded");
+    let emulator = stand_in(&dir, &[]);
+    let run_id = signal_after_the_snapshot(&emulator.endpoint, &dir.db(), "-TERM");
+    // What a stop in the middle of CreateVolume leaves: made, tagged, never recorded.
+    let tags = format!("{{Key=snaplab:run,Value={run_id}}},{{Key=snaplab:lab,Value=securecart-snapshot}}");
+    create_volume(&emulator.endpoint, Some(&tags));
+    assert_eq!(tagged(&emulator.endpoint), 1);
+
+    let out = sealed(&["cleanup", &run_id, "--db", &dir.db()], &emulator.endpoint);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("Deleted the one resource run {run_id} left behind.")
+    );
+    assert_eq!(tagged(&emulator.endpoint), 0, "found by its tags and deleted");
 }
 
 #[test]

@@ -4,15 +4,15 @@
 //! tags in an AWS account — also what a killed process never recorded —
 //! list it, ask, delete it.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::bail;
 use snaplab_aws::cleanup::{delete, find, Runs};
-use snaplab_aws::{Account, AwsChoice};
+use snaplab_aws::Account;
 use snaplab_lab::Catalog;
 use snaplab_store::Store;
 
+use crate::commands::consent::{self, AwsAccountArgs};
 use crate::paths::DbArgs;
 
 #[derive(Debug, clap::Args)]
@@ -36,17 +36,8 @@ pub struct Args {
     #[arg(long, requires = "aws", conflicts_with = "run_id")]
     all: bool,
 
-    /// With --aws: the AWS profile (default: AWS_PROFILE, else the default chain).
-    #[arg(long, value_name = "NAME", requires = "aws")]
-    profile: Option<String>,
-
-    /// With --aws: the region (default: AWS_REGION, else the profile's).
-    #[arg(long, value_name = "REGION", requires = "aws")]
-    region: Option<String>,
-
-    /// With --aws: delete without asking.
-    #[arg(long, requires = "aws")]
-    yes: bool,
+    #[command(flatten)]
+    account: AwsAccountArgs,
 
     #[command(flatten)]
     db: DbArgs,
@@ -68,11 +59,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn by_tag(args: Args) -> anyhow::Result<ExitCode> {
-    let account = Account::open(&AwsChoice {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-    })
-    .await?;
+    let account = Account::open(&args.account.choice()).await?;
     if let Some(note) = account.describe_endpoints() {
         eprintln!("{note}");
     }
@@ -89,18 +76,9 @@ async fn by_tag(args: Args) -> anyhow::Result<ExitCode> {
     for r in found.all() {
         println!("  {} {} ({}, run {})", r.kind, r.id, r.state, r.run);
     }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("no terminal to ask in: pass --yes to delete these");
-        }
-        eprint!("Delete them? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            println!("Nothing was deleted.");
-            return Ok(ExitCode::from(1));
-        }
+    if !consent::ask("Delete them?", args.account.yes)? {
+        println!("Nothing was deleted.");
+        return Ok(ExitCode::from(1));
     }
     let deleted = delete(&account, &found, &|step| eprintln!("  {step}…")).await?;
     let left = find(&account, &runs).await?;

@@ -9,6 +9,32 @@ use snaplab_aws::{preflight, Account, AwsChoice, Preflight, PreflightOptions};
 
 use crate::commands::preflight::render;
 
+/// `--profile`, `--region` and `--yes` of the commands that act on an AWS
+/// account when given `--aws` (`snaplab run`, `snaplab cleanup`).
+#[derive(Debug, clap::Args)]
+pub struct AwsAccountArgs {
+    /// With --aws: the AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME", requires = "aws")]
+    pub profile: Option<String>,
+
+    /// With --aws: the region (default: AWS_REGION, else the profile's).
+    #[arg(long, value_name = "REGION", requires = "aws")]
+    pub region: Option<String>,
+
+    /// With --aws: agree without being asked (to what a run creates, or to what a clean-up deletes).
+    #[arg(long, requires = "aws")]
+    pub yes: bool,
+}
+
+impl AwsAccountArgs {
+    pub fn choice(&self) -> AwsChoice {
+        AwsChoice {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
 /// What the learner agreed to be created.
 pub fn consent_text(p: &Preflight) -> String {
     let mut out = format!(
@@ -51,14 +77,8 @@ pub fn ask(question: &str, yes: bool) -> anyhow::Result<bool> {
 
 /// Preflight and consent. `None`: the preflight found problems (already
 /// shown); the run must not start.
-pub async fn prepare(
-    lab: &str,
-    profile: Option<String>,
-    region: Option<String>,
-    yes: bool,
-) -> anyhow::Result<Option<(AwsChoice, RunPlan)>> {
-    let choice = AwsChoice { profile, region };
-    let account = Account::open(&choice).await?;
+pub async fn prepare(lab: &str, args: &AwsAccountArgs) -> anyhow::Result<Option<(AwsChoice, RunPlan)>> {
+    let (account, yes) = (Account::open(&args.choice()).await?, args.yes);
     if let Some(note) = account.describe_endpoints() {
         eprintln!("{note}");
     }

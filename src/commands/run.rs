@@ -8,7 +8,7 @@ use snaplab_lab::{Awaiting, Catalog, Consistency, LearnerInput, LearnerReply, Mo
 use snaplab_session::{default_learner, RunRequest};
 use snaplab_store::Store;
 
-use crate::commands::consent;
+use crate::commands::consent::{self, AwsAccountArgs};
 use crate::paths::DbArgs;
 use crate::render::Renderer;
 
@@ -81,17 +81,8 @@ pub struct Args {
     #[arg(long)]
     aws: bool,
 
-    /// The AWS profile to use with --aws (default: AWS_PROFILE, else the default chain).
-    #[arg(long, value_name = "NAME", requires = "aws")]
-    profile: Option<String>,
-
-    /// The AWS region to use with --aws (default: AWS_REGION, else the profile's).
-    #[arg(long, value_name = "REGION", requires = "aws")]
-    region: Option<String>,
-
-    /// With --aws: consent to creating the resources without being asked.
-    #[arg(long, requires = "aws")]
-    yes: bool,
+    #[command(flatten)]
+    account: AwsAccountArgs,
 
     /// Do not record the run (for benchmarks: the cost of recording is the difference).
     #[arg(long, hide = true)]
@@ -157,7 +148,7 @@ async fn stop_signal() {
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let aws = match args.aws {
-        true => match consent::prepare(&args.lab, args.profile.clone(), args.region.clone(), args.yes).await? {
+        true => match consent::prepare(&args.lab, &args.account).await? {
             Some(chosen) => Some(chosen),
             None => return Ok(ExitCode::from(1)),
         },
@@ -199,21 +190,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Box::new(NoLearner)
     };
     let started = plan.start(vec![Box::new(renderer)], input).await?;
-    let (run_id, on_aws) = (
-        started.run_id.clone(),
-        started.context().target.kind == snaplab_cloud::TargetKind::Aws,
-    );
-    // Stopped by a signal, the renderer says how to resume.
+    // Stopped by a signal, the renderer says how to resume (an AWS run cleans up instead).
     let ended = started.run_until(stop_signal()).await?;
-    if ended.stopped && on_aws {
-        // Nothing is left running on the learner's account: a stopped AWS run cleans up.
-        eprintln!("Stopped: deleting what the run created in AWS…");
-        match snaplab_session::clean_up(&store, &catalog, &run_id).await {
-            Ok(cleaned) => eprintln!("{}", cleaned.message(&run_id)),
-            Err(e) => eprintln!(
-                "The clean-up did not finish ({e}). Run `snaplab cleanup --aws {run_id}`: it finds the run's resources by their tags."
-            ),
-        }
+    if let Some(cleaned) = &ended.cleaned {
+        eprintln!("{cleaned}");
     }
     store.close().await;
     Ok(match ended.outcome {

@@ -122,6 +122,27 @@ pub fn aws_json(endpoint: &str, args: &[&str]) -> serde_json::Value {
     })
 }
 
+/// Creates a 1 GiB volume in us-east-1a with the aws CLI, with `tags`
+/// (`Key=…,Value=…` pairs, as `--tag-specifications` takes them) if any: its id.
+pub fn create_volume(endpoint: &str, tags: Option<&str>) -> String {
+    let spec = tags.map(|t| format!("ResourceType=volume,Tags=[{t}]"));
+    let mut args = vec![
+        "ec2",
+        "create-volume",
+        "--availability-zone",
+        "us-east-1a",
+        "--size",
+        "1",
+    ];
+    if let Some(spec) = &spec {
+        args.extend(["--tag-specifications", spec.as_str()]);
+    }
+    let made = aws_json(endpoint, &args);
+    let id = made["VolumeId"].as_str().unwrap_or_default().to_string();
+    assert!(id.starts_with("vol-"), "create-volume answered {made}");
+    id
+}
+
 /// Writes `data` at `offset` of an attached volume through the data plane
 /// (what the instance's OS would do), with a plain HTTP/1.1 PUT.
 pub fn put_data(endpoint: &str, volume_id: &str, offset: u64, data: &[u8]) {

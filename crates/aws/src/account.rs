@@ -108,11 +108,6 @@ impl Account {
         self.overrides.iter().find(|(s, _)| s == "EC2").map(|(_, u)| u.as_str())
     }
 
-    /// Whether every call goes to real AWS.
-    pub fn is_real_aws(&self) -> bool {
-        self.overrides.is_empty()
-    }
-
     /// One sentence on where calls go, for the learner (always shown when overridden).
     pub fn describe_endpoints(&self) -> Option<String> {
         if self.overrides.is_empty() {
@@ -144,6 +139,14 @@ impl Account {
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
         aws_sdk_ec2::Client::new(&self.config)
+    }
+
+    /// The lab's EC2 operations on this account (named by where they go).
+    pub fn lab_ec2(&self) -> snaplab_cloud::Ec2 {
+        let label = self
+            .endpoint()
+            .map_or_else(|| format!("AWS {}", self.region), String::from);
+        snaplab_cloud::Ec2::new(self.ec2(), &label)
     }
 
     pub fn ebs(&self) -> aws_sdk_ebs::Client {

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::Filter;
 
+use snaplab_cloud::scenario::wait_until;
+use snaplab_cloud::{CloudError, VolumeState};
+
 use crate::account::Account;
 use crate::error::AwsError;
 use crate::plan::{LAB_TAG, RUN_TAG};
@@ -133,128 +136,79 @@ pub async fn find(account: &Account, runs: &Runs) -> Result<Leftovers, AwsError>
     Ok(found)
 }
 
-async fn wait_for<F, Fut>(what: &str, limit: Duration, mut done: F) -> Result<(), AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, AwsError>>,
-{
-    let started = tokio::time::Instant::now();
-    while !done().await? {
-        if started.elapsed() > limit {
-            return Err(AwsError::Other {
-                action: "clean-up".into(),
-                detail: format!("{what} did not happen within {} s", limit.as_secs()),
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+/// Whether a deletion did something: true when it succeeded, false when the
+/// resource was already gone; other errors stand.
+fn unless_gone<T>(result: Result<T, CloudError>) -> Result<bool, CloudError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
-/// Deletes what `find` found: instances terminated first (their root
-/// volumes go with them, other volumes come off), then volumes, then
-/// snapshots. `progress` hears each step. Returns how many were deleted.
+/// Deletes what `find` found, through the lab's own EC2 operations:
+/// instances terminated first (their root volumes go with them, other
+/// volumes come off), then volumes (detached if need be), then snapshots.
+/// `progress` hears each step. Returns how many were deleted.
 pub async fn delete(
     account: &Account,
     found: &Leftovers,
     progress: &(dyn Fn(String) + Sync),
-) -> Result<usize, AwsError> {
-    let ec2 = account.ec2();
+) -> Result<usize, CloudError> {
+    let ec2 = account.lab_ec2();
+    let every = Duration::from_millis(500);
     let mut deleted = 0;
     for i in &found.instances {
         progress(format!("terminating instance {} (run {})", i.id, i.run));
-        let done = ec2.terminate_instances().instance_ids(&i.id).send().await;
-        deleted += usize::from(unless_gone(
-            done.map_err(|e| account.classify("ec2:TerminateInstances", e)),
-        )?);
+        deleted += usize::from(unless_gone(ec2.terminate_instance(&i.id).await)?);
     }
     for i in &found.instances {
-        wait_for(&format!("{} terminating", i.id), Duration::from_secs(600), || async {
-            let out = ec2
-                .describe_instances()
-                .instance_ids(&i.id)
-                .send()
-                .await
-                .map_err(|e| account.classify("ec2:DescribeInstances", e));
-            match out {
-                Ok(o) => Ok(o
-                    .reservations()
-                    .iter()
-                    .flat_map(|r| r.instances())
-                    .all(|x| x.state().and_then(|s| s.name()).map(|n| n.as_str()) == Some("terminated"))),
-                Err(e) if gone(&e) => Ok(true),
-                Err(e) => Err(e),
-            }
-        })
+        wait_until(
+            &format!("{} terminating", i.id),
+            every,
+            Duration::from_secs(600),
+            || async {
+                match ec2.instance(&i.id).await {
+                    Ok(x) => Ok(x.state == "terminated"),
+                    Err(e) if e.is_not_found() => Ok(true),
+                    Err(e) => Err(e),
+                }
+            },
+        )
         .await?;
     }
     for v in &found.volumes {
-        let state = |ec2: aws_sdk_ec2::Client, id: String| async move {
-            match ec2.describe_volumes().volume_ids(&id).send().await {
-                Ok(o) => Ok(o.volumes().first().map(|v| {
-                    (
-                        v.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                        !v.attachments().is_empty(),
-                    )
-                })),
-                Err(e) => {
-                    let e = account.classify("ec2:DescribeVolumes", e);
-                    if gone(&e) {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
+        let attachment = match ec2.volume(&v.id).await {
+            Ok(now) => now.attachment,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
         };
-        let Some((_, attached)) = state(ec2.clone(), v.id.clone()).await? else {
-            continue;
-        };
-        if attached {
+        if let Some(a) = attachment {
             progress(format!("detaching volume {}", v.id));
-            if let Err(e) = ec2.detach_volume().volume_id(&v.id).send().await {
-                let e = account.classify("ec2:DetachVolume", e);
-                if e.code() != Some("IncorrectState") && e.code() != Some("InvalidAttachment.NotFound") {
-                    return Err(e);
-                }
+            match ec2.detach_volume(&v.id, &a.instance_id).await {
+                Err(e) if !matches!(e.code(), Some("IncorrectState" | "InvalidAttachment.NotFound")) => return Err(e),
+                _ => {}
             }
         }
-        wait_for(
+        wait_until(
             &format!("{} becoming available", v.id),
+            every,
             Duration::from_secs(300),
             || async {
-                Ok(match state(ec2.clone(), v.id.clone()).await? {
-                    None => true,
-                    Some((s, attached)) => s == "available" && !attached,
-                })
+                match ec2.volume(&v.id).await {
+                    Ok(now) => Ok(now.state == VolumeState::Available && now.attachment.is_none()),
+                    Err(e) if e.is_not_found() => Ok(true),
+                    Err(e) => Err(e),
+                }
             },
         )
         .await?;
         progress(format!("deleting volume {} (run {})", v.id, v.run));
-        let done = ec2.delete_volume().volume_id(&v.id).send().await;
-        deleted += usize::from(unless_gone(done.map_err(|e| account.classify("ec2:DeleteVolume", e)))?);
+        deleted += usize::from(unless_gone(ec2.delete_volume(&v.id).await)?);
     }
     for s in &found.snapshots {
         progress(format!("deleting snapshot {} (run {})", s.id, s.run));
-        let done = ec2.delete_snapshot().snapshot_id(&s.id).send().await;
-        deleted += usize::from(unless_gone(
-            done.map_err(|e| account.classify("ec2:DeleteSnapshot", e)),
-        )?);
+        deleted += usize::from(unless_gone(ec2.delete_snapshot(&s.id).await)?);
     }
     Ok(deleted)
-}
-
-/// The resource is gone (any `….NotFound`).
-fn gone(e: &AwsError) -> bool {
-    e.code().is_some_and(|c| c.ends_with(".NotFound"))
-}
-
-/// Whether a deletion did something: true when it succeeded, false when the
-/// resource was already gone; other errors stand.
-fn unless_gone<T>(result: Result<T, AwsError>) -> Result<bool, AwsError> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(e) if gone(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
 }

@@ -5,10 +5,7 @@
 
 use crate::prices::Usage;
 
-/// Tag on every resource a run creates: the run's id.
-pub const RUN_TAG: &str = "snaplab:run";
-/// Tag on every resource a run creates: the lab's id.
-pub const LAB_TAG: &str = "snaplab:lab";
+pub use snaplab_lab::{LAB_TAG, RUN_TAG};
 
 /// The instance profile a run launches its instance with (docs/real-aws.md).
 pub const DEFAULT_INSTANCE_PROFILE: &str = "snaplab-ssm";
@@ -57,23 +54,33 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
+    /// A plan for `instance_type` (its architecture and image parameter
+    /// follow); zone and image are found by the preflight.
+    pub fn new(lab_id: &str, region: &str, instance_type: &str, instance_profile: &str) -> Self {
+        let architecture = architecture_of(instance_type);
+        Self {
+            lab_id: lab_id.to_string(),
+            region: region.to_string(),
+            zone: None,
+            subnet_id: None,
+            instance_type: instance_type.to_string(),
+            instance_type_reason: String::new(),
+            architecture,
+            image_parameter: image_parameter(architecture),
+            image_id: None,
+            instance_profile: instance_profile.to_string(),
+            root_gib: 8,
+            data_gib: 1,
+            expected_minutes: 45,
+        }
+    }
+
     /// The plan of a recorded run, which launched what it needed already
     /// (it has no zone or image to launch anything with).
     pub fn recorded(region: &str) -> Self {
         Self {
-            lab_id: String::new(),
-            region: region.to_string(),
-            zone: None,
-            subnet_id: None,
-            instance_type: String::new(),
-            instance_type_reason: String::new(),
-            architecture: "x86_64",
-            image_parameter: image_parameter("x86_64"),
-            image_id: None,
-            instance_profile: DEFAULT_INSTANCE_PROFILE.to_string(),
-            root_gib: 8,
-            data_gib: 1,
             expected_minutes: 0,
+            ..Self::new("", region, "", DEFAULT_INSTANCE_PROFILE)
         }
     }
 

@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
 
 use crate::account::{Account, Identity};
 use crate::error::AwsError;
-use crate::plan::{architecture_of, image_parameter, RunPlan, SSM_CORE_POLICY_ARN};
+use crate::plan::{RunPlan, SSM_CORE_POLICY_ARN};
 use crate::policy;
 use crate::prices::{self, Cost};
 
@@ -77,29 +77,48 @@ pub struct PreflightOptions {
     pub instance_profile: String,
 }
 
-fn judged<T>(action: &str, result: Result<T, AwsError>, allowed_detail: impl FnOnce(T) -> String) -> Check {
-    let (allowed, detail) = match result {
-        Ok(v) => (Some(true), allowed_detail(v)),
+/// What an answer says: what is there (`Ok`), or what is missing for the
+/// run although the call was allowed (`Err`: the check fails with it).
+type Finding = Result<String, String>;
+
+/// A check from a call's result: allowed (reading the answer with `read`),
+/// denied (with the statements that would allow it), or could not tell.
+fn judged<T>(action: &str, result: Result<T, AwsError>, read: impl FnOnce(T) -> Finding) -> Check {
+    let check = |allowed, detail| Check {
+        action: action.to_string(),
+        allowed,
+        detail,
+        statements: Vec::new(),
+    };
+    match result {
+        Ok(v) => match read(v) {
+            Ok(found) => check(Some(true), found),
+            Err(missing) => check(Some(false), missing),
+        },
         Err(e) => match e.code() {
-            Some("DryRunOperation") => (Some(true), "allowed (DryRun)".to_string()),
-            Some(c) if PLACEHOLDER_ABSENT.contains(&c) => (
+            Some("DryRunOperation") => check(Some(true), "allowed (DryRun)".to_string()),
+            Some(c) if PLACEHOLDER_ABSENT.contains(&c) => check(
                 Some(true),
                 format!("not denied: AWS looked for the placeholder resource ({c})"),
             ),
-            Some(c) if e.is_denied() => (Some(false), format!("denied ({c}): {}", e.message())),
-            _ => (None, format!("could not tell: {e}")),
+            Some(c) if e.is_denied() => Check {
+                statements: policy::statements_for(action),
+                ..check(Some(false), format!("denied ({c}): {}", e.message()))
+            },
+            _ => check(None, format!("could not tell: {e}")),
         },
-    };
-    Check {
-        action: action.to_string(),
-        statements: if allowed == Some(false) {
-            policy::statements_for(action)
-        } else {
-            Vec::new()
-        },
-        allowed,
-        detail,
     }
+}
+
+/// Sends a request and judges the answer as allowed or not (its content unread).
+macro_rules! probe {
+    ($account:expr, $action:literal, $req:expr) => {
+        judged(
+            $action,
+            $req.send().await.map(drop).map_err(|e| $account.classify($action, e)),
+            |()| Ok("allowed".to_string()),
+        )
+    };
 }
 
 fn tags(kind: ResourceType, plan: &RunPlan) -> TagSpecification {
@@ -121,25 +140,14 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
     })?;
     let (prices, region_priced) = table.for_region(&account.region);
     let (instance_type, hourly) = prices.cheapest_instance().unwrap_or(("t3.micro", 0.0104));
-    let architecture = architecture_of(instance_type);
     let mut plan = RunPlan {
-        lab_id: options.lab_id.clone(),
-        region: account.region.clone(),
-        zone: None,
-        subnet_id: None,
-        instance_type: instance_type.to_string(),
         instance_type_reason: format!(
             "the cheapest type in snaplab's price table (${hourly}/h{}); it runs Amazon Linux 2023, the SSM agent and SecureCart's Python writer in its 0.5 GiB",
             if region_priced { "" } else { " in us-east-1" }
         ),
-        architecture,
-        image_parameter: image_parameter(architecture),
-        image_id: None,
-        instance_profile: options.instance_profile.clone(),
-        root_gib: 8,
-        data_gib: 1,
-        expected_minutes: 45,
+        ..RunPlan::new(&options.lab_id, &account.region, instance_type, &options.instance_profile)
     };
+    let architecture = plan.architecture;
     let mut checks = Vec::new();
 
     let ec2 = account.ec2();
@@ -150,24 +158,22 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
         .await
         .map_err(|e| account.classify("ec2:DescribeSubnets", e));
     let mut defaults: Vec<(String, String)> = Vec::new();
-    let mut check = judged("ec2:DescribeSubnets", subnets, |out| {
+    checks.push(judged("ec2:DescribeSubnets", subnets, |out| {
         defaults = out
             .subnets()
             .iter()
             .filter_map(|s| Some((s.availability_zone()?.to_string(), s.subnet_id()?.to_string())))
             .collect();
         defaults.sort();
-        format!("default subnets in {} zone(s)", defaults.len())
-    });
-    if check.allowed == Some(true) && defaults.is_empty() {
-        check.allowed = Some(false);
-        check.detail = format!(
-            "no default VPC in {}: create one with `aws ec2 create-default-vpc --region {}`, or choose another region",
-            account.region, account.region
-        );
-    }
-    checks.push(check);
-    checks.push(zone_check(account, &mut plan, &defaults).await);
+        match defaults.len() {
+            0 => Err(format!(
+                "no default VPC in {}: create one with `aws ec2 create-default-vpc --region {}`, or choose another region",
+                account.region, account.region
+            )),
+            n => Ok(format!("default subnets in {n} zone(s)")),
+        }
+    }));
+    checks.push(zone_check(account, &ec2, &mut plan, &defaults).await);
 
     let ssm = account.ssm();
     let parameter = ssm
@@ -178,14 +184,14 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
         .map_err(|e| account.classify("ssm:GetParameter", e));
     checks.push(judged("ssm:GetParameter", parameter, |out| {
         plan.image_id = out.parameter().and_then(|p| p.value()).map(String::from);
-        format!(
+        Ok(format!(
             "Amazon Linux 2023 ({architecture}) is {}",
             plan.image_id.as_deref().unwrap_or("unknown")
-        )
+        ))
     }));
 
     checks.push(instance_profile_check(account, &options.instance_profile).await);
-    checks.extend(ec2_checks(account, &plan).await);
+    checks.extend(ec2_checks(account, &ec2, &plan).await);
     checks.extend(ssm_and_ebs_checks(account).await);
 
     let cost = prices::cost(prices, region_priced, &plan.usage());
@@ -204,10 +210,14 @@ pub async fn preflight(account: &Account, options: &PreflightOptions) -> Result<
 }
 
 /// The zone: the first with a default subnet where the instance type is offered.
-async fn zone_check(account: &Account, plan: &mut RunPlan, defaults: &[(String, String)]) -> Check {
+async fn zone_check(
+    account: &Account,
+    ec2: &aws_sdk_ec2::Client,
+    plan: &mut RunPlan,
+    defaults: &[(String, String)],
+) -> Check {
     let action = "ec2:DescribeInstanceTypeOfferings";
-    let offered = account
-        .ec2()
+    let offered = ec2
         .describe_instance_type_offerings()
         .location_type(aws_sdk_ec2::types::LocationType::AvailabilityZone)
         .filters(
@@ -219,116 +229,93 @@ async fn zone_check(account: &Account, plan: &mut RunPlan, defaults: &[(String, 
         .send()
         .await
         .map_err(|e| account.classify(action, e));
-    let mut check = judged(action, offered, |out| {
+    judged(action, offered, |out| {
         let zones: Vec<&str> = out
             .instance_type_offerings()
             .iter()
             .filter_map(|o| o.location())
             .collect();
-        match defaults.iter().find(|(z, _)| zones.contains(&z.as_str())) {
-            Some((zone, subnet)) => {
-                plan.zone = Some(zone.clone());
-                plan.subnet_id = Some(subnet.clone());
-                format!(
-                    "{} is offered in {} of the {} zone(s) with a default subnet; the run uses {zone} ({subnet})",
-                    plan.instance_type,
-                    defaults.iter().filter(|(z, _)| zones.contains(&z.as_str())).count(),
-                    defaults.len()
-                )
-            }
-            None => String::new(),
-        }
-    });
-    if check.allowed == Some(true) && plan.zone.is_none() {
-        check.allowed = Some(false);
-        check.detail = format!(
-            "{} is not offered in any zone of {} with a default subnet: choose another region",
-            plan.instance_type, plan.region
-        );
-    }
-    check
+        let usable: Vec<&(String, String)> = defaults.iter().filter(|(z, _)| zones.contains(&z.as_str())).collect();
+        let Some((zone, subnet)) = usable.first() else {
+            return Err(format!(
+                "{} is not offered in any zone of {} with a default subnet: choose another region",
+                plan.instance_type, plan.region
+            ));
+        };
+        plan.zone = Some(zone.clone());
+        plan.subnet_id = Some(subnet.clone());
+        Ok(format!(
+            "{} is offered in {} of the {} zone(s) with a default subnet; the run uses {zone} ({subnet})",
+            plan.instance_type,
+            usable.len(),
+            defaults.len()
+        ))
+    })
 }
 
 /// The instance profile exists and its role carries the SSM core policy.
 async fn instance_profile_check(account: &Account, name: &str) -> Check {
     let iam = account.iam();
     let action = "iam:GetInstanceProfile";
-    let profile = match iam.get_instance_profile().instance_profile_name(name).send().await {
+    let found = iam
+        .get_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .map_err(|e| account.classify(action, e));
+    let missing = format!(
+        "there is no instance profile named {name}: create it as docs/real-aws.md shows (a role EC2 can take, with {SSM_CORE_POLICY_ARN})"
+    );
+    let profile = match found {
         Ok(p) => p,
-        Err(e) => {
-            let e = account.classify(action, e);
-            let mut check = judged(action, Err::<(), _>(e.clone()), |_| String::new());
-            if e.code() == Some("NoSuchEntity") {
-                check.allowed = Some(false);
-                check.detail = format!(
-                    "there is no instance profile named {name}: create it as docs/real-aws.md shows (a role EC2 can take, with {SSM_CORE_POLICY_ARN})"
-                );
-            }
-            return check;
-        }
+        Err(e) if e.code() == Some("NoSuchEntity") => return judged(action, Ok(()), |()| Err(missing)),
+        Err(e) => return judged(action, Err::<(), _>(e), |()| Ok(String::new())),
     };
-    let roles: Vec<String> = profile
+    let role = profile
         .instance_profile()
-        .map(|p| p.roles().iter().map(|r| r.role_name().to_string()).collect())
-        .unwrap_or_default();
-    let Some(role) = roles.first() else {
-        return Check {
-            action: action.into(),
-            allowed: Some(false),
-            detail: format!(
+        .and_then(|p| p.roles().first())
+        .map(|r| r.role_name().to_string());
+    let Some(role) = role else {
+        return judged(action, Ok(()), |()| {
+            Err(format!(
                 "instance profile {name} holds no role: add one with `aws iam add-role-to-instance-profile`"
-            ),
-            statements: Vec::new(),
-        };
+            ))
+        });
     };
     let attached = iam
         .list_attached_role_policies()
-        .role_name(role)
+        .role_name(&role)
         .send()
         .await
         .map_err(|e| account.classify("iam:ListAttachedRolePolicies", e));
-    let mut check = judged("iam:ListAttachedRolePolicies", attached, |out| {
+    // Judged as the call it was (a denial names its statements), shown as the profile check.
+    let check = judged("iam:ListAttachedRolePolicies", attached, |out| {
         let has = out
             .attached_policies()
             .iter()
             .any(|p| p.policy_arn() == Some(SSM_CORE_POLICY_ARN));
-        if has {
-            format!("instance profile {name} (role {role}) has AmazonSSMManagedInstanceCore")
-        } else {
-            String::new()
+        match has {
+            true => Ok(format!("instance profile {name} (role {role}) has AmazonSSMManagedInstanceCore")),
+            false => Err(format!(
+                "role {role} lacks AmazonSSMManagedInstanceCore: `aws iam attach-role-policy --role-name {role} --policy-arn {SSM_CORE_POLICY_ARN}`"
+            )),
         }
     });
-    if check.allowed == Some(true) && check.detail.is_empty() {
-        check.allowed = Some(false);
-        check.detail = format!(
-            "role {role} lacks AmazonSSMManagedInstanceCore: `aws iam attach-role-policy --role-name {role} --policy-arn {SSM_CORE_POLICY_ARN}`"
-        );
+    Check {
+        action: action.into(),
+        ..check
     }
-    check.action = action.into();
-    check
 }
 
 /// Every EC2 call a run makes, with DryRun.
-async fn ec2_checks(account: &Account, plan: &RunPlan) -> Vec<Check> {
-    let ec2 = account.ec2();
+async fn ec2_checks(account: &Account, ec2: &aws_sdk_ec2::Client, plan: &RunPlan) -> Vec<Check> {
     let zone = plan.zone.clone().unwrap_or_else(|| format!("{}a", plan.region));
-    let mut checks = Vec::new();
-    let c = |action: &str, r| judged(action, r, |_: ()| "allowed".to_string());
-    macro_rules! dry {
-        ($action:literal, $req:expr) => {{
-            let r = $req
-                .dry_run(true)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| account.classify($action, e));
-            checks.push(c($action, r));
-        }};
-    }
-    match &plan.image_id {
-        Some(image) => dry!(
+    let run_instances = match &plan.image_id {
+        Some(image) => probe!(
+            account,
             "ec2:RunInstances",
             ec2.run_instances()
+                .dry_run(true)
                 .image_id(image)
                 .instance_type(InstanceType::from(plan.instance_type.as_str()))
                 .min_count(1)
@@ -347,70 +334,86 @@ async fn ec2_checks(account: &Account, plan: &RunPlan) -> Vec<Check> {
                 .tag_specifications(tags(ResourceType::Instance, plan))
                 .tag_specifications(tags(ResourceType::Volume, plan))
         ),
-        None => checks.push(Check {
+        None => Check {
             action: "ec2:RunInstances".into(),
             allowed: None,
             detail: "could not tell: the image to launch is unknown (see ssm:GetParameter)".into(),
             statements: Vec::new(),
-        }),
-    }
-    dry!(
-        "ec2:CreateVolume",
-        ec2.create_volume()
-            .availability_zone(&zone)
-            .size(plan.data_gib)
-            .volume_type(VolumeType::Gp3)
-            .tag_specifications(tags(ResourceType::Volume, plan))
-    );
-    dry!(
-        "ec2:CreateSnapshot",
-        ec2.create_snapshot()
-            .volume_id(PLACEHOLDER_VOLUME)
-            .tag_specifications(tags(ResourceType::Snapshot, plan))
-    );
-    dry!(
-        "ec2:AttachVolume",
-        ec2.attach_volume()
-            .volume_id(PLACEHOLDER_VOLUME)
-            .instance_id(PLACEHOLDER_INSTANCE)
-            .device("/dev/sdf")
-    );
-    dry!("ec2:DetachVolume", ec2.detach_volume().volume_id(PLACEHOLDER_VOLUME));
-    dry!("ec2:DeleteVolume", ec2.delete_volume().volume_id(PLACEHOLDER_VOLUME));
-    dry!(
-        "ec2:DeleteSnapshot",
-        ec2.delete_snapshot().snapshot_id(PLACEHOLDER_SNAPSHOT)
-    );
-    dry!(
-        "ec2:TerminateInstances",
-        ec2.terminate_instances().instance_ids(PLACEHOLDER_INSTANCE)
-    );
-    dry!("ec2:DescribeInstances", ec2.describe_instances());
-    dry!("ec2:DescribeVolumes", ec2.describe_volumes());
-    dry!("ec2:DescribeSnapshots", ec2.describe_snapshots().owner_ids("self"));
-    checks
+        },
+    };
+    vec![
+        run_instances,
+        probe!(
+            account,
+            "ec2:CreateVolume",
+            ec2.create_volume()
+                .dry_run(true)
+                .availability_zone(&zone)
+                .size(plan.data_gib)
+                .volume_type(VolumeType::Gp3)
+                .tag_specifications(tags(ResourceType::Volume, plan))
+        ),
+        probe!(
+            account,
+            "ec2:CreateSnapshot",
+            ec2.create_snapshot()
+                .dry_run(true)
+                .volume_id(PLACEHOLDER_VOLUME)
+                .tag_specifications(tags(ResourceType::Snapshot, plan))
+        ),
+        probe!(
+            account,
+            "ec2:AttachVolume",
+            ec2.attach_volume()
+                .dry_run(true)
+                .volume_id(PLACEHOLDER_VOLUME)
+                .instance_id(PLACEHOLDER_INSTANCE)
+                .device("/dev/sdf")
+        ),
+        probe!(
+            account,
+            "ec2:DetachVolume",
+            ec2.detach_volume().dry_run(true).volume_id(PLACEHOLDER_VOLUME)
+        ),
+        probe!(
+            account,
+            "ec2:DeleteVolume",
+            ec2.delete_volume().dry_run(true).volume_id(PLACEHOLDER_VOLUME)
+        ),
+        probe!(
+            account,
+            "ec2:DeleteSnapshot",
+            ec2.delete_snapshot().dry_run(true).snapshot_id(PLACEHOLDER_SNAPSHOT)
+        ),
+        probe!(
+            account,
+            "ec2:TerminateInstances",
+            ec2.terminate_instances()
+                .dry_run(true)
+                .instance_ids(PLACEHOLDER_INSTANCE)
+        ),
+        probe!(account, "ec2:DescribeInstances", ec2.describe_instances().dry_run(true)),
+        probe!(account, "ec2:DescribeVolumes", ec2.describe_volumes().dry_run(true)),
+        probe!(
+            account,
+            "ec2:DescribeSnapshots",
+            ec2.describe_snapshots().dry_run(true).owner_ids("self")
+        ),
+    ]
 }
 
 /// SSM Run Command and the EBS direct reads: no DryRun, so placeholders.
 async fn ssm_and_ebs_checks(account: &Account) -> Vec<Check> {
     let ssm = account.ssm();
     let ebs = account.ebs();
-    /// Sends a request and judges the answer (`()` on success).
-    macro_rules! probe {
-        ($action:literal, $req:expr) => {
-            judged(
-                $action,
-                $req.send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| account.classify($action, e)),
-                |()| "allowed".to_string(),
-            )
-        };
-    }
     vec![
-        probe!("ssm:DescribeInstanceInformation", ssm.describe_instance_information()),
         probe!(
+            account,
+            "ssm:DescribeInstanceInformation",
+            ssm.describe_instance_information()
+        ),
+        probe!(
+            account,
             "ssm:SendCommand",
             ssm.send_command()
                 .instance_ids(PLACEHOLDER_INSTANCE)
@@ -418,12 +421,14 @@ async fn ssm_and_ebs_checks(account: &Account) -> Vec<Check> {
                 .parameters("commands", vec!["true".to_string()])
         ),
         probe!(
+            account,
             "ssm:GetCommandInvocation",
             ssm.get_command_invocation()
                 .command_id(PLACEHOLDER_COMMAND)
                 .instance_id(PLACEHOLDER_INSTANCE)
         ),
         probe!(
+            account,
             "ebs:ListSnapshotBlocks",
             ebs.list_snapshot_blocks().snapshot_id(PLACEHOLDER_SNAPSHOT)
         ),

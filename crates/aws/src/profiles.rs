@@ -65,10 +65,6 @@ impl Profiles {
         names.into_iter().filter_map(|n| self.info(n)).collect()
     }
 
-    pub fn contains(&self, name: &str) -> bool {
-        self.set.as_ref().is_some_and(|s| s.get_profile(name).is_some())
-    }
-
     pub fn info(&self, name: &str) -> Option<ProfileInfo> {
         let set = self.set.as_ref()?;
         let p = set.get_profile(name)?;
@@ -171,7 +167,7 @@ aws_secret_access_key = secret
             ]
         );
         assert_eq!(p.info("default").and_then(|i| i.region), Some("eu-west-1".into()));
-        assert!(!p.contains("nope"));
+        assert!(p.info("nope").is_none());
     }
 
     #[tokio::test]

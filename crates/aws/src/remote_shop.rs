@@ -22,14 +22,23 @@ const EOF_MARK: &str = "SNAPLAB_SECURECART_EOF";
 /// Most bytes of the log one fetch asks for (under SSM's 24,000 characters).
 const LOG_PIECE: usize = 20_000;
 
+/// A volume's stable device path on a Nitro instance: its NVMe serial is the
+/// volume id (without the hyphen); `/dev/sdf` names nothing fixed there.
+pub fn nitro_device(volume_id: &str) -> String {
+    format!(
+        "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_{}",
+        volume_id.replacen('-', "", 1)
+    )
+}
+
 /// Shell lines that name where things are on the instance: `$DEV` (the
 /// volume's Nitro by-id path), `$D` (SecureCart's state) and `$S` (the
 /// script). `SNAPLAB_ROOT` is empty on a real instance; snaplab's emulator
 /// sets it to the instance's sandbox.
 pub fn locations(volume_id: &str) -> String {
     format!(
-        "R=\"${{SNAPLAB_ROOT:-}}\"; DEV=\"$R/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_{}\"; D=\"$R/var/lib/snaplab/securecart\"; S=\"$D/securecart.py\"",
-        volume_id.replacen('-', "", 1)
+        "R=\"${{SNAPLAB_ROOT:-}}\"; DEV=\"$R{}\"; D=\"$R/var/lib/snaplab/securecart\"; S=\"$D/securecart.py\"",
+        nitro_device(volume_id)
     )
 }
 
@@ -148,6 +157,7 @@ impl RemoteShop {
                 });
             }
             let text = shell
+                .quiet()
                 .run(&status, Duration::from_secs(60), "SecureCart's status")
                 .await?;
             let s: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_default();

@@ -16,7 +16,7 @@ use snaplab_lab::{Clock, InstanceVerdict, LabError, ResourceKind, ResourceRole};
 use crate::account::Account;
 use crate::error::AwsError;
 use crate::plan::{RunPlan, LAB_TAG, RUN_TAG};
-use crate::remote_shop::{locations, RemoteShop};
+use crate::remote_shop::{locations, nitro_device, RemoteShop};
 use crate::ssm_shell::Shell;
 
 /// The device the data volume is attached at, as the lab's pages name it.
@@ -136,10 +136,9 @@ impl AwsSite {
     /// Polls DescribeInstanceInformation until the instance's agent is online.
     async fn wait_online(&self, instance_id: &str, tempo: &Tempo) -> Result<(), LabError> {
         let started = tokio::time::Instant::now();
+        let ssm = self.account.ssm();
         loop {
-            let out = self
-                .account
-                .ssm()
+            let out = ssm
                 .describe_instance_information()
                 .filters(
                     aws_sdk_ssm::types::InstanceInformationStringFilter::builder()
@@ -259,11 +258,9 @@ impl Site for AwsSite {
         scenario: &Scenario,
         restored_volume_id: &str,
         scan_through: u64,
+        tempo: &Tempo,
     ) -> Result<Option<InstanceVerdict>, LabError> {
-        let shell = self.shell(
-            &scenario.instance_id,
-            &Tempo::for_pace(snaplab_cloud::TargetPace::Instant),
-        );
+        let shell = self.shell(&scenario.instance_id, tempo);
         let script = format!(
             "{}\nfor i in $(seq 1 600); do [ -e \"$DEV\" ] && break; sleep 0.1; done\n\
              python3 \"$S\" verify --device \"$DEV\" --scan-through {scan_through} --replay",
@@ -283,12 +280,8 @@ impl Site for AwsSite {
                 detail: format!("the verifier's answer is not JSON ({e}): {}", out.trim()),
             })
         })?;
-        let device = format!(
-            "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_{}",
-            restored_volume_id.replacen('-', "", 1)
-        );
         Ok(Some(InstanceVerdict {
-            device,
+            device: nitro_device(restored_volume_id),
             last_seq: v["last_seq"].as_u64().unwrap_or(0),
             committed: v["committed"].as_u64().unwrap_or(0),
             torn: serde_json::from_value(v["torn"].clone()).unwrap_or_default(),

@@ -14,6 +14,8 @@ use crate::error::AwsError;
 #[derive(Clone)]
 pub struct Shell {
     pub(crate) account: Account,
+    /// Built once: every command and poll goes through it.
+    ssm: aws_sdk_ssm::Client,
     pub instance_id: String,
     /// Between GetCommandInvocation polls.
     pub poll: Duration,
@@ -41,6 +43,7 @@ impl Shell {
     pub fn new(account: &Account, instance_id: &str, poll: Duration, observer: Option<ApiObserver>) -> Self {
         Self {
             account: account.clone(),
+            ssm: account.ssm(),
             instance_id: instance_id.to_string(),
             poll,
             observer,
@@ -72,8 +75,7 @@ impl Shell {
     /// Sends `script` (run by `sh`); returns the command id at once.
     pub async fn start(&self, script: &str, timeout: Duration, comment: &str) -> Result<String, AwsError> {
         let out = self
-            .account
-            .ssm()
+            .ssm
             .send_command()
             .instance_ids(&self.instance_id)
             .document_name("AWS-RunShellScript")
@@ -95,8 +97,7 @@ impl Shell {
     /// The invocation's state now (`None`: still running).
     pub async fn poll_once(&self, command_id: &str) -> Result<Option<Ended>, AwsError> {
         let out = match self
-            .account
-            .ssm()
+            .ssm
             .get_command_invocation()
             .command_id(command_id)
             .instance_id(&self.instance_id)
@@ -152,13 +153,10 @@ impl Shell {
     /// Runs `script` to its end; its stdout when it succeeded.
     pub async fn run(&self, script: &str, limit: Duration, what: &str) -> Result<String, AwsError> {
         let started = Instant::now();
-        let id = match self.start(script, limit, what).await {
-            Ok(id) => id,
-            Err(e) => {
-                self.report(what, None, started, Some(e.to_string()));
-                return Err(e);
-            }
-        };
+        let id = self
+            .start(script, limit, what)
+            .await
+            .inspect_err(|e| self.report(what, None, started, Some(e.to_string())))?;
         let result = match self.wait(&id, limit + Duration::from_secs(30), what).await {
             Ok(ended) if ended.status == "Success" => Ok(ended.stdout),
             Ok(ended) => Err(AwsError::Other {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use snaplab_workload::{judge, verify, FileDevice, LogEntry, VerifyOptions, WriterLog};
+use snaplab_aws::remote_shop::parse_log;
+use snaplab_workload::{judge, verify, FileDevice, VerifyOptions, WriterLog};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -89,25 +90,10 @@ fn wait_for_orders(state: &Path, orders: usize) {
     }
 }
 
-/// The writer's log as the Rust workload keeps it.
+/// The writer's log as the Rust workload keeps it (a line cut short by a kill is no acknowledgement).
 fn log_of(state: &Path) -> WriterLog {
     let text = std::fs::read_to_string(state.join("orders.log")).unwrap_or_default();
-    WriterLog::from_entries(
-        text.lines()
-            // A line cut short by a kill is no acknowledgement.
-            .filter_map(|l| {
-                let f: Vec<i64> = l.split(' ').map(|x| x.parse().ok()).collect::<Option<_>>()?;
-                (f.len() == 5).then_some(f)
-            })
-            .map(|f| LogEntry {
-                seq: f[0] as u64,
-                product_id: f[1] as u32,
-                quantity: f[2] as u32,
-                begun_at_us: f[3],
-                acked_at_us: Some(f[4]),
-            })
-            .collect(),
-    )
+    WriterLog::from_entries(parse_log(&text))
 }
 
 fn python_verdict(image: &Path, replay: bool) -> serde_json::Value {

@@ -26,8 +26,6 @@ pub struct SnapshotDisk {
     cache: Mutex<HashMap<i32, Vec<u8>>>,
     /// What a replay wrote, by byte offset of 512-byte sectors.
     overlay: Mutex<BTreeMap<u64, Vec<u8>>>,
-    /// Blocks fetched, for the cost of the read.
-    pub fetched: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for SnapshotDisk {
@@ -83,13 +81,7 @@ impl SnapshotDisk {
             tokens,
             cache: Mutex::new(HashMap::new()),
             overlay: Mutex::new(BTreeMap::new()),
-            fetched: std::sync::atomic::AtomicU64::new(0),
         })
-    }
-
-    /// How many blocks the snapshot holds.
-    pub fn written_blocks(&self) -> usize {
-        self.tokens.len()
     }
 
     fn block(&self, index: i32) -> Result<Option<Vec<u8>>, DeviceError> {
@@ -129,7 +121,6 @@ impl SnapshotDisk {
                 )));
             }
         }
-        self.fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -250,6 +250,11 @@ impl Ec2 {
         }
     }
 
+    /// Where its calls go (an endpoint URL, or a label such as `AWS us-east-1`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     pub fn client(&self) -> &aws_sdk_ec2::Client {
         &self.client
     }
@@ -387,26 +392,6 @@ impl Ec2 {
             .next()
             .map(instance_info)
             .ok_or_else(|| CloudError::not_found("InvalidInstanceID.NotFound", "instance ID", id))
-    }
-
-    /// Instances carrying tag `key=value`, in any state but terminated.
-    pub async fn instances_tagged(&self, key: &str, value: &str) -> Result<Vec<InstanceInfo>, CloudError> {
-        let out = self
-            .call(
-                "DescribeInstances",
-                self.client
-                    .describe_instances()
-                    .filters(filter(&format!("tag:{key}"), value))
-                    .send(),
-            )
-            .await?;
-        Ok(out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .map(instance_info)
-            .filter(|i| i.state != "terminated")
-            .collect())
     }
 
     pub async fn terminate_instance(&self, id: &str) -> Result<(), CloudError> {

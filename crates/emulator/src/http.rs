@@ -212,14 +212,15 @@ async fn aws_request(
     };
     let params = QueryParams::from_parts(uri.query(), &body);
     let service = service_of(&headers, &params, uri.query());
-    let caller = caller_of(&headers, uri.query());
+    // Who is calling matters only to the services that answer with it (and to --deny).
+    let caller = || caller_of(&headers, uri.query());
     let response = match &service {
         Service::Ec2 if shared.deny.denies("ec2", params.str("Action").unwrap_or_default()) => {
             let action = params.str("Action").unwrap_or_default();
             let e = crate::ec2_error!(
                 UnauthorizedOperation,
                 "You are not authorized to perform this operation. {}",
-                not_authorized(&caller.arn(), "ec2", action)
+                not_authorized(&caller().arn(), "ec2", action)
             );
             ec2_error_response(&e, &request_id)
         }
@@ -227,7 +228,16 @@ async fn aws_request(
             let now = shared.clock.now();
             let action = params.str("Action").unwrap_or_default().to_string();
             // Sandboxed volumes' files go into the cloud first, their holders stopped.
-            let prepared = sync_sandboxes(&shared, &action, &params, now).await;
+            let prepared = match &shared.hosts {
+                Some(hosts) if sync::reads_volumes(&action) => {
+                    let volumes = shared.with_cloud(|cloud| {
+                        cloud.settle(now);
+                        sync::volumes_to_sync(cloud, hosts, &action, &params)
+                    });
+                    stop_and_read(&shared, volumes).await
+                }
+                _ => None,
+            };
             let (result, ticket, after) = shared.with_cloud(|cloud| {
                 let mut ticket = prepared
                     .as_ref()
@@ -265,7 +275,7 @@ async fn aws_request(
             };
             let action = ebs::action_of(&req);
             if shared.deny.denies("ebs", action) {
-                ebs::EbsError::access_denied(not_authorized(&caller.arn(), "ebs", action)).into_response(&request_id)
+                ebs::EbsError::access_denied(not_authorized(&caller().arn(), "ebs", action)).into_response(&request_id)
             } else {
                 shared.with_cloud(|cloud| {
                     cloud.settle(now);
@@ -274,8 +284,8 @@ async fn aws_request(
                 })
             }
         }
-        Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller, &request_id),
-        Service::Ssm => ssm_request(&shared, &headers, &body, &caller, &request_id),
+        Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller(), &request_id),
+        Service::Ssm => ssm_request(&shared, &headers, &body, &caller(), &request_id),
         Service::Other(name) => {
             let e = crate::ec2_error!(
                 UnsupportedOperation,
@@ -296,19 +306,11 @@ async fn aws_request(
     response
 }
 
-/// Before an EC2 action that reads sandboxed volumes (a snapshot, a detach,
-/// a termination): their holders stopped, their files read (`None`: nothing to do).
-async fn sync_sandboxes(
-    shared: &Arc<Shared>,
-    action: &str,
-    params: &QueryParams,
-    now: Timestamp,
-) -> Option<sync::Prepared> {
+/// Before something reads sandboxed volumes (a snapshot, a detach, a
+/// termination, a data-plane read): their holders stopped and their files
+/// read, off the async threads (`None`: nothing to do).
+async fn stop_and_read(shared: &Shared, volumes: Vec<String>) -> Option<sync::Prepared> {
     let hosts = shared.hosts.clone()?;
-    let volumes = shared.with_cloud(|cloud| {
-        cloud.settle(now);
-        sync::volumes_to_sync(cloud, &hosts, action, params)
-    });
     if volumes.is_empty() {
         return None;
     }
@@ -510,12 +512,7 @@ async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<Stri
     let now = shared.clock.now();
     // A sandboxed volume's file may hold newer bytes: read them in first.
     let prepared = match &shared.hosts {
-        Some(hosts) if hosts.holds(&volume_id) => {
-            let (hosts, volumes) = (hosts.clone(), vec![volume_id.clone()]);
-            tokio::task::spawn_blocking(move || sync::prepare(&hosts, &volumes))
-                .await
-                .ok()
-        }
+        Some(hosts) if hosts.holds(&volume_id) => stop_and_read(&shared, vec![volume_id.clone()]).await,
         _ => None,
     };
     let (read, ticket) = shared.with_cloud(|cloud| {

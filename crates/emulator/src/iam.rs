@@ -73,6 +73,12 @@ fn get_instance_profile(cloud: &mut Cloud, params: &QueryParams, _now: Timestamp
         .instance_profile(name)
         .ok_or_else(|| service_error!(NoSuchEntity, "Instance Profile {name} cannot be found."))?;
     let mut w = XmlWriter::query_response("GetInstanceProfile", NAMESPACE);
+    profile_fields(&mut w, cloud, profile);
+    Ok(w)
+}
+
+/// The `InstanceProfile` shape, its roles in full.
+fn profile_fields(w: &mut XmlWriter, cloud: &Cloud, profile: &InstanceProfile) {
     w.open("InstanceProfile")
         .leaf("Path", "/")
         .leaf("InstanceProfileName", &profile.name)
@@ -82,11 +88,10 @@ fn get_instance_profile(cloud: &mut Cloud, params: &QueryParams, _now: Timestamp
     w.open("Roles");
     for r in profile.roles.iter().filter_map(|n| cloud.iam.role(n)) {
         w.open("member");
-        role_fields(&mut w, cloud, r);
+        role_fields(w, cloud, r);
         w.close("member");
     }
     w.close("Roles").close("InstanceProfile");
-    Ok(w)
 }
 
 fn get_role(cloud: &mut Cloud, params: &QueryParams, _now: Timestamp) -> ServiceResult<XmlWriter> {
@@ -181,13 +186,7 @@ fn create_instance_profile(cloud: &mut Cloud, params: &QueryParams, now: Timesta
         roles: Vec::new(),
     };
     let mut w = XmlWriter::query_response("CreateInstanceProfile", NAMESPACE);
-    w.open("InstanceProfile")
-        .leaf("Path", "/")
-        .leaf("InstanceProfileName", &profile.name)
-        .leaf("InstanceProfileId", &profile.id)
-        .leaf("Arn", instance_profile_arn(cloud.account_id(), &profile.name))
-        .leaf("CreateDate", iso8601(&profile.create_date));
-    w.open("Roles").close("Roles").close("InstanceProfile");
+    profile_fields(&mut w, cloud, &profile);
     cloud.iam.instance_profiles.push(profile);
     Ok(w)
 }

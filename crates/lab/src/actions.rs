@@ -10,7 +10,7 @@ use snaplab_cloud::{CloudError, SnapshotState, VolumeState};
 use snaplab_workload::{judge, replay, verify, VerifyOptions};
 
 use crate::cleanup::clean_up;
-use crate::context::{Consistency, Reattach, ResourceKind, ResourceRole};
+use crate::context::{Consistency, Reattach, ResourceKind, ResourceRole, LAB_TAG, RUN_TAG};
 use crate::def::Action;
 use crate::error::LabError;
 use crate::events::{EventKind, Level};
@@ -131,11 +131,7 @@ async fn create_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
         .create_snapshot(
             &volume,
             "Nightly backup",
-            &[
-                ("Name", "SecureCartBackup"),
-                ("snaplab:run", &run_tag),
-                ("snaplab:lab", &lab_tag),
-            ],
+            &[("Name", "SecureCartBackup"), (RUN_TAG, &run_tag), (LAB_TAG, &lab_tag)],
         )
         .await?;
     scope.record_snapshot(&snap).await
@@ -213,11 +209,7 @@ async fn restore_volume(scope: &mut RunScope) -> Result<(), LabError> {
             &zone,
             None,
             Some(&snap),
-            &[
-                ("Name", "securecart-restore"),
-                ("snaplab:run", &run_tag),
-                ("snaplab:lab", &lab_tag),
-            ],
+            &[("Name", "securecart-restore"), (RUN_TAG, &run_tag), (LAB_TAG, &lab_tag)],
         )
         .await?;
     scope.ctx.restored_volume_id = Some(v.id.clone());
@@ -301,7 +293,7 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
     let scenario = scope.scenario()?.clone();
     v.on_instance = scope
         .site
-        .verify_attached(&scenario, &restored.id, log_last_seq)
+        .verify_attached(&scenario, &restored.id, log_last_seq, &scope.tempo)
         .await?;
     v.explanation = crate::explain::explain(&v, tolerance);
     scope.verification = Some(v.clone());

@@ -90,7 +90,10 @@ async fn shop_taking_orders(scope: &RunScope) -> Result<CheckOutcome, LabError> 
 async fn snapshot_created(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let volume = &scope.scenario()?.data_volume_id;
     let Some(s) = find_snapshot(scope).await? else {
-        let others = scope.ec2.snapshots_tagged("snaplab:run", &scope.ctx.run_id).await?;
+        let others = scope
+            .ec2
+            .snapshots_tagged(crate::context::RUN_TAG, &scope.ctx.run_id)
+            .await?;
         if let Some(other) = others.iter().find(|s| &s.volume_id != volume) {
             return fail(format!(
                 "Snapshot {} is of {}, but SecureCart's orders are on {volume}. Snapshot {volume} (and delete {} with aws ec2 delete-snapshot --snapshot-id {}).",

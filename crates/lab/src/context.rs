@@ -62,6 +62,11 @@ pub struct TargetInfo {
     pub profile: Option<String>,
 }
 
+/// Tag on every resource a run creates: the run's id (clean-up by tag looks for it).
+pub const RUN_TAG: &str = "snaplab:run";
+/// Tag on every resource a run creates: the lab's id.
+pub const LAB_TAG: &str = "snaplab:lab";
+
 /// What kind of cloud resource a run created.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -75,7 +75,12 @@ pub async fn find_snapshot(scope: &RunScope) -> Result<Option<SnapshotInfo>, Lab
         .into_iter()
         .filter(|s| s.start_time >= since)
         .collect();
-    recent.sort_by_key(|s| (s.tag("snaplab:run") == Some(scope.ctx.run_id.as_str()), s.start_time));
+    recent.sort_by_key(|s| {
+        (
+            s.tag(crate::context::RUN_TAG) == Some(scope.ctx.run_id.as_str()),
+            s.start_time,
+        )
+    });
     Ok(recent.pop())
 }
 

@@ -47,7 +47,9 @@ pub mod verification;
 pub use bus::{Emitter, EventBus};
 pub use checks::CheckOutcome;
 pub use clock::{fixed_clock, system_clock, Clock, Ids};
-pub use context::{Consistency, Mode, ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo};
+pub use context::{
+    Consistency, Mode, ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo, LAB_TAG, RUN_TAG,
+};
 pub use def::{Action, Catalog, CheckId, LabDef, StepDef};
 pub use error::{LabError, Prerequisite};
 pub use events::{Awaiting, EventKind, EventSink, LabEvent, Level, RunOutcome, RunStatus, SinkError, StepOutcome};

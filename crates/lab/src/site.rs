@@ -74,6 +74,7 @@ pub trait Site: Send + Sync {
         _scenario: &Scenario,
         _restored_volume_id: &str,
         _scan_through: u64,
+        _tempo: &Tempo,
     ) -> Result<Option<InstanceVerdict>, LabError> {
         Ok(None)
     }

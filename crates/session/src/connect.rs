@@ -118,9 +118,8 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
         }
         Where::Aws { choice, plan } => {
             let account = Account::open(&choice).await?;
-            let endpoint = account
-                .endpoint()
-                .map_or_else(|| format!("AWS {}", account.region), String::from);
+            let ec2 = account.lab_ec2();
+            let endpoint = ec2.endpoint().to_string();
             // A stand-in (snaplab's emulator behind AWS_ENDPOINT_URL) keeps its own pace.
             let pace = match account.endpoint() {
                 Some(url) => snaplab_health(url).await.map_or(TargetPace::Aws, |(p, _)| p),
@@ -128,7 +127,7 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
             };
             let target = Target {
                 kind: TargetKind::Aws,
-                ec2: snaplab_cloud::Ec2::new(account.ec2(), &endpoint),
+                ec2,
                 endpoint,
                 region: account.region.clone(),
                 profile: account.profile.clone(),

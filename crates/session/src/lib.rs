@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use snaplab_aws::cleanup::Runs;
 use snaplab_aws::plan::RunPlan as AwsPlan;
 use snaplab_aws::{AwsChoice, AwsError, AwsSite};
 use snaplab_cloud::{CloudError, DataPlane, TargetKind};
@@ -267,7 +268,8 @@ impl RunPlan {
         Ok(StartedRun {
             run_id,
             steps_total,
-            runner: Runner::new(lab, start, wiring, input),
+            runner: Runner::new(lab.clone(), start, wiring, input),
+            lab,
             bus,
             emulator: connected.emulator,
             store,
@@ -278,16 +280,20 @@ impl RunPlan {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ended {
     pub outcome: RunOutcome,
     /// Stopped from outside (a signal, the app's Stop or its window closing).
     pub stopped: bool,
+    /// A stopped run on AWS deletes what it created: what that did, in a sentence.
+    pub cleaned: Option<String>,
 }
 
 /// A run whose target is up; [`run_until`](Self::run_until) drives it.
 pub struct StartedRun {
     pub run_id: String,
+    /// The lab, for cleaning up after a stopped run on AWS.
+    lab: LabDef,
     steps_total: usize,
     runner: Runner,
     bus: EventBus,
@@ -308,6 +314,7 @@ impl StartedRun {
     pub async fn run_until(self, stop: impl Future<Output = ()>) -> Result<Ended, SessionError> {
         let StartedRun {
             run_id,
+            lab,
             steps_total,
             runner,
             bus,
@@ -326,9 +333,10 @@ impl StartedRun {
             })
         };
         let shop = runner.shop_closer();
+        let on_aws = runner.context().target.kind == TargetKind::Aws;
         let result = tokio::select! {
-            outcome = runner.run() => outcome.map(|outcome| Ended { outcome, stopped: false }),
-            () = stop => Ok(Ended { outcome: RunOutcome::Interrupted, stopped: true }),
+            outcome = runner.run() => outcome.map(|outcome| Ended { outcome, stopped: false, cleaned: None }),
+            () = stop => Ok(Ended { outcome: RunOutcome::Interrupted, stopped: true, cleaned: None }),
         };
         heartbeat.abort();
         let stopped = matches!(result, Ok(Ended { stopped: true, .. }));
@@ -347,7 +355,12 @@ impl StartedRun {
             };
             let notice = event(EventKind::Notice {
                 level: Level::Warning,
-                message: "The run was stopped. It is kept: resume it where it stopped from History (or snaplab run --resume).".into(),
+                message: if on_aws {
+                    "The run was stopped: what it created in AWS is deleted now, so nothing keeps running (or costing)."
+                } else {
+                    "The run was stopped. It is kept: resume it where it stopped from History (or snaplab run --resume)."
+                }
+                .into(),
             });
             if let Err(e) = emitter.emit_durable(notice).await {
                 tracing::warn!("the stop notice was not recorded: {e}");
@@ -367,6 +380,17 @@ impl StartedRun {
         if stopped || matches!(result, Err(LabError::Record(_))) {
             store.mark_interrupted(&run_id).await?;
         }
+        // Nothing is left running on a learner's account after a stop.
+        let cleaned = if stopped && on_aws {
+            Some(match clean_up_with(&store, &run_id, |_| Ok(lab)).await {
+                Ok(c) => c.message(&run_id),
+                Err(e) => format!(
+                    "The clean-up did not finish ({e}). Run `snaplab cleanup --aws {run_id}`: it finds the run's resources by their tags."
+                ),
+            })
+        } else {
+            None
+        };
         if let Some(e) = emulator {
             e.stop().await;
         }
@@ -386,7 +410,7 @@ impl StartedRun {
                 }
             }
         }
-        Ok(result?)
+        Ok(Ended { cleaned, ..result? })
     }
 }
 
@@ -426,12 +450,22 @@ impl Cleaned {
 /// Deletes what a recorded run left behind (an interrupted run, usually):
 /// the one clean-up path, for `snaplab cleanup` and the app's History.
 pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<Cleaned, SessionError> {
+    clean_up_with(store, run_id, |lab_id| Ok(catalog.get(lab_id)?.clone())).await
+}
+
+/// [`clean_up`], with the lab the run's record names found by `lab_of`.
+async fn clean_up_with(
+    store: &Store,
+    run_id: &str,
+    lab_of: impl FnOnce(&str) -> Result<LabDef, SessionError>,
+) -> Result<Cleaned, SessionError> {
     if store.status(run_id).await? == RunStatus::Running {
         return Err(SessionError::StillRunning(run_id.to_string()));
     }
     let (ctx, log) = store.resume_state(run_id).await?;
     let left = ctx.resources_left().count();
-    if left == 0 {
+    // On AWS the account is searched too: the record may not know everything.
+    if left == 0 && ctx.target.kind != TargetKind::Aws {
         return Ok(Cleaned {
             left,
             deleted: 0,
@@ -452,7 +486,7 @@ pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<
     let connected = connect::connect(Where::recorded(&ctx, Some(0)), &dir).await?;
     let sources = Sources::default();
     let bus = EventBus::new(vec![Box::new(store.recorder())]);
-    let lab = catalog.get(&ctx.lab_id)?.clone();
+    let lab = lab_of(&ctx.lab_id)?;
     let (plane, site) = site_of(&connected, &dir, &bus, &ctx.run_id, &sources);
     let wiring = Wiring {
         plane,
@@ -472,9 +506,19 @@ pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<
     if let Some(e) = connected.emulator {
         e.stop().await;
     }
+    let deleted = deleted?;
+    // A stop mid-call leaves a resource AWS made but the record never heard
+    // of: the run's tags find it.
+    let swept = match &connected.aws {
+        Some((account, _)) => {
+            let found = snaplab_aws::cleanup::find(account, &Runs::One(run_id.to_string())).await?;
+            snaplab_aws::cleanup::delete(account, &found, &|_| {}).await?
+        }
+        None => 0,
+    };
     Ok(Cleaned {
-        left,
-        deleted: deleted?,
+        left: left + swept,
+        deleted: deleted + swept,
         emulator_state_gone: false,
     })
 }

@@ -11,6 +11,31 @@ use crate::blocks::{VolumeData, BLOCK_SIZE};
 use crate::model::Cloud;
 use crate::wire::query::QueryParams;
 
+/// Where an EC2 action that reads volume data (or ends an attachment)
+/// names its volumes.
+enum Names {
+    /// `VolumeId`: CreateSnapshot, DetachVolume.
+    Volume,
+    /// `InstanceSpecification.InstanceId`: CreateSnapshots.
+    InstanceSpecification,
+    /// `InstanceId.N`: TerminateInstances.
+    Instances,
+}
+
+fn names(action: &str) -> Option<Names> {
+    match action {
+        "CreateSnapshot" | "DetachVolume" => Some(Names::Volume),
+        "CreateSnapshots" => Some(Names::InstanceSpecification),
+        "TerminateInstances" => Some(Names::Instances),
+        _ => None,
+    }
+}
+
+/// Whether `action` may need sandboxed volumes' files read first.
+pub fn reads_volumes(action: &str) -> bool {
+    names(action).is_some()
+}
+
 /// The volumes whose files must be read into the cloud before `action` runs.
 pub fn volumes_to_sync(cloud: &Cloud, hosts: &Hosts, action: &str, params: &QueryParams) -> Vec<String> {
     let of_instances = |ids: Vec<&str>| -> Vec<String> {
@@ -18,17 +43,17 @@ pub fn volumes_to_sync(cloud: &Cloud, hosts: &Hosts, action: &str, params: &Quer
             .flat_map(|i| cloud.attached_to(i).map(|v| v.id.clone()).collect::<Vec<_>>())
             .collect()
     };
-    let candidates = match action {
-        "CreateSnapshot" | "DetachVolume" => params.str("VolumeId").map(String::from).into_iter().collect(),
-        "CreateSnapshots" => of_instances(
+    let candidates = match names(action) {
+        Some(Names::Volume) => params.str("VolumeId").map(String::from).into_iter().collect(),
+        Some(Names::InstanceSpecification) => of_instances(
             params
                 .nested("InstanceSpecification")
                 .str("InstanceId")
                 .into_iter()
                 .collect(),
         ),
-        "TerminateInstances" => of_instances(params.list("InstanceId")),
-        _ => Vec::new(),
+        Some(Names::Instances) => of_instances(params.list("InstanceId")),
+        None => Vec::new(),
     };
     candidates.into_iter().filter(|v| hosts.holds(v)).collect()
 }
