@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use snaplab_cloud::SnapshotState;
+use snaplab_cloud::{SnapshotState, TargetKind};
 use snaplab_lab::{EventKind, EventSink, LabEvent, Level, Mode, RunOutcome, SinkError};
 
 pub struct Renderer {
@@ -13,6 +13,8 @@ pub struct Renderer {
     last_progress: Option<(SnapshotState, u8)>,
     last_call: Option<String>,
     steps_total: usize,
+    /// The run is on AWS: a stop deletes what it made, so it cannot be resumed.
+    on_aws: bool,
 }
 
 /// Progress bars on a terminal.
@@ -35,6 +37,7 @@ impl Renderer {
             last_progress: None,
             last_call: None,
             steps_total,
+            on_aws: false,
         }
     }
 
@@ -104,6 +107,7 @@ impl Renderer {
         match &event.kind {
             EventKind::RunStarted { resumed, context, .. } => {
                 let verb = if *resumed { "Resuming" } else { "Starting" };
+                self.on_aws = context.target.kind == TargetKind::Aws;
                 self.line(format!("{verb} {} — run {run_id}", context.lab_title));
                 self.line(format!(
                     "  learner {} · mode {} · consistency {} · pace {} · target {} {}",
@@ -188,7 +192,7 @@ impl Renderer {
                 self.line(format!(
                     "\n{word}: {steps_passed} of {steps_total} steps passed. Report: snaplab report {run_id}"
                 ));
-                if *outcome == RunOutcome::Interrupted {
+                if *outcome == RunOutcome::Interrupted && !self.on_aws {
                     self.line(format!("Resume with: snaplab run --resume {run_id}"));
                 }
             }

@@ -21,6 +21,10 @@ fn export_all(dir: &Path) {
     ReportFormat::export_all_to(dir).expect("ReportFormat");
     CommandFailure::export_all_to(dir).expect("CommandFailure");
     CleanupDone::export_all_to(dir).expect("CleanupDone");
+    crate::aws::AwsSetup::export_all_to(dir).expect("AwsSetup");
+    crate::aws::PreflightView::export_all_to(dir).expect("PreflightView");
+    crate::aws::AwsLeftovers::export_all_to(dir).expect("AwsLeftovers");
+    crate::aws::AwsAccount::export_all_to(dir).expect("AwsAccount");
     // ts-rs types 64-bit integers as `bigint`, but they cross the IPC as JSON
     // numbers and `JSON.parse` yields `number` (every count here is < 2^53).
     for (name, text) in files(dir) {

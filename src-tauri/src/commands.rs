@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use snaplab_aws::plan::RunPlan as AwsPlan;
+use snaplab_aws::AwsChoice;
 use snaplab_cloud::target::detect;
 use snaplab_cloud::{endpoint, CloudError, TargetKind};
 use snaplab_emulator::Pace;
@@ -12,6 +14,7 @@ use snaplab_session::{default_learner, RunRequest, SessionError};
 use snaplab_store::{instructor_summary, summary_csv, HistoryFilter, RunReport, RunSummary, StoreError, SummaryRow};
 use tauri::{AppHandle, Emitter, Manager, State};
 
+use crate::aws::{self, AwsAccount};
 use crate::bridge;
 use crate::learner::{Button, ButtonLearner};
 use crate::state::{ActiveRun, AppState};
@@ -25,6 +28,8 @@ pub enum CommandError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Cloud(#[from] CloudError),
+    #[error(transparent)]
+    Aws(#[from] snaplab_aws::AwsError),
     #[error("{0}")]
     Invalid(String),
     #[error("run {0} is still going: finish or stop it first")]
@@ -117,10 +122,12 @@ impl CommandError {
                 SessionError::StillRunning(_) | SessionError::AlreadyFinished { .. } => ErrorCode::NotResumable,
                 SessionError::NoDataDir => ErrorCode::Record,
                 SessionError::Aws(a) => aws_code(a),
+                SessionError::AwsNotResumable(_) => ErrorCode::NotResumable,
                 SessionError::Lab(_) | SessionError::Emulator(_) => ErrorCode::Internal,
             },
             Self::Store(e) => store_code(e),
             Self::Cloud(e) => cloud_code(e),
+            Self::Aws(e) => aws_code(e),
             Self::Invalid(_) => ErrorCode::Invalid,
             Self::Busy(_) => ErrorCode::Busy,
             Self::NoRun => ErrorCode::NoRun,
@@ -172,7 +179,7 @@ pub enum TargetChoice {
     Builtin,
     /// An endpoint: LocalStack, moto or a standalone snaplab emulator.
     Endpoint,
-    /// Real AWS: refused in this version.
+    /// The learner's AWS account: after a ready preflight and their consent.
     Aws,
 }
 
@@ -182,6 +189,8 @@ pub struct StartOptions {
     pub lab: String,
     pub target: TargetChoice,
     pub endpoint: Option<String>,
+    /// With the AWS target: the account (as checked by the preflight).
+    pub aws: Option<AwsAccount>,
     pub learner: String,
     pub mode: Mode,
     pub consistency: Consistency,
@@ -273,13 +282,19 @@ pub async fn check_endpoint(url: String) -> EndpointCheck {
     }
 }
 
-/// The run the start screen asks for, checked: a real AWS target or
-/// endpoint is refused, an endpoint must be typed, a blank learner is the
-/// user's login name.
-pub fn run_request(options: StartOptions) -> Result<RunRequest> {
+/// The run the start screen asks for, checked: an endpoint must be typed
+/// and must not be AWS's own (real AWS only as the AWS target, which needs
+/// `cleared`: what a ready preflight and the learner's consent allowed), a
+/// blank learner is the user's login name.
+pub fn run_request(options: StartOptions, cleared: Option<(AwsChoice, AwsPlan)>) -> Result<RunRequest> {
     let endpoint = match options.target {
         TargetChoice::Builtin => None,
-        TargetChoice::Aws => return Err(CloudError::RealAwsRefused.into()),
+        TargetChoice::Aws if cleared.is_none() => {
+            return Err(CommandError::Invalid(
+                "a run on AWS starts only after the preflight and your consent".into(),
+            ))
+        }
+        TargetChoice::Aws => None,
         TargetChoice::Endpoint => {
             let typed = options.endpoint.unwrap_or_default();
             if typed.trim().is_empty() {
@@ -305,7 +320,7 @@ pub fn run_request(options: StartOptions) -> Result<RunRequest> {
         learner,
         resume: options.resume,
         record: true,
-        aws: None,
+        aws: cleared.filter(|_| matches!(options.target, TargetChoice::Aws)),
     })
 }
 
@@ -316,7 +331,15 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         return Err(CommandError::Busy(run.run_id.clone()));
     }
     let step_by_step = options.step_by_step;
-    let request = run_request(options)?;
+    let cleared = match options.target {
+        TargetChoice::Aws => {
+            let asked = options.aws.clone().unwrap_or_default();
+            Some(aws::take_cleared(&state, &options.lab, &asked).await?)
+        }
+        _ => None,
+    };
+    let on_aws = cleared.is_some();
+    let request = run_request(options, cleared)?;
     let plan = snaplab_session::plan(&state.store, &state.catalog, request).await?;
     let (input, replies) = ButtonLearner::new(step_by_step);
     let started = plan
@@ -347,6 +370,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         replies,
         stop: Some(stop),
         task,
+        on_aws,
     });
     Ok(context)
 }
@@ -488,6 +512,7 @@ mod tests {
             lab: "securecart-snapshot".into(),
             target,
             endpoint: endpoint.map(String::from),
+            aws: None,
             learner: "  ".into(),
             mode: Mode::Guided,
             consistency: Consistency::Crash,
@@ -510,24 +535,25 @@ mod tests {
             catalog: Catalog::builtin().unwrap(),
             active: Default::default(),
             launched: Instant::now(),
+            cleared: Default::default(),
         };
         (state, dir)
     }
 
     #[test]
     fn the_start_screen_cannot_start_a_run_on_real_aws_or_a_bad_endpoint() {
-        let (code, message) = failure_of(run_request(options(TargetChoice::Aws, None)));
-        assert_eq!(code, ErrorCode::BadEndpoint);
-        assert!(message.starts_with("real AWS is not in the app yet"), "{message}");
+        let (code, message) = failure_of(run_request(options(TargetChoice::Aws, None), None));
+        assert_eq!(code, ErrorCode::Invalid);
+        assert_eq!(message, "a run on AWS starts only after the preflight and your consent");
         for url in [
             "https://ec2.us-east-1.amazonaws.com",
             "HTTPS://EC2.EU-WEST-1.API.AWS.",
             "http://u@localhost:4566",
         ] {
-            let (code, message) = failure_of(run_request(options(TargetChoice::Endpoint, Some(url))));
+            let (code, message) = failure_of(run_request(options(TargetChoice::Endpoint, Some(url)), None));
             assert_eq!(code, ErrorCode::BadEndpoint, "{url}: {message}");
         }
-        let (code, message) = failure_of(run_request(options(TargetChoice::Endpoint, Some("  "))));
+        let (code, message) = failure_of(run_request(options(TargetChoice::Endpoint, Some("  ")), None));
         assert_eq!(
             (code, message.as_str()),
             (
@@ -539,13 +565,13 @@ mod tests {
 
     #[test]
     fn a_good_start_is_normalised() {
-        let r = run_request(options(TargetChoice::Endpoint, Some(" http://localhost:4566/ "))).unwrap();
+        let r = run_request(options(TargetChoice::Endpoint, Some(" http://localhost:4566/ ")), None).unwrap();
         assert_eq!(r.endpoint.as_deref(), Some("http://localhost:4566"));
         assert_eq!(r.learner, default_learner(), "a blank learner is the login name");
         assert_eq!(r.pace, Some(Pace::Instant));
         assert!(r.record);
         assert_eq!(
-            run_request(options(TargetChoice::Builtin, Some("ignored")))
+            run_request(options(TargetChoice::Builtin, Some("ignored")), None)
                 .unwrap()
                 .endpoint,
             None

@@ -5,6 +5,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod aws;
 mod bridge;
 mod commands;
 mod learner;
@@ -65,6 +66,7 @@ fn main() -> anyhow::Result<()> {
                 catalog,
                 active: Default::default(),
                 launched,
+                cleared: Default::default(),
             });
             Ok(())
         })
@@ -82,6 +84,11 @@ fn main() -> anyhow::Result<()> {
             commands::export_report,
             commands::export_summary,
             commands::clean_up_run,
+            aws::aws_setup,
+            aws::aws_preflight,
+            aws::aws_create_instance_profile,
+            aws::aws_leftovers,
+            aws::aws_delete_leftovers,
         ])
         .build(tauri::generate_context!())
         .context("cannot start the window")?;

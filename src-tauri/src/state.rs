@@ -11,6 +11,8 @@ pub struct ActiveRun {
     pub replies: mpsc::UnboundedSender<crate::learner::Button>,
     pub stop: Option<oneshot::Sender<()>>,
     pub task: tauri::async_runtime::JoinHandle<()>,
+    /// On AWS a stop deletes what the run made, which takes a while.
+    pub on_aws: bool,
 }
 
 pub struct AppState {
@@ -18,19 +20,23 @@ pub struct AppState {
     pub catalog: Catalog,
     pub active: Mutex<Option<ActiveRun>>,
     pub launched: Instant,
+    /// The last preflight that found everything allowed, until a run takes it.
+    pub cleared: Mutex<Option<crate::aws::Cleared>>,
 }
 
 impl AppState {
-    /// Stops the run going on, if any, and waits (briefly) until it is
-    /// recorded as interrupted.
+    /// Stops the run going on, if any, and waits until it is recorded as
+    /// interrupted — on AWS, until what it made is deleted too (bounded: a
+    /// run cut short there is cleaned up from History, found by its tags).
     pub async fn stop_active(&self) {
         let run = self.active.lock().await.take();
         if let Some(mut run) = run {
             if let Some(stop) = run.stop.take() {
                 let _ = stop.send(());
             }
-            if tokio::time::timeout(Duration::from_secs(5), run.task).await.is_err() {
-                tracing::warn!("run {} did not stop within 5 s", run.run_id);
+            let limit = Duration::from_secs(if run.on_aws { 600 } else { 5 });
+            if tokio::time::timeout(limit, run.task).await.is_err() {
+                tracing::warn!("run {} did not stop within {} s", run.run_id, limit.as_secs());
             }
         }
     }

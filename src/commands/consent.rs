@@ -4,8 +4,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::bail;
-use snaplab_aws::plan::{RunPlan, LAB_TAG, RUN_TAG};
-use snaplab_aws::{preflight, Account, AwsChoice, Preflight, PreflightOptions};
+use snaplab_aws::plan::RunPlan;
+use snaplab_aws::{preflight, Account, AwsChoice, PreflightOptions};
 
 use crate::commands::preflight::render;
 
@@ -33,30 +33,6 @@ impl AwsAccountArgs {
             region: self.region.clone(),
         }
     }
-}
-
-/// What the learner agreed to be created.
-pub fn consent_text(p: &Preflight) -> String {
-    let mut out = format!(
-        "snaplab will create, in AWS account {} ({}), region {}, zone {}:\n",
-        p.account,
-        p.arn,
-        p.region,
-        p.zone.as_deref().unwrap_or("?")
-    );
-    for r in p.plan.resources() {
-        out.push_str(&format!("  - {r}\n"));
-    }
-    out.push_str(&format!(
-        "Everything is tagged {RUN_TAG}=<run id> and {LAB_TAG}={} at creation and deleted when the run ends —\n\
-         also if it fails or is stopped (else `snaplab cleanup --aws` finds it by its tags).\n\
-         Estimated cost: ${:.4} for about {} minutes.\n",
-        p.plan.lab_id, p.estimated_cost_usd, p.plan.expected_minutes
-    ));
-    if let Some(endpoint) = &p.endpoint {
-        out.push_str(&format!("Calls go to {endpoint}, not to AWS itself.\n"));
-    }
-    out
 }
 
 /// Asks `question` on the terminal (yes/no), or takes `yes` for the answer.
@@ -89,7 +65,7 @@ pub async fn prepare(lab: &str, args: &AwsAccountArgs) -> anyhow::Result<Option<
     };
     let report = preflight(&account, &options).await?;
     let mut report = report;
-    if !report.ready() && missing_only_the_instance_profile(&report) && std::io::stdin().is_terminal() {
+    if !report.ready() && report.only_instance_profile_missing() && std::io::stdin().is_terminal() {
         eprint!("{}", render(&report));
         let question = format!(
             "Only the instance profile is missing. Create the IAM role and instance profile '{}' in account {} now (they stay for later runs; IAM costs nothing)?",
@@ -104,7 +80,7 @@ pub async fn prepare(lab: &str, args: &AwsAccountArgs) -> anyhow::Result<Option<
     }
     if !report.ready() {
         eprint!("{}", render(&report));
-        if missing_only_the_instance_profile(&report) {
+        if report.only_instance_profile_missing() {
             eprintln!(
                 "Only the instance profile is missing: `snaplab preflight --create-instance-profile` creates it (once per account)."
             );
@@ -112,7 +88,7 @@ pub async fn prepare(lab: &str, args: &AwsAccountArgs) -> anyhow::Result<Option<
         eprintln!("Nothing was created: fix what the preflight reports, then run again.");
         return Ok(None);
     }
-    eprint!("{}", consent_text(&report));
+    eprint!("{}", report.consent_text());
     if !ask("Create them?", yes)? {
         eprintln!("Nothing was created.");
         return Ok(None);
@@ -124,15 +100,4 @@ pub async fn prepare(lab: &str, args: &AwsAccountArgs) -> anyhow::Result<Option<
         },
         report.plan,
     )))
-}
-
-/// The one thing wrong is the instance profile (everything else allowed).
-fn missing_only_the_instance_profile(p: &Preflight) -> bool {
-    let failing: Vec<&str> = p
-        .checks
-        .iter()
-        .filter(|c| c.allowed != Some(true))
-        .map(|c| c.action.as_str())
-        .collect();
-    failing.first() == Some(&"iam:GetInstanceProfile") && failing.iter().skip(1).all(|a| *a == "ec2:RunInstances")
 }

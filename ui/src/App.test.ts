@@ -8,7 +8,7 @@ import App from "./App.svelte";
 import { api } from "./lib/api";
 import { ui } from "./lib/app.svelte";
 import { context, lab } from "./lib/fixtures";
-import { commandError, info, runReport, runSummary } from "./components/fixtures";
+import { awsSetup, commandError, info, runReport, runSummary } from "./components/fixtures";
 
 vi.mock("./lib/api", async (importOriginal) => {
   const real = await importOriginal<typeof import("./lib/api")>();
@@ -22,7 +22,8 @@ vi.mock("./lib/api", async (importOriginal) => {
 vi.mock("@tauri-apps/plugin-dialog", () => ({ save: vi.fn() }));
 
 beforeEach(() => {
-  Object.assign(ui, { screen: "start", info: null, labs: [], lab: null, run: null, resultsRunId: null, error: null, endpointProblem: null });
+  Object.assign(ui, { screen: "start", info: null, labs: [], lab: null, run: null, resultsRunId: null, error: null, endpointProblem: null, awsLeftBehind: [] });
+  vi.mocked(api.awsSetup).mockResolvedValue(awsSetup);
   vi.mocked(api.appInfo).mockResolvedValue(info);
   vi.mocked(api.labs).mockResolvedValue([lab]);
   vi.mocked(api.uiReady).mockResolvedValue();
@@ -77,6 +78,7 @@ describe("App: Start", () => {
     await user.click(screen.getByTestId("mode-hands-on"));
     await user.click(screen.getByTestId("start-lab"));
     expect(api.startRun).toHaveBeenCalledWith({
+      aws: null,
       lab: lab.id,
       target: "builtin",
       endpoint: null,
@@ -114,6 +116,7 @@ describe("App: History's Resume", () => {
     await waitFor(() => expect(api.startRun).toHaveBeenCalled());
     expect(api.runReport).toHaveBeenCalledWith("run-3");
     expect(api.startRun).toHaveBeenCalledWith({
+      aws: null,
       lab: lab.id,
       target: "builtin",
       endpoint: null,
@@ -125,5 +128,27 @@ describe("App: History's Resume", () => {
       resume: "run-3",
     });
     await waitFor(() => expect(screen.getByTestId("nav-lab").getAttribute("aria-current")).toBe("page"));
+  });
+});
+
+describe("App: runs on AWS that left resources", () => {
+  it("says so on opening, and its button leads to History", async () => {
+    vi.mocked(api.history).mockResolvedValue([
+      runSummary({ id: "run-aws", target_kind: "aws", outcome: "interrupted", resources_left: 3 }),
+      runSummary({ id: "run-emu", target_kind: "embedded", outcome: "interrupted", resources_left: 2 }),
+      runSummary({ id: "run-aws-clean", target_kind: "aws", outcome: "passed", resources_left: 0 }),
+    ]);
+    const user = await open();
+    const banner = await screen.findByTestId("aws-left-behind");
+    expect(banner.textContent).toContain("Run run-aws on AWS ended before deleting everything");
+    await user.click(screen.getByRole("button", { name: "Clean up in History" }));
+    expect(ui.screen).toBe("history");
+  });
+
+  it("says nothing when no run on AWS left anything", async () => {
+    vi.mocked(api.history).mockResolvedValue([runSummary({ id: "run-emu", target_kind: "embedded", outcome: "interrupted", resources_left: 2 })]);
+    await open();
+    await waitFor(() => expect(api.history).toHaveBeenCalled());
+    expect(screen.queryByTestId("aws-left-behind")).toBeNull();
   });
 });

@@ -14,7 +14,7 @@ use aws_sdk_ec2::types::{
 
 use crate::account::{Account, Identity};
 use crate::error::AwsError;
-use crate::plan::{RunPlan, SSM_CORE_POLICY_ARN};
+use crate::plan::{RunPlan, LAB_TAG, RUN_TAG, SSM_CORE_POLICY_ARN};
 use crate::policy;
 use crate::prices::{self, Cost};
 
@@ -68,6 +68,44 @@ impl Preflight {
     /// Everything the run needs is allowed and there.
     pub fn ready(&self) -> bool {
         self.checks.iter().all(|c| c.allowed == Some(true))
+    }
+
+    /// The one thing wrong is the instance profile (everything else
+    /// allowed): creating it is all the learner has to do.
+    pub fn only_instance_profile_missing(&self) -> bool {
+        let failing: Vec<&str> = self
+            .checks
+            .iter()
+            .filter(|c| c.allowed != Some(true))
+            .map(|c| c.action.as_str())
+            .collect();
+        failing.first() == Some(&"iam:GetInstanceProfile") && failing.iter().skip(1).all(|a| *a == "ec2:RunInstances")
+    }
+
+    /// What the learner agrees to before anything is created: the
+    /// resources, where, how they are tagged and deleted, the cost (the CLI
+    /// asks it on the terminal, the app in its dialog).
+    pub fn consent_text(&self) -> String {
+        let mut out = format!(
+            "snaplab will create, in AWS account {} ({}), region {}, zone {}:\n",
+            self.account,
+            self.arn,
+            self.region,
+            self.zone.as_deref().unwrap_or("?")
+        );
+        for r in self.plan.resources() {
+            out.push_str(&format!("  - {r}\n"));
+        }
+        out.push_str(&format!(
+            "Everything is tagged {RUN_TAG}=<run id> and {LAB_TAG}={} at creation and deleted when the run ends —\n\
+             also if it fails or is stopped (else `snaplab cleanup --aws` finds it by its tags).\n\
+             Estimated cost: ${:.4} for about {} minutes.\n",
+            self.plan.lab_id, self.estimated_cost_usd, self.plan.expected_minutes
+        ));
+        if let Some(endpoint) = &self.endpoint {
+            out.push_str(&format!("Calls go to {endpoint}, not to AWS itself.\n"));
+        }
+        out
     }
 }
 

@@ -25,8 +25,6 @@ pub enum CloudError {
     InvalidEndpoint { url: String, why: String },
     #[error("{url} is real AWS ({host}): snaplab goes to real AWS only when you choose it with --aws (a preflight and your consent first), never through an endpoint URL. Use --aws for your own account, the built-in emulator (no --endpoint), or an emulator such as LocalStack with --endpoint http://localhost:4566")]
     RealAwsEndpoint { url: String, host: String },
-    #[error("real AWS is not in the app yet: run the lab on your own account from a terminal with `snaplab run --aws` (docs/real-aws.md), or use the built-in emulator here")]
-    RealAwsRefused,
     #[error("{variable} in the environment: {problem}")]
     FromEnvironment {
         variable: String,
@@ -75,7 +73,7 @@ impl CloudError {
     /// Refused because it would have touched real AWS.
     pub fn is_real_aws(&self) -> bool {
         match self {
-            Self::RealAwsEndpoint { .. } | Self::RealAwsRefused => true,
+            Self::RealAwsEndpoint { .. } => true,
             Self::FromEnvironment { problem, .. } => problem.is_real_aws(),
             _ => false,
         }

@@ -51,6 +51,8 @@ pub enum SessionError {
     NoDataDir,
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error("run {0} ran on AWS, and what it created was deleted when it stopped: it cannot be resumed. Start a new run (History's Clean up, or `snaplab cleanup --aws {0}`, deletes anything it left)")]
+    AwsNotResumable(String),
 }
 
 /// What to run.
@@ -118,7 +120,12 @@ pub async fn plan_with(
 ) -> Result<RunPlan, SessionError> {
     let resumed = match &request.resume {
         Some(id) => match store.status(id).await? {
-            RunStatus::Interrupted => Some(store.resume_state(id).await?),
+            RunStatus::Interrupted => match store.resume_state(id).await? {
+                (ctx, _) if ctx.target.kind == TargetKind::Aws => {
+                    return Err(SessionError::AwsNotResumable(id.clone()))
+                }
+                state => Some(state),
+            },
             RunStatus::Running => return Err(SessionError::StillRunning(id.clone())),
             status => return Err(SessionError::AlreadyFinished { id: id.clone(), status }),
         },

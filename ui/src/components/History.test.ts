@@ -6,7 +6,7 @@ import History from "./History.svelte";
 import { api } from "../lib/api";
 import { ui } from "../lib/app.svelte";
 import { at, lab } from "../lib/fixtures";
-import { commandError, otherLab, runSummary, summaryRow } from "./fixtures";
+import { awsLeftovers, awsSetup, commandError, otherLab, runSummary, summaryRow } from "./fixtures";
 import type { RunSummary } from "../bindings/RunSummary";
 import type { SummaryRow } from "../bindings/SummaryRow";
 
@@ -28,6 +28,7 @@ beforeEach(() => {
   vi.mocked(api.history).mockResolvedValue([]);
   vi.mocked(api.summary).mockResolvedValue([]);
   vi.mocked(api.exportSummary).mockResolvedValue();
+  vi.mocked(api.awsSetup).mockResolvedValue(awsSetup);
 });
 
 afterEach(() => {
@@ -288,5 +289,68 @@ describe("History: keyboard", () => {
     screen.getByRole("button", { name: "Open results of run-1" }).focus();
     await user.keyboard(" ");
     expect(onopen).toHaveBeenCalledWith("run-1");
+  });
+});
+
+describe("History: runs on AWS", () => {
+  const onAws = runSummary({
+    id: "run-9",
+    outcome: "interrupted",
+    target_kind: "aws",
+    target_label: "AWS eu-west-1",
+    resources_left: 2,
+    finished_at: null,
+  });
+
+  it("offers no Resume for a run on AWS (its stop deleted what it made), but Clean up", async () => {
+    await show([onAws]);
+    expect(within(runRow("run-9")).queryByRole("button", { name: /Resume/ })).toBeNull();
+    expect(screen.getByTestId("clean-up-run-9")).toBeTruthy();
+  });
+
+  it("Clean up lists what carries the run's tags and deletes only once the learner agrees", async () => {
+    vi.mocked(api.awsLeftovers).mockResolvedValue(awsLeftovers());
+    vi.mocked(api.cleanUpRun).mockResolvedValue({ deleted: 2, left: 2, message: "Deleted all 2 resources run run-9 left behind." });
+    ui.awsLeftBehind = ["run-9"];
+    const user = await show([onAws]);
+    await user.click(screen.getByTestId("clean-up-run-9"));
+    expect(api.awsLeftovers).toHaveBeenCalledWith(null, "run-9");
+    const dialog = await screen.findByRole("dialog", { name: "Delete what run run-9 left in AWS?" });
+    expect(dialog.textContent).toContain("i-0abc");
+    expect(dialog.textContent).toContain("vol-0def");
+    await user.click(screen.getByTestId("confirm-clean-up-cancel"));
+    expect(api.cleanUpRun).not.toHaveBeenCalled();
+    await user.click(screen.getByTestId("clean-up-run-9"));
+    await user.click(await screen.findByTestId("confirm-clean-up-confirm"));
+    expect(api.cleanUpRun).toHaveBeenCalledWith("run-9");
+    expect((await screen.findByTestId("cleaned")).textContent).toBe("Deleted all 2 resources run run-9 left behind.");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(ui.awsLeftBehind).toEqual([]);
+  });
+
+  it("finds every snaplab resource in the account chosen, and deletes them all only after asking", async () => {
+    vi.mocked(api.awsLeftovers).mockResolvedValue(awsLeftovers());
+    vi.mocked(api.awsDeleteLeftovers).mockResolvedValue({ deleted: 2, left: 2, message: "Deleted 2; nothing tagged by snaplab is left in eu-west-1." });
+    const user = await show([]);
+    await waitFor(() => expect(screen.getByTestId("sweep-profile").querySelectorAll("option")).toHaveLength(4));
+    await user.selectOptions(screen.getByTestId("sweep-profile"), "lab");
+    await user.click(screen.getByTestId("find-leftovers"));
+    expect(api.awsLeftovers).toHaveBeenCalledWith({ profile: "lab", region: null }, null);
+    const list = await screen.findByTestId("leftovers");
+    expect([...list.querySelectorAll("li")].map((li) => li.dataset.id)).toEqual(["i-0abc", "vol-0def"]);
+    await user.click(screen.getByTestId("delete-leftovers"));
+    expect(api.awsDeleteLeftovers).not.toHaveBeenCalled();
+    await user.click(screen.getByRole("button", { name: "Delete them" }));
+    expect(api.awsDeleteLeftovers).toHaveBeenCalledWith({ profile: "lab", region: null });
+    expect((await screen.findByTestId("leftovers-deleted")).textContent).toContain("nothing tagged by snaplab is left");
+    expect(screen.queryByTestId("leftovers")).toBeNull();
+  });
+
+  it("says so when nothing is left", async () => {
+    vi.mocked(api.awsLeftovers).mockResolvedValue(awsLeftovers({ items: [] }));
+    const user = await show([]);
+    await user.click(screen.getByTestId("find-leftovers"));
+    expect((await screen.findByTestId("leftovers-none")).textContent).toBe("Nothing tagged by snaplab is left in eu-west-1.");
+    expect(screen.queryByTestId("delete-leftovers")).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import StartScreen from "./StartScreen.svelte";
 import { api } from "../lib/api";
 import { ui } from "../lib/app.svelte";
 import { lab } from "../lib/fixtures";
-import { commandError, info, otherLab } from "./fixtures";
+import { awsSetup, commandError, info, otherLab, preflightView } from "./fixtures";
 import type { EndpointCheck } from "../bindings/EndpointCheck";
 import type { StartOptions } from "../bindings/StartOptions";
 
@@ -25,6 +25,7 @@ beforeEach(() => {
   ui.info = info;
   ui.error = null;
   onstart = vi.fn<OnStart>(async () => {});
+  vi.mocked(api.awsSetup).mockResolvedValue(awsSetup);
 });
 
 afterEach(() => {
@@ -44,6 +45,7 @@ const radio = (name: RegExp) => screen.getByRole("radio", { name }) as HTMLInput
 /** What a learner who changes nothing starts. */
 const defaults: StartOptions = {
   lab: lab.id,
+  aws: null,
   target: "builtin",
   endpoint: null,
   learner: "ann",
@@ -100,13 +102,6 @@ describe("StartScreen: target", () => {
     expect(screen.queryByLabelText("Endpoint URL")).toBeNull();
     expect(screen.queryByTestId("check-endpoint")).toBeNull();
     expect(screen.getByLabelText("Pace")).toBeTruthy();
-  });
-
-  it("offers real AWS only as a disabled choice", () => {
-    setup();
-    const aws = radio(/Real AWS/);
-    expect(aws.disabled).toBe(true);
-    expect(aws.checked).toBe(false);
   });
 
   it("asks for an endpoint URL, and hides the emulator's pace, when an endpoint is chosen", async () => {
@@ -341,5 +336,124 @@ describe("StartScreen: keyboard", () => {
     expect(document.activeElement).toBe(startButton());
     await user.keyboard(" ");
     expect(onstart).toHaveBeenCalledWith(defaults);
+  });
+});
+
+describe("StartScreen: real AWS", () => {
+  /** Chooses Real AWS and waits for the profiles. */
+  async function chooseAws() {
+    const user = setup();
+    await user.click(radio(/Real AWS/));
+    await waitFor(() => expect(screen.getByTestId("aws-profile").querySelectorAll("option")).toHaveLength(4));
+    return user;
+  }
+  const awsStart = () => screen.getByTestId("start-lab") as HTMLButtonElement;
+
+  it("offers the learner's profiles (one needing MFA greyed out, with why) and a region, and no start before a preflight", async () => {
+    const user = await chooseAws();
+    const options = [...screen.getByTestId("aws-profile").querySelectorAll("option")];
+    expect(options.map((o) => o.value)).toEqual(["", "lab", "keys", "mfa"]);
+    expect(options[3].disabled).toBe(true);
+    expect(options[3].title).toContain("MFA");
+    await user.selectOptions(screen.getByTestId("aws-profile"), "lab");
+    expect((screen.getByTestId("aws-region") as HTMLInputElement).placeholder).toBe("eu-west-1 (the profile's)");
+    expect(awsStart().textContent).toContain("Start on AWS");
+    expect(awsStart().disabled).toBe(true);
+    expect(screen.queryByLabelText("Pace")).toBeNull();
+    await user.click(awsStart());
+    expect(onstart).not.toHaveBeenCalled();
+    expect(api.awsPreflight).not.toHaveBeenCalled();
+  });
+
+  it("checks the account chosen and shows every call's answer; a denied one with the statement that allows it, and Start stays off", async () => {
+    const denied = preflightView({
+      ready: false,
+      checks: [
+        { action: "ec2:RunInstances", allowed: true, detail: "allowed (DryRun)", statements: [] },
+        { action: "ec2:CreateSnapshot", allowed: false, detail: "denied (UnauthorizedOperation): no", statements: ['{ "Action": ["ec2:CreateSnapshot"] }'] },
+        { action: "ssm:SendCommand", allowed: null, detail: "could not tell: timeout", statements: [] },
+      ],
+    });
+    vi.mocked(api.awsPreflight).mockResolvedValue(denied);
+    const user = await chooseAws();
+    await user.selectOptions(screen.getByTestId("aws-profile"), "keys");
+    await user.type(screen.getByTestId("aws-region"), "us-west-2");
+    await user.click(screen.getByTestId("run-preflight"));
+    expect(api.awsPreflight).toHaveBeenCalledWith(lab.id, { profile: "keys", region: "us-west-2" });
+    const panel = await screen.findByTestId("preflight");
+    expect(panel.dataset.ready).toBe("false");
+    const rows = [...panel.querySelectorAll<HTMLElement>("[data-action]")].map((r) => [r.dataset.action, r.dataset.allowed]);
+    expect(rows).toEqual([
+      ["ec2:RunInstances", "ok"],
+      ["ec2:CreateSnapshot", "no"],
+      ["ssm:SendCommand", "unknown"],
+    ]);
+    expect(panel.querySelector("[data-action='ec2:CreateSnapshot'] pre")?.textContent).toContain("ec2:CreateSnapshot");
+    expect(screen.getByTestId("preflight-status").textContent).toContain("1 denied or missing, 1 could not be told");
+    expect(screen.getByTestId("preflight-cost").textContent).toBe("$0.0123");
+    expect(awsStart().disabled).toBe(true);
+    expect(screen.queryByTestId("create-instance-profile")).toBeNull();
+  });
+
+  it("asks for consent before a run on AWS: Cancel starts nothing, agreeing starts it with the account checked", async () => {
+    vi.mocked(api.awsPreflight).mockResolvedValue(preflightView({ endpoint_note: "AWS_ENDPOINT_URL is set: every call goes to http://127.0.0.1:4566, not to AWS." }));
+    const user = await chooseAws();
+    await user.selectOptions(screen.getByTestId("aws-profile"), "lab");
+    await user.click(screen.getByTestId("run-preflight"));
+    await screen.findByTestId("preflight");
+    expect(screen.getByTestId("preflight-endpoint").textContent).toContain("not to AWS");
+    expect(awsStart().disabled).toBe(false);
+    await user.click(awsStart());
+    const dialog = screen.getByRole("dialog", { name: "Create these in your AWS account?" });
+    expect(screen.getByTestId("consent-text").textContent).toContain("snaplab will create, in AWS account 123456789012");
+    // The safe answer has the focus: Enter alone does not agree.
+    expect(document.activeElement).toBe(screen.getByTestId("consent-cancel"));
+    await user.click(screen.getByTestId("consent-cancel"));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(onstart).not.toHaveBeenCalled();
+    await user.click(awsStart());
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+    expect(onstart).not.toHaveBeenCalled();
+    expect(dialog.isConnected).toBe(false);
+    await user.click(awsStart());
+    await user.click(screen.getByTestId("consent-confirm"));
+    expect(onstart).toHaveBeenCalledWith({ ...defaults, target: "aws", aws: { profile: "lab", region: null } });
+    // The consent was for that run: the next needs a fresh preflight.
+    await waitFor(() => expect(screen.queryByTestId("preflight")).toBeNull());
+    expect(awsStart().disabled).toBe(true);
+  });
+
+  it("forgets the preflight when the account changes", async () => {
+    vi.mocked(api.awsPreflight).mockResolvedValue(preflightView());
+    const user = await chooseAws();
+    await user.click(screen.getByTestId("run-preflight"));
+    await screen.findByTestId("preflight");
+    await user.type(screen.getByTestId("aws-region"), "x");
+    expect(screen.queryByTestId("preflight")).toBeNull();
+    expect(awsStart().disabled).toBe(true);
+  });
+
+  it("when only the instance profile is missing, creates it and checks again", async () => {
+    vi.mocked(api.awsPreflight)
+      .mockResolvedValueOnce(preflightView({ ready: false, only_instance_profile_missing: true }))
+      .mockResolvedValueOnce(preflightView());
+    vi.mocked(api.awsCreateInstanceProfile).mockResolvedValue(["created role snaplab-ssm", "created instance profile snaplab-ssm"]);
+    const user = await chooseAws();
+    await user.click(screen.getByTestId("run-preflight"));
+    await user.click(await screen.findByTestId("create-instance-profile"));
+    expect(api.awsCreateInstanceProfile).toHaveBeenCalledWith({ profile: null, region: null });
+    await waitFor(() => expect(screen.getByTestId("preflight").dataset.ready).toBe("true"));
+    expect(api.awsPreflight).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId("instance-profile-created").textContent).toContain("created instance profile snaplab-ssm");
+    expect(awsStart().disabled).toBe(false);
+  });
+
+  it("shows a preflight that cannot run (no credentials) as the app's error", async () => {
+    vi.mocked(api.awsPreflight).mockRejectedValue(commandError("no AWS credentials were found", "credentials"));
+    const user = await chooseAws();
+    await user.click(screen.getByTestId("run-preflight"));
+    await waitFor(() => expect(ui.error).toContain("no AWS credentials were found"));
+    expect(screen.queryByTestId("preflight")).toBeNull();
   });
 });

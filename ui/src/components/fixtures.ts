@@ -182,3 +182,58 @@ export function notice(level: EventOf<"notice">["level"], message: string): Even
 export function runView(events: LabEvent[], def: LabDef = lab): RunView {
   return applyAll(emptyRun(def), events);
 }
+
+import type { AwsSetup } from "../bindings/AwsSetup";
+import type { PreflightView } from "../bindings/PreflightView";
+import type { AwsLeftovers } from "../bindings/AwsLeftovers";
+
+/** The learner's AWS config files: an SSO profile, a keys profile, one that needs MFA. */
+export const awsSetup: AwsSetup = {
+  profiles: [
+    { name: "lab", kind: "IAM Identity Center (SSO)", region: "eu-west-1", unusable: null },
+    { name: "keys", kind: "access keys", region: null, unusable: null },
+    { name: "mfa", kind: "role with MFA", region: null, unusable: "it asks for an MFA code, which snaplab cannot prompt for" },
+  ],
+  env_profile: null,
+  env_region: null,
+};
+
+/** A preflight that found everything allowed. */
+export function preflightView(patch: Partial<PreflightView> = {}): PreflightView {
+  return {
+    account: "123456789012",
+    arn: "arn:aws:sts::123456789012:assumed-role/learner/ann",
+    region: "eu-west-1",
+    zone: "eu-west-1a",
+    endpoint_note: null,
+    checks: [
+      { action: "ec2:RunInstances", allowed: true, detail: "allowed (DryRun)", statements: [] },
+      { action: "ec2:CreateSnapshot", allowed: true, detail: "allowed (DryRun)", statements: [] },
+    ],
+    ready: true,
+    only_instance_profile_missing: false,
+    instance_profile: "snaplab-ssm",
+    resources: ["an EC2 instance, t3.nano (x86_64)", "a 1 GiB gp3 data volume"],
+    instance_type: "t3.nano",
+    instance_type_reason: "the cheapest type in snaplab's price table",
+    expected_minutes: 45,
+    estimated_cost_usd: 0.0123,
+    cost: [{ item: "t3.nano for 0.75 h", usd: 0.0039 }],
+    region_priced: true,
+    prices_checked: "2026-11-01",
+    consent: "snaplab will create, in AWS account 123456789012 (arn), region eu-west-1, zone eu-west-1a:\n  - an EC2 instance\n",
+    ...patch,
+  };
+}
+
+export function awsLeftovers(patch: Partial<AwsLeftovers> = {}): AwsLeftovers {
+  return {
+    region: "eu-west-1",
+    endpoint_note: null,
+    items: [
+      { kind: "instance", id: "i-0abc", run: "run-9", state: "running" },
+      { kind: "volume", id: "vol-0def", run: "run-9", state: "in-use" },
+    ],
+    ...patch,
+  };
+}

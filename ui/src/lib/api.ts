@@ -4,6 +4,10 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "../bindings/AppInfo";
+import type { AwsAccount } from "../bindings/AwsAccount";
+import type { AwsLeftovers } from "../bindings/AwsLeftovers";
+import type { AwsSetup } from "../bindings/AwsSetup";
+import type { PreflightView } from "../bindings/PreflightView";
 import type { CleanupDone } from "../bindings/CleanupDone";
 import type { CommandFailure } from "../bindings/CommandFailure";
 import type { EndpointCheck } from "../bindings/EndpointCheck";
@@ -33,6 +37,13 @@ export const api = {
   exportSummary: (learner: string | null, lab: string | null, path: string) =>
     invoke<void>("export_summary", { learner, lab, path }),
   cleanUpRun: (runId: string) => invoke<CleanupDone>("clean_up_run", { runId }),
+  awsSetup: () => invoke<AwsSetup>("aws_setup"),
+  awsPreflight: (lab: string, account: AwsAccount) => invoke<PreflightView>("aws_preflight", { lab, account }),
+  awsCreateInstanceProfile: (account: AwsAccount) => invoke<string[]>("aws_create_instance_profile", { account }),
+  /** What carries snaplab's tags: one recorded run's (in its account), or every run's in `account`. */
+  awsLeftovers: (account: AwsAccount | null, runId: string | null) =>
+    invoke<AwsLeftovers>("aws_leftovers", { account, runId }),
+  awsDeleteLeftovers: (account: AwsAccount) => invoke<CleanupDone>("aws_delete_leftovers", { account }),
 };
 
 /** The runner's events, in the batches the bridge sends. */

@@ -19,6 +19,8 @@ export const ui = $state({
   error: null as string | null,
   /** Why the last start failed because of the endpoint (shown beside its field). */
   endpointProblem: null as string | null,
+  /** Runs on AWS whose record says they left resources (found at start; History cleans them up). */
+  awsLeftBehind: [] as string[],
   largeType: false,
   theme: (typeof matchMedia === "function" && matchMedia("(prefers-color-scheme: dark)").matches
     ? "dark"
