@@ -252,11 +252,21 @@ fn signal_after_the_snapshot(endpoint: &str, db: &str, signal: &str) -> String {
 fn stopped_with_sigterm_a_run_on_aws_deletes_what_it_created_before_it_exits() {
     let dir = TempDir::new("aws-term");
     let emulator = stand_in(&dir, &[]);
-    signal_after_the_snapshot(&emulator.endpoint, &dir.db(), "-TERM");
+    let run_id = signal_after_the_snapshot(&emulator.endpoint, &dir.db(), "-TERM");
     assert_eq!(
         tagged(&emulator.endpoint),
         0,
         "a stopped AWS run leaves nothing running"
+    );
+    // Its stop deleted what it made: a resume has nothing to go on with, and says so.
+    let out = sealed(&["run", "--resume", &run_id, "--db", &dir.db()], &emulator.endpoint);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "run {run_id} ran on AWS and what it created was deleted when it stopped"
+        )),
+        "{stderr}"
     );
 }
 

@@ -338,7 +338,6 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         }
         _ => None,
     };
-    let on_aws = cleared.is_some();
     let request = run_request(options, cleared)?;
     let plan = snaplab_session::plan(&state.store, &state.catalog, request).await?;
     let (input, replies) = ButtonLearner::new(step_by_step);
@@ -346,6 +345,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         .start(vec![Box::new(bridge::to_window(app.clone()))], Box::new(input))
         .await?;
     let context = started.context().clone();
+    let on_aws = context.target.kind == TargetKind::Aws;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let run_id = started.run_id.clone();
     let task = {
@@ -541,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn the_start_screen_cannot_start_a_run_on_real_aws_or_a_bad_endpoint() {
+    fn the_start_screen_cannot_start_a_run_on_aws_unasked_or_on_a_bad_endpoint() {
         let (code, message) = failure_of(run_request(options(TargetChoice::Aws, None), None));
         assert_eq!(code, ErrorCode::Invalid);
         assert_eq!(message, "a run on AWS starts only after the preflight and your consent");
@@ -596,6 +596,63 @@ mod tests {
             .await
             .unwrap()
             .is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_run_on_aws_launches_only_what_a_ready_preflight_for_that_lab_and_account_cleared_once() {
+        let (state, dir) = state("cleared").await;
+        let lab = "securecart-snapshot";
+        let picked = AwsAccount {
+            profile: Some("lab".into()),
+            region: Some(" eu-west-1 ".into()),
+        };
+        let (code, message) = failure_of(aws::take_cleared(&state, lab, &picked).await);
+        assert_eq!(code, ErrorCode::Invalid);
+        assert!(message.starts_with("check this account first (Preflight)"), "{message}");
+
+        let plan = AwsPlan::new(lab, "eu-west-1", "t4g.nano", "snaplab-ssm");
+        *state.cleared.lock().await = Some(aws::Cleared {
+            asked: picked.clone(),
+            lab: lab.into(),
+            choice: AwsChoice {
+                profile: Some("lab".into()),
+                region: Some("eu-west-1".into()),
+            },
+            plan: plan.clone(),
+        });
+        // Another region, another profile or another lab: not what was checked (and still kept).
+        for (other_lab, other) in [
+            (
+                lab,
+                AwsAccount {
+                    region: Some("us-east-1".into()),
+                    ..picked.clone()
+                },
+            ),
+            (
+                lab,
+                AwsAccount {
+                    profile: None,
+                    ..picked.clone()
+                },
+            ),
+            ("restore-drill", picked.clone()),
+        ] {
+            let (code, _) = failure_of(aws::take_cleared(&state, other_lab, &other).await);
+            assert_eq!(code, ErrorCode::Invalid, "{other_lab} {other:?}");
+        }
+        // The same, blanks aside: taken once.
+        let same = AwsAccount {
+            region: Some("eu-west-1".into()),
+            ..picked
+        };
+        let (choice, taken) = aws::take_cleared(&state, lab, &same).await.unwrap();
+        assert_eq!((choice.region.as_deref(), taken), (Some("eu-west-1"), plan));
+        assert!(
+            aws::take_cleared(&state, lab, &same).await.is_err(),
+            "one consent, one run"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -150,7 +150,8 @@ async function runGuided(s, { timeoutMs = 180000 } = {}) {
 }
 
 const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+/** A test; `group` names the driver (and so the app's environment) it runs under. */
+const test = (name, fn, group = "default") => tests.push({ name, fn, group });
 
 const dataDir = mkdtempSync(join(tmpdir(), "snaplab-e2e-"));
 const env = { SNAPLAB_DB: join(dataDir, "snaplab.db") };
@@ -384,14 +385,179 @@ test("History's Clean up deletes what an interrupted run left, says so, and the 
   await save(s, "history-cleaned");
 });
 
+
+// Real AWS, on snaplab's emulator acting as AWS (the same stand-in as
+// tests/aws_run.rs): the app's environment sends every AWS call to it
+// (AWS_ENDPOINT_URL), its profiles come from a config file of the test's
+// own, and SNAPLAB_FORBID_REAL_AWS refuses any call that would reach AWS.
+const standIn = { emulator: null, endpoint: null, sandbox: join(dataDir, "stand-in") };
+const AWS_PROFILE_NAME = "e2e-lab";
+
+async function startStandIn() {
+  const port = await freePort();
+  mkdirSync(standIn.sandbox, { recursive: true });
+  const emulator = spawn(
+    join(root, "target/debug/snaplab"),
+    ["emulator", "--bind", `127.0.0.1:${port}`, "--pace", "instant", "--run-commands", standIn.sandbox],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await new Promise((res, rej) => {
+    emulator.stdout.on("data", (d) => String(d).includes("http://") && res());
+    emulator.on("exit", (code) => rej(new Error(`the stand-in emulator exited (${code})`)));
+  });
+  standIn.emulator = emulator;
+  standIn.endpoint = `http://127.0.0.1:${port}`;
+  const config = join(dataDir, "aws-config");
+  const credentials = join(dataDir, "aws-credentials");
+  writeFileSync(config, `[profile ${AWS_PROFILE_NAME}]\nregion = us-east-1\n`);
+  writeFileSync(credentials, `[${AWS_PROFILE_NAME}]\naws_access_key_id = AKIDE2ETEST000000001\naws_secret_access_key = e2e-secret-never-recorded\n`);
+  return {
+    AWS_ENDPOINT_URL: standIn.endpoint,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    SNAPLAB_FORBID_REAL_AWS: "1",
+    NO_PROXY: "127.0.0.1",
+  };
+}
+
+/** The aws CLI against the stand-in; its JSON answer. */
+function awsCli(args) {
+  const out = execFileSync("aws", ["--endpoint-url", standIn.endpoint, "--region", "us-east-1", "--output", "json", ...args], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+    timeout: 60000,
+  });
+  return JSON.parse(String(out) || "null");
+}
+
+/** Instances not terminated, volumes and snapshots carrying the snaplab run tag. */
+function taggedIds() {
+  const tag = "Name=tag-key,Values=snaplab:run";
+  const instances = awsCli(["ec2", "describe-instances", "--filters", tag, "Name=instance-state-name,Values=pending,running,stopping,stopped", "--query", "Reservations[].Instances[].InstanceId"]);
+  const volumes = awsCli(["ec2", "describe-volumes", "--filters", tag, "--query", "Volumes[].VolumeId"]);
+  const snapshots = awsCli(["ec2", "describe-snapshots", "--owner-ids", "self", "--filters", tag, "--query", "Snapshots[].SnapshotId"]);
+  return [...instances, ...volumes, ...snapshots];
+}
+
+/** Sets a <select> as a person choosing an option would (WebDriver cannot open the native list). */
+async function choose(s, selector, value) {
+  await s.waitFor(selector);
+  await s.exec(
+    "const el = document.querySelector(arguments[0]); el.value = arguments[1]; el.dispatchEvent(new Event('change', { bubbles: true }));",
+    [selector, value],
+  );
+}
+
+test(
+  "real AWS (the stand-in): profile picked, preflight all allowed, consent, the whole lab passes and leaves nothing",
+  async (s) => {
+    await setLearner(s, "e2e-aws");
+    await s.click(await s.waitFor("[data-testid=target-aws]"));
+    await s.waitFor(`[data-testid=aws-profile] option[value='${AWS_PROFILE_NAME}']`, { timeoutMs: 30000 });
+    await choose(s, "[data-testid=aws-profile]", AWS_PROFILE_NAME);
+    const start = await s.find("[data-testid=start-lab]");
+    assert(!(await s.enabled(start)), "Start on AWS is enabled before any preflight");
+    await s.click(await s.find("[data-testid=run-preflight]"));
+    const panel = await s.waitFor("[data-testid=preflight]", { timeoutMs: 60000 });
+    const checks = await s.exec(
+      "return [...document.querySelectorAll('[data-testid=preflight-checks] tr[data-action]')].map(r => [r.dataset.action, r.dataset.allowed]);",
+    );
+    assert(checks.length >= 10 && checks.every(([, a]) => a === "ok"), `preflight checks: ${JSON.stringify(checks)}`);
+    assert((await s.attr(panel, "data-ready")) === "true", "the preflight is not ready");
+    assert((await s.text(await s.find("[data-testid=preflight-account]"))) === "000000000000", "the account shown");
+    const note = await s.text(await s.find("[data-testid=preflight-endpoint]"));
+    assert(note.includes(standIn.endpoint) && note.includes("not to AWS"), `the endpoint note: ${note}`);
+    await save(s, "aws-preflight", true);
+
+    await s.click(await s.find("[data-testid=start-lab]"));
+    const consent = await s.text(await s.waitFor("[data-testid=consent-text]"));
+    assert(consent.includes("snaplab will create, in AWS account 000000000000"), `consent: ${consent}`);
+    assert(consent.includes(`Calls go to ${standIn.endpoint}`), `consent: ${consent}`);
+    await save(s, "aws-consent", true);
+    await s.click(await s.find("[data-testid=consent-confirm]"));
+
+    // Guided, step by step: the first step launches the instance and waits for SSM.
+    const deadline = Date.now() + 240000;
+    let provisioningShot = false;
+    while (!(await s.findAll("[data-testid=run-outcome]")).length) {
+      if (Date.now() > deadline) throw new Error(`the run on AWS did not finish; steps: ${JSON.stringify(await stepStatuses(s))}`);
+      const state = await s.exec(`
+        const b = document.querySelector('[data-testid=run-step]');
+        return {
+          canRun: !!b && !b.disabled,
+          notices: [...document.querySelectorAll('.notice')].map(n => n.textContent),
+        };`);
+      if (!provisioningShot && state.notices.some((n) => /SSM|instance/i.test(n))) {
+        await save(s, "aws-provisioning", true);
+        provisioningShot = true;
+      }
+      if (state.canRun) await s.click(await s.find("[data-testid=run-step]"));
+      await sleep(200);
+    }
+    const { outcome, text } = await runOutcome(s);
+    assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+    assertAllSteps(await stepStatuses(s), "passed");
+    assert(provisioningShot, "no notice told the instance's progress");
+    const runId = await playerRunId(s);
+    await s.click(await s.find("[data-testid=see-results]"));
+    const missing = await s.text(await s.waitFor("[data-testid=v-missing]", { timeoutMs: 30000 }));
+    assert(missing === "0", `orders missing from the restore: ${missing}`);
+    await save(s, "aws-results");
+
+    const left = taggedIds();
+    assert(left.length === 0, `tagged resources left in the stand-in: ${JSON.stringify(left)}`);
+    await openHistory(s);
+    const row = (await historyRows(s)).find((r) => r.id === runId);
+    assert(row && row.outcome === "passed" && !row.cleanUp, `History row: ${JSON.stringify(row)}`);
+    assert(/AWS/.test(row.target), `History's target: ${row.target}`);
+    // Nothing secret reached the record.
+    const report = await s.exec("return window.__TAURI_INTERNALS__.invoke('run_report', { runId: arguments[0] });", [runId]);
+    assert(!JSON.stringify(report).includes("e2e-secret-never-recorded"), "the secret key is in the run's report");
+  },
+  "aws",
+);
+
+test(
+  "History finds what carries snaplab's tags in the account, deletes it after a confirm, and leaves the rest",
+  async (s) => {
+    const tags = "ResourceType=volume,Tags=[{Key=snaplab:run,Value=run-e2e-orphan},{Key=snaplab:lab,Value=securecart-snapshot}]";
+    const orphan = awsCli(["ec2", "create-volume", "--availability-zone", "us-east-1a", "--size", "1", "--tag-specifications", tags]).VolumeId;
+    const mine = awsCli(["ec2", "create-volume", "--availability-zone", "us-east-1a", "--size", "1"]).VolumeId;
+    await openHistory(s);
+    await s.waitFor(`[data-testid=sweep-profile] option[value='${AWS_PROFILE_NAME}']`, { timeoutMs: 30000 });
+    await choose(s, "[data-testid=sweep-profile]", AWS_PROFILE_NAME);
+    await s.click(await s.find("[data-testid=find-leftovers]"));
+    await s.waitFor("[data-testid=leftovers]", { timeoutMs: 60000 });
+    const listed = await s.exec("return [...document.querySelectorAll('[data-testid=leftovers] li')].map(li => li.dataset.id);");
+    assert(listed.includes(orphan) && !listed.includes(mine), `listed ${JSON.stringify(listed)}; orphan ${orphan}, untagged ${mine}`);
+    await s.click(await s.find("[data-testid=delete-leftovers]"));
+    await s.waitFor("[data-testid=confirm-sweep]");
+    await save(s, "aws-leftovers-confirm", true);
+    await s.click(await s.find("[data-testid=confirm-sweep-confirm]"));
+    const done = await s.text(await s.waitFor("[data-testid=leftovers-deleted]", { timeoutMs: 60000 }));
+    assert(done.includes("nothing tagged by snaplab is left"), `after deleting: ${done}`);
+    const volumes = awsCli(["ec2", "describe-volumes", "--query", "Volumes[].VolumeId"]);
+    assert(!volumes.includes(orphan), `the tagged volume ${orphan} is still there`);
+    assert(volumes.includes(mine), `the untagged volume ${mine} was deleted`);
+  },
+  "aws",
+);
+
 let passed = 0;
 let failed = 0;
-const { driver, base, log } = await startDriver(env);
+// One WebKitWebDriver per group: the app inherits its environment.
+const groups = { default: async () => env, aws: async () => ({ ...env, ...(await startStandIn()) }) };
+const drivers = new Map();
+async function driverFor(group) {
+  if (!drivers.has(group)) drivers.set(group, await startDriver(await groups[group]()));
+  return drivers.get(group);
+}
 try {
-  for (const t of tests) {
+  // E2E_ONLY=text runs only the tests whose names contain it (while working on them).
+  for (const t of tests.filter((t) => !process.env.E2E_ONLY || t.name.includes(process.env.E2E_ONLY))) {
     let s;
     const t0 = Date.now();
     try {
+      const { base } = await driverFor(t.group);
       s = await Session.create(base, app);
       await t.fn(s);
       passed++;
@@ -405,8 +571,11 @@ try {
     }
   }
 } finally {
-  driver.kill();
-  if (failed && log()) console.log(`WebKitWebDriver said:\n${log().slice(-2000)}`);
+  for (const { driver, log } of drivers.values()) {
+    driver.kill();
+    if (failed && log()) console.log(`WebKitWebDriver said:\n${log().slice(-2000)}`);
+  }
+  standIn.emulator?.kill("SIGTERM");
 }
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -51,7 +51,7 @@ pub enum SessionError {
     NoDataDir,
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("run {0} ran on AWS, and what it created was deleted when it stopped: it cannot be resumed. Start a new run (History's Clean up, or `snaplab cleanup --aws {0}`, deletes anything it left)")]
+    #[error("run {0} ran on AWS and what it created was deleted when it stopped: there is nothing to resume. Start a new run")]
     AwsNotResumable(String),
 }
 
@@ -119,15 +119,16 @@ pub async fn plan_with(
     sources: Sources,
 ) -> Result<RunPlan, SessionError> {
     let resumed = match &request.resume {
-        Some(id) => match store.status(id).await? {
-            RunStatus::Interrupted => match store.resume_state(id).await? {
-                (ctx, _) if ctx.target.kind == TargetKind::Aws => {
-                    return Err(SessionError::AwsNotResumable(id.clone()))
-                }
-                state => Some(state),
+        Some(id) => match store.summary(id).await? {
+            // A stop on AWS deleted what the run made: nothing is left to go on with.
+            s if s.outcome == RunStatus::Interrupted && s.target_kind == TargetKind::Aws && s.resources_left == 0 => {
+                return Err(SessionError::AwsNotResumable(id.clone()))
+            }
+            s => match s.outcome {
+                RunStatus::Interrupted => Some(store.resume_state(id).await?),
+                RunStatus::Running => return Err(SessionError::StillRunning(id.clone())),
+                status => return Err(SessionError::AlreadyFinished { id: id.clone(), status }),
             },
-            RunStatus::Running => return Err(SessionError::StillRunning(id.clone())),
-            status => return Err(SessionError::AlreadyFinished { id: id.clone(), status }),
         },
         None => None,
     };

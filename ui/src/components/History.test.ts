@@ -302,10 +302,13 @@ describe("History: runs on AWS", () => {
     finished_at: null,
   });
 
-  it("offers no Resume for a run on AWS (its stop deleted what it made), but Clean up", async () => {
-    await show([onAws]);
-    expect(within(runRow("run-9")).queryByRole("button", { name: /Resume/ })).toBeNull();
+  it("offers Resume and Clean up for a run on AWS that was killed, neither for one whose stop deleted what it made", async () => {
+    const stopped = runSummary({ ...onAws, id: "run-8", resources_left: 0 });
+    await show([onAws, stopped]);
+    expect(within(runRow("run-9")).queryByRole("button", { name: /Resume/ })).toBeTruthy();
     expect(screen.getByTestId("clean-up-run-9")).toBeTruthy();
+    expect(within(runRow("run-8")).queryByRole("button", { name: /Resume/ })).toBeNull();
+    expect(screen.queryByTestId("clean-up-run-8")).toBeNull();
   });
 
   it("Clean up lists what carries the run's tags and deletes only once the learner agrees", async () => {
