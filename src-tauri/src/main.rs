@@ -44,6 +44,36 @@ fn prefer_software_friendly_rendering() {
     }
 }
 
+/// Asked to end (SIGTERM from a logout or `kill`, SIGHUP, SIGINT): the run
+/// going on is stopped as closing the window stops it — on AWS, what it made
+/// is deleted first — then the app exits.
+fn stop_runs_on_signals(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("cannot listen for signals: a killed app leaves its run to History's Clean up");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("asked to end: stopping the run going on first");
+        if let Some(state) = app.try_state::<AppState>() {
+            state.stop_active().await;
+        }
+        app.exit(0);
+    });
+    #[cfg(not(unix))]
+    let _ = app;
+}
+
 fn main() -> anyhow::Result<()> {
     let launched = Instant::now();
     prefer_software_friendly_rendering();
@@ -68,6 +98,7 @@ fn main() -> anyhow::Result<()> {
                 launched,
                 cleared: Default::default(),
             });
+            stop_runs_on_signals(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -516,6 +516,85 @@ test(
   "aws",
 );
 
+/** Real AWS chosen with the test's profile, a preflight, and consent: the run starts. */
+async function startOnAws(s, learner) {
+  await setLearner(s, learner);
+  await s.click(await s.waitFor("[data-testid=target-aws]"));
+  await s.waitFor(`[data-testid=aws-profile] option[value='${AWS_PROFILE_NAME}']`, { timeoutMs: 30000 });
+  await choose(s, "[data-testid=aws-profile]", AWS_PROFILE_NAME);
+  await s.click(await s.find("[data-testid=run-preflight]"));
+  await s.waitFor("[data-testid=preflight][data-ready=true]", { timeoutMs: 60000 });
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.click(await s.waitFor("[data-testid=consent-confirm]"));
+}
+
+/** Waits until the stand-in holds nothing with the snaplab run tag. */
+async function untilNothingTagged(what, timeoutMs = 60000) {
+  const deadline = Date.now() + timeoutMs;
+  while (taggedIds().length) {
+    if (Date.now() > deadline) throw new Error(`left ${what}: ${JSON.stringify(taggedIds())}`);
+    await sleep(500);
+  }
+}
+
+/** Starts a run on AWS and waits until its server and data volume are up. */
+async function runOnAwsUnderWay(s, learner) {
+  await startOnAws(s, learner);
+  await s.click(await s.waitFor("[data-testid=run-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) }));
+  await s.waitFor("[data-testid=step-start-shop]", {
+    timeoutMs: 60000,
+    ready: async (el) => (await s.attr(el, "data-status")) === "passed",
+  });
+  assert(taggedIds().length >= 2, `the run's server and volume are not there: ${JSON.stringify(taggedIds())}`);
+  return playerRunId(s);
+}
+
+// (WebKitWebDriver ends the app with SIGKILL when its window or session is
+// closed, so a graceful ending is asked for with SIGTERM, which a logout or
+// `kill` sends: the app stops the run as its window's close does.)
+test(
+  "asked to end mid-run on AWS (SIGTERM), the app deletes what the run made before it exits",
+  async (s) => {
+    await runOnAwsUnderWay(s, "e2e-aws-term");
+    const pid = String(execFileSync("pgrep", ["-n", "-x", "snaplab-app"])).trim();
+    execFileSync("kill", ["-TERM", pid]);
+    await untilNothingTagged("after SIGTERM");
+  },
+  "aws",
+);
+
+let killedAwsRun = null;
+
+test(
+  "killed mid-run on AWS: the run's resources stay until the app opens again…",
+  async (s) => {
+    killedAwsRun = await runOnAwsUnderWay(s, "e2e-aws-killed");
+    // Ending the session kills the app (SIGKILL): nothing can clean up.
+  },
+  "aws",
+);
+
+test(
+  "…then it says so at once, and History's Clean up lists what carries the run's tags and deletes it",
+  async (s) => {
+    assert(killedAwsRun, "the previous test did not start a run");
+    assert(taggedIds().length >= 2, `the killed run's resources are gone already: ${JSON.stringify(taggedIds())}`);
+    const banner = await s.text(await s.waitFor("[data-testid=aws-left-behind]", { timeoutMs: 30000 }));
+    assert(banner.includes(killedAwsRun), `the banner: ${banner}`);
+    await s.click(await s.find("[data-testid=aws-left-behind] button"));
+    await s.waitFor("[data-testid=history][data-loaded=true]", { timeoutMs: 30000 });
+    await s.click(await s.waitFor(`[data-testid=clean-up-${killedAwsRun}]`));
+    const dialog = await s.text(await s.waitFor("[data-testid=confirm-clean-up]", { timeoutMs: 60000 }));
+    const ids = taggedIds();
+    assert(ids.every((id) => dialog.includes(id)), `the confirmation lists ${dialog}; tagged: ${JSON.stringify(ids)}`);
+    await s.click(await s.find("[data-testid=confirm-clean-up-confirm]"));
+    const cleaned = await s.text(await s.waitFor("[data-testid=cleaned]", { timeoutMs: 120000 }));
+    assert(cleaned.startsWith("Deleted"), `Clean up said: ${cleaned}`);
+    await untilNothingTagged("after History's Clean up", 10000);
+  },
+  "aws",
+);
+
 test(
   "History finds what carries snaplab's tags in the account, deletes it after a confirm, and leaves the rest",
   async (s) => {
@@ -552,8 +631,9 @@ async function driverFor(group) {
   return drivers.get(group);
 }
 try {
-  // E2E_ONLY=text runs only the tests whose names contain it (while working on them).
-  for (const t of tests.filter((t) => !process.env.E2E_ONLY || t.name.includes(process.env.E2E_ONLY))) {
+  // E2E_ONLY="text|other" runs only the tests whose names contain one of them (while working on them).
+  const only = process.env.E2E_ONLY?.split("|") ?? null;
+  for (const t of tests.filter((t) => !only || only.some((o) => t.name.includes(o)))) {
     let s;
     const t0 = Date.now();
     try {

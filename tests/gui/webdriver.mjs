@@ -127,6 +127,11 @@ export class Session {
     });
   }
 
+  /** Closes the window as its close button would (W3C Close Window); the app then ends on its own. */
+  async closeWindow() {
+    await this.cmd("DELETE", "/window").catch(() => {});
+  }
+
   async close() {
     await fetch(`${this.base}/session/${this.id}`, { method: "DELETE" }).catch(() => {});
   }
