@@ -75,7 +75,19 @@ impl EmulatorProcess {
 }
 
 impl Drop for EmulatorProcess {
+    /// SIGTERM first, so a `--run-commands` emulator kills its instances'
+    /// processes (a failed test must not leave a writer running); then SIGKILL.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

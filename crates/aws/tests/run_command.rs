@@ -302,3 +302,42 @@ async fn commands_go_only_to_managed_instances_and_say_when_the_emulator_does_no
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn when_the_emulator_stops_no_process_it_started_outlives_it() {
+    let dir = TempDir::new("rc-stop");
+    let emulator = emulator(Some(dir.0.clone())).await;
+    let c = clients(emulator.endpoint());
+    let (instance, _) = instance_with_volume(&c).await;
+    // A writer that would run for minutes: its pid is written where the test can read it.
+    send(
+        &c,
+        &instance,
+        "sleep 300 & echo $! > \"$SNAPLAB_ROOT/writer.pid\"; wait",
+    )
+    .await;
+    let pid_file = dir.0.join(&instance).join("writer.pid");
+    let started = Instant::now();
+    let pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file).ok().filter(|p| p.ends_with('\n')) {
+            break pid.trim().to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the command never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let alive = |pid: &str| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    assert!(alive(&pid), "the writer is not running");
+    emulator.stop().await;
+    let stopped = Instant::now();
+    // Killed processes linger as zombies until reaped by their parent: read their state.
+    let gone = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.split_whitespace().nth(2) == Some("Z"))
+    };
+    while !gone(&pid) {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "process {pid} outlived the emulator"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

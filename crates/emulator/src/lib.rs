@@ -187,6 +187,9 @@ impl Emulator {
         }
         let shared = self.shared.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            if let Some(hosts) = &shared.hosts {
+                hosts.stop_all();
+            }
             if let Some(journal) = &shared.journal {
                 journal.finish();
             }
@@ -197,6 +200,9 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some(hosts) = &self.shared.hosts {
+            hosts.stop_all();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

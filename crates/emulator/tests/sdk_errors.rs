@@ -427,6 +427,56 @@ async fn reserved_tag_keys_are_refused() {
     assert_eq!(code(r), "InvalidParameterValue");
 }
 
+#[tokio::test]
+async fn a_tag_specification_without_tags_is_refused_in_aws_words() {
+    let lab = Lab::start(Pace::Instant).await;
+    let empty = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::Volume)
+        .build();
+    let r = lab
+        .ec2
+        .create_volume()
+        .availability_zone("us-east-1a")
+        .size(1)
+        .tag_specifications(empty)
+        .send()
+        .await;
+    assert_eq!(
+        failure(r),
+        (
+            "InvalidParameterValue".into(),
+            "Tag specification must have at least one tag".into()
+        )
+    );
+    let volumes = lab.ec2.describe_volumes().send().await.unwrap();
+    assert_eq!(volumes.volumes().len(), 2, "nothing was created");
+}
+
+#[tokio::test]
+async fn a_kms_key_without_encrypted_is_an_invalid_parameter_dependency() {
+    let lab = Lab::start(Pace::Instant).await;
+    let key = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555";
+    for encrypted in [None, Some(false)] {
+        let r = lab
+            .ec2
+            .create_volume()
+            .availability_zone("us-east-1a")
+            .size(1)
+            .kms_key_id(key)
+            .set_encrypted(encrypted)
+            .send()
+            .await;
+        assert_eq!(
+            failure(r),
+            (
+                "InvalidParameterDependency".into(),
+                "The parameter KmsKeyId requires the parameter Encrypted to be set.".into()
+            ),
+            "Encrypted={encrypted:?}"
+        );
+    }
+}
+
 /// Actions the SDK cannot send malformed: raw Query requests over HTTP.
 mod raw {
     use super::*;

@@ -4,7 +4,7 @@
 //! made is found and recorded first, by [`crate::discover`]).
 
 use chrono::Duration;
-use snaplab_cloud::{AttachmentState, SnapshotState};
+use snaplab_cloud::{AttachmentState, SnapshotState, TargetKind};
 
 use crate::context::Consistency;
 use crate::def::CheckId;
@@ -196,7 +196,9 @@ async fn reattached_during_snapshot(scope: &RunScope) -> Result<CheckOutcome, La
 
 /// Why a snapshot may already be complete, and how to see it pending.
 fn quick_snapshots_note(scope: &RunScope) -> String {
-    if scope.cloud.kind.keeps_volume_data() {
+    if scope.cloud.kind == TargetKind::Aws {
+        "a snapshot of a small volume with little written can finish within seconds; a large or busy one stays pending for minutes to hours".to_string()
+    } else if scope.cloud.kind.keeps_volume_data() {
         format!(
             "at pace {} snapshots finish quickly; --pace demo or realistic keeps them pending longer",
             scope.ctx.pace

@@ -179,6 +179,21 @@ pub fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
         .to_string()
 }
 
+/// The code and the message of a failed call, judged by the SDK's own parser.
+pub fn failure<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, SdkError<E, aws_sdk_ec2::config::http::HttpResponse>>,
+) -> (String, String) {
+    let err = result.expect_err("the call should fail");
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    assert!(status.is_some_and(|s| s < 500), "error must not be a 5xx: {status:?}");
+    (
+        err.code()
+            .unwrap_or_else(|| panic!("no error code in {err:?}"))
+            .to_string(),
+        err.message().unwrap_or_default().to_string(),
+    )
+}
+
 /// The message of a failed call (for checking it says what to do).
 pub fn message<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     result: Result<T, SdkError<E, aws_sdk_ec2::config::http::HttpResponse>>,

@@ -46,7 +46,15 @@ impl Call<'_> {
             .into_iter()
             .map(|spec| {
                 let kind = spec.str("ResourceType").unwrap_or_default().to_string();
-                Ok((kind, spec.tags("Tag")?))
+                let tags = spec.tags("Tag")?;
+                // AWS's words (moto's tests pin them for volumes too).
+                if tags.is_empty() {
+                    return Err(ec2_error!(
+                        InvalidParameterValue,
+                        "Tag specification must have at least one tag"
+                    ));
+                }
+                Ok((kind, tags))
             })
             .collect()
     }

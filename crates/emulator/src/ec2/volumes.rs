@@ -1,6 +1,7 @@
 //! CreateVolume, DeleteVolume, AttachVolume, DetachVolume, DescribeVolumes.
 
 use super::{check_filters, lookup_all, render, Call, Selection};
+use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
 use crate::model::paging::PageLimits;
 use crate::model::volume::{self, CreateVolume};
@@ -32,6 +33,13 @@ pub fn describe_volumes(call: &mut Call<'_>) -> Ec2Result<String> {
 
 pub fn create_volume(call: &mut Call<'_>) -> Ec2Result<String> {
     let p = call.params;
+    // A key only means something for an encrypted volume: AWS refuses it otherwise.
+    if p.str("KmsKeyId").is_some_and(|k| !k.is_empty()) && p.bool("Encrypted")? != Some(true) {
+        return Err(ec2_error!(
+            InvalidParameterDependency,
+            "The parameter KmsKeyId requires the parameter Encrypted to be set."
+        ));
+    }
     let req = CreateVolume {
         zone: p.str("AvailabilityZone").filter(|s| !s.is_empty()).map(String::from),
         zone_id: p.str("AvailabilityZoneId").filter(|s| !s.is_empty()).map(String::from),

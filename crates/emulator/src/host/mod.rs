@@ -201,6 +201,19 @@ impl Hosts {
         let _ = fs::remove_dir_all(self.dir_of(instance_id));
     }
 
+    /// The emulator is stopping: every instance's processes are killed (none
+    /// may outlive the cloud they ran in). Sandboxes stay for a state directory.
+    pub fn stop_all(&self) {
+        let invocations: Vec<Arc<Invocation>> = self
+            .lock()
+            .values()
+            .flat_map(|s| s.invocations.iter().cloned())
+            .collect();
+        for inv in invocations {
+            inv.signal(commands::Signal::Kill);
+        }
+    }
+
     /// Starts `script` on the instance (`AWS-RunShellScript`), in its sandbox.
     pub fn run(
         &self,
