@@ -39,6 +39,9 @@ async fn describe_availability_zones_lists_the_regions_three_zones() {
     assert_eq!(z.zone_id(), Some("use1-az1"));
     assert_eq!(z.region_name(), Some("us-east-1"));
     assert_eq!(z.state().map(|s| s.as_str()), Some("available"));
+    assert_eq!(z.group_name(), Some("us-east-1-zg-1"));
+    assert_eq!(z.group_long_name(), Some("US East (N. Virginia) 1"));
+    assert_eq!(z.network_border_group(), Some("us-east-1"));
 
     let one = lab
         .ec2
@@ -48,6 +51,14 @@ async fn describe_availability_zones_lists_the_regions_three_zones() {
         .await
         .unwrap();
     assert_eq!(one.availability_zones().len(), 1);
+    let group = lab
+        .ec2
+        .describe_availability_zones()
+        .filters(filter("group-name", &["us-east-1-zg-1"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.availability_zones().len(), 3, "the region's zones are one group");
     let by_name = lab
         .ec2
         .describe_availability_zones()

@@ -324,6 +324,11 @@ async fn create_volume_without_size_or_snapshot_is_missing_parameter() {
         "MissingParameter"
     );
     assert_eq!(code(lab.ec2.create_volume().size(8).send().await), "MissingParameter");
+    // A missing parameter is reported before a bad value (AWS's order).
+    assert_eq!(
+        code(lab.ec2.create_volume().availability_zone("us-east-9z").send().await),
+        "MissingParameter"
+    );
     assert_eq!(
         code(
             lab.ec2

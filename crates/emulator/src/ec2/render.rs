@@ -3,6 +3,7 @@
 use crate::clock::{iso8601, Timestamp};
 use crate::model::instance::{Instance, InstanceState};
 use crate::model::network::{Subnet, Vpc};
+use crate::model::zone;
 use crate::model::{Attachment, Cloud, Snapshot, Tag, Volume, Zone, ACCOUNT_ID};
 use crate::wire::xml::XmlWriter;
 
@@ -84,7 +85,8 @@ pub fn zone_fields(w: &mut XmlWriter, z: &Zone) {
         .leaf("zoneId", &z.zone_id)
         .leaf("zoneState", "available")
         .leaf("regionName", &z.region)
-        .leaf("groupName", &z.region)
+        .leaf("groupName", zone::group_name(&z.region))
+        .opt_leaf("groupLongName", zone::group_long_name(&z.region))
         .leaf("networkBorderGroup", &z.region)
         .leaf("zoneType", "availability-zone")
         .leaf("optInStatus", "opt-in-not-required");

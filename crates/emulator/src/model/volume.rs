@@ -294,8 +294,19 @@ pub fn is_valid_device(name: &str) -> bool {
     letters_ok && digits_ok
 }
 
+fn missing_size() -> Ec2Error {
+    ec2_error!(
+        MissingParameter,
+        "The request must contain the parameter size or snapshotId: give --size in GiB, or --snapshot-id to restore a snapshot."
+    )
+}
+
 impl Cloud {
     pub fn create_volume(&mut self, req: CreateVolume, now: Timestamp, dry_run: bool) -> Ec2Result<String> {
+        // Required parameters first, as AWS checks them: before any value or state.
+        if req.size_gib.is_none() && req.snapshot_id.is_none() {
+            return Err(missing_size());
+        }
         let zone = match (&req.zone, &req.zone_id) {
             (Some(name), _) => self.zone(name)?.name.clone(),
             (None, Some(zone_id)) => self
@@ -337,12 +348,7 @@ impl Cloud {
             }
             (Some(size), _) => size,
             (None, Some((_, snap_size, ..))) => *snap_size,
-            (None, None) => {
-                return Err(ec2_error!(
-                    MissingParameter,
-                    "The request must contain the parameter size or snapshotId: give --size in GiB, or --snapshot-id to restore a snapshot."
-                ))
-            }
+            (None, None) => return Err(missing_size()),
         };
         let (min, max) = volume_type.size_range();
         if !(min..=max).contains(&size) {
