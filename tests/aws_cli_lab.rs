@@ -210,6 +210,41 @@ fn cli_queries_filters_and_text_output_work() {
         ],
     );
     assert!(tags["Tags"].as_array().is_some_and(|t| t.len() == 2), "{tags}");
+    // Elastic Volumes: grow the data volume, then read the modification back.
+    let modified = aws_json(
+        ep,
+        &[
+            "ec2",
+            "modify-volume",
+            "--volume-id",
+            DATA_VOLUME,
+            "--size",
+            "16",
+            "--volume-type",
+            "gp3",
+            "--throughput",
+            "250",
+        ],
+    );
+    let m = &modified["VolumeModification"];
+    assert_eq!(
+        (m["OriginalSize"].as_i64(), m["TargetSize"].as_i64()),
+        (Some(8), Some(16)),
+        "{modified}"
+    );
+    assert_eq!(m["TargetThroughput"].as_i64(), Some(250), "{modified}");
+    let state = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-volumes-modifications",
+            "--volume-ids",
+            DATA_VOLUME,
+            "--query",
+            "VolumesModifications[0].[ModificationState,Progress]",
+        ],
+    );
+    assert_eq!(state, serde_json::json!(["completed", 100]), "pace instant");
 }
 
 #[test]

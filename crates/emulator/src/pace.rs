@@ -44,6 +44,9 @@ impl Pace {
                 snapshot_floor: Duration::ZERO,
                 snapshot_bytes_per_sec: None,
                 snapshot_rate_limit: None,
+                modify: Duration::ZERO,
+                optimize_floor: Duration::ZERO,
+                optimize_per_gib: Duration::ZERO,
             },
             Self::Demo => Timings {
                 volume_create: Duration::from_millis(1500),
@@ -56,6 +59,9 @@ impl Pace {
                 snapshot_floor: Duration::from_secs(6),
                 snapshot_bytes_per_sec: Some(32 * MIB),
                 snapshot_rate_limit: None,
+                modify: Duration::from_secs(2),
+                optimize_floor: Duration::from_secs(5),
+                optimize_per_gib: Duration::from_millis(10),
             },
             // Assumed figures, in the range AWS users report: volumes from a
             // few seconds, snapshots from tens of seconds plus copy time.
@@ -70,6 +76,10 @@ impl Pace {
                 snapshot_floor: Duration::from_secs(30),
                 snapshot_bytes_per_sec: Some(40 * MIB),
                 snapshot_rate_limit: Some(Duration::from_secs(15)),
+                // Assumed: AWS says optimizing takes minutes to hours, by size.
+                modify: Duration::from_secs(20),
+                optimize_floor: Duration::from_secs(120),
+                optimize_per_gib: Duration::from_secs(1),
             },
         }
     }
@@ -116,6 +126,11 @@ pub struct Timings {
     pub snapshot_bytes_per_sec: Option<u64>,
     /// Least time between two CreateSnapshot calls on one volume.
     pub snapshot_rate_limit: Option<Duration>,
+    /// A volume modification's `modifying` phase.
+    pub modify: Duration,
+    /// Its `optimizing` phase: at least this, plus `optimize_per_gib` per GiB of the new size.
+    pub optimize_floor: Duration,
+    pub optimize_per_gib: Duration,
 }
 
 impl Timings {

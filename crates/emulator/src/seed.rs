@@ -73,6 +73,7 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         encrypted: false,
         tags: tags(&[("Name", name), ("App", "SecureCart")]),
         last_snapshot_at: None,
+        modifications: Vec::new(),
         data: VolumeData::default(),
     };
     for v in [

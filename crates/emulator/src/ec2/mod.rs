@@ -100,6 +100,12 @@ pub const ACTIONS: &[(&str, Handler, Changes)] = &[
     ("AttachVolume", volumes::attach_volume, Changes::Yes),
     ("DetachVolume", volumes::detach_volume, Changes::Yes),
     ("CreateSnapshot", snapshots::create_snapshot, Changes::Yes),
+    ("ModifyVolume", volumes::modify_volume, Changes::Yes),
+    (
+        "DescribeVolumesModifications",
+        volumes::describe_volumes_modifications,
+        Changes::No,
+    ),
     ("CreateSnapshots", snapshots::create_snapshots, Changes::Yes),
     ("DescribeSnapshots", snapshots::describe_snapshots, Changes::No),
     ("DeleteSnapshot", snapshots::delete_snapshot, Changes::Yes),

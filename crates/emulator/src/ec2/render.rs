@@ -2,6 +2,7 @@
 
 use crate::clock::{iso8601, Timestamp};
 use crate::model::instance::{Instance, InstanceState};
+use crate::model::modification::Modification;
 use crate::model::network::{Subnet, Vpc};
 use crate::model::zone;
 use crate::model::{Attachment, Cloud, Snapshot, Tag, Volume, Zone, ACCOUNT_ID};
@@ -78,6 +79,25 @@ pub fn volume_fields(w: &mut XmlWriter, v: &Volume, cloud: &Cloud) {
         .leaf("encrypted", v.encrypted)
         .leaf("multiAttachEnabled", false)
         .leaf("fastRestored", false);
+}
+
+/// A VolumeModification's fields (ModifyVolume, DescribeVolumesModifications).
+pub fn modification_fields(w: &mut XmlWriter, m: &Modification, now: Timestamp) {
+    w.leaf("volumeId", &m.volume_id)
+        .leaf("modificationState", m.state(now).as_str())
+        .leaf("targetSize", m.target.size_gib)
+        .opt_leaf("targetIops", m.target.iops)
+        .leaf("targetVolumeType", m.target.volume_type)
+        .opt_leaf("targetThroughput", m.target.throughput)
+        .leaf("targetMultiAttachEnabled", false)
+        .leaf("originalSize", m.original.size_gib)
+        .opt_leaf("originalIops", m.original.iops)
+        .leaf("originalVolumeType", m.original.volume_type)
+        .opt_leaf("originalThroughput", m.original.throughput)
+        .leaf("originalMultiAttachEnabled", false)
+        .leaf("progress", m.progress(now))
+        .leaf("startTime", iso8601(&m.start_time))
+        .opt_leaf("endTime", m.end_time(now).map(|t| iso8601(&t)));
 }
 
 pub fn zone_fields(w: &mut XmlWriter, z: &Zone) {

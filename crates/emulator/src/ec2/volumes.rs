@@ -1,8 +1,10 @@
-//! CreateVolume, DeleteVolume, AttachVolume, DetachVolume, DescribeVolumes.
+//! CreateVolume, DeleteVolume, AttachVolume, DetachVolume, DescribeVolumes,
+//! ModifyVolume, DescribeVolumesModifications.
 
 use super::{check_filters, lookup_all, render, Call, Selection};
 use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
+use crate::model::modification::{self, ModificationAt, ModifyVolume};
 use crate::model::paging::PageLimits;
 use crate::model::volume::{self, CreateVolume};
 
@@ -92,5 +94,56 @@ pub fn detach_volume(call: &mut Call<'_>) -> Ec2Result<String> {
         .detach_volume(volume_id, instance_id, device, call.now, call.dry_run)?;
     let mut w = call.reply();
     render::attachment_fields(&mut w, volume_id, &a);
+    Ok(w.finish(call.action))
+}
+
+pub fn modify_volume(call: &mut Call<'_>) -> Ec2Result<String> {
+    let p = call.params;
+    let req = ModifyVolume {
+        volume_id: p.required("VolumeId")?.to_string(),
+        size_gib: p.int("Size")?,
+        volume_type: p.str("VolumeType").map(String::from),
+        iops: p.int("Iops")?,
+        throughput: p.int("Throughput")?,
+    };
+    if p.flag("MultiAttachEnabled")? {
+        return Err(ec2_error!(
+            UnsupportedOperation,
+            "snaplab does not emulate EBS Multi-Attach; modify the volume without --multi-attach-enabled."
+        ));
+    }
+    let m = call.cloud.modify_volume(req, call.now, call.dry_run)?;
+    let mut w = call.reply();
+    w.open("volumeModification");
+    render::modification_fields(&mut w, &m, call.now);
+    w.close("volumeModification");
+    Ok(w.finish(call.action))
+}
+
+pub fn describe_volumes_modifications(call: &mut Call<'_>) -> Ec2Result<String> {
+    let ids = call.params.list("VolumeId");
+    let filters = call.params.filters()?;
+    check_filters(&filters, modification::FILTERS, false)?;
+    let selection = Selection {
+        filters: &filters,
+        page: call.page_request(false, "volumeModificationSet")?,
+        limits: PageLimits { min: 5, max: 500 },
+    };
+    let cloud = &*call.cloud;
+    let now = call.now;
+    let page = selection.run(
+        lookup_all(&ids, |id| cloud.latest_modification(id)),
+        cloud.latest_modifications().into_iter(),
+        |m| &m.volume_id,
+        |m| ModificationAt { modification: m, now },
+    )?;
+    if call.dry_run {
+        return Err(Ec2Error::dry_run());
+    }
+    let mut w = call.reply();
+    w.set("volumeModificationSet", &page.items, |w, m| {
+        render::modification_fields(w, m, now)
+    });
+    w.opt_leaf("nextToken", page.next_token);
     Ok(w.finish(call.action))
 }

@@ -219,6 +219,7 @@ impl Cloud {
                     encrypted: false,
                     tags: TagSet::from_tags(req.volume_tags.clone()),
                     last_snapshot_at: None,
+                    modifications: Vec::new(),
                     data: VolumeData::default(),
                 },
             );

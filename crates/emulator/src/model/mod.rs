@@ -13,6 +13,7 @@ pub mod iam;
 pub mod image;
 pub mod instance;
 pub mod launch;
+pub mod modification;
 pub mod network;
 pub mod paging;
 pub mod snapshot;
@@ -125,6 +126,11 @@ impl Cloud {
     pub fn volume(&self, id: &str) -> Ec2Result<&Volume> {
         ids::check(IdKind::Volume, id)?;
         self.volumes.get(id).ok_or_else(|| volume_not_found(id))
+    }
+
+    pub fn volume_mut(&mut self, id: &str) -> Ec2Result<&mut Volume> {
+        ids::check(IdKind::Volume, id)?;
+        self.volumes.get_mut(id).ok_or_else(|| volume_not_found(id))
     }
 
     pub fn snapshot(&self, id: &str) -> Ec2Result<&Snapshot> {

@@ -36,8 +36,13 @@ impl VolumeType {
         }
     }
 
+    /// io1 and io2: IOPS provisioned, and kept across a change between them.
+    pub fn is_provisioned_iops(self) -> bool {
+        matches!(self, Self::Io1 | Self::Io2)
+    }
+
     /// Sizes (GiB) AWS accepts for the type.
-    fn size_range(self) -> (i64, i64) {
+    pub(crate) fn size_range(self) -> (i64, i64) {
         match self {
             Self::Standard => (1, 1024),
             Self::Gp2 => (1, 16384),
@@ -159,6 +164,8 @@ pub struct Volume {
     pub last_snapshot_at: Option<Timestamp>,
     /// The volume's bytes, shared copy-on-write with its snapshots.
     pub data: VolumeData,
+    /// Its Elastic Volumes modifications, oldest first.
+    pub modifications: Vec<crate::model::modification::Modification>,
 }
 
 impl Volume {
@@ -398,6 +405,7 @@ impl Cloud {
             encrypted,
             tags: TagSet::from_tags(tags),
             last_snapshot_at: None,
+            modifications: Vec::new(),
             data,
         };
         self.volumes.insert(id.clone(), volume);
@@ -444,6 +452,15 @@ impl Cloud {
     ) -> Ec2Result<Attachment> {
         let volume = self.volume(volume_id)?;
         let instance = self.instance(instance_id)?;
+        // AWS's words, as reported from real calls (ansible-collections/amazon.aws#1558).
+        if let Some(m) = volume.modifications.last() {
+            if m.state(now) == crate::model::modification::ModificationState::Modifying {
+                return Err(ec2_error!(
+                    OperationNotPermitted,
+                    "Cannot attach volume {volume_id} when it is in modification state: MODIFYING"
+                ));
+            }
+        }
         match volume.state() {
             VolumeState::Available => {}
             VolumeState::InUse => {
@@ -574,7 +591,7 @@ impl Cloud {
     }
 }
 
-fn check_performance(t: VolumeType, iops: Option<i64>, throughput: Option<i64>) -> Ec2Result<()> {
+pub(crate) fn check_performance(t: VolumeType, iops: Option<i64>, throughput: Option<i64>) -> Ec2Result<()> {
     let iops_range = match t {
         VolumeType::Gp3 => Some((3000, 80000)),
         VolumeType::Io1 => Some((100, 64000)),
