@@ -8,23 +8,10 @@ use snaplab_emulator::blocks::BLOCK_SIZE;
 use snaplab_emulator::Pace;
 use snaplab_testkit::*;
 
-async fn write(lab: &Lab, volume: &str, offset: u64, data: &[u8]) {
-    let r = reqwest::Client::new()
-        .put(format!(
-            "{}/_snaplab/volumes/{volume}/data?offset={offset}",
-            lab.endpoint()
-        ))
-        .body(data.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-}
-
 /// A completed snapshot of the data volume with one byte in each of `blocks`.
 async fn snapshot_with_blocks(lab: &Lab, blocks: impl IntoIterator<Item = u64>) -> String {
     for b in blocks {
-        write(lab, DATA_VOLUME_ID, b * BLOCK_SIZE, &[1]).await;
+        lab.write(DATA_VOLUME_ID, b * BLOCK_SIZE, &[1]).await;
     }
     let id = lab.create_snapshot(DATA_VOLUME_ID).await;
     lab.wait_completed(&id).await;
@@ -119,7 +106,7 @@ async fn changed_blocks_carry_a_first_token_where_the_first_snapshot_had_data() 
 async fn a_pending_snapshot_cannot_be_read() {
     let lab = Lab::manual(Pace::Demo).await;
     let ebs = ebs_client(lab.endpoint());
-    write(&lab, DATA_VOLUME_ID, 0, b"x").await;
+    lab.write(DATA_VOLUME_ID, 0, b"x").await;
     let snap = lab.create_snapshot(DATA_VOLUME_ID).await;
     let r = ebs.list_snapshot_blocks().snapshot_id(&snap).send().await;
     let m = message(ebs.list_snapshot_blocks().snapshot_id(&snap).send().await);
@@ -191,7 +178,7 @@ async fn unknown_and_malformed_snapshots_and_bad_tokens_are_refused() {
 async fn block_tokens_expire_after_seven_days() {
     let lab = Lab::manual(Pace::Instant).await;
     let ebs = ebs_client(lab.endpoint());
-    write(&lab, DATA_VOLUME_ID, 0, b"x").await;
+    lab.write(DATA_VOLUME_ID, 0, b"x").await;
     let snap = lab.create_snapshot(DATA_VOLUME_ID).await;
     let listed = ebs.list_snapshot_blocks().snapshot_id(&snap).send().await.unwrap();
     let token = listed.blocks()[0].block_token().unwrap().to_string();
@@ -212,7 +199,7 @@ async fn snapshots_of_different_volumes_are_unrelated() {
     let lab = Lab::start(Pace::Instant).await;
     let ebs = ebs_client(lab.endpoint());
     let data = snapshot_with_blocks(&lab, [0]).await;
-    write(&lab, ROOT_VOLUME_ID, 0, b"boot").await;
+    lab.write(ROOT_VOLUME_ID, 0, b"boot").await;
     let root = lab.create_snapshot(ROOT_VOLUME_ID).await;
     let r = ebs
         .list_changed_blocks()

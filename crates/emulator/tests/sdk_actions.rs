@@ -2,6 +2,8 @@
 //! parser judges each reply's shape.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+use std::time::Duration;
+
 use aws_sdk_ec2::types::{
     CopyTagsFromSource, Filter, InstanceSpecification, ResourceType, SnapshotState, Tag, TagSpecification, VolumeState,
     VolumeType,
@@ -436,6 +438,46 @@ async fn create_snapshots_takes_every_data_volume_at_one_instant() {
         .unwrap();
     assert_eq!(without_data.snapshots().len(), 1);
     assert_eq!(without_data.snapshots()[0].volume_id(), Some(ROOT_VOLUME_ID));
+}
+
+#[tokio::test]
+async fn a_multi_volume_set_completes_together_its_quicker_snapshot_waiting_at_99() {
+    let lab = Lab::manual(Pace::Demo).await;
+    // Only the data volume has blocks to copy: its snapshot takes longer than the root's.
+    lab.write(DATA_VOLUME_ID, 0, &vec![7u8; 64 * 1024 * 1024]).await;
+    let out = lab
+        .ec2
+        .create_snapshots()
+        .instance_specification(InstanceSpecification::builder().instance_id(INSTANCE_ID).build())
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<String> = out
+        .snapshots()
+        .iter()
+        .map(|s| s.snapshot_id().unwrap().to_string())
+        .collect();
+    let (root, data) = match out.snapshots()[0].volume_id() {
+        Some(v) if v == ROOT_VOLUME_ID => (ids[0].clone(), ids[1].clone()),
+        _ => (ids[1].clone(), ids[0].clone()),
+    };
+    // Past the root's own copy time (the pace's floor), before the data volume's.
+    lab.advance(Duration::from_millis(6050));
+    let r = lab.snapshot(&root).await;
+    let d = lab.snapshot(&data).await;
+    assert_eq!(r.state(), Some(&SnapshotState::Pending), "the set is not done");
+    assert_eq!(r.progress(), Some("99%"), "copied, waiting for the rest of its set");
+    assert_eq!(d.state(), Some(&SnapshotState::Pending));
+    lab.advance(Duration::from_secs(60));
+    for id in [&root, &data] {
+        let s = lab.snapshot(id).await;
+        assert_eq!(
+            (s.state(), s.progress()),
+            (Some(&SnapshotState::Completed), Some("100%"))
+        );
+    }
+    let (r, d) = (lab.snapshot(&root).await, lab.snapshot(&data).await);
+    assert_eq!(r.start_time(), d.start_time(), "one point in time");
 }
 
 #[tokio::test]

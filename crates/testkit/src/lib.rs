@@ -80,6 +80,21 @@ impl Lab {
         self.emulator.endpoint()
     }
 
+    /// Writes `data` at `offset` of a volume, as its instance's OS would
+    /// (the emulator's data plane).
+    pub async fn write(&self, volume: &str, offset: u64, data: &[u8]) {
+        let r = reqwest::Client::new()
+            .put(format!(
+                "{}/_snaplab/volumes/{volume}/data?offset={offset}",
+                self.endpoint()
+            ))
+            .body(data.to_vec())
+            .send()
+            .await
+            .expect("the data plane answers");
+        assert_eq!(r.status().as_u16(), 200, "writing {volume}");
+    }
+
     pub async fn snapshot(&self, id: &str) -> aws_sdk_ec2::types::Snapshot {
         let out = self
             .ec2

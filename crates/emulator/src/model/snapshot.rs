@@ -38,7 +38,11 @@ pub struct Snapshot {
     pub volume_size_gib: i64,
     pub description: String,
     pub start_time: Timestamp,
-    /// When `pending` turns `completed`: start + the pace's copy time.
+    /// When this snapshot's own blocks are copied: start + the pace's copy time.
+    pub copied_at: Timestamp,
+    /// When `pending` turns `completed`: `copied_at`, or for a snapshot of a
+    /// multi-volume set, when the whole set is copied (AWS: a set "may sit
+    /// at 99% until all of it completes").
     pub completes_at: Timestamp,
     pub state: SnapshotState,
     pub encrypted: bool,
@@ -56,14 +60,15 @@ impl Snapshot {
         }
     }
 
-    /// Progress in percent: elapsed share of the copy time while `pending`
-    /// (never 100 until `completed`), 100 once `completed`.
+    /// Progress in percent: elapsed share of its own copy time while
+    /// `pending` (never 100 until `completed`: 99 while the rest of its set
+    /// copies), 100 once `completed`.
     pub fn progress(&self, now: Timestamp) -> u8 {
         match self.state {
             SnapshotState::Completed => 100,
             SnapshotState::Error => 0,
             SnapshotState::Pending => {
-                let total = (self.completes_at - self.start_time).num_milliseconds().max(1);
+                let total = (self.copied_at - self.start_time).num_milliseconds().max(1);
                 let done = (now - self.start_time).num_milliseconds().clamp(0, total);
                 u8::try_from(done * 100 / total).unwrap_or(99).min(99)
             }
@@ -192,7 +197,7 @@ impl Cloud {
         if dry_run {
             return Err(Ec2Error::dry_run());
         }
-        Ok(chosen
+        let ids = chosen
             .into_iter()
             .map(|(id, volume_tags)| {
                 let mut tags = TagSet::default();
@@ -202,7 +207,18 @@ impl Cloud {
                 spec_tags.iter().cloned().for_each(|t| tags.upsert(t));
                 self.take_snapshot(&id, &req.description, tags.as_slice().to_vec(), now)
             })
-            .collect())
+            .collect::<Vec<_>>();
+        // One set: none of it is completed before all of it is copied.
+        let set_done = ids
+            .iter()
+            .filter_map(|id| self.snapshots.get(id).map(|s| s.copied_at))
+            .max();
+        for id in &ids {
+            if let (Some(s), Some(done)) = (self.snapshots.get_mut(id), set_done) {
+                s.completes_at = done;
+            }
+        }
+        Ok(ids)
     }
 
     pub fn delete_snapshot(&mut self, id: &str, dry_run: bool) -> Ec2Result<()> {
@@ -269,6 +285,7 @@ impl Cloud {
             volume_size_gib: size,
             description: description.to_string(),
             start_time: now,
+            copied_at: after(now, duration),
             completes_at: after(now, duration),
             state: SnapshotState::Pending,
             encrypted,
