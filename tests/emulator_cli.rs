@@ -104,6 +104,34 @@ fn empty_starts_without_the_scenario() {
     assert_eq!(vols["Volumes"].as_array().map(Vec::len), Some(0));
     let zones = aws_json(&emulator.endpoint, &["ec2", "describe-availability-zones"]);
     assert_eq!(zones["AvailabilityZones"].as_array().map(Vec::len), Some(3));
+    // Without --hints, an error is AWS's words only.
+    let out = common::aws(
+        &emulator.endpoint,
+        &["ec2", "describe-volumes", "--volume-ids", "vol-0123456789abcdef0"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("The volume 'vol-0123456789abcdef0' does not exist."),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn hints_tell_a_learner_at_the_aws_cli_what_to_do_next() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant", "--hints"]);
+    let out = common::aws(
+        &emulator.endpoint,
+        &["ec2", "delete-volume", "--volume-id", "vol-0123456789abcdef0"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(VolumeInUse)")
+            && stderr.contains("is currently attached to i-")
+            && stderr.contains("Detach it first: aws ec2 detach-volume --volume-id vol-0123456789abcdef0"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -140,7 +168,7 @@ fn help_explains_the_flags() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--bind", "--pace", "--empty", "AWS_ENDPOINT_URL"] {
+    for flag in ["--bind", "--pace", "--empty", "--hints", "AWS_ENDPOINT_URL"] {
         assert!(help.contains(flag), "help mentions {flag}: {help}");
     }
 }

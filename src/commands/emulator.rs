@@ -43,6 +43,12 @@ pub struct Args {
     /// local processes there (SNAPLAB_ROOT names the sandbox). Loopback only: it runs what it is sent.
     #[arg(long, value_name = "DIR")]
     run_commands: Option<std::path::PathBuf>,
+
+    /// After AWS's own error message, say what to do next (e.g. "List volumes with aws ec2 describe-volumes.").
+    /// Off by default, so scripts that match AWS's messages see AWS's words; the lab's built-in emulator turns it on
+    /// in hands-on mode.
+    #[arg(long)]
+    hints: bool,
 }
 
 fn parse_deny(spec: &str) -> Result<DenyList, String> {
@@ -58,6 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         state_dir: args.state_dir.clone(),
         deny: args.deny.clone().unwrap_or_default(),
         run_commands: args.run_commands.clone(),
+        hints: args.hints,
         ..EmulatorConfig::default()
     };
     if args.run_commands.is_some() && !args.bind.ip().is_loopback() {

@@ -111,12 +111,16 @@ impl fmt::Display for Ec2ErrorCode {
     }
 }
 
-/// An EC2 error: a code and a message that says what went wrong and what to do.
+/// An EC2 error: a code, the message AWS gives (word for word where AWS's
+/// words are known), and a hint for a learner — what to do next — that the
+/// wire carries only when the emulator is asked to (`--hints`), so scripts
+/// that match AWS's messages keep working.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Ec2Error {
     pub code: Ec2ErrorCode,
     pub message: String,
+    pub hint: Option<String>,
 }
 
 impl Ec2Error {
@@ -124,6 +128,21 @@ impl Ec2Error {
         Self {
             code,
             message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds what a learner should do next (sent only with `--hints`).
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The message as sent: AWS's, with the hint after it when `hints` is on.
+    pub fn wire_message(&self, hints: bool) -> String {
+        match (&self.hint, hints) {
+            (Some(h), true) => format!("{} {h}", self.message),
+            _ => self.message.clone(),
         }
     }
 

@@ -48,6 +48,8 @@ pub struct Shared {
     pub commands: ssm::Commands,
     /// Instance sandboxes, when the emulator runs commands (`--run-commands`).
     pub hosts: Option<Arc<Hosts>>,
+    /// Error messages carry a learner's hint after AWS's words (`--hints`).
+    pub hints: bool,
 }
 
 impl Shared {
@@ -207,7 +209,7 @@ async fn aws_request(
                 rejection.body_text(),
                 MAX_BODY_BYTES / 1024
             );
-            return ec2_error_response(&e, &request_id);
+            return ec2_error_response(&e, &request_id, shared.hints);
         }
     };
     let params = QueryParams::from_parts(uri.query(), &body);
@@ -222,7 +224,7 @@ async fn aws_request(
                 "You are not authorized to perform this operation. {}",
                 not_authorized(&caller().arn(), "ec2", action)
             );
-            ec2_error_response(&e, &request_id)
+            ec2_error_response(&e, &request_id, shared.hints)
         }
         Service::Ec2 => {
             let now = shared.clock.now();
@@ -263,7 +265,7 @@ async fn aws_request(
             }
             match result {
                 Ok(xml) => xml_response(StatusCode::OK, xml, &request_id),
-                Err(e) => ec2_error_response(&e, &request_id),
+                Err(e) => ec2_error_response(&e, &request_id, shared.hints),
             }
         }
         Service::Ebs => {
@@ -291,7 +293,7 @@ async fn aws_request(
                 UnsupportedOperation,
                 "snaplab emulates the ec2, ebs, sts, iam and ssm services on this endpoint, not '{name}'."
             );
-            ec2_error_response(&e, &request_id)
+            ec2_error_response(&e, &request_id, shared.hints)
         }
         Service::Unknown => not_an_aws_request(&method, &uri),
     };
@@ -549,11 +551,11 @@ fn xml_response(status: StatusCode, xml: String, request_id: &str) -> Response {
     response
 }
 
-pub fn ec2_error_response(e: &Ec2Error, request_id: &str) -> Response {
+pub fn ec2_error_response(e: &Ec2Error, request_id: &str, hints: bool) -> Response {
     let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
     xml_response(
         status,
-        error_document(e.code.as_str(), &e.message, request_id),
+        error_document(e.code.as_str(), &e.wire_message(hints), request_id),
         request_id,
     )
 }

@@ -69,18 +69,15 @@ pub fn check(kind: IdKind, id: &str) -> Ec2Result<()> {
     }
     let prefix = kind.prefix();
     Err(match kind {
-        IdKind::Volume => ec2_error!(
-            InvalidVolumeIdMalformed,
-            "Invalid id: \"{id}\" (expecting \"vol-...\"): a volume id is 'vol-' followed by 17 hex digits, e.g. vol-0123456789abcdef0."
-        ),
+        IdKind::Volume => ec2_error!(InvalidVolumeIdMalformed, "Invalid id: \"{id}\" (expecting \"vol-...\")")
+            .hint("A volume id is 'vol-' followed by 17 hex digits, e.g. vol-0123456789abcdef0."),
         IdKind::Snapshot => ec2_error!(
             InvalidSnapshotIdMalformed,
-            "Invalid id: \"{id}\" (expecting \"snap-...\"): a snapshot id is 'snap-' followed by 17 hex digits; copy it from create-snapshot's SnapshotId."
-        ),
-        IdKind::Instance => ec2_error!(
-            InvalidInstanceIdMalformed,
-            "Invalid id: \"{id}\" (expecting \"i-...\"): an instance id is 'i-' followed by 17 hex digits; find it with aws ec2 describe-instances."
-        ),
+            "Invalid id: \"{id}\" (expecting \"snap-...\")"
+        )
+        .hint("A snapshot id is 'snap-' followed by 17 hex digits; copy it from create-snapshot's SnapshotId."),
+        IdKind::Instance => ec2_error!(InvalidInstanceIdMalformed, "Invalid id: \"{id}\" (expecting \"i-...\")")
+            .hint("An instance id is 'i-' followed by 17 hex digits; find it with aws ec2 describe-instances."),
         _ => ec2_error!(InvalidId, "The ID '{id}' is not valid (expecting \"{prefix}-...\")."),
     })
 }

@@ -69,6 +69,9 @@ pub struct EmulatorConfig {
     /// Run SSM commands as local processes, each instance in a sandbox under
     /// this directory ([`host`]). Loopback only: it runs what it is sent.
     pub run_commands: Option<PathBuf>,
+    /// Append a learner's hint (what to do next) to AWS's error messages
+    /// (`--hints`; the lab's built-in emulator in hands-on mode). Off: AWS's words only.
+    pub hints: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -83,6 +86,7 @@ impl Default for EmulatorConfig {
             state_dir: None,
             deny: deny::DenyList::default(),
             run_commands: None,
+            hints: false,
         }
     }
 }
@@ -268,6 +272,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         journal: journal.map(|j| Arc::new(persist::JournalQueue::new(j))),
         deny: config.deny.clone(),
         commands: ssm::Commands::default(),
+        hints: config.hints,
         hosts: match &config.run_commands {
             Some(dir) => Some(Arc::new(host::Hosts::new(dir, config.clock.clone())?)),
             None => None,

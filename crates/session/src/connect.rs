@@ -13,7 +13,7 @@ use snaplab_aws::{Account, AwsChoice};
 use snaplab_cloud::target::{default_region, snaplab_health};
 use snaplab_cloud::{Target, TargetKind, TargetPace};
 use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
-use snaplab_lab::RunContext;
+use snaplab_lab::{Mode, RunContext};
 
 use crate::SessionError;
 
@@ -21,7 +21,8 @@ use crate::SessionError;
 #[derive(Debug, Clone)]
 pub enum Where {
     /// The built-in emulator at `pace`, on 127.0.0.1:`port` (when free; any port otherwise).
-    Embedded { pace: Pace, port: Option<u16> },
+    /// `hints`: error messages say what to do next (hands-on: the learner types the commands).
+    Embedded { pace: Pace, port: Option<u16>, hints: bool },
     /// An endpoint, in `region` (`None`: the snaplab emulator's own, else the environment's).
     Endpoint { url: String, region: Option<String> },
     /// The learner's AWS account, chosen explicitly; `plan` says what a new
@@ -40,6 +41,7 @@ impl Where {
             TargetKind::Embedded => Self::Embedded {
                 pace: Pace::default(),
                 port,
+                hints: ctx.mode == Mode::HandsOn,
             },
             TargetKind::Aws => Self::Aws {
                 choice: AwsChoice {
@@ -86,11 +88,12 @@ fn loopback(port: Option<u16>) -> SocketAddr {
 /// Brings the cloud up; the built-in emulator keeps its state in `run_dir/emulator`.
 pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, SessionError> {
     match place {
-        Where::Embedded { pace, port } => {
+        Where::Embedded { pace, port, hints } => {
             let emulator = Emulator::start(EmulatorConfig {
                 bind: loopback(port),
                 pace,
                 state_dir: Some(run_dir.join("emulator")),
+                hints,
                 ..EmulatorConfig::default()
             })
             .await

@@ -230,6 +230,7 @@ impl RunPlan {
                     region: None,
                 },
                 None => Where::Embedded {
+                    hints: mode == Mode::HandsOn,
                     pace: request.pace.unwrap_or(if mode == Mode::HandsOn {
                         Pace::Realistic
                     } else {

@@ -54,6 +54,19 @@ impl Lab {
         Self::with_config(config, Some(clock)).await
     }
 
+    /// Seeded scenario at `pace` whose error messages carry a learner's hint (`--hints`).
+    pub async fn hinting(pace: Pace) -> Self {
+        Self::with_config(
+            EmulatorConfig {
+                pace,
+                hints: true,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+    }
+
     pub async fn empty(pace: Pace) -> Self {
         Self::with_config(
             EmulatorConfig {

@@ -114,12 +114,11 @@ impl Cloud {
     pub fn zone(&self, name: &str) -> Ec2Result<&Zone> {
         self.zones.iter().find(|z| z.name == name).ok_or_else(|| {
             let known: Vec<&str> = self.zones.iter().map(|z| z.name.as_str()).collect();
-            ec2_error!(
-                InvalidZoneNotFound,
-                "The zone '{name}' does not exist. Zones in {}: {}.",
+            ec2_error!(InvalidZoneNotFound, "The zone '{name}' does not exist.").hint(format!(
+                "Zones in {}: {}.",
                 self.region,
                 known.join(", ")
-            )
+            ))
         })
     }
 
@@ -220,24 +219,18 @@ impl Cloud {
 }
 
 pub fn volume_not_found(id: &str) -> Ec2Error {
-    ec2_error!(
-        InvalidVolumeNotFound,
-        "The volume '{id}' does not exist. List volumes with aws ec2 describe-volumes."
-    )
+    ec2_error!(InvalidVolumeNotFound, "The volume '{id}' does not exist.")
+        .hint("List volumes with aws ec2 describe-volumes.")
 }
 
 pub fn snapshot_not_found(id: &str) -> Ec2Error {
-    ec2_error!(
-        InvalidSnapshotNotFound,
-        "The snapshot '{id}' does not exist. List yours with aws ec2 describe-snapshots --owner-ids self."
-    )
+    ec2_error!(InvalidSnapshotNotFound, "The snapshot '{id}' does not exist.")
+        .hint("List yours with aws ec2 describe-snapshots --owner-ids self.")
 }
 
 pub fn instance_not_found(id: &str) -> Ec2Error {
-    ec2_error!(
-        InvalidInstanceIdNotFound,
-        "The instance ID '{id}' does not exist. List instances with aws ec2 describe-instances."
-    )
+    ec2_error!(InvalidInstanceIdNotFound, "The instance ID '{id}' does not exist.")
+        .hint("List instances with aws ec2 describe-instances.")
 }
 
 /// Validates that a TagSpecification targets the resource type an action creates.

@@ -302,10 +302,8 @@ pub fn is_valid_device(name: &str) -> bool {
 }
 
 fn missing_size() -> Ec2Error {
-    ec2_error!(
-        MissingParameter,
-        "The request must contain the parameter size or snapshotId: give --size in GiB, or --snapshot-id to restore a snapshot."
-    )
+    ec2_error!(MissingParameter, "The request must contain the parameter size/snapshot")
+        .hint("Give --size in GiB, or --snapshot-id to restore a snapshot.")
 }
 
 impl Cloud {
@@ -338,9 +336,12 @@ impl Cloud {
                 if snap.state != crate::model::SnapshotState::Completed {
                     return Err(ec2_error!(
                         IncorrectState,
-                        "Snapshot '{id}' is in state '{}'; a volume can be restored only from a completed snapshot. Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}",
+                        "Snapshot '{id}' is in state '{}'; a volume can be restored only from a completed snapshot.",
                         snap.state.as_str()
-                    ));
+                    )
+                    .hint(format!(
+                        "Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}"
+                    )));
                 }
                 Some((snap.id.clone(), snap.volume_size_gib, snap.encrypted, snap.data.clone()))
             }
@@ -419,9 +420,10 @@ impl Cloud {
                 let a = volume.attachment.as_ref();
                 return Err(ec2_error!(
                     VolumeInUse,
-                    "Volume {id} is currently attached to {}; detach it first: aws ec2 detach-volume --volume-id {id}",
+                    "Volume {id} is currently attached to {}",
                     a.map(|a| a.instance_id.as_str()).unwrap_or("an instance")
-                ));
+                )
+                .hint(format!("Detach it first: aws ec2 detach-volume --volume-id {id}")));
             }
             VolumeState::Deleting => {
                 return Err(ec2_error!(
@@ -464,18 +466,26 @@ impl Cloud {
         match volume.state() {
             VolumeState::Available => {}
             VolumeState::InUse => {
-                let other = volume.attachment.as_ref().map(|a| a.instance_id.as_str()).unwrap_or("?");
-                return Err(ec2_error!(
-                    VolumeInUse,
-                    "{volume_id} is already attached to an instance ({other}). Detach it first, or attach a different volume."
-                ));
+                let other = volume
+                    .attachment
+                    .as_ref()
+                    .map(|a| a.instance_id.as_str())
+                    .unwrap_or("?");
+                return Err(
+                    ec2_error!(VolumeInUse, "{volume_id} is already attached to an instance").hint(format!(
+                        "It is attached to {other}: detach it first, or attach a different volume."
+                    )),
+                );
             }
             state => {
                 return Err(ec2_error!(
                     IncorrectState,
-                    "Volume '{volume_id}' is in the '{}' state; it can be attached once it is 'available' (aws ec2 wait volume-available --volume-ids {volume_id}).",
+                    "Volume '{volume_id}' is in the '{}' state.",
                     state.as_str()
-                ))
+                )
+                .hint(format!(
+                    "It can be attached once it is 'available': aws ec2 wait volume-available --volume-ids {volume_id}"
+                )))
             }
         }
         if volume.zone != instance.zone {
