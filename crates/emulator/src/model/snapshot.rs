@@ -250,9 +250,10 @@ impl Cloud {
         if self.pending_snapshots_of(volume_id) >= limit {
             return Err(ec2_error!(
                 ConcurrentSnapshotLimitExceeded,
-                "Maximum number of active snapshots per volume reached: {volume_id} ({}) already has {limit} pending. Wait until one completes.",
+                "Maximum number of active snapshots per volume reached: {volume_id} ({}) already has {limit} pending.",
                 volume.volume_type
-            ));
+            )
+            .hint("Wait until one completes."));
         }
         if let (Some(min_gap), Some(last)) = (self.timings().snapshot_rate_limit, volume.last_snapshot_at) {
             let since = (now - last).to_std().unwrap_or(Duration::ZERO);

@@ -491,11 +491,12 @@ impl Cloud {
         if volume.zone != instance.zone {
             return Err(ec2_error!(
                 InvalidVolumeZoneMismatch,
-                "The volume '{volume_id}' is not in the same availability zone as instance '{instance_id}': the volume is in {}, the instance in {}. Restore the snapshot into {} instead.",
-                volume.zone,
-                instance.zone,
-                instance.zone
-            ));
+                "The volume '{volume_id}' is not in the same availability zone as instance '{instance_id}'"
+            )
+            .hint(format!(
+                "The volume is in {}, the instance in {}: restore the snapshot into {} instead.",
+                volume.zone, instance.zone, instance.zone
+            )));
         }
         if !is_valid_device(device) {
             return Err(ec2_error!(
@@ -509,9 +510,12 @@ impl Cloud {
         {
             return Err(ec2_error!(
                 InvalidParameterValue,
-                "Invalid value '{device}' for unixDevice. Attachment point {device} is already in use (by {}); choose another device, e.g. /dev/sdg.",
+                "Invalid value '{device}' for unixDevice. Attachment point {device} is already in use"
+            )
+            .hint(format!(
+                "{} is attached there: choose another device, e.g. /dev/sdg.",
                 user.id
-            ));
+            )));
         }
         if dry_run {
             return Err(Ec2Error::dry_run());
