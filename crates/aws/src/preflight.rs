@@ -97,7 +97,7 @@ impl Preflight {
             out.push_str(&format!("  - {r}\n"));
         }
         out.push_str(&format!(
-            "Everything is tagged {RUN_TAG}=<run id> and {LAB_TAG}={} at creation and deleted when the run ends —\n\
+            "Everything is tagged {RUN_TAG}=<run id> and {LAB_TAG}={} at creation and deleted when the run ends, \
              also if it fails or is stopped (else `snaplab cleanup --aws` finds it by its tags).\n\
              Estimated cost: ${:.4} for about {} minutes.\n",
             self.plan.lab_id, self.estimated_cost_usd, self.plan.expected_minutes
