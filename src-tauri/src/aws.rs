@@ -4,7 +4,7 @@
 //! `snaplab_aws`, the same code the CLI's `--aws` path runs.
 
 use serde::{Deserialize, Serialize};
-use snaplab_aws::cleanup::{delete, find, Leftovers, Runs};
+use snaplab_aws::cleanup::{delete, find, Leftover, Leftovers, Runs};
 use snaplab_aws::plan::{RunPlan, DEFAULT_INSTANCE_PROFILE};
 use snaplab_aws::profiles::{ProfileKind, Profiles};
 use snaplab_aws::{preflight, Account, AwsChoice, Preflight, PreflightOptions};
@@ -241,14 +241,11 @@ pub async fn check_account(state: &AppState, lab: String, asked: AwsAccount) -> 
 /// same lab and account. Taken, so each consent starts one run.
 pub async fn take_cleared(state: &AppState, lab: &str, asked: &AwsAccount) -> Result<(AwsChoice, RunPlan)> {
     let mut cleared = state.cleared.lock().await;
-    match cleared.take() {
-        Some(c) if c.lab == lab && c.asked.choice() == asked.choice() => Ok((c.choice, c.plan)),
-        other => {
-            *cleared = other;
-            Err(CommandError::Invalid(
-                "check this account first (Preflight): a run on AWS starts only after a preflight that found everything allowed, and your consent".into(),
-            ))
-        }
+    match cleared.take_if(|c| c.lab == lab && c.asked.choice() == asked.choice()) {
+        Some(c) => Ok((c.choice, c.plan)),
+        None => Err(CommandError::Invalid(
+            "check this account first (Preflight): a run on AWS starts only after a preflight that found everything allowed, and your consent".into(),
+        )),
     }
 }
 
@@ -260,51 +257,32 @@ pub async fn aws_create_instance_profile(account: AwsAccount) -> Result<Vec<Stri
     Ok(snaplab_aws::instance_profile::create(&opened, DEFAULT_INSTANCE_PROFILE).await?)
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct AwsLeftover {
-    /// instance, volume or snapshot.
-    pub kind: String,
-    pub id: String,
-    pub run: String,
-    pub state: String,
-}
-
 /// What carries snaplab's tags in an account and region.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AwsLeftovers {
     pub region: String,
     pub endpoint_note: Option<String>,
-    pub items: Vec<AwsLeftover>,
+    pub items: Vec<Leftover>,
 }
 
 fn leftover_list(account: &Account, found: &Leftovers) -> AwsLeftovers {
     AwsLeftovers {
         region: account.region.clone(),
         endpoint_note: account.describe_endpoints(),
-        items: found
-            .all()
-            .map(|l| AwsLeftover {
-                kind: l.kind.to_string(),
-                id: l.id.clone(),
-                run: l.run.clone(),
-                state: l.state.clone(),
-            })
-            .collect(),
+        items: found.all().cloned().collect(),
     }
 }
 
 /// The account a recorded AWS run used (its profile and region; never a credential).
 async fn account_of_run(state: &AppState, run_id: &str) -> Result<AwsAccount> {
-    let report = state.store.report(run_id).await?;
-    let target = &report.context.target;
+    let target = state.store.context(run_id).await?.target;
     if target.kind != snaplab_cloud::TargetKind::Aws {
         return Err(CommandError::Invalid(format!("run {run_id} did not run on AWS")));
     }
     Ok(AwsAccount {
-        profile: target.profile.clone(),
-        region: Some(target.region.clone()),
+        profile: target.profile,
+        region: Some(target.region),
     })
 }
 

@@ -287,22 +287,22 @@ pub async fn check_endpoint(url: String) -> EndpointCheck {
 /// `cleared`: what a ready preflight and the learner's consent allowed), a
 /// blank learner is the user's login name.
 pub fn run_request(options: StartOptions, cleared: Option<(AwsChoice, AwsPlan)>) -> Result<RunRequest> {
-    let endpoint = match options.target {
-        TargetChoice::Builtin => None,
-        TargetChoice::Aws if cleared.is_none() => {
+    let (endpoint, aws) = match (options.target, cleared) {
+        (TargetChoice::Builtin, _) => (None, None),
+        (TargetChoice::Aws, None) => {
             return Err(CommandError::Invalid(
                 "a run on AWS starts only after the preflight and your consent".into(),
             ))
         }
-        TargetChoice::Aws => None,
-        TargetChoice::Endpoint => {
+        (TargetChoice::Aws, cleared) => (None, cleared),
+        (TargetChoice::Endpoint, _) => {
             let typed = options.endpoint.unwrap_or_default();
             if typed.trim().is_empty() {
                 return Err(CommandError::Invalid(
                     "type the endpoint's URL, e.g. http://localhost:4566".into(),
                 ));
             }
-            Some(endpoint::check(&typed)?)
+            (Some(endpoint::check(&typed)?), None)
         }
     };
     let pace = options.pace.map(Pace::from);
@@ -320,7 +320,7 @@ pub fn run_request(options: StartOptions, cleared: Option<(AwsChoice, AwsPlan)>)
         learner,
         resume: options.resume,
         record: true,
-        aws: cleared.filter(|_| matches!(options.target, TargetChoice::Aws)),
+        aws,
     })
 }
 

@@ -23,6 +23,7 @@ pub enum Runs {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Leftover {
     pub kind: &'static str,
     pub id: String,

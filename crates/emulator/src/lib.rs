@@ -190,10 +190,8 @@ impl Emulator {
             }
         }
         let shared = self.shared.clone();
+        // (Its instances' processes are killed on drop, below, as `self` goes.)
         let _ = tokio::task::spawn_blocking(move || {
-            if let Some(hosts) = &shared.hosts {
-                hosts.stop_all();
-            }
             if let Some(journal) = &shared.journal {
                 journal.finish();
             }

@@ -199,12 +199,7 @@ pub fn client(endpoint: &str) -> Client {
 pub fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     result: Result<T, SdkError<E, aws_sdk_ec2::config::http::HttpResponse>>,
 ) -> String {
-    let err = result.expect_err("the call should fail");
-    let status = err.raw_response().map(|r| r.status().as_u16());
-    assert!(status.is_some_and(|s| s < 500), "error must not be a 5xx: {status:?}");
-    err.code()
-        .unwrap_or_else(|| panic!("no error code in {err:?}"))
-        .to_string()
+    failure(result).0
 }
 
 /// The code and the message of a failed call, judged by the SDK's own parser.

@@ -183,14 +183,7 @@ impl Cloud {
                 ),
             ));
         }
-        let (min, max) = volume_type.size_range();
-        if !(min..=max).contains(&size) {
-            return Err(Ec2Error::invalid_value(
-                "size",
-                &size.to_string(),
-                &format!("A {volume_type} volume is {min} to {max} GiB."),
-            ));
-        }
+        volume_type.check_size(size)?;
         // What is not asked for carries over where the new type has it.
         let same_family = |a: VolumeType, b: VolumeType| a == b || (a.is_provisioned_iops() && b.is_provisioned_iops());
         let iops = req.iops.or_else(|| {

@@ -41,8 +41,21 @@ impl VolumeType {
         matches!(self, Self::Io1 | Self::Io2)
     }
 
+    /// A size (GiB) the type takes, else AWS's InvalidParameterValue.
+    pub(crate) fn check_size(self, size: i64) -> Ec2Result<()> {
+        let (min, max) = self.size_range();
+        if (min..=max).contains(&size) {
+            return Ok(());
+        }
+        Err(Ec2Error::invalid_value(
+            "size",
+            &size.to_string(),
+            &format!("A {self} volume is {min} to {max} GiB."),
+        ))
+    }
+
     /// Sizes (GiB) AWS accepts for the type.
-    pub(crate) fn size_range(self) -> (i64, i64) {
+    fn size_range(self) -> (i64, i64) {
         match self {
             Self::Standard => (1, 1024),
             Self::Gp2 => (1, 16384),
@@ -358,14 +371,7 @@ impl Cloud {
             (None, Some((_, snap_size, ..))) => *snap_size,
             (None, None) => return Err(missing_size()),
         };
-        let (min, max) = volume_type.size_range();
-        if !(min..=max).contains(&size) {
-            return Err(Ec2Error::invalid_value(
-                "size",
-                &size.to_string(),
-                &format!("A {volume_type} volume is {min} to {max} GiB."),
-            ));
-        }
+        volume_type.check_size(size)?;
         check_performance(volume_type, req.iops, req.throughput)?;
         if req.multi_attach {
             return Err(match volume_type {
