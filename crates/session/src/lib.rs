@@ -521,7 +521,12 @@ async fn clean_up_with(
     let swept = match &connected.aws {
         Some((account, _)) => {
             let found = snaplab_aws::cleanup::find(account, &Runs::One(run_id.to_string())).await?;
-            snaplab_aws::cleanup::delete(account, &found, &|_| {}).await?
+            let swept = snaplab_aws::cleanup::delete(account, &found, &|_| {}).await?;
+            // Every resource of a run carries its tags from creation, so none
+            // is left in the account now: the record says so too (a resource
+            // recorded but not yet in the run's context was only swept).
+            store.mark_resources_deleted(run_id).await?;
+            swept
         }
         None => 0,
     };
