@@ -14,7 +14,7 @@ use snaplab_emulator::Pace;
 
 fn cloud_with_written(bytes: u64) -> Cloud {
     let now = Utc::now();
-    let mut cloud = Cloud::new("us-east-1", Pace::Demo, Some(1));
+    let mut cloud = Cloud::new(snaplab_emulator::model::ACCOUNT_ID, "us-east-1", Pace::Demo, Some(1));
     seed::securecart(&mut cloud, now);
     let block = vec![0xabu8; BLOCK_SIZE as usize];
     for i in 0..bytes / BLOCK_SIZE {

@@ -47,6 +47,7 @@ pub enum Ec2ErrorCode {
     MissingInput,
     VpcIdNotSpecified,
     UnauthorizedOperation,
+    AuthFailure,
 }
 
 impl Ec2ErrorCode {
@@ -91,6 +92,7 @@ impl Ec2ErrorCode {
             Self::MissingInput => "MissingInput",
             Self::VpcIdNotSpecified => "VPCIdNotSpecified",
             Self::UnauthorizedOperation => "UnauthorizedOperation",
+            Self::AuthFailure => "AuthFailure",
         }
     }
 
@@ -100,6 +102,7 @@ impl Ec2ErrorCode {
         match self {
             Self::DryRunOperation => 412,
             Self::UnauthorizedOperation => 403,
+            Self::AuthFailure => 401,
             _ => 400,
         }
     }

@@ -20,7 +20,7 @@ use crate::ec2;
 use crate::error::{Ec2Error, ServiceError, ServiceErrorCode};
 use crate::host::{sync, Hosts};
 use crate::model::data::{DataPlaneError, MAX_TRANSFER};
-use crate::model::Cloud;
+use crate::model::{zone, Cloud, Scope, World};
 use crate::pace::Pace;
 use crate::persist::{Change, JournalQueue, Ticket};
 use crate::sts::Caller;
@@ -34,9 +34,10 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// State shared by every request.
 #[derive(Debug)]
 pub struct Shared {
-    pub cloud: Mutex<Cloud>,
+    pub world: Mutex<World>,
     pub clock: Arc<dyn Clock>,
     pub pace: Pace,
+    /// The region the emulator was started for (the seeded scenario's).
     pub region: String,
     pub started_at: Timestamp,
     pub tokens: Tokens,
@@ -95,10 +96,15 @@ impl Shared {
             .last()
     }
 
-    /// Runs `f` on the cloud, recovering the lock even if a handler once panicked.
-    pub fn with_cloud<R>(&self, f: impl FnOnce(&mut Cloud) -> R) -> R {
-        let mut cloud = self.cloud.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut cloud)
+    /// Runs `f` on the world, recovering the lock even if a handler once panicked.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut world = self.world.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut world)
+    }
+
+    /// Runs `f` on one scope's cloud, settled to `now`, with the rest of the world to read.
+    pub fn in_scope<R>(&self, scope: &Scope, now: Timestamp, f: impl FnOnce(&mut Cloud, &World) -> R) -> R {
+        self.with_world(|world| world.in_scope(scope, now, f))
     }
 }
 
@@ -176,6 +182,21 @@ fn caller_of(headers: &HeaderMap, query: Option<&str>) -> Caller {
     Caller { access_key }
 }
 
+/// Where a request acts: its caller's account, in the region its credential
+/// scope names (unsigned requests: the home region). `Err` names a region
+/// AWS does not have.
+fn scope_of(headers: &HeaderMap, query: Option<&str>, caller: &Caller, home: &str) -> Result<Scope, String> {
+    let region = credential_scope(headers, query)
+        .and_then(|c| c.split('/').nth(2).map(str::to_string))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| home.to_string());
+    if zone::is_region(&region) {
+        Ok(Scope::new(caller.account_id(), &region))
+    } else {
+        Err(region)
+    }
+}
+
 fn service_of(headers: &HeaderMap, params: &QueryParams, query: Option<&str>) -> Service {
     match scope_service(headers, query).as_deref() {
         Some("ec2") => Service::Ec2,
@@ -215,14 +236,18 @@ async fn aws_request(
     let params = QueryParams::from_parts(uri.query(), &body);
     let service = service_of(&headers, &params, uri.query());
     // Who is calling matters only to the services that answer with it (and to --deny).
-    let caller = || caller_of(&headers, uri.query());
+    let caller = caller_of(&headers, uri.query());
+    let scope = match scope_of(&headers, uri.query(), &caller, &shared.region) {
+        Ok(scope) => scope,
+        Err(region) => return bad_region(&service, &region, &request_id, shared.hints),
+    };
     let response = match &service {
         Service::Ec2 if shared.deny.denies("ec2", params.str("Action").unwrap_or_default()) => {
             let action = params.str("Action").unwrap_or_default();
             let e = crate::ec2_error!(
                 UnauthorizedOperation,
                 "You are not authorized to perform this operation. {}",
-                not_authorized(&caller().arn(), "ec2", action)
+                not_authorized(&caller.arn(), "ec2", action)
             );
             ec2_error_response(&e, &request_id, shared.hints)
         }
@@ -232,23 +257,23 @@ async fn aws_request(
             // Sandboxed volumes' files go into the cloud first, their holders stopped.
             let prepared = match &shared.hosts {
                 Some(hosts) if sync::reads_volumes(&action) => {
-                    let volumes = shared.with_cloud(|cloud| {
-                        cloud.settle(now);
+                    let volumes = shared.in_scope(&scope, now, |cloud, _| {
                         sync::volumes_to_sync(cloud, hosts, &action, &params)
                     });
                     stop_and_read(&shared, volumes).await
                 }
                 _ => None,
             };
-            let (result, ticket, after) = shared.with_cloud(|cloud| {
+            let (result, ticket, after) = shared.in_scope(&scope, now, |cloud, world| {
                 let mut ticket = prepared
                     .as_ref()
                     .and_then(|p| shared.journal_writes(p.apply(cloud), now));
-                let result = ec2::handle(cloud, &params, now, &request_id);
+                let result = ec2::handle(cloud, world, &params, now, &request_id);
                 if result.is_ok() && ec2::changes_cloud(&params) {
                     ticket = shared
                         .journal(|| Change::Ec2 {
                             now,
+                            scope: scope.clone(),
                             params: params.clone(),
                         })
                         .or(ticket);
@@ -277,17 +302,16 @@ async fn aws_request(
             };
             let action = ebs::action_of(&req);
             if shared.deny.denies("ebs", action) {
-                ebs::EbsError::access_denied(not_authorized(&caller().arn(), "ebs", action)).into_response(&request_id)
+                ebs::EbsError::access_denied(not_authorized(&caller.arn(), "ebs", action)).into_response(&request_id)
             } else {
-                shared.with_cloud(|cloud| {
-                    cloud.settle(now);
+                shared.in_scope(&scope, now, |cloud, _| {
                     ebs::handle(cloud, &shared.tokens, &req, now, &request_id)
                         .unwrap_or_else(|e| e.into_response(&request_id))
                 })
             }
         }
-        Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller(), &request_id),
-        Service::Ssm => ssm_request(&shared, &headers, &body, &caller(), &request_id),
+        Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller, &request_id),
+        Service::Ssm => ssm_request(&shared, &scope, &headers, &body, &caller, &request_id),
         Service::Other(name) => {
             let e = crate::ec2_error!(
                 UnsupportedOperation,
@@ -342,8 +366,10 @@ fn query_service(
     } else if *service == Service::Sts {
         sts::handle(params, caller, request_id)
     } else {
+        // IAM is global: an account's roles live beside its home region's resources.
         let now = shared.clock.now();
-        shared.with_cloud(|cloud| iam::handle(cloud, params, now, request_id))
+        let home = Scope::new(caller.account_id(), &shared.region);
+        shared.in_scope(&home, now, |cloud, _| iam::handle(cloud, params, now, request_id))
     };
     match result {
         Ok(xml) => xml_response(StatusCode::OK, xml, request_id),
@@ -356,7 +382,14 @@ fn query_service(
 }
 
 /// SSM: the JSON 1.1 protocol, the operation in `X-Amz-Target`.
-fn ssm_request(shared: &Shared, headers: &HeaderMap, body: &[u8], caller: &Caller, request_id: &str) -> Response {
+fn ssm_request(
+    shared: &Shared,
+    scope: &Scope,
+    headers: &HeaderMap,
+    body: &[u8],
+    caller: &Caller,
+    request_id: &str,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -377,8 +410,7 @@ fn ssm_request(shared: &Shared, headers: &HeaderMap, body: &[u8], caller: &Calle
             )),
             Ok(input) => {
                 let now = shared.clock.now();
-                shared.with_cloud(|cloud| {
-                    cloud.settle(now);
+                shared.in_scope(scope, now, |cloud, _| {
                     let mut call = ssm::SsmCall {
                         cloud,
                         input: &input,
@@ -472,9 +504,9 @@ async fn write_data(
         }
     };
     let now = shared.clock.now();
-    let (written, ticket) = shared.with_cloud(|cloud| {
-        cloud.settle(now);
-        let written = cloud.write_volume(&volume_id, offset, &body);
+    let (written, ticket) = shared.with_world(|world| {
+        world.settle(now);
+        let written = world.holding_volume(&volume_id).write_volume(&volume_id, offset, &body);
         let ticket = written
             .is_ok()
             .then(|| {
@@ -517,8 +549,9 @@ async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<Stri
         Some(hosts) if hosts.holds(&volume_id) => stop_and_read(&shared, vec![volume_id.clone()]).await,
         _ => None,
     };
-    let (read, ticket) = shared.with_cloud(|cloud| {
-        cloud.settle(now);
+    let (read, ticket) = shared.with_world(|world| {
+        world.settle(now);
+        let cloud = world.holding_volume(&volume_id);
         let ticket = prepared
             .as_ref()
             .and_then(|p| shared.journal_writes(p.apply(cloud), now));
@@ -558,6 +591,32 @@ pub fn ec2_error_response(e: &Ec2Error, request_id: &str, hints: bool) -> Respon
         error_document(e.code.as_str(), &e.wire_message(hints), request_id),
         request_id,
     )
+}
+
+/// A request signed for a region AWS does not have, in its service's error shape.
+fn bad_region(service: &Service, region: &str, request_id: &str, hints: bool) -> Response {
+    let message = format!("Credential should be scoped to a valid region, not '{region}'.");
+    match service {
+        Service::Ebs | Service::Ssm => {
+            let mut r = (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({ "__type": "InvalidSignatureException", "message": message })),
+            )
+                .into_response();
+            r.headers_mut().insert(
+                "x-amzn-errortype",
+                HeaderValue::from_static("InvalidSignatureException"),
+            );
+            r
+        }
+        _ => {
+            let e = crate::ec2_error!(AuthFailure, "{message}").hint(format!(
+                "Sign requests for a commercial region ({}…), e.g. AWS_DEFAULT_REGION=us-east-1.",
+                zone::regions().take(4).collect::<Vec<_>>().join(", ")
+            ));
+            ec2_error_response(&e, request_id, hints)
+        }
+    }
 }
 
 /// Any other method on the data plane: a JSON error like its others.

@@ -114,6 +114,14 @@ pub fn invalid_resource_id(id: &str) -> Ec2Error {
     )
 }
 
+/// FNV-1a: a hash stable across Rust versions (std's may change), for
+/// what must come out the same on a journal's replay.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,7 +47,7 @@ pub use error::{Ec2Error, Ec2ErrorCode};
 pub use pace::Pace;
 
 use http::Shared;
-use model::Cloud;
+use model::{Cloud, World};
 
 /// How to start an emulator.
 #[derive(Debug, Clone)]
@@ -169,12 +169,13 @@ impl Emulator {
         &self.shared.region
     }
 
-    /// Reads the emulated cloud's current state (settled to the clock's now).
+    /// Reads the home scope's cloud (settled to the clock's now): the
+    /// default account in the region the emulator was started for.
     pub fn inspect<R>(&self, f: impl FnOnce(&Cloud) -> R) -> R {
         let now = self.shared.clock.now();
-        self.shared.with_cloud(|cloud| {
-            cloud.settle(now);
-            f(cloud)
+        self.shared.with_world(|world| {
+            world.settle(now);
+            f(world.home_cloud())
         })
     }
 
@@ -231,16 +232,28 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         }
         None => (fresh, None, Vec::new()),
     };
-    let mut cloud = Cloud::new(&header.region, header.pace, Some(header.seed));
+    let mut world = World::new(&header.region, header.pace, Some(header.seed)).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "'{}' is not an AWS region; use one of: {}",
+                header.region,
+                model::zone::regions().collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })?;
     if header.seeded {
-        seed::securecart(&mut cloud, header.created_at);
-        seed::ssm_instance_profile(&mut cloud, header.created_at);
+        seed::securecart(world.home_cloud(), header.created_at);
+        seed::ssm_instance_profile(world.home_cloud(), header.created_at);
     }
     let replayed = entries.len();
     for entry in entries {
         match entry {
-            persist::Entry::Ec2 { now, params } => {
-                if let Err(e) = ec2::handle(&mut cloud, &params, now, "replay") {
+            persist::Entry::Ec2 { now, scope, params } => {
+                let replayed = world.in_scope(&scope, now, |cloud, world| {
+                    ec2::handle(cloud, world, &params, now, "replay")
+                });
+                if let Err(e) = replayed {
                     tracing::warn!(error = %e, "a journaled request failed on replay");
                 }
             }
@@ -250,8 +263,8 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
                 offset,
                 data,
             } => {
-                cloud.settle(now);
-                if let Err(e) = cloud.write_volume(&volume_id, offset, &data) {
+                world.settle(now);
+                if let Err(e) = world.holding_volume(&volume_id).write_volume(&volume_id, offset, &data) {
                     tracing::warn!(error = %e, "a journaled write failed on replay");
                 }
             }
@@ -261,7 +274,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         tracing::info!(replayed, "emulator state picked up from its journal");
     }
     Ok(Shared {
-        cloud: Mutex::new(cloud),
+        world: Mutex::new(world),
         clock: config.clock.clone(),
         pace: header.pace,
         region: header.region.clone(),

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::clock::Timestamp;
+use crate::model::Scope;
 use crate::pace::Pace;
 use crate::wire::query::QueryParams;
 
@@ -29,8 +30,11 @@ const LOCK_NAME: &str = "journal.lock";
 /// Longest record a journal can hold (a data-plane write of the largest size, and its header).
 const MAX_RECORD: usize = crate::model::data::MAX_TRANSFER as usize + 4096;
 const FORMAT: u32 = 1;
+/// An EC2 request in the home scope (journals from before regions existed).
 const KIND_EC2: u8 = 1;
 const KIND_WRITE: u8 = 2;
+/// An EC2 request and the scope (account and region) it acted in.
+const KIND_EC2_SCOPED: u8 = 4;
 
 /// What a journal was started with; a restart takes these, not its own flags.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -48,6 +52,7 @@ pub struct JournalHeader {
 pub enum Entry {
     Ec2 {
         now: Timestamp,
+        scope: Scope,
         params: QueryParams,
     },
     Write {
@@ -121,7 +126,8 @@ impl Journal {
         }
         let mut entries = Vec::new();
         let mut good_end = line.len() as u64;
-        while let Some(entry) = read_entry(&mut reader)? {
+        let home = Scope::default_account(&header.region);
+        while let Some(entry) = read_entry(&mut reader, &home)? {
             entries.push(entry.0);
             good_end += entry.1;
         }
@@ -158,8 +164,10 @@ impl Journal {
         self.file.flush()
     }
 
-    pub fn record_ec2(&mut self, now: &Timestamp, params: &QueryParams) -> io::Result<()> {
-        self.append(KIND_EC2, now, params.to_form().as_bytes())
+    pub fn record_ec2(&mut self, now: &Timestamp, scope: &Scope, params: &QueryParams) -> io::Result<()> {
+        let mut payload = scope_bytes(scope)?;
+        payload.extend_from_slice(params.to_form().as_bytes());
+        self.append(KIND_EC2_SCOPED, now, &payload)
     }
 
     pub fn record_write(&mut self, now: &Timestamp, volume_id: &str, offset: u64, data: &[u8]) -> io::Result<()> {
@@ -187,7 +195,7 @@ impl Entry {
 
     fn write_to(&self, journal: &mut Journal) -> io::Result<()> {
         match self {
-            Self::Ec2 { now, params } => journal.record_ec2(now, params),
+            Self::Ec2 { now, scope, params } => journal.record_ec2(now, scope, params),
             Self::Write {
                 now,
                 volume_id,
@@ -382,8 +390,26 @@ fn lock_folder(dir: &Path) -> io::Result<File> {
     }
 }
 
-/// One record and its size in bytes; `None` at the end or at a cut-short tail.
-fn read_entry(r: &mut impl Read) -> io::Result<Option<(Entry, u64)>> {
+/// `[u16 len]account/region`.
+fn scope_bytes(scope: &Scope) -> io::Result<Vec<u8>> {
+    let text = format!("{}/{}", scope.account, scope.region);
+    let len = u16::try_from(text.len()).map_err(|_| io::Error::other("scope too long"))?;
+    let mut out = len.to_le_bytes().to_vec();
+    out.extend_from_slice(text.as_bytes());
+    Ok(out)
+}
+
+/// A scope written by [`scope_bytes`] and the bytes after it.
+fn split_scope(payload: &[u8]) -> Option<(Scope, &[u8])> {
+    let len = u16::from_le_bytes([*payload.first()?, *payload.get(1)?]) as usize;
+    let text = std::str::from_utf8(payload.get(2..2 + len)?).ok()?;
+    let (account, region) = text.split_once('/')?;
+    Some((Scope::new(account, region), &payload[2 + len..]))
+}
+
+/// One record and its size in bytes; `None` at the end or at a cut-short
+/// tail. Records from before scopes act in `home`.
+fn read_entry(r: &mut impl Read, home: &Scope) -> io::Result<Option<(Entry, u64)>> {
     let mut head = [0u8; 13];
     if !read_full(r, &mut head)? {
         return Ok(None);
@@ -401,8 +427,19 @@ fn read_entry(r: &mut impl Read) -> io::Result<Option<(Entry, u64)>> {
     let entry = match kind {
         KIND_EC2 => Entry::Ec2 {
             now,
+            scope: home.clone(),
             params: QueryParams::from_parts(None, &payload),
         },
+        KIND_EC2_SCOPED => {
+            let Some((scope, form)) = split_scope(&payload) else {
+                return Ok(None);
+            };
+            Entry::Ec2 {
+                now,
+                scope,
+                params: QueryParams::from_parts(None, form),
+            }
+        }
         KIND_WRITE if payload.len() >= 2 => {
             let id_len = u16::from_le_bytes([payload[0], payload[1]]) as usize;
             if payload.len() < 2 + id_len + 8 {
@@ -461,6 +498,7 @@ mod tests {
             assert!(entries.is_empty());
             j.record_ec2(
                 &now,
+                &Scope::new("111122223333", "eu-west-1"),
                 &QueryParams::from_pairs([("Action", "CreateVolume"), ("Size", "8")]),
             )
             .unwrap();
@@ -475,7 +513,8 @@ mod tests {
         let (mut j, h, entries) = Journal::open(&dir, header()).unwrap();
         assert_eq!(h.seed, 42);
         assert_eq!(entries.len(), 2);
-        assert!(matches!(&entries[0], Entry::Ec2 { params, .. } if params.str("Size") == Some("8")));
+        assert!(matches!(&entries[0], Entry::Ec2 { params, scope, .. }
+            if params.str("Size") == Some("8") && scope.region == "eu-west-1" && scope.account == "111122223333"));
         assert!(matches!(&entries[1], Entry::Write { offset: 4096, data, .. } if data.as_ref() == b"orders"));
         j.record_write(&now, "vol-0123456789abcdef0", 0, b"more").unwrap();
         j.flush().unwrap();

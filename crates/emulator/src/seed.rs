@@ -71,6 +71,7 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
             delete_on_termination: root,
         }),
         encrypted: false,
+        kms_key_id: None,
         tags: tags(&[("Name", name), ("App", "SecureCart")]),
         last_snapshot_at: None,
         modifications: Vec::new(),

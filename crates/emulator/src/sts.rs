@@ -1,6 +1,7 @@
 //! STS: GetCallerIdentity, which the real-AWS path calls first to show who
 //! the learner is. Any key works; every caller is the account's root, in
-//! the one account the emulator keeps (LocalStack answers the same way).
+//! the account its access key names (see [`Caller::account_id`]; LocalStack
+//! answers the same way).
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::model::ACCOUNT_ID;
@@ -17,8 +18,20 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller's account: the access key itself when it is 12 digits
+    /// (LocalStack's rule, so one endpoint can hold several accounts), else
+    /// the default account.
+    pub fn account_id(&self) -> &str {
+        let is_account = self.access_key.len() == 12 && self.access_key.bytes().all(|b| b.is_ascii_digit());
+        if is_account {
+            &self.access_key
+        } else {
+            ACCOUNT_ID
+        }
+    }
+
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{ACCOUNT_ID}:root")
+        format!("arn:aws:iam::{}:root", self.account_id())
     }
 }
 
@@ -31,7 +44,7 @@ pub fn handle(params: &QueryParams, caller: &Caller, request_id: &str) -> Servic
             let mut w = XmlWriter::query_response("GetCallerIdentity", NAMESPACE);
             w.leaf("Arn", caller.arn())
                 .leaf("UserId", &caller.access_key)
-                .leaf("Account", ACCOUNT_ID);
+                .leaf("Account", caller.account_id());
             Ok(w.finish_query("GetCallerIdentity", request_id))
         }
         other => Err(unknown_action("sts", other, ACTIONS)),

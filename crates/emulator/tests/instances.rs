@@ -185,7 +185,7 @@ async fn run_instances_checks_everything_before_launching_and_dry_run_launches_n
         "InvalidParameterValue"
     );
     assert_eq!(
-        code(base().subnet_id("subnet-0de7a017c0ffee0f1").send().await),
+        code(base().subnet_id("subnet-0de7a017c0ffee991").send().await),
         "InvalidSubnetID.NotFound"
     );
     assert_eq!(
@@ -232,7 +232,7 @@ async fn the_default_vpc_has_a_default_subnet_in_every_zone() {
         code(
             lab.ec2
                 .describe_subnets()
-                .subnet_ids("subnet-0de7a017c0ffee0f1")
+                .subnet_ids("subnet-0de7a017c0ffee991")
                 .send()
                 .await
         ),

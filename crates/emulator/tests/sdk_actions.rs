@@ -32,11 +32,21 @@ fn tag_spec(kind: ResourceType, tags: &[(&str, &str)]) -> TagSpecification {
 }
 
 #[tokio::test]
-async fn describe_availability_zones_lists_the_regions_three_zones() {
+async fn describe_availability_zones_lists_the_regions_zones() {
     let lab = Lab::start(Pace::Instant).await;
     let out = lab.ec2.describe_availability_zones().send().await.unwrap();
     let names: Vec<&str> = out.availability_zones().iter().filter_map(|z| z.zone_name()).collect();
-    assert_eq!(names, ["us-east-1a", "us-east-1b", "us-east-1c"]);
+    assert_eq!(
+        names,
+        [
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1d",
+            "us-east-1e",
+            "us-east-1f"
+        ]
+    );
     let z = &out.availability_zones()[0];
     assert_eq!(z.zone_id(), Some("use1-az1"));
     assert_eq!(z.region_name(), Some("us-east-1"));
@@ -60,7 +70,7 @@ async fn describe_availability_zones_lists_the_regions_three_zones() {
         .send()
         .await
         .unwrap();
-    assert_eq!(group.availability_zones().len(), 3, "the region's zones are one group");
+    assert_eq!(group.availability_zones().len(), 6, "the region's zones are one group");
     let by_name = lab
         .ec2
         .describe_availability_zones()

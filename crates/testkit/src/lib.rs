@@ -185,11 +185,17 @@ pub fn ebs_client(endpoint: &str) -> aws_sdk_ebs::Client {
 
 /// An EC2 client for the emulator at `endpoint`.
 pub fn client(endpoint: &str) -> Client {
+    client_in(endpoint, "us-east-1", "test")
+}
+
+/// An EC2 client signing for `region` with `access_key` (12 digits: that
+/// account, as LocalStack reads it; anything else: the default account).
+pub fn client_in(endpoint: &str, region: &str, access_key: &str) -> Client {
     let config = aws_sdk_ec2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region.to_string()))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("test", "test", None, None, "snaplab-tests"))
+        .credentials_provider(Credentials::new(access_key, "test", None, None, "snaplab-tests"))
         .sleep_impl(SharedAsyncSleep::new(FastSleep))
         .build();
     Client::from_conf(config)

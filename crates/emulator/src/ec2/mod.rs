@@ -1,6 +1,7 @@
 //! The EC2 Query API: one handler per action, each parsing its parameters,
 //! calling the model and writing the reply in botocore's output shape.
 
+mod encryption;
 mod instances;
 mod network;
 mod render;
@@ -13,13 +14,15 @@ use crate::ec2_error;
 use crate::error::Ec2Result;
 use crate::model::filter::{self, Filter, Filterable};
 use crate::model::paging::{paginate, Page, PageLimits, PageRequest};
-use crate::model::{Cloud, Tag};
+use crate::model::{Cloud, Tag, World};
 use crate::wire::query::QueryParams;
 use crate::wire::xml::XmlWriter;
 
-/// What a handler gets: the parsed request and the cloud, locked and settled.
+/// What a handler gets: the parsed request, the cloud of the request's
+/// scope (locked and settled) and the rest of the world to read.
 pub struct Call<'a> {
     pub cloud: &'a mut Cloud,
+    pub world: &'a World,
     pub params: &'a QueryParams,
     pub now: Timestamp,
     pub request_id: &'a str,
@@ -109,6 +112,36 @@ pub const ACTIONS: &[(&str, Handler, Changes)] = &[
     ("CreateSnapshots", snapshots::create_snapshots, Changes::Yes),
     ("DescribeSnapshots", snapshots::describe_snapshots, Changes::No),
     ("DeleteSnapshot", snapshots::delete_snapshot, Changes::Yes),
+    ("CopySnapshot", snapshots::copy_snapshot, Changes::Yes),
+    (
+        "DescribeSnapshotAttribute",
+        snapshots::describe_snapshot_attribute,
+        Changes::No,
+    ),
+    (
+        "ModifySnapshotAttribute",
+        snapshots::modify_snapshot_attribute,
+        Changes::Yes,
+    ),
+    (
+        "ResetSnapshotAttribute",
+        snapshots::reset_snapshot_attribute,
+        Changes::Yes,
+    ),
+    (
+        "EnableEbsEncryptionByDefault",
+        encryption::enable_by_default,
+        Changes::Yes,
+    ),
+    (
+        "DisableEbsEncryptionByDefault",
+        encryption::disable_by_default,
+        Changes::Yes,
+    ),
+    ("GetEbsEncryptionByDefault", encryption::get_by_default, Changes::No),
+    ("GetEbsDefaultKmsKeyId", encryption::get_default_key, Changes::No),
+    ("ModifyEbsDefaultKmsKeyId", encryption::modify_default_key, Changes::Yes),
+    ("ResetEbsDefaultKmsKeyId", encryption::reset_default_key, Changes::Yes),
     ("CreateTags", tags::create_tags, Changes::Yes),
     ("DeleteTags", tags::delete_tags, Changes::Yes),
     ("DescribeTags", tags::describe_tags, Changes::No),
@@ -128,7 +161,13 @@ pub fn changes_cloud(params: &QueryParams) -> bool {
 }
 
 /// Answers one EC2 request: the reply document, or the error to render.
-pub fn handle(cloud: &mut Cloud, params: &QueryParams, now: Timestamp, request_id: &str) -> Ec2Result<String> {
+pub fn handle(
+    cloud: &mut Cloud,
+    world: &World,
+    params: &QueryParams,
+    now: Timestamp,
+    request_id: &str,
+) -> Ec2Result<String> {
     let name = params.str("Action").filter(|a| !a.is_empty()).ok_or_else(|| {
         ec2_error!(
             MissingAction,
@@ -146,6 +185,7 @@ pub fn handle(cloud: &mut Cloud, params: &QueryParams, now: Timestamp, request_i
     cloud.settle(now);
     let mut call = Call {
         cloud,
+        world,
         params,
         now,
         request_id,

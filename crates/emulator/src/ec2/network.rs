@@ -26,7 +26,7 @@ pub fn describe_vpcs(call: &mut Call<'_>) -> Ec2Result<String> {
         .filter(|v| matches_all(&filters, *v))
         .collect();
     let mut w = call.reply();
-    w.set("vpcSet", &vpcs, |w, v| render::vpc_fields(w, v));
+    w.set("vpcSet", &vpcs, |w, v| render::vpc_fields(w, v, &call.cloud.account));
     Ok(w.finish(call.action))
 }
 
@@ -52,8 +52,7 @@ pub fn describe_subnets(call: &mut Call<'_>) -> Ec2Result<String> {
         .filter(|s| ids.is_empty() || ids.contains(&s.id.as_str()))
         .filter(|s| matches_all(&filters, *s))
         .collect();
-    let region = call.cloud.region.clone();
     let mut w = call.reply();
-    w.set("subnetSet", &subnets, |w, s| render::subnet_fields(w, s, &region));
+    w.set("subnetSet", &subnets, |w, s| render::subnet_fields(w, s, call.cloud));
     Ok(w.finish(call.action))
 }

@@ -5,7 +5,7 @@ use crate::model::instance::{Instance, InstanceState};
 use crate::model::modification::Modification;
 use crate::model::network::{Subnet, Vpc};
 use crate::model::zone;
-use crate::model::{Attachment, Cloud, Snapshot, Tag, Volume, Zone, ACCOUNT_ID};
+use crate::model::{Attachment, Cloud, Snapshot, Tag, Volume, Zone};
 use crate::wire::xml::XmlWriter;
 
 pub fn tag_set(w: &mut XmlWriter, tags: &[Tag]) {
@@ -24,10 +24,11 @@ pub fn snapshot_fields(w: &mut XmlWriter, s: &Snapshot, now: Timestamp) {
         .leaf("status", s.state.as_str())
         .leaf("startTime", iso8601(&s.start_time))
         .leaf("progress", format!("{}%", s.progress(now)))
-        .leaf("ownerId", ACCOUNT_ID)
+        .leaf("ownerId", &s.owner_id)
         .leaf("volumeSize", s.volume_size_gib)
         .leaf("description", &s.description)
         .leaf("encrypted", s.encrypted)
+        .opt_leaf("kmsKeyId", s.kms_key_id.as_deref())
         .leaf("storageTier", "standard");
     if let Some(done) = s.completion_time() {
         w.leaf("completionTime", iso8601(&done));
@@ -42,7 +43,7 @@ pub fn snapshot_info_fields(w: &mut XmlWriter, s: &Snapshot, now: Timestamp) {
         .leaf("state", s.state.as_str())
         .leaf("startTime", iso8601(&s.start_time))
         .leaf("progress", format!("{}%", s.progress(now)))
-        .leaf("ownerId", ACCOUNT_ID)
+        .leaf("ownerId", &s.owner_id)
         .leaf("volumeSize", s.volume_size_gib)
         .leaf("description", &s.description)
         .leaf("encrypted", s.encrypted);
@@ -77,6 +78,7 @@ pub fn volume_fields(w: &mut XmlWriter, v: &Volume, cloud: &Cloud) {
         .opt_leaf("iops", v.effective_iops())
         .opt_leaf("throughput", v.effective_throughput())
         .leaf("encrypted", v.encrypted)
+        .opt_leaf("kmsKeyId", v.kms_key_id.as_deref())
         .leaf("multiAttachEnabled", false)
         .leaf("fastRestored", false);
 }
@@ -120,7 +122,8 @@ pub fn reservation(w: &mut XmlWriter, i: &Instance, cloud: &Cloud) {
 
 /// A reservation's fields (the DescribeInstances item, or RunInstances' reply body).
 pub fn reservation_of(w: &mut XmlWriter, reservation_id: &str, instances: &[&Instance], cloud: &Cloud) {
-    w.leaf("reservationId", reservation_id).leaf("ownerId", ACCOUNT_ID);
+    w.leaf("reservationId", reservation_id)
+        .leaf("ownerId", cloud.account_id());
     w.open("groupSet").close("groupSet");
     w.set("instancesSet", instances, |w, i| instance_fields(w, i, cloud));
 }
@@ -185,9 +188,9 @@ pub fn instance_state(w: &mut XmlWriter, name: &str, state: InstanceState) {
         .close(name);
 }
 
-pub fn vpc_fields(w: &mut XmlWriter, v: &Vpc) {
+pub fn vpc_fields(w: &mut XmlWriter, v: &Vpc, account: &str) {
     w.leaf("vpcId", &v.id)
-        .leaf("ownerId", ACCOUNT_ID)
+        .leaf("ownerId", account)
         .leaf("state", "available")
         .leaf("cidrBlock", &v.cidr)
         .leaf("dhcpOptionsId", "dopt-0de7a017c0ffee001")
@@ -202,13 +205,13 @@ pub fn vpc_fields(w: &mut XmlWriter, v: &Vpc) {
     });
 }
 
-pub fn subnet_fields(w: &mut XmlWriter, s: &Subnet, region: &str) {
+pub fn subnet_fields(w: &mut XmlWriter, s: &Subnet, cloud: &Cloud) {
     w.leaf("subnetId", &s.id)
         .leaf(
             "subnetArn",
-            format!("arn:aws:ec2:{region}:{ACCOUNT_ID}:subnet/{}", s.id),
+            format!("arn:aws:ec2:{}:{}:subnet/{}", cloud.region, cloud.account, s.id),
         )
-        .leaf("ownerId", ACCOUNT_ID)
+        .leaf("ownerId", cloud.account_id())
         .leaf("state", "available")
         .leaf("vpcId", &s.vpc_id)
         .leaf("cidrBlock", &s.cidr)

@@ -4,6 +4,7 @@
 use super::{check_filters, lookup_all, render, Call, Selection};
 use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
+use crate::model::encryption::EncryptionRequest;
 use crate::model::modification::{self, ModificationAt, ModifyVolume};
 use crate::model::paging::PageLimits;
 use crate::model::volume::{self, CreateVolume};
@@ -35,22 +36,30 @@ pub fn describe_volumes(call: &mut Call<'_>) -> Ec2Result<String> {
 
 pub fn create_volume(call: &mut Call<'_>) -> Ec2Result<String> {
     let p = call.params;
-    // A key only means something for an encrypted volume: AWS refuses it otherwise.
-    if p.str("KmsKeyId").is_some_and(|k| !k.is_empty()) && p.bool("Encrypted")? != Some(true) {
-        return Err(ec2_error!(
-            InvalidParameterDependency,
-            "The parameter KmsKeyId requires the parameter Encrypted to be set."
-        ));
+    let kms_key_id = p.str("KmsKeyId").filter(|k| !k.is_empty());
+    // A key only means something for an encrypted volume: AWS refuses it before anything else.
+    EncryptionRequest {
+        encrypted: p.bool("Encrypted")?,
+        kms_key_id,
     }
+    .check()?;
+    let snapshot_id = p.str("SnapshotId").filter(|s| !s.is_empty());
+    let shared_snapshot = snapshot_id.and_then(|id| {
+        call.world
+            .shared_snapshot(id, &call.cloud.account, &call.cloud.region)
+            .cloned()
+    });
     let req = CreateVolume {
         zone: p.str("AvailabilityZone").filter(|s| !s.is_empty()).map(String::from),
         zone_id: p.str("AvailabilityZoneId").filter(|s| !s.is_empty()).map(String::from),
         size_gib: p.int("Size")?,
-        snapshot_id: p.str("SnapshotId").filter(|s| !s.is_empty()).map(String::from),
+        snapshot_id: snapshot_id.map(String::from),
         volume_type: p.str("VolumeType").map(String::from),
         iops: p.int("Iops")?,
         throughput: p.int("Throughput")?,
         encrypted: p.bool("Encrypted")?,
+        kms_key_id: kms_key_id.map(String::from),
+        shared_snapshot,
         multi_attach: p.flag("MultiAttachEnabled")?,
         tag_specs: call.tag_specs()?,
     };

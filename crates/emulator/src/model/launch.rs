@@ -155,6 +155,8 @@ impl Cloud {
             (None, None) => None,
         };
         let profile_arn = profile.map(|p| instance_profile_arn(self.account_id(), &p.name));
+        // Encryption by default covers the root volume a launch makes too.
+        let root_key = self.encryption.by_default.then(|| self.default_kms_key());
         let http_tokens = match req.http_tokens.as_deref() {
             None | Some("optional") => "optional",
             Some("required") => "required",
@@ -216,7 +218,8 @@ impl Cloud {
                         settles_at: now,
                         delete_on_termination: true,
                     }),
-                    encrypted: false,
+                    encrypted: root_key.is_some(),
+                    kms_key_id: root_key.clone(),
                     tags: TagSet::from_tags(req.volume_tags.clone()),
                     last_snapshot_at: None,
                     modifications: Vec::new(),

@@ -8,6 +8,7 @@
 //! the background, so tests with a manual clock are deterministic.
 
 pub mod data;
+pub mod encryption;
 pub mod filter;
 pub mod iam;
 pub mod image;
@@ -16,9 +17,11 @@ pub mod launch;
 pub mod modification;
 pub mod network;
 pub mod paging;
+pub mod sharing;
 pub mod snapshot;
 pub mod tags;
 pub mod volume;
+pub mod world;
 pub mod zone;
 
 use std::collections::BTreeMap;
@@ -36,13 +39,16 @@ pub use network::Network;
 pub use snapshot::{Snapshot, SnapshotState};
 pub use tags::{Tag, TagSet};
 pub use volume::{Attachment, AttachmentState, Volume, VolumeState, VolumeType};
+pub use world::{Scope, World};
 pub use zone::Zone;
 
-/// The account every emulated resource belongs to (LocalStack uses the same).
+/// The account a caller is in unless its access key is a 12-digit account
+/// id (LocalStack uses the same default and the same rule).
 pub const ACCOUNT_ID: &str = "000000000000";
 
 #[derive(Debug, Clone)]
 pub struct Cloud {
+    pub account: String,
     pub region: String,
     pub zones: Vec<Zone>,
     pub instances: BTreeMap<String, Instance>,
@@ -51,21 +57,25 @@ pub struct Cloud {
     pub network: Network,
     pub images: Vec<Image>,
     pub iam: Iam,
+    pub encryption: encryption::EncryptionSettings,
     pace: Pace,
     timings: Timings,
     ids: IdSource,
 }
 
 impl Cloud {
-    /// An empty region with three Availability Zones (`<region>a/b/c`), a
-    /// default VPC and the public images.
-    pub fn new(region: &str, pace: Pace, id_seed: Option<u64>) -> Self {
-        let zones = zone::zones_of(region);
+    /// An account's empty region with the region's Availability Zones, a
+    /// default VPC and the public images. (A region AWS does not have gets
+    /// no zones; [`World`] never makes one.)
+    pub fn new(account: &str, region: &str, pace: Pace, id_seed: Option<u64>) -> Self {
+        let zones = zone::zones_of(region).unwrap_or_default();
         Self {
+            account: account.to_string(),
             region: region.to_string(),
             network: Network::default_for(&zones),
             images: image::catalogue(),
             iam: Iam::default(),
+            encryption: encryption::EncryptionSettings::default(),
             zones,
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
@@ -84,8 +94,8 @@ impl Cloud {
         &self.timings
     }
 
-    pub fn account_id(&self) -> &'static str {
-        ACCOUNT_ID
+    pub fn account_id(&self) -> &str {
+        &self.account
     }
 
     pub(crate) fn new_id(&mut self, kind: IdKind) -> String {

@@ -1,6 +1,7 @@
 //! EBS snapshots: CreateSnapshot, CreateSnapshots, DeleteSnapshot and the
 //! `pending` → `completed` lifecycle with a rising Progress.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,9 +11,10 @@ use crate::clock::{after, iso8601, Timestamp};
 use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
 use crate::ids::{self, IdKind};
+use crate::model::encryption::EncryptionRequest;
 use crate::model::filter::{tag_filter_values, Filterable};
 use crate::model::volume::VolumeState;
-use crate::model::{tags_for, Cloud, Tag, TagSet, ACCOUNT_ID};
+use crate::model::{tags_for, Cloud, Tag, TagSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotState {
@@ -31,9 +33,20 @@ impl SnapshotState {
     }
 }
 
+/// Who besides its owner may create volumes from a snapshot
+/// (`createVolumePermission`): named accounts, or everyone (group `all`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumePermission {
+    pub public: bool,
+    pub accounts: BTreeSet<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub id: String,
+    /// The account that owns it.
+    pub owner_id: String,
+    /// The source volume; AWS's placeholder `vol-ffffffff` for a copy.
     pub volume_id: String,
     pub volume_size_gib: i64,
     pub description: String,
@@ -46,6 +59,9 @@ pub struct Snapshot {
     pub completes_at: Timestamp,
     pub state: SnapshotState,
     pub encrypted: bool,
+    /// The KMS key's ARN, for an encrypted snapshot.
+    pub kms_key_id: Option<String>,
+    pub permission: VolumePermission,
     pub tags: TagSet,
     /// Bytes this snapshot copies: blocks changed since the volume's previous snapshot.
     pub bytes_to_copy: u64,
@@ -54,6 +70,11 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// True when `account`, not the owner, may restore it (shared or public).
+    pub fn restorable_by(&self, account: &str) -> bool {
+        self.permission.public || self.permission.accounts.contains(account)
+    }
+
     pub(crate) fn settle(&mut self, now: Timestamp) {
         if self.state == SnapshotState::Pending && now >= self.completes_at {
             self.state = SnapshotState::Completed;
@@ -107,7 +128,7 @@ impl Filterable for SnapshotAt<'_> {
             "description" => s.description.clone(),
             "encrypted" => s.encrypted.to_string(),
             "owner-alias" => return Some(vec![]),
-            "owner-id" => ACCOUNT_ID.to_string(),
+            "owner-id" => s.owner_id.clone(),
             "progress" => format!("{}%", s.progress(self.now)),
             "snapshot-id" => s.id.clone(),
             "start-time" => iso8601(&s.start_time),
@@ -132,7 +153,77 @@ pub struct CreateSnapshots {
     pub tag_specs: Vec<(String, Vec<Tag>)>,
 }
 
+/// The volume id AWS gives a copy: "an arbitrary volume ID that should not
+/// be used for any purpose" (CopySnapshot reference).
+pub const COPY_VOLUME_ID: &str = "vol-ffffffff";
+
+/// CopySnapshot's parameters, the source already found (here, in another
+/// region, or shared by another account).
+#[derive(Debug, Clone)]
+pub struct CopySnapshot<'a> {
+    pub source: &'a Snapshot,
+    pub source_region: &'a str,
+    pub description: Option<&'a str>,
+    pub encryption: EncryptionRequest<'a>,
+    pub tag_specs: Vec<(String, Vec<Tag>)>,
+}
+
 impl Cloud {
+    /// A copy of a completed snapshot: a full copy of its blocks, paced like
+    /// any snapshot. Its tags come from the request only; its description,
+    /// when none is given, is AWS's `[Copied snap-… from region]`.
+    pub fn copy_snapshot(&mut self, req: CopySnapshot<'_>, now: Timestamp, dry_run: bool) -> Ec2Result<String> {
+        let source = req.source;
+        if source.state != SnapshotState::Completed {
+            return Err(ec2_error!(
+                IncorrectState,
+                "Snapshot '{}' is not in a completed state; only completed snapshots can be copied.",
+                source.id
+            )
+            .hint(format!(
+                "Wait with: aws ec2 wait snapshot-completed --snapshot-ids {}",
+                source.id
+            )));
+        }
+        let tags = tags_for("snapshot", &req.tag_specs)?;
+        // A key stays with its region: a copy elsewhere takes the destination's default.
+        let same_region = req.source_region == self.region;
+        let source_key = source
+            .kms_key_id
+            .as_ref()
+            .map(|k| if same_region { k.clone() } else { self.default_kms_key() });
+        let kms_key_id = self.key_for_new(&req.encryption, source_key.as_deref())?;
+        if dry_run {
+            return Err(Ec2Error::dry_run());
+        }
+        let id = self.new_id(IdKind::Snapshot);
+        let bytes_to_copy = source.data.written().len() as u64 * crate::blocks::BLOCK_SIZE;
+        let done = after(now, self.timings().snapshot_duration(bytes_to_copy));
+        let description = req.description.map_or_else(
+            || format!("[Copied {} from {}]", source.id, req.source_region),
+            str::to_string,
+        );
+        let copy = Snapshot {
+            id: id.clone(),
+            owner_id: self.account.clone(),
+            volume_id: COPY_VOLUME_ID.to_string(),
+            volume_size_gib: source.volume_size_gib,
+            description,
+            start_time: now,
+            copied_at: done,
+            completes_at: done,
+            state: SnapshotState::Pending,
+            encrypted: kms_key_id.is_some(),
+            kms_key_id,
+            permission: VolumePermission::default(),
+            tags: TagSet::from_tags(tags),
+            bytes_to_copy,
+            data: source.data.clone(),
+        };
+        self.snapshots.insert(id.clone(), copy);
+        Ok(id)
+    }
+
     pub fn create_snapshot(
         &mut self,
         volume_id: &str,
@@ -271,17 +362,18 @@ impl Cloud {
     /// Records the snapshot: the point in time is `now`, whatever is written later.
     fn take_snapshot(&mut self, volume_id: &str, description: &str, tags: Vec<Tag>, now: Timestamp) -> String {
         let id = self.new_id(IdKind::Snapshot);
-        let (size, encrypted, bytes_to_copy, data) = match self.volumes.get_mut(volume_id) {
+        let (size, kms_key_id, bytes_to_copy, data) = match self.volumes.get_mut(volume_id) {
             Some(v) => {
                 v.last_snapshot_at = Some(now);
                 let changed = v.data.changed_bytes();
-                (v.size_gib, v.encrypted, changed, v.data.freeze())
+                (v.size_gib, v.kms_key_id.clone(), changed, v.data.freeze())
             }
-            None => (0, false, 0, Arc::new(Layer::default())),
+            None => (0, None, 0, Arc::new(Layer::default())),
         };
         let duration = self.timings().snapshot_duration(bytes_to_copy);
         let snapshot = Snapshot {
             id: id.clone(),
+            owner_id: self.account.clone(),
             volume_id: volume_id.to_string(),
             volume_size_gib: size,
             description: description.to_string(),
@@ -289,7 +381,9 @@ impl Cloud {
             copied_at: after(now, duration),
             completes_at: after(now, duration),
             state: SnapshotState::Pending,
-            encrypted,
+            encrypted: kms_key_id.is_some(),
+            kms_key_id,
+            permission: VolumePermission::default(),
             tags: TagSet::from_tags(tags),
             bytes_to_copy,
             data,

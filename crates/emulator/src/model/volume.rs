@@ -9,6 +9,7 @@ use crate::clock::{after, Timestamp};
 use crate::ec2_error;
 use crate::error::{Ec2Error, Ec2Result};
 use crate::ids::IdKind;
+use crate::model::encryption::EncryptionRequest;
 use crate::model::filter::{tag_filter_values, Filterable};
 use crate::model::{tags_for, Cloud, Tag, TagSet};
 
@@ -172,6 +173,8 @@ pub struct Volume {
     pub lifecycle: Lifecycle,
     pub attachment: Option<Attachment>,
     pub encrypted: bool,
+    /// The KMS key's ARN, for an encrypted volume.
+    pub kms_key_id: Option<String>,
     pub tags: TagSet,
     /// When CreateSnapshot last accepted this volume (for the rate limit).
     pub last_snapshot_at: Option<Timestamp>,
@@ -290,7 +293,11 @@ pub struct CreateVolume {
     pub iops: Option<i64>,
     pub throughput: Option<i64>,
     pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
     pub multi_attach: bool,
+    /// The snapshot to restore when another account shares it (the world
+    /// finds it; the cloud knows only its own).
+    pub shared_snapshot: Option<crate::model::Snapshot>,
     pub tag_specs: Vec<(String, Vec<Tag>)>,
 }
 
@@ -345,7 +352,10 @@ impl Cloud {
 
         let source = match &req.snapshot_id {
             Some(id) => {
-                let snap = self.snapshot(id)?;
+                let snap = match self.snapshot(id) {
+                    Err(e) => req.shared_snapshot.as_ref().filter(|s| s.id == *id).ok_or(e)?,
+                    own => own?,
+                };
                 if snap.state != crate::model::SnapshotState::Completed {
                     return Err(ec2_error!(
                         IncorrectState,
@@ -356,7 +366,12 @@ impl Cloud {
                         "Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}"
                     )));
                 }
-                Some((snap.id.clone(), snap.volume_size_gib, snap.encrypted, snap.data.clone()))
+                Some((
+                    snap.id.clone(),
+                    snap.volume_size_gib,
+                    snap.kms_key_id.clone(),
+                    snap.data.clone(),
+                ))
             }
             None => None,
         };
@@ -386,12 +401,16 @@ impl Cloud {
             });
         }
         let tags = tags_for("volume", &req.tag_specs)?;
+        let encryption = EncryptionRequest {
+            encrypted: req.encrypted,
+            kms_key_id: req.kms_key_id.as_deref(),
+        };
+        let kms_key_id = self.key_for_new(&encryption, source.as_ref().and_then(|s| s.2.as_deref()))?;
         if dry_run {
             return Err(Ec2Error::dry_run());
         }
 
         let id = self.new_id(IdKind::Volume);
-        let encrypted = source.as_ref().is_some_and(|s| s.2) || req.encrypted.unwrap_or(false);
         let (snapshot_id, data) = match source {
             Some((id, _, _, layer)) => (Some(id), VolumeData::restored_from(layer)),
             None => (None, VolumeData::default()),
@@ -409,7 +428,8 @@ impl Cloud {
                 until: after(now, self.timings().volume_create),
             },
             attachment: None,
-            encrypted,
+            encrypted: kms_key_id.is_some(),
+            kms_key_id,
             tags: TagSet::from_tags(tags),
             last_snapshot_at: None,
             modifications: Vec::new(),
