@@ -62,14 +62,15 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         snapshot_id: None,
         create_time: launched,
         lifecycle: Lifecycle::Ready,
-        attachment: Some(Attachment {
+        multi_attach: false,
+        attachments: vec![Attachment {
             instance_id: INSTANCE_ID.to_string(),
             device: device.to_string(),
             state: AttachmentState::Attached,
             attach_time: launched,
             settles_at: launched,
             delete_on_termination: root,
-        }),
+        }],
         encrypted: false,
         kms_key_id: None,
         tags: tags(&[("Name", name), ("App", "SecureCart")]),

@@ -167,9 +167,14 @@ impl Lab {
 
 /// An EBS direct API client for the emulator at `endpoint`.
 pub fn ebs_client(endpoint: &str) -> aws_sdk_ebs::Client {
+    ebs_client_in(endpoint, "us-east-1")
+}
+
+/// An EBS direct API client signing for `region`.
+pub fn ebs_client_in(endpoint: &str, region: &str) -> aws_sdk_ebs::Client {
     let config = aws_sdk_ebs::Config::builder()
         .behavior_version(aws_sdk_ebs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ebs::config::Region::new("us-east-1"))
+        .region(aws_sdk_ebs::config::Region::new(region.to_string()))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_ebs::config::Credentials::new(
             "test",
@@ -244,6 +249,17 @@ impl Lab {
             .wait(Duration::from_secs(300))
             .await
             .expect("snapshot completes");
+    }
+
+    /// Waits (SDK waiter) until the volume is `available`.
+    pub async fn wait_available(&self, volume_id: &str) {
+        use aws_sdk_ec2::client::Waiters;
+        self.ec2
+            .wait_until_volume_available()
+            .volume_ids(volume_id)
+            .wait(Duration::from_secs(300))
+            .await
+            .expect("volume available");
     }
 
     /// Waits until the volume's attachment reports `attached`.

@@ -71,7 +71,7 @@ pub fn volume_fields(w: &mut XmlWriter, v: &Volume, cloud: &Cloud) {
     }
     w.leaf("status", v.state().as_str())
         .leaf("createTime", iso8601(&v.create_time));
-    let attachments: Vec<&Attachment> = v.attachment.iter().collect();
+    let attachments: Vec<&Attachment> = v.attachments.iter().collect();
     w.set("attachmentSet", &attachments, |w, a| attachment_fields(w, &v.id, a));
     tag_set(w, v.tags.as_slice());
     w.leaf("volumeType", v.volume_type.as_str())
@@ -79,7 +79,7 @@ pub fn volume_fields(w: &mut XmlWriter, v: &Volume, cloud: &Cloud) {
         .opt_leaf("throughput", v.effective_throughput())
         .leaf("encrypted", v.encrypted)
         .opt_leaf("kmsKeyId", v.kms_key_id.as_deref())
-        .leaf("multiAttachEnabled", false)
+        .leaf("multiAttachEnabled", v.multi_attach)
         .leaf("fastRestored", false);
 }
 
@@ -153,7 +153,7 @@ pub fn instance_fields(w: &mut XmlWriter, i: &Instance, cloud: &Cloud) {
         .leaf("rootDeviceName", &i.root_device_name);
     let volumes: Vec<&Volume> = cloud.attached_to(&i.id).collect();
     w.set("blockDeviceMapping", &volumes, |w, v| {
-        let Some(a) = &v.attachment else { return };
+        let Some(a) = v.attachment_to(&i.id) else { return };
         w.leaf("deviceName", &a.device);
         w.open("ebs")
             .leaf("volumeId", &v.id)

@@ -73,8 +73,10 @@ impl Cloud {
             .volumes
             .get(id)
             .ok_or_else(|| DataPlaneError::VolumeNotFound(id.to_string()))?;
-        match &v.attachment {
-            Some(a) if a.state == AttachmentState::Attached => Ok(v),
+        // A Multi-Attach volume is usable while any of its attachments is.
+        let attached = v.attachments.iter().any(|a| a.state == AttachmentState::Attached);
+        match v.attachment() {
+            Some(_) if attached => Ok(v),
             Some(a) => Err(DataPlaneError::NotAttached {
                 id: id.to_string(),
                 state: a.state.as_str().to_string(),

@@ -126,7 +126,7 @@ impl Filterable for InstanceWithVolumes<'_> {
         let attachments = self
             .volumes
             .iter()
-            .filter_map(|v| v.attachment.as_ref().map(|a| (v, a)));
+            .filter_map(|v| v.attachment_to(&i.id).map(|a| (v, a)));
         let v = match name {
             "instance-id" => i.id.clone(),
             "instance-state-name" => i.state.as_str().into(),

@@ -210,14 +210,15 @@ impl Cloud {
                     snapshot_id: None,
                     create_time: now,
                     lifecycle: Lifecycle::Ready,
-                    attachment: Some(Attachment {
+                    multi_attach: false,
+                    attachments: vec![Attachment {
                         instance_id: id.clone(),
                         device: ROOT_DEVICE.to_string(),
                         state: AttachmentState::Attached,
                         attach_time: now,
                         settles_at: now,
                         delete_on_termination: true,
-                    }),
+                    }],
                     encrypted: root_key.is_some(),
                     kms_key_id: root_key.clone(),
                     tags: TagSet::from_tags(req.volume_tags.clone()),
@@ -285,15 +286,10 @@ impl Cloud {
             }
         }
         for id in &ended {
-            self.volumes.retain(|_, v| {
-                !v.attachment
-                    .as_ref()
-                    .is_some_and(|a| a.instance_id == *id && a.delete_on_termination)
-            });
+            self.volumes
+                .retain(|_, v| !v.attachment_to(id).is_some_and(|a| a.delete_on_termination));
             for v in self.volumes.values_mut() {
-                if v.attachment.as_ref().is_some_and(|a| a.instance_id == *id) {
-                    v.attachment = None;
-                }
+                v.attachments.retain(|a| a.instance_id != *id);
             }
         }
         self.instances

@@ -218,10 +218,10 @@ impl Cloud {
         let mut vols: Vec<&Volume> = self
             .volumes
             .values()
-            .filter(|v| v.attachment.as_ref().is_some_and(|a| a.instance_id == instance_id))
+            .filter(|v| v.attachment_to(instance_id).is_some())
             .collect();
         vols.sort_by(|a, b| {
-            let dev = |v: &Volume| v.attachment.as_ref().map(|a| a.device.clone());
+            let dev = |v: &Volume| v.attachment_to(instance_id).map(|a| a.device.clone());
             dev(a).cmp(&dev(b))
         });
         vols.into_iter()

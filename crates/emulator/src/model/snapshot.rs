@@ -248,8 +248,8 @@ impl Cloud {
             if self
                 .volume(id)
                 .ok()
-                .and_then(|v| v.attachment.as_ref())
-                .is_none_or(|a| a.instance_id != instance.id)
+                .and_then(|v| v.attachment_to(&instance.id))
+                .is_none()
             {
                 return Err(ec2_error!(
                     InvalidParameterValue,
@@ -260,7 +260,9 @@ impl Cloud {
         }
         let mut chosen = Vec::new();
         for v in self.attached_to(&instance.id) {
-            let Some(a) = &v.attachment else { continue };
+            let Some(a) = v.attachment_to(&instance.id) else {
+                continue;
+            };
             let is_root = a.device == instance.root_device_name;
             if is_root && req.exclude_data_volume_ids.contains(&v.id) {
                 return Err(ec2_error!(

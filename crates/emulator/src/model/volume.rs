@@ -171,7 +171,10 @@ pub struct Volume {
     pub snapshot_id: Option<String>,
     pub create_time: Timestamp,
     pub lifecycle: Lifecycle,
-    pub attachment: Option<Attachment>,
+    /// Its attachments: at most one, or up to [`MAX_MULTI_ATTACH`] with Multi-Attach.
+    pub attachments: Vec<Attachment>,
+    /// Multi-Attach (io1/io2 only): attachable to several instances in its zone.
+    pub multi_attach: bool,
     pub encrypted: bool,
     /// The KMS key's ARN, for an encrypted volume.
     pub kms_key_id: Option<String>,
@@ -191,7 +194,7 @@ impl Volume {
         match self.lifecycle {
             Lifecycle::Creating { .. } => VolumeState::Creating,
             Lifecycle::Deleting { .. } => VolumeState::Deleting,
-            Lifecycle::Ready if self.attachment.is_some() => VolumeState::InUse,
+            Lifecycle::Ready if !self.attachments.is_empty() => VolumeState::InUse,
             Lifecycle::Ready => VolumeState::Available,
         }
     }
@@ -202,15 +205,23 @@ impl Volume {
                 self.lifecycle = Lifecycle::Ready;
             }
         }
-        let Some(a) = &mut self.attachment else { return };
-        if now < a.settles_at {
-            return;
+        for a in &mut self.attachments {
+            if now >= a.settles_at && a.state == AttachmentState::Attaching {
+                a.state = AttachmentState::Attached;
+            }
         }
-        match a.state {
-            AttachmentState::Attaching => a.state = AttachmentState::Attached,
-            AttachmentState::Detaching => self.attachment = None,
-            AttachmentState::Attached => {}
-        }
+        self.attachments
+            .retain(|a| !(now >= a.settles_at && a.state == AttachmentState::Detaching));
+    }
+
+    /// Its first attachment (the only one unless Multi-Attach is on).
+    pub fn attachment(&self) -> Option<&Attachment> {
+        self.attachments.first()
+    }
+
+    /// Its attachment to one instance.
+    pub fn attachment_to(&self, instance_id: &str) -> Option<&Attachment> {
+        self.attachments.iter().find(|a| a.instance_id == instance_id)
     }
 
     pub(crate) fn is_gone(&self, now: Timestamp) -> bool {
@@ -256,20 +267,18 @@ pub const FILTERS: &[&str] = &[
 
 impl Filterable for Volume {
     fn filter_values(&self, name: &str) -> Option<Vec<String>> {
-        let att = self.attachment.as_ref();
+        let att = self.attachments.iter();
         let one = |v: String| Some(vec![v]);
         match name {
-            "attachment.attach-time" => Some(att.map(|a| crate::clock::iso8601(&a.attach_time)).into_iter().collect()),
-            "attachment.delete-on-termination" => {
-                Some(att.map(|a| a.delete_on_termination.to_string()).into_iter().collect())
-            }
-            "attachment.device" => Some(att.map(|a| a.device.clone()).into_iter().collect()),
-            "attachment.instance-id" => Some(att.map(|a| a.instance_id.clone()).into_iter().collect()),
-            "attachment.status" => Some(att.map(|a| a.state.as_str().to_string()).into_iter().collect()),
+            "attachment.attach-time" => Some(att.map(|a| crate::clock::iso8601(&a.attach_time)).collect()),
+            "attachment.delete-on-termination" => Some(att.map(|a| a.delete_on_termination.to_string()).collect()),
+            "attachment.device" => Some(att.map(|a| a.device.clone()).collect()),
+            "attachment.instance-id" => Some(att.map(|a| a.instance_id.clone()).collect()),
+            "attachment.status" => Some(att.map(|a| a.state.as_str().to_string()).collect()),
             "availability-zone" => one(self.zone.clone()),
             "create-time" => one(crate::clock::iso8601(&self.create_time)),
             "encrypted" => one(self.encrypted.to_string()),
-            "multi-attach-enabled" => one("false".into()),
+            "multi-attach-enabled" => one(self.multi_attach.to_string()),
             "size" => one(self.size_gib.to_string()),
             "snapshot-id" => Some(self.snapshot_id.clone().into_iter().collect()),
             "status" => one(self.state().as_str().into()),
@@ -281,6 +290,10 @@ impl Filterable for Volume {
         }
     }
 }
+
+/// Most instances a Multi-Attach volume attaches to at once (EBS User
+/// Guide, "Attach a volume to multiple instances with Multi-Attach").
+pub const MAX_MULTI_ATTACH: usize = 16;
 
 /// CreateVolume's parameters, parsed but not yet judged.
 #[derive(Debug, Clone, Default)]
@@ -388,17 +401,12 @@ impl Cloud {
         };
         volume_type.check_size(size)?;
         check_performance(volume_type, req.iops, req.throughput)?;
-        if req.multi_attach {
-            return Err(match volume_type {
-                VolumeType::Io1 | VolumeType::Io2 => ec2_error!(
-                    UnsupportedOperation,
-                    "snaplab does not emulate EBS Multi-Attach; create the volume without --multi-attach-enabled."
-                ),
-                _ => ec2_error!(
-                    InvalidParameterCombination,
-                    "Multi-Attach is supported only on io1 and io2 volumes."
-                ),
-            });
+        if req.multi_attach && !volume_type.is_provisioned_iops() {
+            return Err(ec2_error!(
+                InvalidParameterCombination,
+                "Multi-Attach is supported only on io1 and io2 volumes."
+            )
+            .hint("Create it with --volume-type io2 --iops 1000, or without --multi-attach-enabled."));
         }
         let tags = tags_for("volume", &req.tag_specs)?;
         let encryption = EncryptionRequest {
@@ -427,7 +435,8 @@ impl Cloud {
             lifecycle: Lifecycle::Creating {
                 until: after(now, self.timings().volume_create),
             },
-            attachment: None,
+            attachments: Vec::new(),
+            multi_attach: req.multi_attach,
             encrypted: kms_key_id.is_some(),
             kms_key_id,
             tags: TagSet::from_tags(tags),
@@ -443,7 +452,7 @@ impl Cloud {
         let volume = self.volume(id)?;
         match volume.state() {
             VolumeState::InUse => {
-                let a = volume.attachment.as_ref();
+                let a = volume.attachment();
                 return Err(ec2_error!(
                     VolumeInUse,
                     "Volume {id} is currently attached to {}",
@@ -491,12 +500,16 @@ impl Cloud {
         }
         match volume.state() {
             VolumeState::Available => {}
+            VolumeState::InUse if volume.multi_attach && volume.attachment_to(instance_id).is_none() => {
+                if volume.attachments.len() >= MAX_MULTI_ATTACH {
+                    return Err(ec2_error!(
+                        VolumeInUse,
+                        "{volume_id} is already attached to {MAX_MULTI_ATTACH} instances, the most a Multi-Attach volume can be."
+                    ));
+                }
+            }
             VolumeState::InUse => {
-                let other = volume
-                    .attachment
-                    .as_ref()
-                    .map(|a| a.instance_id.as_str())
-                    .unwrap_or("?");
+                let other = volume.attachment().map(|a| a.instance_id.as_str()).unwrap_or("?");
                 return Err(
                     ec2_error!(VolumeInUse, "{volume_id} is already attached to an instance").hint(format!(
                         "It is attached to {other}: detach it first, or attach a different volume."
@@ -532,7 +545,7 @@ impl Cloud {
         }
         if let Some(user) = self
             .attached_to(instance_id)
-            .find(|v| v.attachment.as_ref().is_some_and(|a| a.device == device))
+            .find(|v| v.attachment_to(instance_id).is_some_and(|a| a.device == device))
         {
             return Err(ec2_error!(
                 InvalidParameterValue,
@@ -556,7 +569,7 @@ impl Cloud {
         };
         let reply = attachment.clone();
         if let Some(v) = self.volumes.get_mut(volume_id) {
-            v.attachment = Some(attachment);
+            v.attachments.push(attachment);
         }
         self.settle(now);
         Ok(reply)
@@ -576,7 +589,18 @@ impl Cloud {
         if let Some(i) = instance_id {
             self.instance(i)?;
         }
-        let Some(attachment) = volume.attachment.as_ref() else {
+        if volume.attachments.len() > 1 && instance_id.is_none() {
+            return Err(
+                ec2_error!(MissingParameter, "The request must contain the parameter InstanceId").hint(format!(
+                    "{volume_id} is attached to several instances (Multi-Attach): name the one to detach it from."
+                )),
+            );
+        }
+        let chosen = match instance_id {
+            Some(i) if volume.multi_attach => volume.attachment_to(i).or(volume.attachment()),
+            _ => volume.attachment(),
+        };
+        let Some(attachment) = chosen else {
             return Err(ec2_error!(
                 InvalidAttachmentNotFound,
                 "Volume '{volume_id}' is not attached to any instance (it is '{}').",
@@ -621,7 +645,12 @@ impl Cloud {
         }
         let settles_at = after(now, self.timings().detach);
         let mut reply = attachment.clone();
-        if let Some(a) = self.volumes.get_mut(volume_id).and_then(|v| v.attachment.as_mut()) {
+        let from = attachment.instance_id.clone();
+        let held = self
+            .volumes
+            .get_mut(volume_id)
+            .and_then(|v| v.attachments.iter_mut().find(|a| a.instance_id == from));
+        if let Some(a) = held {
             a.state = AttachmentState::Detaching;
             a.settles_at = settles_at;
             reply = a.clone();
