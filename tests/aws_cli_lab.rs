@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{aws, aws_json, EmulatorProcess};
+use common::{aws, aws_as, aws_json, aws_json_as, EmulatorProcess};
 
 const DATA_VOLUME: &str = "vol-0123456789abcdef0";
 
@@ -350,4 +350,168 @@ fn cli_reads_snapshot_blocks_with_aws_ebs() {
     assert_eq!(got["ChecksumAlgorithm"], "SHA256");
     let ours = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
     assert_eq!(got["Checksum"], ours.as_str());
+}
+
+/// Regions, accounts, encryption, copies, sharing and Multi-Attach as a
+/// learner types them: every reply parsed by the real aws CLI.
+#[test]
+fn cli_copies_shares_and_encrypts_across_regions_and_accounts() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let ep = emulator.endpoint.as_str();
+    let other = "111122223333";
+    let zones = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-availability-zones",
+            "--region",
+            "eu-west-1",
+            "--query",
+            "AvailabilityZones[].ZoneName",
+        ],
+    );
+    assert_eq!(zones, serde_json::json!(["eu-west-1a", "eu-west-1b", "eu-west-1c"]));
+
+    // Encryption by default, then a snapshot of an encrypted volume.
+    let on = aws_json(ep, &["ec2", "enable-ebs-encryption-by-default"]);
+    assert_eq!(on["EbsEncryptionByDefault"], true, "{on}");
+    let key = aws_json(ep, &["ec2", "get-ebs-default-kms-key-id", "--query", "KmsKeyId"]);
+    let vol = aws_json(
+        ep,
+        &["ec2", "create-volume", "--availability-zone", "us-east-1a", "--size", "1"],
+    );
+    assert_eq!(vol["Encrypted"], true, "{vol}");
+    assert_eq!(vol["KmsKeyId"], key, "{vol}");
+    aws_json(ep, &["ec2", "disable-ebs-encryption-by-default"]);
+
+    // A snapshot of SecureCart's data volume, copied to another region.
+    let snap = aws_json(ep, &["ec2", "create-snapshot", "--volume-id", DATA_VOLUME]);
+    let snap = snap["SnapshotId"].as_str().unwrap().to_string();
+    let copy = aws_json(
+        ep,
+        &[
+            "ec2",
+            "copy-snapshot",
+            "--region",
+            "eu-west-1",
+            "--source-region",
+            "us-east-1",
+            "--source-snapshot-id",
+            &snap,
+            "--description",
+            "DR copy",
+        ],
+    );
+    let copy_id = copy["SnapshotId"].as_str().unwrap().to_string();
+    let in_eu = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-snapshots",
+            "--region",
+            "eu-west-1",
+            "--owner-ids",
+            "self",
+            "--query",
+            "Snapshots[].[SnapshotId,Description,VolumeId]",
+        ],
+    );
+    assert_eq!(in_eu, serde_json::json!([[copy_id, "DR copy", "vol-ffffffff"]]));
+
+    // Shared with another account, which then sees and restores it.
+    let hidden = aws_as(ep, other, &["ec2", "describe-snapshots", "--snapshot-ids", &snap]);
+    assert!(String::from_utf8_lossy(&hidden.stderr).contains("InvalidSnapshot.NotFound"));
+    aws_json(
+        ep,
+        &[
+            "ec2",
+            "modify-snapshot-attribute",
+            "--snapshot-id",
+            &snap,
+            "--attribute",
+            "createVolumePermission",
+            "--operation-type",
+            "add",
+            "--user-ids",
+            other,
+        ],
+    );
+    let attr = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-snapshot-attribute",
+            "--snapshot-id",
+            &snap,
+            "--attribute",
+            "createVolumePermission",
+        ],
+    );
+    assert_eq!(
+        attr["CreateVolumePermissions"],
+        serde_json::json!([{ "UserId": other }]),
+        "{attr}"
+    );
+    let seen = aws_json_as(
+        ep,
+        other,
+        &[
+            "ec2",
+            "describe-snapshots",
+            "--restorable-by-user-ids",
+            "self",
+            "--query",
+            "Snapshots[].OwnerId",
+        ],
+    );
+    assert_eq!(seen, serde_json::json!(["000000000000"]));
+    let restored = aws_json_as(
+        ep,
+        other,
+        &[
+            "ec2",
+            "create-volume",
+            "--availability-zone",
+            "us-east-1a",
+            "--snapshot-id",
+            &snap,
+        ],
+    );
+    assert_eq!(restored["SnapshotId"].as_str(), Some(snap.as_str()), "{restored}");
+    let identity = aws_json_as(ep, other, &["sts", "get-caller-identity", "--query", "Account"]);
+    assert_eq!(identity, other);
+
+    // Multi-Attach: io2 only.
+    let refused = aws(
+        ep,
+        &[
+            "ec2",
+            "create-volume",
+            "--availability-zone",
+            "us-east-1a",
+            "--size",
+            "4",
+            "--volume-type",
+            "gp3",
+            "--multi-attach-enabled",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("InvalidParameterCombination"));
+    let multi = aws_json(
+        ep,
+        &[
+            "ec2",
+            "create-volume",
+            "--availability-zone",
+            "us-east-1a",
+            "--size",
+            "4",
+            "--volume-type",
+            "io2",
+            "--iops",
+            "1000",
+            "--multi-attach-enabled",
+        ],
+    );
+    assert_eq!(multi["MultiAttachEnabled"], true, "{multi}");
 }

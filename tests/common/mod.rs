@@ -96,10 +96,15 @@ impl Drop for EmulatorProcess {
 /// Runs the aws CLI against `endpoint` with test credentials (as a learner's
 /// terminal would after `export AWS_ENDPOINT_URL=…`).
 pub fn aws(endpoint: &str, args: &[&str]) -> Output {
+    aws_as(endpoint, "test", args)
+}
+
+/// [`aws`] with another access key: 12 digits are that account to the emulator.
+pub fn aws_as(endpoint: &str, access_key: &str, args: &[&str]) -> Output {
     Command::new(aws_cli())
         .args(args)
         .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_ACCESS_KEY_ID", access_key)
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env_remove("AWS_PROFILE")
@@ -117,7 +122,12 @@ pub fn aws(endpoint: &str, args: &[&str]) -> Output {
 
 /// Runs an aws CLI command that must succeed, returning its JSON output.
 pub fn aws_json(endpoint: &str, args: &[&str]) -> serde_json::Value {
-    let out = aws(endpoint, args);
+    aws_json_as(endpoint, "test", args)
+}
+
+/// [`aws_json`] with another access key.
+pub fn aws_json_as(endpoint: &str, access_key: &str, args: &[&str]) -> serde_json::Value {
+    let out = aws_as(endpoint, access_key, args);
     assert!(
         out.status.success(),
         "aws {args:?} failed: {}",

@@ -54,6 +54,17 @@ const KEYS: &[&str] = &[
     "Force",
     "MultiAttachEnabled",
     "AllAvailabilityZones",
+    "SourceRegion",
+    "SourceSnapshotId",
+    "KmsKeyId",
+    "DestinationOutpostArn",
+    "Attribute",
+    "OperationType",
+    "UserId.1",
+    "UserGroup.1",
+    "CreateVolumePermission.Add.1.UserId",
+    "CreateVolumePermission.Add.1.Group",
+    "CreateVolumePermission.Remove.1.UserId",
 ];
 
 const VALUES: &[&str] = &[
@@ -96,6 +107,29 @@ const VALUES: &[&str] = &[
     "é",
     "<x>&",
     "volume",
+    "us-east-1",
+    "eu-west-1",
+    "us-nowhere-1",
+    "alias/aws/ebs",
+    "alias/",
+    "1234abcd-12ab-34cd-56ef-1234567890ab",
+    "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "createVolumePermission",
+    "productCodes",
+    "add",
+    "remove",
+    "all",
+    "111122223333",
+];
+
+/// Whom a signed request is from and where it is for: the default account
+/// or another one, a region with or without state, or one AWS lacks.
+const SCOPES: &[(&str, &str)] = &[
+    ("test", "us-east-1"),
+    ("test", "eu-west-1"),
+    ("111122223333", "us-east-1"),
+    ("test", "us-nowhere-1"),
+    ("test", ""),
 ];
 
 fn app() -> axum::Router {
@@ -212,15 +246,23 @@ fn check_ec2_error(r: &Reply) -> Result<(), TestCaseError> {
 
 /// Sends one request to a fresh emulator and checks the invariants.
 fn check(body: Vec<u8>, query: Option<String>, signed: bool) -> Result<(), TestCaseError> {
+    check_as(body, query, signed.then_some(SCOPES[0]))
+}
+
+/// [`check`], signed as `(access key, region)` when given.
+fn check_as(body: Vec<u8>, query: Option<String>, scope: Option<(&str, &str)>) -> Result<(), TestCaseError> {
+    let signed = scope.is_some();
     let uri = match query {
         Some(q) => format!("/?{q}"),
         None => "/".to_string(),
     };
     let mut req = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
-    if signed {
+    if let Some((key, region)) = scope {
         req = req.header(
             "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={key}/20261129/{region}/ec2/aws4_request, SignedHeaders=host, Signature=0"
+            ),
         );
     }
     let r = send(req.body(Body::from(body)).unwrap())?;
@@ -279,6 +321,17 @@ proptest! {
         } else {
             check(encoded, None, true)?;
         }
+    }
+
+    #[test]
+    fn requests_from_any_account_or_region_never_fail_the_server(
+        action in action(),
+        pairs in prop::collection::vec(pair(), 0..8),
+        scope in prop::sample::select(SCOPES),
+    ) {
+        let mut all = vec![("Action".to_string(), action)];
+        all.extend(pairs);
+        check_as(encode(&all), None, Some(scope))?;
     }
 
     #[test]
