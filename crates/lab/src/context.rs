@@ -210,12 +210,15 @@ impl RunContext {
 
     /// The lines a learner pastes into a terminal to use this run's target.
     /// On AWS: the run's profile and region, and never a credential; the
-    /// endpoint only when the run's calls went elsewhere (a stand-in).
+    /// endpoint only when the run's calls went elsewhere (a stand-in). The
+    /// region goes in both variables: the aws CLI v2 reads AWS_REGION first,
+    /// and a learner's own AWS_REGION would send the calls to another region.
     pub fn terminal_setup(&self) -> String {
         if self.target.kind != TargetKind::Aws {
             return format!(
-                "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={}",
-                self.target.endpoint, self.target.region
+                "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={region} AWS_DEFAULT_REGION={region}",
+                self.target.endpoint,
+                region = self.target.region
             );
         }
         let mut line = match self.target.endpoint.starts_with("http") {
@@ -225,7 +228,10 @@ impl RunContext {
         if let Some(profile) = &self.target.profile {
             line.push_str(&format!(" AWS_PROFILE={profile}"));
         }
-        line.push_str(&format!(" AWS_DEFAULT_REGION={}", self.target.region));
+        line.push_str(&format!(
+            " AWS_REGION={region} AWS_DEFAULT_REGION={region}",
+            region = self.target.region
+        ));
         line
     }
 }
