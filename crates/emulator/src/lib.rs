@@ -236,6 +236,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         seed::securecart(&mut cloud, header.created_at);
         seed::ssm_instance_profile(&mut cloud, header.created_at);
     }
+    let tokens = ebs::Tokens::new(Some(header.seed));
     let replayed = entries.len();
     for entry in entries {
         match entry {
@@ -255,6 +256,11 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
                     tracing::warn!(error = %e, "a journaled write failed on replay");
                 }
             }
+            persist::Entry::Ebs { now, call } => {
+                if let Err(e) = ebs::replay(&mut cloud, &tokens, &call, now) {
+                    tracing::warn!(error = %e, "a journaled EBS request failed on replay");
+                }
+            }
         }
     }
     if replayed > 0 {
@@ -266,7 +272,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         pace: header.pace,
         region: header.region.clone(),
         started_at: config.clock.now(),
-        tokens: ebs::Tokens::new(Some(header.seed)),
+        tokens,
         journal: journal.map(|j| Arc::new(persist::JournalQueue::new(j))),
         deny: config.deny.clone(),
         commands: ssm::Commands::default(),
