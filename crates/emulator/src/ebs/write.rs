@@ -512,11 +512,11 @@ pub(super) fn put_snapshot_block(
             format!("'{index}' is not a block index (a whole number from 0)."),
         )
     })?;
-    let data_length = whole_number("x-amz-Data-Length", &required(req, "x-amz-data-length")?)?;
-    check_algorithm(&required(req, "x-amz-checksum-algorithm")?)?;
-    let checksum_text = required(req, "x-amz-checksum")?;
+    let data_length = whole_number("x-amz-Data-Length", &required(req, "x-amz-Data-Length")?)?;
+    check_algorithm(&required(req, "x-amz-Checksum-Algorithm")?)?;
+    let checksum_text = required(req, "x-amz-Checksum")?;
     let claimed = checksum_header(&checksum_text)?;
-    let progress = match req.header("x-amz-progress") {
+    let progress = match req.header("x-amz-Progress") {
         None => None,
         Some(text) => {
             let p = whole_number("x-amz-Progress", &text)?;
@@ -594,7 +594,7 @@ pub(super) fn complete_snapshot(
     request_id: &str,
 ) -> Result<Response, EbsError> {
     check_snapshot_id(id)?;
-    let count = whole_number("x-amz-ChangedBlocksCount", &required(req, "x-amz-changedblockscount")?)?;
+    let count = whole_number("x-amz-ChangedBlocksCount", &required(req, "x-amz-ChangedBlocksCount")?)?;
     if count < 0 {
         return Err(invalid(constraint(
             count,
@@ -603,14 +603,14 @@ pub(super) fn complete_snapshot(
         )));
     }
     let checksum = req
-        .header("x-amz-checksum")
+        .header("x-amz-Checksum")
         .map(|c| checksum_header(&c).map(|_| c))
         .transpose()?;
-    let algorithm = req.header("x-amz-checksum-algorithm");
+    let algorithm = req.header("x-amz-Checksum-Algorithm");
     if let Some(a) = &algorithm {
         check_algorithm(a)?;
     }
-    let method = req.header("x-amz-checksum-aggregation-method");
+    let method = req.header("x-amz-Checksum-Aggregation-Method");
     if let Some(m) = method.as_deref().filter(|m| *m != "LINEAR") {
         return Err(invalid(format!(
             "x-amz-Checksum-Aggregation-Method '{m}' is not supported: the only method is LINEAR."
