@@ -378,7 +378,14 @@ fn cli_copies_shares_and_encrypts_across_regions_and_accounts() {
     let key = aws_json(ep, &["ec2", "get-ebs-default-kms-key-id", "--query", "KmsKeyId"]);
     let vol = aws_json(
         ep,
-        &["ec2", "create-volume", "--availability-zone", "us-east-1a", "--size", "1"],
+        &[
+            "ec2",
+            "create-volume",
+            "--availability-zone",
+            "us-east-1a",
+            "--size",
+            "1",
+        ],
     );
     assert_eq!(vol["Encrypted"], true, "{vol}");
     assert_eq!(vol["KmsKeyId"], key, "{vol}");

@@ -1,13 +1,24 @@
-//! The EBS direct read APIs (REST + JSON, service `ebs`): ListSnapshotBlocks,
-//! ListChangedBlocks, GetSnapshotBlock. Facts from the EBS direct API FAQ:
-//! only `completed` snapshots are readable; block indexes come back unique and
-//! ascending; only written blocks are listed; MaxResults under 100 still
-//! returns up to 100; NextToken wins over StartingBlockIndex; block tokens
-//! last seven days, page tokens sixty minutes.
+//! The EBS direct APIs (REST + JSON, service `ebs`).
+//!
+//! Reads — ListSnapshotBlocks, ListChangedBlocks, GetSnapshotBlock — here.
+//! Facts from the EBS direct API FAQ: only `completed` snapshots are readable;
+//! block indexes come back unique and ascending; only written blocks are
+//! listed; MaxResults under 100 still returns up to 100; NextToken wins over
+//! StartingBlockIndex; block tokens last seven days, page tokens sixty minutes.
+//!
+//! Writes — StartSnapshot, PutSnapshotBlock, CompleteSnapshot — in [`write`].
+//!
+//! Errors have AWS's shape (from the service model, `ebs-2019-11-02`): the
+//! type in `x-amzn-ErrorType`, a JSON body with `message` and, for
+//! ValidationException, ResourceNotFoundException and AccessDeniedException,
+//! a `Reason` from that exception's enum.
+
+mod write;
 
 use std::collections::BTreeSet;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -18,13 +29,47 @@ use crate::clock::Timestamp;
 use crate::ids::{self, IdKind};
 use crate::model::{Cloud, Snapshot, SnapshotState};
 
+pub use write::{journal_call, replay};
+
 const BLOCK_TOKEN_LIFETIME_S: i64 = 7 * 24 * 3600;
 const PAGE_TOKEN_LIFETIME_S: i64 = 3600;
 const MIN_PAGE: usize = 100;
 const MAX_PAGE: usize = 10_000;
 
+/// The `Reason` of a ValidationException: the values of the service model's
+/// `ValidationExceptionReason` this emulator answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    SnapshotId,
+    Block,
+    BlockToken,
+    PageToken,
+    ParameterValue,
+    VolumeSize,
+    Tag,
+    UnrelatedSnapshots,
+    WriteRequestTimeout,
+}
+
+impl Invalid {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SnapshotId => "INVALID_SNAPSHOT_ID",
+            Self::Block => "INVALID_BLOCK",
+            Self::BlockToken => "INVALID_BLOCK_TOKEN",
+            Self::PageToken => "INVALID_PAGE_TOKEN",
+            Self::ParameterValue => "INVALID_PARAMETER_VALUE",
+            Self::VolumeSize => "INVALID_VOLUME_SIZE",
+            Self::Tag => "INVALID_TAG",
+            Self::UnrelatedSnapshots => "UNRELATED_SNAPSHOTS",
+            Self::WriteRequestTimeout => "WRITE_REQUEST_TIMEOUT",
+        }
+    }
+}
+
 /// An EBS error: the type (header `x-amzn-ErrorType`), status, reason and message.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}: {message}")]
 pub struct EbsError {
     kind: &'static str,
     status: u16,
@@ -33,11 +78,11 @@ pub struct EbsError {
 }
 
 impl EbsError {
-    fn validation(reason: &'static str, message: impl Into<String>) -> Self {
+    fn validation(reason: Invalid, message: impl Into<String>) -> Self {
         Self {
             kind: "ValidationException",
             status: 400,
-            reason: Some(reason),
+            reason: Some(reason.as_str()),
             message: message.into(),
         }
     }
@@ -47,6 +92,16 @@ impl EbsError {
             kind: "ResourceNotFoundException",
             status: 404,
             reason: Some("SNAPSHOT_NOT_FOUND"),
+            message: message.into(),
+        }
+    }
+
+    /// A client token reused with other parameters (StartSnapshot only; no Reason in the model).
+    fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            kind: "ConflictException",
+            status: 409,
+            reason: None,
             message: message.into(),
         }
     }
@@ -137,11 +192,13 @@ impl Tokens {
     }
 }
 
-/// One EBS request: method, path and query string.
+/// One EBS request: method, path, query string, headers and body.
 pub struct EbsRequest<'a> {
-    pub method: &'a axum::http::Method,
+    pub method: &'a Method,
     pub path: &'a str,
     pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a Bytes,
 }
 
 impl EbsRequest<'_> {
@@ -150,59 +207,87 @@ impl EbsRequest<'_> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
+
+    /// A header's value (bytes that are not UTF-8 decoded lossily: they still
+    /// reach the validation that refuses them, with what was sent).
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+
+    fn segments(&self) -> Vec<&str> {
+        self.path.trim_matches('/').split('/').collect()
+    }
 }
 
 /// The EBS direct action a request is for, judged by its method and path.
 pub fn action_of(req: &EbsRequest<'_>) -> &'static str {
-    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
-    match (req.method.as_str(), segments.as_slice()) {
+    match (req.method.as_str(), req.segments().as_slice()) {
         ("GET", ["snapshots", _, "blocks"]) => "ListSnapshotBlocks",
         ("GET", ["snapshots", _, "changedblocks"]) => "ListChangedBlocks",
         ("GET", ["snapshots", _, "blocks", _]) => "GetSnapshotBlock",
+        ("POST", ["snapshots"]) => "StartSnapshot",
+        ("PUT", ["snapshots", _, "blocks", _]) => "PutSnapshotBlock",
+        ("POST", ["snapshots", "completion", _]) => "CompleteSnapshot",
         _ => "Unknown",
     }
 }
 
+/// Whether a request that succeeded changed the cloud (and so is journaled).
+pub fn changes_cloud(req: &EbsRequest<'_>) -> bool {
+    matches!(
+        action_of(req),
+        "StartSnapshot" | "PutSnapshotBlock" | "CompleteSnapshot"
+    )
+}
+
 pub fn handle(
-    cloud: &Cloud,
+    cloud: &mut Cloud,
     tokens: &Tokens,
     req: &EbsRequest<'_>,
     now: Timestamp,
     request_id: &str,
 ) -> Result<Response, EbsError> {
-    let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
-    if req.method != axum::http::Method::GET {
-        return Err(EbsError::unsupported(format!(
-            "{} {}: snaplab emulates the EBS direct read APIs only (ListSnapshotBlocks, ListChangedBlocks, GetSnapshotBlock).",
-            req.method, req.path
-        )));
-    }
-    match segments.as_slice() {
-        ["snapshots", id, "blocks"] => list_snapshot_blocks(cloud, tokens, req, id, now, request_id),
-        ["snapshots", id, "changedblocks"] => list_changed_blocks(cloud, tokens, req, id, now, request_id),
-        ["snapshots", id, "blocks", index] => get_snapshot_block(cloud, tokens, req, id, index, now, request_id),
+    cloud.settle(now);
+    match (req.method.as_str(), req.segments().as_slice()) {
+        ("GET", ["snapshots", id, "blocks"]) => list_snapshot_blocks(cloud, tokens, req, id, now, request_id),
+        ("GET", ["snapshots", id, "changedblocks"]) => list_changed_blocks(cloud, tokens, req, id, now, request_id),
+        ("GET", ["snapshots", id, "blocks", index]) => {
+            get_snapshot_block(cloud, tokens, req, id, index, now, request_id)
+        }
+        ("POST", ["snapshots"]) => write::start_snapshot(cloud, req, now, request_id),
+        ("PUT", ["snapshots", id, "blocks", index]) => write::put_snapshot_block(cloud, req, id, index, now, request_id),
+        ("POST", ["snapshots", "completion", id]) => write::complete_snapshot(cloud, req, id, now, request_id),
         _ => Err(EbsError::unsupported(format!(
-            "GET {} is not an EBS direct API that snaplab emulates.",
-            req.path
+            "{} {} is not an EBS direct API. snaplab emulates ListSnapshotBlocks, ListChangedBlocks, GetSnapshotBlock, StartSnapshot, PutSnapshotBlock and CompleteSnapshot.",
+            req.method, req.path
         ))),
     }
 }
 
+/// A snapshot id of the form the service model allows (`^snap-[0-9a-f]+$`, at
+/// most 64 characters), else INVALID_SNAPSHOT_ID.
+fn check_snapshot_id(id: &str) -> Result<(), EbsError> {
+    if ids::is_well_formed(IdKind::Snapshot, id) {
+        return Ok(());
+    }
+    Err(EbsError::validation(
+        Invalid::SnapshotId,
+        format!("'{id}' is not a valid snapshot id (snap- followed by hex digits)."),
+    ))
+}
+
 /// A snapshot the EBS direct APIs may read: well-formed, existing, completed.
 fn readable<'a>(cloud: &'a Cloud, id: &str) -> Result<&'a Snapshot, EbsError> {
-    if !ids::is_well_formed(IdKind::Snapshot, id) {
-        return Err(EbsError::validation(
-            "INVALID_SNAPSHOT_ID",
-            format!("'{id}' is not a valid snapshot id (snap- followed by hex digits)."),
-        ));
-    }
+    check_snapshot_id(id)?;
     let snap = cloud
         .snapshots
         .get(id)
         .ok_or_else(|| EbsError::not_found(format!("The snapshot '{id}' does not exist.")))?;
     if snap.state != SnapshotState::Completed {
         return Err(EbsError::validation(
-            "INVALID_SNAPSHOT_ID",
+            Invalid::SnapshotId,
             format!(
                 "Snapshot '{id}' is {}: the EBS direct APIs read completed snapshots only. Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}",
                 snap.state.as_str()
@@ -218,26 +303,26 @@ fn page_bounds(tokens: &Tokens, req: &EbsRequest<'_>, now: Timestamp) -> Result<
         None => MAX_PAGE,
         Some(v) => v
             .parse::<usize>()
-            .map_err(|_| EbsError::validation("INVALID_PARAMETER_VALUE", format!("maxResults '{v}' is not a number.")))?
+            .map_err(|_| EbsError::validation(Invalid::ParameterValue, format!("maxResults '{v}' is not a number.")))?
             .clamp(MIN_PAGE, MAX_PAGE),
     };
     let start = if let Some(token) = req.param("pageToken") {
         let parts = tokens.open(&token, now).ok_or_else(|| {
             EbsError::validation(
-                "INVALID_PAGE_TOKEN",
+                Invalid::PageToken,
                 "The page token is invalid or expired (page tokens last 60 minutes); list again without it.",
             )
         })?;
         match parts.as_slice() {
             [kind, next, _] if kind == "p" => next.parse().unwrap_or(0),
-            _ => return Err(EbsError::validation("INVALID_PAGE_TOKEN", "That is not a page token.")),
+            _ => return Err(EbsError::validation(Invalid::PageToken, "That is not a page token.")),
         }
     } else {
         match req.param("startingBlockIndex") {
             None => 0,
             Some(v) => v.parse::<u64>().map_err(|_| {
                 EbsError::validation(
-                    "INVALID_PARAMETER_VALUE",
+                    Invalid::ParameterValue,
                     format!("startingBlockIndex '{v}' is not a block index (a number from 0)."),
                 )
             })?,
@@ -307,7 +392,7 @@ fn list_changed_blocks(
         None => second.data.written(),
         Some(first) => second.data.changed_since(&first.data).ok_or_else(|| {
             EbsError::validation(
-                "UNRELATED_SNAPSHOTS",
+                Invalid::UnrelatedSnapshots,
                 format!(
                     "Snapshots '{}' and '{second_id}' are not of one lineage, or the first is not the older: pass the older snapshot of the same volume as firstSnapshotId.",
                     first.id
@@ -349,13 +434,13 @@ fn get_snapshot_block(
     let snap = readable(cloud, id)?;
     let index: u64 = index.parse().map_err(|_| {
         EbsError::validation(
-            "INVALID_BLOCK",
+            Invalid::Block,
             format!("'{index}' is not a block index (a number from 0)."),
         )
     })?;
     let token = req.param("blockToken").ok_or_else(|| {
         EbsError::validation(
-            "INVALID_BLOCK_TOKEN",
+            Invalid::BlockToken,
             "blockToken is required: take it from ListSnapshotBlocks.",
         )
     })?;
@@ -364,7 +449,7 @@ fn get_snapshot_block(
     );
     if !valid {
         return Err(EbsError::validation(
-            "INVALID_BLOCK_TOKEN",
+            Invalid::BlockToken,
             format!(
                 "The block token is not valid for block {index} of {id}, or it expired (block tokens last 7 days)."
             ),
@@ -373,7 +458,7 @@ fn get_snapshot_block(
     let data = snap
         .data
         .block(index)
-        .ok_or_else(|| EbsError::validation("INVALID_BLOCK", format!("Block {index} of {id} holds no data.")))?;
+        .ok_or_else(|| EbsError::validation(Invalid::Block, format!("Block {index} of {id} holds no data.")))?;
     let checksum = STANDARD.encode(Sha256::digest(data.as_slice()));
     let mut r = (StatusCode::OK, data.as_slice().to_vec()).into_response();
     let h = r.headers_mut();

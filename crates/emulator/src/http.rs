@@ -299,15 +299,28 @@ async fn aws_request(
                 method: &method,
                 path: uri.path(),
                 query: uri.query(),
+                headers: &headers,
+                body: &body,
             };
             let action = ebs::action_of(&req);
             if shared.deny.denies("ebs", action) {
                 ebs::EbsError::access_denied(not_authorized(&caller.arn(), "ebs", action)).into_response(&request_id)
             } else {
-                shared.in_scope(&scope, now, |cloud, _| {
-                    ebs::handle(cloud, &shared.tokens, &req, now, &request_id)
-                        .unwrap_or_else(|e| e.into_response(&request_id))
-                })
+                let (response, ticket) = shared.in_scope(&scope, now, |cloud, _| {
+                    let result = ebs::handle(cloud, &shared.tokens, &req, now, &request_id);
+                    let ticket = (result.is_ok() && ebs::changes_cloud(&req))
+                        .then(|| {
+                            shared.journal(|| Change::Ebs {
+                                now,
+                                scope: scope.clone(),
+                                call: ebs::journal_call(&req),
+                            })
+                        })
+                        .flatten();
+                    (result.unwrap_or_else(|e| e.into_response(&request_id)), ticket)
+                });
+                shared.commit(ticket).await;
+                response
             }
         }
         Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller, &request_id),

@@ -246,6 +246,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         seed::securecart(world.home_cloud(), header.created_at);
         seed::ssm_instance_profile(world.home_cloud(), header.created_at);
     }
+    let tokens = ebs::Tokens::new(Some(header.seed));
     let replayed = entries.len();
     for entry in entries {
         match entry {
@@ -268,6 +269,12 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
                     tracing::warn!(error = %e, "a journaled write failed on replay");
                 }
             }
+            persist::Entry::Ebs { now, scope, call } => {
+                let replayed = world.in_scope(&scope, now, |cloud, _| ebs::replay(cloud, &tokens, &call, now));
+                if let Err(e) = replayed {
+                    tracing::warn!(error = %e, "a journaled EBS request failed on replay");
+                }
+            }
         }
     }
     if replayed > 0 {
@@ -279,7 +286,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         pace: header.pace,
         region: header.region.clone(),
         started_at: config.clock.now(),
-        tokens: ebs::Tokens::new(Some(header.seed)),
+        tokens,
         journal: journal.map(|j| Arc::new(persist::JournalQueue::new(j))),
         deny: config.deny.clone(),
         commands: ssm::Commands::default(),

@@ -1,5 +1,6 @@
 //! Keeping the emulated cloud across restarts: an append-only journal of the
-//! requests that changed it (EC2 actions that succeeded, data-plane writes),
+//! requests that changed it (EC2 actions and EBS direct writes that
+//! succeeded, data-plane writes),
 //! each with the instant it was applied. On start the journal is replayed
 //! through the same handlers; ids and tokens come from the seed in the
 //! journal's header, so replay rebuilds exactly the same state.
@@ -33,6 +34,8 @@ const FORMAT: u32 = 1;
 /// An EC2 request in the home scope (journals from before regions existed).
 const KIND_EC2: u8 = 1;
 const KIND_WRITE: u8 = 2;
+/// An EBS direct write request and the scope it acted in.
+const KIND_EBS: u8 = 3;
 /// An EC2 request and the scope (account and region) it acted in.
 const KIND_EC2_SCOPED: u8 = 4;
 
@@ -61,6 +64,32 @@ pub enum Entry {
         offset: u64,
         data: bytes::Bytes,
     },
+    Ebs {
+        now: Timestamp,
+        scope: Scope,
+        call: EbsCall,
+    },
+}
+
+/// An EBS direct write request (StartSnapshot, PutSnapshotBlock,
+/// CompleteSnapshot) as journaled: what its handler reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EbsCall {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// The headers the handler reads (lowercase names).
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+}
+
+/// An [`EbsCall`] record's payload: `[scope][head len u32][head JSON][body]`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct EbsCallHead {
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -180,6 +209,22 @@ impl Journal {
         payload.extend_from_slice(data);
         self.append(KIND_WRITE, now, &payload)
     }
+
+    pub fn record_ebs(&mut self, now: &Timestamp, scope: &Scope, call: &EbsCall) -> io::Result<()> {
+        let head = serde_json::to_vec(&EbsCallHead {
+            method: call.method.clone(),
+            path: call.path.clone(),
+            query: call.query.clone(),
+            headers: call.headers.clone(),
+        })?;
+        let head_len = u32::try_from(head.len()).map_err(|_| io::Error::other("EBS request head too long"))?;
+        let mut payload = scope_bytes(scope)?;
+        payload.reserve(4 + head.len() + call.body.len());
+        payload.extend_from_slice(&head_len.to_le_bytes());
+        payload.extend_from_slice(&head);
+        payload.extend_from_slice(&call.body);
+        self.append(KIND_EBS, now, &payload)
+    }
 }
 
 /// A change to keep: made under the model's lock, written after it.
@@ -190,6 +235,7 @@ impl Entry {
         match self {
             Self::Ec2 { .. } => 256,
             Self::Write { data, .. } => data.len(),
+            Self::Ebs { call, .. } => 256 + call.body.len(),
         }
     }
 
@@ -202,6 +248,7 @@ impl Entry {
                 offset,
                 data,
             } => journal.record_write(now, volume_id, *offset, data),
+            Self::Ebs { now, scope, call } => journal.record_ebs(now, scope, call),
         }
     }
 }
@@ -454,9 +501,25 @@ fn read_entry(r: &mut impl Read, home: &Scope) -> io::Result<Option<(Entry, u64)
                 data: bytes::Bytes::copy_from_slice(&payload[10 + id_len..]),
             }
         }
+        KIND_EBS => match split_scope(&payload).and_then(|(scope, rest)| Some((scope, read_ebs_call(rest)?))) {
+            Some((scope, call)) => Entry::Ebs { now, scope, call },
+            None => return Ok(None),
+        },
         _ => return Ok(None),
     };
     Ok(Some((entry, 13 + len as u64)))
+}
+
+fn read_ebs_call(payload: &[u8]) -> Option<EbsCall> {
+    let head_len = u32::from_le_bytes(payload.get(..4)?.try_into().ok()?) as usize;
+    let head: EbsCallHead = serde_json::from_slice(payload.get(4..4usize.checked_add(head_len)?)?).ok()?;
+    Some(EbsCall {
+        method: head.method,
+        path: head.path,
+        query: head.query,
+        headers: head.headers,
+        body: bytes::Bytes::copy_from_slice(&payload[4 + head_len..]),
+    })
 }
 
 /// Fills `buf`, or returns false at end of file (a partial fill is a torn tail).
@@ -524,6 +587,31 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    #[test]
+    fn ebs_requests_come_back_with_their_headers_and_body() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-ebs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = Utc::now();
+        let call = EbsCall {
+            method: "PUT".into(),
+            path: "/snapshots/snap-0123456789abcdef0/blocks/7".into(),
+            query: None,
+            headers: vec![("x-amz-progress".into(), "50".into())],
+            body: bytes::Bytes::from(vec![9u8; 1000]),
+        };
+        {
+            let (mut j, _, _) = Journal::open(&dir, header()).unwrap();
+            j.record_ebs(&now, &Scope::new("111122223333", "eu-west-1"), &call)
+                .unwrap();
+            j.flush().unwrap();
+        }
+        let (_, _, entries) = Journal::open(&dir, header()).unwrap();
+        assert!(
+            matches!(&entries[..], [Entry::Ebs { call: c, scope, .. }] if *c == call && scope.region == "eu-west-1")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn write(now: Timestamp, offset: u64, data: &[u8]) -> Change {
         Change::Write {
             now,
@@ -566,7 +654,7 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Entry::Write { offset, .. } => *offset,
-                Entry::Ec2 { .. } => u64::MAX,
+                Entry::Ec2 { .. } | Entry::Ebs { .. } => u64::MAX,
             })
             .collect();
         assert_eq!(offsets, (1..=1000).collect::<Vec<_>>());

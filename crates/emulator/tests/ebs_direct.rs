@@ -223,11 +223,25 @@ async fn snapshots_of_different_volumes_are_unrelated() {
 }
 
 #[tokio::test]
-async fn write_apis_answer_a_clear_unsupported_error() {
+async fn a_route_that_is_no_ebs_api_answers_a_clear_unsupported_error() {
     let lab = Lab::start(Pace::Instant).await;
-    let ebs = ebs_client(lab.endpoint());
-    let r = ebs.start_snapshot().volume_size(8).send().await;
-    let m = message(ebs.start_snapshot().volume_size(8).send().await);
-    assert_eq!(code(r), "UnsupportedOperation");
-    assert!(m.contains("read APIs only"), "{m}");
+    let r = reqwest::Client::new()
+        .delete(format!("{}/snapshots/snap-0123456789abcdef0", lab.endpoint()))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ebs/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(
+        r.headers().get("x-amzn-errortype").and_then(|v| v.to_str().ok()),
+        Some("UnsupportedOperation")
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("not an EBS direct API"),
+        "{body}"
+    );
 }

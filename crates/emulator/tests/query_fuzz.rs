@@ -1,5 +1,7 @@
 //! Property tests: random, malformed and truncated Query requests never make
-//! the emulator panic or answer 5xx; every error is EC2's XML envelope.
+//! the emulator panic or answer 5xx; every error is EC2's XML envelope. The
+//! data plane and the EBS direct APIs (reads, and sequences of writes with
+//! random headers and bodies) likewise, each with its own error shape.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::sync::OnceLock;
@@ -165,11 +167,17 @@ struct Reply {
 
 /// Sends `req` to a fresh emulator; a reply that does not come is a failure.
 fn send(req: Request<Body>) -> Result<Reply, TestCaseError> {
+    send_to(&app(), req)
+}
+
+/// Sends `req` to the emulator `app` serves (one kept across requests).
+fn send_to(app: &axum::Router, req: Request<Body>) -> Result<Reply, TestCaseError> {
     let what = format!("{} {}", req.method(), req.uri());
+    let app = app.clone();
     runtime()
         .block_on(async move {
             tokio::time::timeout(REPLY_WITHIN, async move {
-                let resp = app().oneshot(req).await.unwrap();
+                let resp = app.oneshot(req).await.unwrap();
                 let status = resp.status().as_u16();
                 let headers = resp.headers().clone();
                 let bytes = resp.into_body().collect().await.unwrap().to_bytes();
@@ -420,8 +428,12 @@ fn check_path(method: &str, path: String, body: Vec<u8>, route: Route) -> Result
     let Ok(req) = req.body(Body::from(body)) else {
         return Ok(()); // not even a valid URI: nothing reaches the server
     };
-    let r = send(req)?;
-    let Reply { status, headers, text } = &r;
+    check_reply(&send(req)?, route)
+}
+
+/// No 5xx, and a non-2xx answer has the route's error shape.
+fn check_reply(r: &Reply, route: Route) -> Result<(), TestCaseError> {
+    let Reply { status, headers, text } = r;
     prop_assert!(*status < 500, "5xx: {status} {text}");
     if (200..300).contains(status) {
         return Ok(());
@@ -493,5 +505,198 @@ proptest! {
     ) {
         let path = format!("/snapshots/{snapshot}/{tail}?blockToken={token}&pageToken={token}&maxResults={max}&startingBlockIndex={max}&firstSnapshotId={snapshot}");
         check_path(method, path, Vec::new(), Route::Ebs)?;
+    }
+}
+
+const EBS_AUTH: &str =
+    "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/ebs/aws4_request, SignedHeaders=host, Signature=0";
+
+/// One EBS request to `app`, checked; `None` if it cannot even be built.
+fn ebs_call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<Option<Reply>, TestCaseError> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", EBS_AUTH);
+    for (name, value) in headers {
+        req = req.header(*name, value.as_str());
+    }
+    let Ok(req) = req.body(Body::from(body)) else {
+        return Ok(None); // an invalid header value never reaches a server
+    };
+    let reply = send_to(app, req)?;
+    check_reply(&reply, Route::Ebs)?;
+    Ok(Some(reply))
+}
+
+/// A JSON member value of any type, including ones no field accepts.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (-5i64..70_000).prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+        Just(serde_json::json!([{ "Key": "k", "Value": "v" }])),
+        Just(serde_json::json!([{ "Key": 1 }, "x"])),
+        Just(serde_json::json!({ "nested": [] })),
+        Just(Value::from("snap-0123456789abcdef0")),
+        Just(Value::from("arn:aws:kms:us-east-1:123456789012:key/k")),
+    ]
+}
+
+/// StartSnapshot bodies: objects of random members, and bytes that are no JSON.
+fn start_body() -> impl Strategy<Value = Vec<u8>> {
+    let member = prop::sample::select(vec![
+        "VolumeSize",
+        "Timeout",
+        "ParentSnapshotId",
+        "Tags",
+        "Description",
+        "ClientToken",
+        "Encrypted",
+        "KmsKeyArn",
+        "Other",
+    ]);
+    prop_oneof![
+        3 => prop::collection::vec((member, json_value()), 0..8).prop_map(|members| {
+            let map: serde_json::Map<String, serde_json::Value> =
+                members.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            serde_json::Value::Object(map).to_string().into_bytes()
+        }),
+        1 => prop::collection::vec(any::<u8>(), 0..64),
+        1 => prop::sample::select(vec!["", "null", "[]", "{", "\"x\"", "{\"VolumeSize\": 1e400}"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+    ]
+}
+
+/// One write request against the snapshot under test.
+#[derive(Debug, Clone)]
+struct WriteStep {
+    method: &'static str,
+    /// A path template: `{id}` is the snapshot, `{index}` the block index.
+    path: &'static str,
+    index: String,
+    body_len: usize,
+    fill: u8,
+    /// `None`: a PutSnapshotBlock gets the right checksum of its body, a
+    /// CompleteSnapshot none; `Some`: this text.
+    checksum: Option<String>,
+    headers: Vec<(&'static str, String)>,
+}
+
+/// Mostly the valid value, sometimes anything; present nine times in ten.
+fn header(valid: impl Strategy<Value = String>) -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(0.9, prop_oneof![3 => valid, 1 => number(), 1 => "\\PC{0,6}"])
+}
+
+fn write_step() -> impl Strategy<Value = WriteStep> {
+    // Mostly PutSnapshotBlock and CompleteSnapshot on the snapshot, sometimes any route.
+    let route = prop_oneof![
+        6 => Just(("PUT", "/snapshots/{id}/blocks/{index}")),
+        3 => Just(("POST", "/snapshots/completion/{id}")),
+        1 => (
+            prop::sample::select(vec!["PUT", "POST", "GET", "DELETE"]),
+            prop::sample::select(vec![
+                "/snapshots",
+                "/snapshots/completion/{id}/x",
+                "/snapshots/snap-0123456789abcdef0/blocks/{index}",
+                "/snapshots/completion/snap-0123456789abcdef0",
+                "/snapshots/{id}/blocks/{index}",
+            ]),
+        ),
+    ];
+    let index = prop_oneof![4 => (0u64..2100).prop_map(|i| i.to_string()), 1 => number()];
+    let body_len =
+        prop_oneof![4 => Just(524_288usize), 1 => prop::sample::select(vec![0usize, 1, 4096, 524_287, 524_289])];
+    let checksum = prop_oneof![
+        4 => Just(None),
+        1 => "[A-Za-z0-9+/=]{0,70}".prop_map(Some),
+        1 => "\\PC{0,8}".prop_map(Some),
+    ];
+    let headers = (
+        header(Just("524288".to_string())),
+        header(Just("SHA256".to_string())),
+        header((0u8..=100).prop_map(|p| p.to_string())),
+        header((0u8..4).prop_map(|n| n.to_string())),
+        header(Just("LINEAR".to_string())),
+    )
+        .prop_map(|(length, algorithm, progress, count, aggregation)| {
+            [
+                ("x-amz-data-length", length),
+                ("x-amz-checksum-algorithm", algorithm),
+                ("x-amz-progress", progress),
+                ("x-amz-changedblockscount", count),
+                ("x-amz-checksum-aggregation-method", aggregation),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v)))
+            .collect::<Vec<_>>()
+        });
+    (route, index, body_len, any::<u8>(), checksum, headers).prop_map(
+        |((method, path), index, body_len, fill, checksum, headers)| WriteStep {
+            method,
+            path,
+            index,
+            body_len,
+            fill,
+            checksum,
+            headers,
+        },
+    )
+}
+
+fn run_write_sequence(start: Vec<u8>, steps: Vec<WriteStep>) -> Result<(), TestCaseError> {
+    use base64::Engine;
+    use sha2::Digest;
+    let app = app();
+    ebs_call(&app, "POST", "/snapshots", &[], start)?;
+    let Some(started) = ebs_call(&app, "POST", "/snapshots", &[], br#"{"VolumeSize": 1}"#.to_vec())? else {
+        return Err(TestCaseError::fail("a plain StartSnapshot could not be sent"));
+    };
+    prop_assert_eq!(started.status, 201, "{}", started.text);
+    let v: serde_json::Value = serde_json::from_str(&started.text).unwrap();
+    let id = v["SnapshotId"].as_str().unwrap().to_string();
+    for step in steps {
+        let body = vec![step.fill; step.body_len];
+        let mut headers = step.headers.clone();
+        let is_put = step.method == "PUT";
+        let sum = match step.checksum.clone() {
+            Some(text) => Some(text),
+            None if is_put => Some(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body))),
+            None => None,
+        };
+        if let Some(sum) = sum {
+            headers.push(("x-amz-checksum", sum));
+        }
+        let path = step.path.replace("{id}", &id).replace("{index}", &step.index);
+        ebs_call(
+            &app,
+            step.method,
+            &path,
+            &headers,
+            if is_put { body } else { Vec::new() },
+        )?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ebs_write_sequences_never_fail_the_server(
+        start in start_body(),
+        steps in prop::collection::vec(write_step(), 1..6),
+    ) {
+        run_write_sequence(start, steps)?;
     }
 }

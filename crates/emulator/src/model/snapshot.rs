@@ -1,11 +1,14 @@
 //! EBS snapshots: CreateSnapshot, CreateSnapshots, DeleteSnapshot and the
-//! `pending` → `completed` lifecycle with a rising Progress.
+//! `pending` → `completed` lifecycle with a rising Progress; and snapshots
+//! written block by block through the EBS direct APIs ([`DirectWrite`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::blocks::Layer;
+use crate::blocks::{Layer, VolumeData};
+
+use chrono::{DateTime, Utc};
 
 use crate::clock::{after, iso8601, Timestamp};
 use crate::ec2_error;
@@ -67,6 +70,62 @@ pub struct Snapshot {
     pub bytes_to_copy: u64,
     /// The volume's blocks as they were at `start_time`.
     pub data: Arc<Layer>,
+    /// Set for a snapshot started with the EBS direct StartSnapshot.
+    pub direct: Option<Box<DirectWrite>>,
+}
+
+/// The volume id EC2 shows for a snapshot not taken of a volume (a copy,
+/// or one written through EBS direct): AWS's "arbitrary volume ID that
+/// should not be used for any purpose" (CopySnapshot reference).
+pub const NO_VOLUME_ID: &str = "vol-ffffffff";
+
+/// A snapshot written block by block (StartSnapshot, PutSnapshotBlock,
+/// CompleteSnapshot). While it is open its blocks collect in `blocks`, over
+/// its parent's; CompleteSnapshot seals them into the snapshot's layer.
+#[derive(Debug, Clone)]
+pub struct DirectWrite {
+    pub parent_id: Option<String>,
+    pub client_token: Option<String>,
+    /// StartSnapshot's parameters, normalized: a retry with the same client
+    /// token must ask for the same thing.
+    pub request_fingerprint: String,
+    pub kms_key_arn: Option<String>,
+    /// Cancelled (`error`) if nothing is written, or it is not completed,
+    /// this long after StartSnapshot or the last block written.
+    pub timeout: Duration,
+    pub last_activity: Timestamp,
+    /// The latest `x-amz-Progress` a writer reported, in percent.
+    pub reported_progress: u8,
+    pub blocks: VolumeData,
+    /// SHA-256 of each block written here (not the parent's), for the
+    /// aggregated checksum and ChangedBlocksCount.
+    pub digests: BTreeMap<u64, [u8; 32]>,
+    /// When CompleteSnapshot sealed it; no block may be written after.
+    pub sealed_at: Option<Timestamp>,
+}
+
+impl DirectWrite {
+    fn expires_at(&self) -> Timestamp {
+        after(self.last_activity, self.timeout)
+    }
+}
+
+/// What StartSnapshot makes: the snapshot's own fields.
+#[derive(Debug, Clone)]
+pub struct DirectStart {
+    pub id: String,
+    pub owner_id: String,
+    pub volume_size_gib: i64,
+    pub description: String,
+    pub encrypted: bool,
+    pub tags: TagSet,
+    /// The parent's id and layer: its blocks are the new snapshot's until overwritten.
+    pub parent: Option<(String, Arc<Layer>)>,
+    pub client_token: Option<String>,
+    pub request_fingerprint: String,
+    /// The key's ARN, when encrypted.
+    pub kms_key_arn: Option<String>,
+    pub timeout: Duration,
 }
 
 impl Snapshot {
@@ -75,8 +134,74 @@ impl Snapshot {
         self.permission.public || self.permission.accounts.contains(account)
     }
 
+    /// A `pending` snapshot that blocks are written to until CompleteSnapshot.
+    pub fn started_direct(start: DirectStart, now: Timestamp) -> Self {
+        let (parent_id, blocks) = match start.parent {
+            Some((id, layer)) => (Some(id), VolumeData::restored_from(layer)),
+            None => (None, VolumeData::default()),
+        };
+        Self {
+            id: start.id,
+            owner_id: start.owner_id,
+            volume_id: NO_VOLUME_ID.to_string(),
+            volume_size_gib: start.volume_size_gib,
+            description: start.description,
+            start_time: now,
+            // Not before it is sealed: CompleteSnapshot sets both.
+            copied_at: DateTime::<Utc>::MAX_UTC,
+            completes_at: DateTime::<Utc>::MAX_UTC,
+            state: SnapshotState::Pending,
+            encrypted: start.encrypted,
+            kms_key_id: start.kms_key_arn.clone(),
+            permission: VolumePermission::default(),
+            tags: start.tags,
+            bytes_to_copy: 0,
+            data: Arc::new(Layer::default()),
+            direct: Some(Box::new(DirectWrite {
+                parent_id,
+                client_token: start.client_token,
+                request_fingerprint: start.request_fingerprint,
+                kms_key_arn: start.kms_key_arn,
+                timeout: start.timeout,
+                last_activity: now,
+                reported_progress: 0,
+                blocks,
+                digests: BTreeMap::new(),
+                sealed_at: None,
+            })),
+        }
+    }
+
+    /// The open direct write, if blocks may still be written to this snapshot.
+    pub fn open_direct_mut(&mut self) -> Option<&mut DirectWrite> {
+        if self.state != SnapshotState::Pending {
+            return None;
+        }
+        self.direct.as_deref_mut().filter(|d| d.sealed_at.is_none())
+    }
+
+    /// CompleteSnapshot: the written blocks become the snapshot's layer, which
+    /// is then copied like any snapshot's (`duration`, from the pace).
+    pub fn seal_direct(&mut self, now: Timestamp, duration: impl FnOnce(u64) -> Duration) {
+        let Some(d) = self.open_direct_mut() else { return };
+        d.sealed_at = Some(now);
+        let bytes = d.blocks.changed_bytes();
+        let layer = d.blocks.freeze();
+        self.data = layer;
+        self.bytes_to_copy = bytes;
+        self.copied_at = after(now, duration(bytes));
+        self.completes_at = self.copied_at;
+        self.settle(now);
+    }
+
     pub(crate) fn settle(&mut self, now: Timestamp) {
-        if self.state == SnapshotState::Pending && now >= self.completes_at {
+        if self.state != SnapshotState::Pending {
+            return;
+        }
+        let open = self.direct.as_deref().filter(|d| d.sealed_at.is_none());
+        if open.is_some_and(|d| now >= d.expires_at()) {
+            self.state = SnapshotState::Error;
+        } else if now >= self.completes_at {
             self.state = SnapshotState::Completed;
         }
     }
@@ -89,8 +214,16 @@ impl Snapshot {
             SnapshotState::Completed => 100,
             SnapshotState::Error => 0,
             SnapshotState::Pending => {
-                let total = (self.copied_at - self.start_time).num_milliseconds().max(1);
-                let done = (now - self.start_time).num_milliseconds().clamp(0, total);
+                // A direct write reports its own progress until it is sealed; then it copies.
+                let copy_start = match self.direct.as_deref() {
+                    Some(d) => match d.sealed_at {
+                        None => return d.reported_progress.min(99),
+                        Some(sealed) => sealed,
+                    },
+                    None => self.start_time,
+                };
+                let total = (self.copied_at - copy_start).num_milliseconds().max(1);
+                let done = (now - copy_start).num_milliseconds().clamp(0, total);
                 u8::try_from(done * 100 / total).unwrap_or(99).min(99)
             }
         }
@@ -153,10 +286,6 @@ pub struct CreateSnapshots {
     pub tag_specs: Vec<(String, Vec<Tag>)>,
 }
 
-/// The volume id AWS gives a copy: "an arbitrary volume ID that should not
-/// be used for any purpose" (CopySnapshot reference).
-pub const COPY_VOLUME_ID: &str = "vol-ffffffff";
-
 /// CopySnapshot's parameters, the source already found (here, in another
 /// region, or shared by another account).
 #[derive(Debug, Clone)]
@@ -206,7 +335,7 @@ impl Cloud {
         let copy = Snapshot {
             id: id.clone(),
             owner_id: self.account.clone(),
-            volume_id: COPY_VOLUME_ID.to_string(),
+            volume_id: NO_VOLUME_ID.to_string(),
             volume_size_gib: source.volume_size_gib,
             description,
             start_time: now,
@@ -219,6 +348,7 @@ impl Cloud {
             tags: TagSet::from_tags(tags),
             bytes_to_copy,
             data: source.data.clone(),
+            direct: None,
         };
         self.snapshots.insert(id.clone(), copy);
         Ok(id)
@@ -389,6 +519,7 @@ impl Cloud {
             tags: TagSet::from_tags(tags),
             bytes_to_copy,
             data,
+            direct: None,
         };
         self.snapshots.insert(id.clone(), snapshot);
         id
