@@ -162,6 +162,20 @@ fn a_wrong_pace_names_the_valid_ones() {
 }
 
 #[test]
+fn a_region_aws_lacks_is_refused_with_the_real_ones() {
+    let out = Command::new(env!("CARGO_BIN_EXE_snaplab"))
+        .args(["emulator", "--region", "mars-1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not an AWS region") && stderr.contains("eu-west-1"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn help_explains_the_flags() {
     let out = Command::new(env!("CARGO_BIN_EXE_snaplab"))
         .args(["emulator", "--help"])

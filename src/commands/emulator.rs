@@ -24,8 +24,8 @@ pub struct Args {
     #[arg(long)]
     empty: bool,
 
-    /// Region whose Availability Zones (REGION a/b/c) the emulator serves.
-    #[arg(long, default_value = "us-east-1", value_name = "REGION")]
+    /// The home region: where the SecureCart scenario is seeded and where unsigned requests act. Every commercial region is served (a request acts in the region it is signed for, an access key of 12 digits is that account, as in LocalStack).
+    #[arg(long, default_value = "us-east-1", value_name = "REGION", value_parser = parse_region)]
     region: String,
 
     /// Keep the emulated cloud in DIR and pick it up again on the next start (its pace, region and scenario then come from DIR).
@@ -49,6 +49,18 @@ pub struct Args {
     /// in hands-on mode.
     #[arg(long)]
     hints: bool,
+}
+
+fn parse_region(region: &str) -> Result<String, String> {
+    use snaplab_emulator::model::zone;
+    if zone::is_region(region) {
+        Ok(region.to_string())
+    } else {
+        Err(format!(
+            "not an AWS region; use one of: {}",
+            zone::regions().collect::<Vec<_>>().join(", ")
+        ))
+    }
 }
 
 fn parse_deny(spec: &str) -> Result<DenyList, String> {

@@ -135,3 +135,62 @@ async fn a_pending_snapshot_completes_on_time_across_a_restart() {
     second.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn every_region_and_account_survives_a_restart() {
+    let dir = state_dir("scopes");
+    let first = start(&dir, Pace::Instant).await;
+    let home = client(first.endpoint());
+    let eu = client_in(first.endpoint(), "eu-west-1", "test");
+    let other = "111122223333";
+    let eu_volume = eu
+        .create_volume()
+        .availability_zone("eu-west-1c")
+        .size(2)
+        .send()
+        .await
+        .unwrap();
+    let eu_volume = eu_volume.volume_id().unwrap().to_string();
+    eu.enable_ebs_encryption_by_default().send().await.unwrap();
+    let snap = home.create_snapshot().volume_id(DATA_VOLUME_ID).send().await.unwrap();
+    let snap = snap.snapshot_id().unwrap().to_string();
+    home.modify_snapshot_attribute()
+        .snapshot_id(&snap)
+        .operation_type(aws_sdk_ec2::types::OperationType::Add)
+        .user_ids(other)
+        .send()
+        .await
+        .unwrap();
+    let copy = eu
+        .copy_snapshot()
+        .source_region("us-east-1")
+        .source_snapshot_id(&snap)
+        .send()
+        .await
+        .unwrap();
+    let copy = copy.snapshot_id().unwrap().to_string();
+    first.stop().await;
+
+    let second = start(&dir, Pace::Instant).await;
+    let eu = client_in(second.endpoint(), "eu-west-1", "test");
+    let vols = eu.describe_volumes().send().await.unwrap();
+    let ids: Vec<&str> = vols.volumes().iter().filter_map(|v| v.volume_id()).collect();
+    assert_eq!(ids, [eu_volume.as_str()], "the same volume, in its own region only");
+    let on = eu.get_ebs_encryption_by_default().send().await.unwrap();
+    assert_eq!(on.ebs_encryption_by_default(), Some(true));
+    let copied = eu.describe_snapshots().snapshot_ids(&copy).send().await.unwrap();
+    assert_eq!(
+        copied.snapshots()[0].encrypted(),
+        Some(true),
+        "copied after encryption by default"
+    );
+    let shared = client_in(second.endpoint(), "us-east-1", other)
+        .describe_snapshots()
+        .restorable_by_user_ids("self")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.snapshots()[0].snapshot_id(), Some(snap.as_str()));
+    second.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
