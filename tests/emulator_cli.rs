@@ -103,7 +103,8 @@ fn empty_starts_without_the_scenario() {
     let vols = aws_json(&emulator.endpoint, &["ec2", "describe-volumes"]);
     assert_eq!(vols["Volumes"].as_array().map(Vec::len), Some(0));
     let zones = aws_json(&emulator.endpoint, &["ec2", "describe-availability-zones"]);
-    assert_eq!(zones["AvailabilityZones"].as_array().map(Vec::len), Some(3));
+    // us-east-1 has six Availability Zones (a–f).
+    assert_eq!(zones["AvailabilityZones"].as_array().map(Vec::len), Some(6));
     // Without --hints, an error is AWS's words only.
     let out = common::aws(
         &emulator.endpoint,
