@@ -186,7 +186,14 @@ fn cli_queries_filters_and_text_output_work() {
         String::from_utf8_lossy(&zones.stdout)
             .split_whitespace()
             .collect::<Vec<_>>(),
-        ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"]
+        [
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1d",
+            "us-east-1e",
+            "us-east-1f"
+        ]
     );
     let sized = aws_json(
         ep,

@@ -506,22 +506,17 @@ async fn multi_attach_io2_volumes_attach_to_several_instances() {
         .iter()
         .map(|i| i.instance_id().unwrap().to_string())
         .collect();
-    for i in &instances {
+    let attach = |vol: &str, instance: &str, device: &str| {
         ec2.attach_volume()
-            .volume_id(&vol)
-            .instance_id(i)
-            .device("/dev/sdf")
+            .volume_id(vol)
+            .instance_id(instance)
+            .device(device)
             .send()
-            .await
-            .unwrap();
+    };
+    for i in &instances {
+        attach(&vol, i, "/dev/sdf").await.unwrap();
     }
-    let again = ec2
-        .attach_volume()
-        .volume_id(&vol)
-        .instance_id(&instances[0])
-        .device("/dev/sdg")
-        .send()
-        .await;
+    let again = attach(&vol, &instances[0], "/dev/sdg").await;
     assert_eq!(code(again), "VolumeInUse", "once per instance");
     let v = lab.volume(&vol).await;
     let attached_to: Vec<&str> = v.attachments().iter().filter_map(|a| a.instance_id()).collect();
@@ -551,19 +546,7 @@ async fn multi_attach_io2_volumes_attach_to_several_instances() {
 
     // A volume without Multi-Attach still attaches once.
     let single = lab.new_volume("us-east-1a", 1).await;
-    ec2.attach_volume()
-        .volume_id(&single)
-        .instance_id(&instances[0])
-        .device("/dev/sdh")
-        .send()
-        .await
-        .unwrap();
-    let second = ec2
-        .attach_volume()
-        .volume_id(&single)
-        .instance_id(&instances[1])
-        .device("/dev/sdh")
-        .send()
-        .await;
+    attach(&single, &instances[0], "/dev/sdh").await.unwrap();
+    let second = attach(&single, &instances[1], "/dev/sdh").await;
     assert_eq!(code(second), "VolumeInUse");
 }

@@ -375,19 +375,8 @@ pub(super) fn start_snapshot(
     let parent = match &input.parent_snapshot_id {
         None => None,
         Some(id) => {
-            let p = cloud
-                .snapshots
-                .get(id)
-                .ok_or_else(|| EbsError::not_found(format!("The parent snapshot '{id}' does not exist.")))?;
-            if p.state != SnapshotState::Completed {
-                return Err(EbsError::validation(
-                    Invalid::SnapshotId,
-                    format!(
-                        "The parent snapshot '{id}' is {}; a parent must be completed.",
-                        p.state.as_str()
-                    ),
-                ));
-            }
+            // A parent is read like any snapshot: it must exist and be completed.
+            let p = super::readable(cloud, id)?;
             if input.volume_size < p.volume_size_gib {
                 return Err(EbsError::validation(
                     Invalid::VolumeSize,

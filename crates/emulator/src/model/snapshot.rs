@@ -297,6 +297,17 @@ pub struct CopySnapshot<'a> {
     pub tag_specs: Vec<(String, Vec<Tag>)>,
 }
 
+/// What a new `pending` snapshot is made of.
+struct Pending {
+    volume_id: String,
+    size_gib: i64,
+    description: String,
+    kms_key_id: Option<String>,
+    tags: Vec<Tag>,
+    bytes_to_copy: u64,
+    data: Arc<Layer>,
+}
+
 impl Cloud {
     /// A copy of a completed snapshot: a full copy of its blocks, paced like
     /// any snapshot. Its tags come from the request only; its description,
@@ -325,32 +336,23 @@ impl Cloud {
         if dry_run {
             return Err(Ec2Error::dry_run());
         }
-        let id = self.new_id(IdKind::Snapshot);
-        let bytes_to_copy = source.data.written().len() as u64 * crate::blocks::BLOCK_SIZE;
-        let done = after(now, self.timings().snapshot_duration(bytes_to_copy));
         let description = req.description.map_or_else(
             || format!("[Copied {} from {}]", source.id, req.source_region),
             str::to_string,
         );
-        let copy = Snapshot {
-            id: id.clone(),
-            owner_id: self.account.clone(),
-            volume_id: NO_VOLUME_ID.to_string(),
-            volume_size_gib: source.volume_size_gib,
-            description,
-            start_time: now,
-            copied_at: done,
-            completes_at: done,
-            state: SnapshotState::Pending,
-            encrypted: kms_key_id.is_some(),
-            kms_key_id,
-            permission: VolumePermission::default(),
-            tags: TagSet::from_tags(tags),
-            bytes_to_copy,
-            data: source.data.clone(),
-            direct: None,
-        };
-        self.snapshots.insert(id.clone(), copy);
+        // A copy is whole: every block the source holds is copied.
+        let id = self.record_pending(
+            Pending {
+                volume_id: NO_VOLUME_ID.to_string(),
+                size_gib: source.volume_size_gib,
+                description,
+                kms_key_id,
+                tags,
+                bytes_to_copy: source.data.written().len() as u64 * crate::blocks::BLOCK_SIZE,
+                data: source.data.clone(),
+            },
+            now,
+        );
         Ok(id)
     }
 
@@ -491,9 +493,35 @@ impl Cloud {
         Ok(())
     }
 
+    /// A new `pending` snapshot of `data`, done once the pace has copied
+    /// `bytes_to_copy`: its id.
+    fn record_pending(&mut self, p: Pending, now: Timestamp) -> String {
+        let id = self.new_id(IdKind::Snapshot);
+        let done = after(now, self.timings().snapshot_duration(p.bytes_to_copy));
+        let snapshot = Snapshot {
+            id: id.clone(),
+            owner_id: self.account.clone(),
+            volume_id: p.volume_id,
+            volume_size_gib: p.size_gib,
+            description: p.description,
+            start_time: now,
+            copied_at: done,
+            completes_at: done,
+            state: SnapshotState::Pending,
+            encrypted: p.kms_key_id.is_some(),
+            kms_key_id: p.kms_key_id,
+            permission: VolumePermission::default(),
+            tags: TagSet::from_tags(p.tags),
+            bytes_to_copy: p.bytes_to_copy,
+            data: p.data,
+            direct: None,
+        };
+        self.snapshots.insert(id.clone(), snapshot);
+        id
+    }
+
     /// Records the snapshot: the point in time is `now`, whatever is written later.
     fn take_snapshot(&mut self, volume_id: &str, description: &str, tags: Vec<Tag>, now: Timestamp) -> String {
-        let id = self.new_id(IdKind::Snapshot);
         let (size, kms_key_id, bytes_to_copy, data) = match self.volumes.get_mut(volume_id) {
             Some(v) => {
                 v.last_snapshot_at = Some(now);
@@ -502,26 +530,17 @@ impl Cloud {
             }
             None => (0, None, 0, Arc::new(Layer::default())),
         };
-        let duration = self.timings().snapshot_duration(bytes_to_copy);
-        let snapshot = Snapshot {
-            id: id.clone(),
-            owner_id: self.account.clone(),
-            volume_id: volume_id.to_string(),
-            volume_size_gib: size,
-            description: description.to_string(),
-            start_time: now,
-            copied_at: after(now, duration),
-            completes_at: after(now, duration),
-            state: SnapshotState::Pending,
-            encrypted: kms_key_id.is_some(),
-            kms_key_id,
-            permission: VolumePermission::default(),
-            tags: TagSet::from_tags(tags),
-            bytes_to_copy,
-            data,
-            direct: None,
-        };
-        self.snapshots.insert(id.clone(), snapshot);
-        id
+        self.record_pending(
+            Pending {
+                volume_id: volume_id.to_string(),
+                size_gib: size,
+                description: description.to_string(),
+                kms_key_id,
+                tags,
+                bytes_to_copy,
+                data,
+            },
+            now,
+        )
     }
 }
