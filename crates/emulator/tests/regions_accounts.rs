@@ -32,6 +32,24 @@ async fn snapshot_ids(ec2: &Client, owner: Option<&str>, restorable: Option<&str
         .collect()
 }
 
+/// ModifySnapshotAttribute `add`, the aws CLI's way: `who` is an account
+/// id, or `all` (public).
+async fn share(ec2: &Client, snapshot: &str, who: &str) -> Result<(), String> {
+    let call = ec2
+        .modify_snapshot_attribute()
+        .snapshot_id(snapshot)
+        .operation_type(OperationType::Add);
+    let call = if who == "all" {
+        call.group_names(who)
+    } else {
+        call.user_ids(who)
+    };
+    call.send().await.map(drop).map_err(|e| {
+        use aws_sdk_ec2::error::ProvideErrorMetadata;
+        e.code().unwrap_or("no code").to_string()
+    })
+}
+
 async fn volume_ids(ec2: &Client) -> Vec<String> {
     let out = ec2.describe_volumes().send().await.unwrap();
     out.volumes()
@@ -157,15 +175,7 @@ async fn accounts_see_only_their_own_until_a_snapshot_is_shared() {
     );
 
     // Public (the aws CLI's shorthand), then private again.
-    lab.ec2
-        .modify_snapshot_attribute()
-        .snapshot_id(&snap)
-        .attribute(SnapshotAttributeName::CreateVolumePermission)
-        .operation_type(OperationType::Add)
-        .group_names("all")
-        .send()
-        .await
-        .unwrap();
+    share(&lab.ec2, &snap, "all").await.unwrap();
     assert_eq!(snapshot_ids(&third, None, Some("all")).await, [snap.as_str()]);
     lab.ec2
         .reset_snapshot_attribute()
@@ -200,15 +210,8 @@ async fn accounts_see_only_their_own_until_a_snapshot_is_shared() {
         .send()
         .await;
     assert_eq!(code(both), "InvalidParameterCombination");
-    let not_account = lab
-        .ec2
-        .modify_snapshot_attribute()
-        .snapshot_id(&snap)
-        .operation_type(OperationType::Add)
-        .user_ids("12345")
-        .send()
-        .await;
-    assert_eq!(code(not_account), "InvalidParameterValue");
+    let not_account = share(&lab.ec2, &snap, "12345").await;
+    assert_eq!(not_account.unwrap_err(), "InvalidParameterValue");
     let product_codes = lab
         .ec2
         .reset_snapshot_attribute()
@@ -218,14 +221,8 @@ async fn accounts_see_only_their_own_until_a_snapshot_is_shared() {
         .await;
     assert_eq!(code(product_codes), "InvalidParameterCombination");
     // Someone else's snapshot cannot be changed by its non-owner.
-    let not_owner = other
-        .modify_snapshot_attribute()
-        .snapshot_id(&snap)
-        .operation_type(OperationType::Add)
-        .group_names("all")
-        .send()
-        .await;
-    assert_eq!(code(not_owner), "InvalidSnapshot.NotFound");
+    let not_owner = share(&other, &snap, "all").await;
+    assert_eq!(not_owner.unwrap_err(), "InvalidSnapshot.NotFound");
 }
 
 #[tokio::test]
@@ -342,32 +339,14 @@ async fn encryption_by_default_and_keys_as_aws_has_them() {
     assert_eq!(restored.kms_key_id(), Some(chosen_arn.as_str()));
 
     // Encrypted snapshots are never public; the AWS managed key's are never shared.
-    let public = ec2
-        .modify_snapshot_attribute()
-        .snapshot_id(&snap)
-        .operation_type(OperationType::Add)
-        .group_names("all")
-        .send()
-        .await;
-    assert_eq!(code(public), "UnsupportedOperation");
-    ec2.modify_snapshot_attribute()
-        .snapshot_id(&snap)
-        .operation_type(OperationType::Add)
-        .user_ids(OTHER_ACCOUNT)
-        .send()
-        .await
-        .unwrap();
+    let public = share(ec2, &snap, "all").await;
+    assert_eq!(public.unwrap_err(), "UnsupportedOperation");
+    share(ec2, &snap, OTHER_ACCOUNT).await.unwrap();
     let managed_vol = asked.volume_id().unwrap();
     lab.wait_available(managed_vol).await;
     let managed_snap = lab.create_snapshot(managed_vol).await;
-    let shared = ec2
-        .modify_snapshot_attribute()
-        .snapshot_id(&managed_snap)
-        .operation_type(OperationType::Add)
-        .user_ids(OTHER_ACCOUNT)
-        .send()
-        .await;
-    assert_eq!(code(shared), "InvalidParameter");
+    let shared = share(ec2, &managed_snap, OTHER_ACCOUNT).await;
+    assert_eq!(shared.unwrap_err(), "InvalidParameter");
 }
 
 #[tokio::test]
