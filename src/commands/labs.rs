@@ -22,7 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .collect();
             println!(
                 "{}",
-                serde_json::json!({ "id": lab.id, "title": lab.title, "summary": lab.summary, "minutes": lab.minutes, "steps": steps })
+                serde_json::json!({ "id": lab.id, "title": lab.title, "summary": lab.summary, "minutes": lab.minutes, "steps": steps, "targets": lab.targets })
             );
         } else {
             println!("{}  ({} min)\n  {}\n  {}", lab.id, lab.minutes, lab.title, lab.summary);

@@ -2,7 +2,7 @@
 """SecureCart on a real instance: the order writer and the verifier of docs/journal.md,
 in one standard-library file that snaplab sends to the instance through SSM Run Command.
 
-  securecart.py write  --device DEV --state DIR [--rate N] [--seed N]
+  securecart.py write  --device DEV --state DIR [--rate N] [--seed N] [--record-size N]
         format the store on DEV (or open it, replaying torn orders) and take orders until
         DIR/stop appears; DIR/pause pauses (the order in flight finishes, the device is
         closed: it may be detached) until the file goes. Every acknowledged order is a line
@@ -352,12 +352,12 @@ def _write_file(path, text):
     os.replace(tmp, path)
 
 
-def open_store(device, seed):
+def open_store(device, seed, record_size=RECORD_SIZE):
     img = Image(device, writable=True, sync=True)
     store, replayed = Store.open(img, now_us)
     if store is None:
         store_id = random.Random(f"store-{seed}-{now_us()}").randbytes(16)
-        store = Store.format(img, RECORD_SIZE, PRODUCT_COUNT, INITIAL_STOCK, store_id, now_us())
+        store = Store.format(img, record_size, PRODUCT_COUNT, INITIAL_STOCK, store_id, now_us())
     return store, replayed
 
 
@@ -374,7 +374,7 @@ def write(a):
     log_path = os.path.join(a.state, "orders.log")
     pause, paused, stop = (os.path.join(a.state, n) for n in ("pause", "paused", "stop"))
     rng = random.Random(a.seed)
-    store, replayed = open_store(a.device, a.seed)
+    store, replayed = open_store(a.device, a.seed, a.record_size)
     _write_file(os.path.join(a.state, "running"),
                 json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": store.seq}))
     interval = 1.0 / a.rate if a.rate > 0 else 0.0
@@ -478,6 +478,8 @@ def main(argv=None):
     w.add_argument("--state", required=True, help="directory for the order log and the control files")
     w.add_argument("--rate", type=float, default=20.0, help="orders per second (default 20; 0: as fast as it can)")
     w.add_argument("--seed", type=int, default=1)
+    w.add_argument("--record-size", type=int, default=RECORD_SIZE,
+                   help="bytes per journal record when formatting (a multiple of 512, 512 to 65536)")
     w.add_argument("--reattach-wait", type=float, default=300.0, help="seconds to wait for the device after a pause")
     g = sub.add_parser("log", help="print whole lines of the order log from a byte offset")
     g.add_argument("--state", required=True)

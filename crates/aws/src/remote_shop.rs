@@ -130,6 +130,7 @@ impl RemoteShop {
         orders_per_sec: f64,
         sample: Duration,
         recorded_through: u64,
+        record_size: u32,
     ) -> Result<(Self, Recovery), AwsError> {
         let locations = locations(data_volume_id);
         let script = format!(
@@ -137,7 +138,7 @@ impl RemoteShop {
              if [ -f \"$D/running\" ] && [ ! -f \"$D/stopped\" ]; then touch \"$D/stop\"; rm -f \"$D/pause\"; \
              for i in $(seq 1 1200); do [ -f \"$D/stopped\" ] && break; sleep 0.05; done; fi\n\
              rm -f \"$D/stop\" \"$D/pause\" \"$D/paused\" \"$D/stopped\" \"$D/running\"\n\
-             exec python3 \"$S\" write --device \"$DEV\" --state \"$D\" --rate {orders_per_sec} --seed {seed}",
+             exec python3 \"$S\" write --device \"$DEV\" --state \"$D\" --rate {orders_per_sec} --seed {seed} --record-size {record_size}",
             install()
         );
         let writer = shell

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use snaplab_workload::{device::check_range, BlockDevice, Clock, DeviceError};
 
+use crate::block_changes::{through_ebs_direct, BlockComparison, BLOCK_SIZE};
 use crate::ebs_direct::SnapshotDisk;
 use crate::ec2::SnapshotInfo;
 use crate::shadow::ShadowDisk;
@@ -35,8 +36,9 @@ pub enum DataSource {
 
 /// Where the data volume's bytes live for a run.
 pub enum DataPlane {
-    /// A snaplab emulator keeps the bytes; the lab reads and writes its data plane.
-    Emulator { endpoint: String },
+    /// A snaplab emulator keeps the bytes; the lab reads and writes its data
+    /// plane, and compares snapshots through its EBS direct APIs.
+    Emulator { endpoint: String, ebs: aws_sdk_ebs::Client },
     /// The cloud keeps no bytes (LocalStack, moto): shadow disks on this computer.
     Shadow {
         dir: PathBuf,
@@ -53,7 +55,7 @@ pub enum DataPlane {
 impl std::fmt::Debug for DataPlane {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Emulator { endpoint } => f.debug_struct("Emulator").field("endpoint", endpoint).finish(),
+            Self::Emulator { endpoint, .. } => f.debug_struct("Emulator").field("endpoint", endpoint).finish(),
             Self::Shadow { dir, .. } => f.debug_struct("Shadow").field("dir", dir).finish_non_exhaustive(),
             Self::Snapshots { .. } => f.debug_struct("Snapshots").finish_non_exhaustive(),
         }
@@ -67,6 +69,7 @@ impl DataPlane {
         if target.kind.keeps_volume_data() {
             Self::Emulator {
                 endpoint: target.endpoint.clone(),
+                ebs: crate::target::ebs_client_for(&target.endpoint, &target.region),
             }
         } else {
             Self::Shadow {
@@ -93,7 +96,7 @@ impl DataPlane {
     /// One sentence for the learner about where the data lives.
     pub fn describe(&self, kind: &TargetKind) -> String {
         match self {
-            Self::Emulator { endpoint } => format!("volume data lives in the snaplab emulator at {endpoint}"),
+            Self::Emulator { endpoint, .. } => format!("volume data lives in the snaplab emulator at {endpoint}"),
             Self::Shadow { dir, .. } => format!(
                 "{} keeps no volume data, so snaplab keeps the data volume's bytes on this computer (a shadow disk in {}) and reads snapshots from it",
                 kind.label(),
@@ -119,7 +122,7 @@ impl DataPlane {
     /// The live disk of an attached volume, for the workload to write. Blocking.
     pub fn live_disk(&self, volume_id: &str, size: u64) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
-            Self::Emulator { endpoint } => Ok(Box::new(EmulatorDisk::new(endpoint, volume_id, size))),
+            Self::Emulator { endpoint, .. } => Ok(Box::new(EmulatorDisk::new(endpoint, volume_id, size))),
             Self::Shadow { .. } => Ok(Box::new(
                 self.shadow(volume_id, size)?
                     .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?,
@@ -143,7 +146,7 @@ impl DataPlane {
         snapshot: &SnapshotInfo,
     ) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
-            Self::Emulator { endpoint } => Ok(Box::new(EmulatorDisk::new(endpoint, restored_volume_id, size))),
+            Self::Emulator { endpoint, .. } => Ok(Box::new(EmulatorDisk::new(endpoint, restored_volume_id, size))),
             Self::Shadow {
                 start_time_precision_us,
                 ..
@@ -156,6 +159,47 @@ impl DataPlane {
             }
             Self::Snapshots { ebs } => Ok(Box::new(SnapshotDisk::open(ebs.clone(), &snapshot.id)?)),
         }
+    }
+}
+
+impl DataPlane {
+    /// Two completed snapshots of one volume compared block by block (see
+    /// [`crate::block_changes`]). A shadow's figures are the blocks written
+    /// between the two instants, as its snapshots' StartTimes place them, on
+    /// a volume of `size` bytes.
+    pub async fn compare(
+        &self,
+        first: &SnapshotInfo,
+        second: &SnapshotInfo,
+        size: u64,
+    ) -> Result<BlockComparison, DeviceError> {
+        let (changed, held, volume_size_bytes) = match self {
+            Self::Emulator { ebs, .. } | Self::Snapshots { ebs } => through_ebs_direct(ebs, &first.id, &second.id)
+                .await
+                .map_err(DeviceError::Unavailable)?,
+            Self::Shadow {
+                start_time_precision_us,
+                ..
+            } => {
+                let shadow = self
+                    .shadow(&second.volume_id, size)?
+                    .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?;
+                let at = |s: &SnapshotInfo| s.start_time.timestamp_micros() + start_time_precision_us - 1;
+                let (t1, t2) = (at(first), at(second));
+                let changed = shadow.blocks_written(Some(t1), t2, BLOCK_SIZE);
+                let held = shadow.blocks_written(None, t2, BLOCK_SIZE);
+                (changed.into_iter().collect(), held.into_iter().collect(), size)
+            }
+        };
+        Ok(BlockComparison {
+            first_snapshot_id: first.id.clone(),
+            second_snapshot_id: second.id.clone(),
+            block_size: BLOCK_SIZE,
+            volume_size_bytes,
+            changed,
+            held,
+            source: self.source(),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! the instant it was made, in memory and in an append-only file — so it can
 //! give back the disk as it was at any instant: at a snapshot's StartTime.
 
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -111,6 +112,18 @@ impl ShadowDisk {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Blocks of `block_size` written after `after_us` (`None`: since the
+    /// start) and at or before `through_us`.
+    pub fn blocks_written(&self, after_us: Option<i64>, through_us: i64, block_size: u64) -> BTreeSet<u64> {
+        let shadow = self.lock();
+        let writes = shadow
+            .history
+            .iter()
+            .filter(|w| after_us.is_none_or(|a| w.at_us > a) && w.at_us <= through_us)
+            .map(|w| (w.offset, w.data.len() as u64));
+        crate::block_changes::blocks_touched(writes, block_size)
     }
 }
 

@@ -83,6 +83,17 @@ pub struct Target {
     pub profile: Option<String>,
 }
 
+/// An EBS direct client for an endpoint (a snaplab emulator), signing for `region`.
+pub fn ebs_client_for(endpoint: &str, region: &str) -> aws_sdk_ebs::Client {
+    let config = aws_sdk_ebs::Config::builder()
+        .behavior_version(aws_sdk_ebs::config::BehaviorVersion::latest())
+        .region(aws_sdk_ebs::config::Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(endpoint_credentials())
+        .build();
+    aws_sdk_ebs::Client::from_conf(config)
+}
+
 /// Credentials for an endpoint: the environment's if set, else `test`/`test`
 /// (LocalStack's convention; the snaplab emulator ignores them).
 fn endpoint_credentials() -> Credentials {

@@ -74,7 +74,42 @@ pub async fn perform(scope: &mut RunScope, action: Action) -> Result<(), LabErro
         Action::AttachRestored => attach_restored(scope).await,
         Action::VerifyRestore => verify_restore(scope).await,
         Action::CleanUp => clean_up(scope).await.map(drop),
+        Action::CompareSnapshots => record_comparison(scope).await,
+        Action::DeletePreviousSnapshot => delete_previous_snapshot(scope).await,
     }
+}
+
+/// Compares the previous snapshot with the current one block by block and
+/// records it (once per pair: the app does it for a hands-on learner too,
+/// since the figures are the step's result).
+pub(crate) async fn record_comparison(scope: &mut RunScope) -> Result<(), LabError> {
+    let (first_id, second_id) = (scope.previous_snapshot_id()?, scope.snapshot_id()?);
+    let done = scope
+        .ctx
+        .comparison
+        .as_ref()
+        .is_some_and(|c| c.first_snapshot_id == first_id && c.second_snapshot_id == second_id);
+    if done {
+        return Ok(());
+    }
+    let data_volume = scope.scenario()?.data_volume_id.clone();
+    let first = scope.ec2.snapshot(&first_id).await?;
+    let second = scope.ec2.snapshot(&second_id).await?;
+    let size = scope.ec2.volume(&data_volume).await?.size_bytes();
+    let c = scope.plane.compare(&first, &second, size).await?;
+    scope.emit_notice(Level::Info, crate::explain::comparison_line(&c));
+    scope.ctx.comparison = Some(c);
+    scope.record_context().await
+}
+
+async fn delete_previous_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
+    let id = scope.previous_snapshot_id()?;
+    match scope.ec2.delete_snapshot(&id).await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    scope.record_deleted(&id).await
 }
 
 /// Polls a condition at the tempo's interval, within its patience.
@@ -93,10 +128,11 @@ pub(crate) async fn open_shop(scope: &mut RunScope) -> Result<(), LabError> {
     let (seed, tempo, clock) = (scope.ctx.store_seed, scope.tempo, scope.clock().clone());
     let site = scope.site.clone();
     let recorded_through = scope.shop.lock().log().last_seq();
+    let store = scope.store;
     let recovery = scope
         .shop
         .open(
-            site.open_shop(&scenario, seed, &tempo, clock, recorded_through),
+            site.open_shop(&scenario, seed, &tempo, clock, recorded_through, &store),
             tempo.sample,
         )
         .await?;

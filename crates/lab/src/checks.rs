@@ -8,7 +8,7 @@ use snaplab_cloud::{AttachmentState, SnapshotState, TargetKind};
 
 use crate::context::Consistency;
 use crate::def::CheckId;
-use crate::discover::{exists, find_restored, find_snapshot};
+use crate::discover::{exists, find_restored, find_snapshot, Made};
 use crate::error::{LabError, Prerequisite};
 use crate::scope::RunScope;
 
@@ -46,6 +46,8 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
         CheckId::PointInTime => point_in_time(scope),
         CheckId::TornOrdersExplained => torn_orders_explained(scope),
         CheckId::NothingLeftBehind => nothing_left_behind(scope).await,
+        CheckId::ChangedBlocksCounted => changed_blocks_counted(scope),
+        CheckId::PreviousSnapshotDeleted => previous_snapshot_deleted(scope).await,
     };
     result.unwrap_or_else(|e| CheckOutcome {
         passed: false,
@@ -89,7 +91,7 @@ async fn shop_taking_orders(scope: &RunScope) -> Result<CheckOutcome, LabError> 
 
 async fn snapshot_created(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let volume = &scope.scenario()?.data_volume_id;
-    let Some(s) = find_snapshot(scope).await? else {
+    let Some(s) = find_snapshot(scope, Made::InThisStep).await? else {
         let others = scope
             .ec2
             .snapshots_tagged(crate::context::RUN_TAG, &scope.ctx.run_id)
@@ -115,6 +117,37 @@ async fn snapshot_created(scope: &RunScope) -> Result<CheckOutcome, LabError> {
         message.push_str(" (It has no Name=SecureCartBackup tag; the lab's command adds one.)");
     }
     pass(message)
+}
+
+/// The two snapshots were compared, and the second adds some blocks, not all.
+fn changed_blocks_counted(scope: &RunScope) -> Result<CheckOutcome, LabError> {
+    let (first, second) = (scope.previous_snapshot_id()?, scope.snapshot_id()?);
+    let c = scope
+        .ctx
+        .comparison
+        .as_ref()
+        .filter(|c| c.first_snapshot_id == first && c.second_snapshot_id == second)
+        .ok_or(LabError::NotYet(Prerequisite::Comparison))?;
+    if c.changed.is_empty() {
+        return fail(format!(
+            "No block changed between {first} and {second}: SecureCart wrote nothing in between. Let orders flow, take the second snapshot again, then compare."
+        ));
+    }
+    pass(crate::explain::comparison_line(c))
+}
+
+/// The earlier snapshot is gone (the later one still restores in full: the verify step shows it).
+async fn previous_snapshot_deleted(scope: &RunScope) -> Result<CheckOutcome, LabError> {
+    let id = scope.previous_snapshot_id()?;
+    if exists(scope, crate::context::ResourceKind::Snapshot, &id).await? {
+        return fail(format!(
+            "Snapshot {id} still exists. Delete it: aws ec2 delete-snapshot --snapshot-id {id}"
+        ));
+    }
+    pass(format!(
+        "{id} is deleted. {} is still complete: AWS keeps every block a later snapshot needs.",
+        scope.snapshot_id()?
+    ))
 }
 
 async fn writes_continued(scope: &RunScope) -> Result<CheckOutcome, LabError> {
@@ -147,7 +180,7 @@ async fn writes_continued(scope: &RunScope) -> Result<CheckOutcome, LabError> {
 
 async fn reattached_during_snapshot(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let scenario = scope.scenario()?;
-    let Some(snap) = find_snapshot(scope).await? else {
+    let Some(snap) = find_snapshot(scope, Made::Whenever).await? else {
         return fail("There is no snapshot to detach under: the create-snapshot step comes first.");
     };
     let v = scope.ec2.volume(&scenario.data_volume_id).await?;
@@ -212,7 +245,7 @@ fn quick_snapshots_note(scope: &RunScope) -> String {
 }
 
 async fn snapshot_completed(scope: &RunScope) -> Result<CheckOutcome, LabError> {
-    let Some(s) = find_snapshot(scope).await? else {
+    let Some(s) = find_snapshot(scope, Made::Whenever).await? else {
         return fail("There is no snapshot: the create-snapshot step comes first.");
     };
     match s.state {

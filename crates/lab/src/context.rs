@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use snaplab_cloud::scenario::Scenario;
-use snaplab_cloud::{SnapshotState, TargetKind, TargetPace};
+use snaplab_cloud::{BlockComparison, SnapshotState, TargetKind, TargetPace};
 
 use crate::events::StepOutcome;
 
@@ -163,6 +163,17 @@ pub struct RunContext {
     pub scenario: Option<Scenario>,
     pub snapshot_id: Option<String>,
     pub snapshot_started_at: Option<DateTime<Utc>>,
+    /// The snapshot an earlier step made, once a later step made another
+    /// (the incremental lab compares the two, then deletes this one).
+    #[serde(default)]
+    pub previous_snapshot_id: Option<String>,
+    /// When the step that recorded `snapshot_id` began (a retry in the same
+    /// step replaces it; a later step's snapshot makes it the previous one).
+    #[serde(default)]
+    pub snapshot_step_started_at: Option<DateTime<Utc>>,
+    /// The two snapshots compared block by block.
+    #[serde(default)]
+    pub comparison: Option<BlockComparison>,
     pub restored_volume_id: Option<String>,
     pub restored_device: String,
     /// When the current step began (hands-on checks look for what came after).
@@ -201,6 +212,9 @@ impl RunContext {
         }
         if let Some(id) = &self.snapshot_id {
             v.insert("snapshot_id", id.clone());
+        }
+        if let Some(id) = &self.previous_snapshot_id {
+            v.insert("previous_snapshot_id", id.clone());
         }
         if let Some(id) = &self.restored_volume_id {
             v.insert("restored_volume_id", id.clone());

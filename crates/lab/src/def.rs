@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use include_dir::{include_dir, Dir};
+use snaplab_cloud::TargetKind;
+use snaplab_workload::StoreOptions;
 
 use crate::error::LabError;
 
@@ -26,6 +28,8 @@ pub enum Action {
     AttachRestored,
     VerifyRestore,
     CleanUp,
+    CompareSnapshots,
+    DeletePreviousSnapshot,
 }
 
 /// A judgement of the cloud's state after a step.
@@ -43,6 +47,8 @@ pub enum CheckId {
     PointInTime,
     TornOrdersExplained,
     NothingLeftBehind,
+    ChangedBlocksCounted,
+    PreviousSnapshotDeleted,
 }
 
 impl CheckId {
@@ -59,6 +65,8 @@ impl CheckId {
             Self::PointInTime => "point_in_time",
             Self::TornOrdersExplained => "torn_orders_explained",
             Self::NothingLeftBehind => "nothing_left_behind",
+            Self::ChangedBlocksCounted => "changed_blocks_counted",
+            Self::PreviousSnapshotDeleted => "previous_snapshot_deleted",
         }
     }
 }
@@ -103,10 +111,74 @@ pub struct LabDef {
     pub title: String,
     pub summary: String,
     pub minutes: u32,
+    /// Where the lab runs (by default everywhere): a lab whose calls a peer
+    /// does not answer leaves it out, and a run there is refused before it starts.
+    #[serde(default = "every_target")]
+    pub targets: Vec<TargetKind>,
+    /// How the lab's SecureCart lays out a new store (`[shop]`).
+    #[serde(default)]
+    pub shop: ShopSettings,
     pub steps: Vec<StepDef>,
 }
 
+/// `[shop]` in lab.toml.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopSettings {
+    /// Bytes per order record (a multiple of 512, 512 to 65536; default
+    /// 512). Larger records spread the same orders over more 512 KiB
+    /// blocks — what the incremental lab needs to show blocks that did not
+    /// change.
+    #[serde(default = "default_record_size")]
+    pub record_size: u32,
+}
+
+fn default_record_size() -> u32 {
+    StoreOptions::default().record_size
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        Self {
+            record_size: default_record_size(),
+        }
+    }
+}
+
+impl ShopSettings {
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            record_size: self.record_size,
+            ..StoreOptions::default()
+        }
+    }
+}
+
+fn every_target() -> Vec<TargetKind> {
+    vec![
+        TargetKind::Embedded,
+        TargetKind::Snaplab,
+        TargetKind::LocalStack,
+        TargetKind::Moto,
+        TargetKind::OtherEndpoint,
+        TargetKind::Aws,
+    ]
+}
+
 impl LabDef {
+    /// Refuses a target the lab does not run on, saying where it does.
+    pub fn check_target(&self, kind: TargetKind) -> Result<(), LabError> {
+        if self.targets.contains(&kind) {
+            return Ok(());
+        }
+        Err(LabError::TargetUnsupported {
+            lab: self.id.clone(),
+            target: kind.label(),
+            supported: self.targets.iter().map(|t| t.label()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
     pub fn step(&self, id: &str) -> Option<&StepDef> {
         self.steps.iter().find(|s| s.id == id)
     }
@@ -127,6 +199,12 @@ impl LabDef {
             return Err(LabError::Definition(format!(
                 "{source}: step id {} is used twice",
                 dup.id
+            )));
+        }
+        let rs = lab.shop.record_size;
+        if !(512..=65536).contains(&rs) || !rs.is_multiple_of(512) {
+            return Err(LabError::Definition(format!(
+                "{source}: [shop] record_size = {rs}: it must be a multiple of 512 from 512 to 65536"
             )));
         }
         if lab.steps.is_empty() {
@@ -268,6 +346,8 @@ mod tests {
             CheckId::PointInTime,
             CheckId::TornOrdersExplained,
             CheckId::NothingLeftBehind,
+            CheckId::ChangedBlocksCounted,
+            CheckId::PreviousSnapshotDeleted,
         ] {
             assert_eq!(serde_json::to_value(check).unwrap(), check.as_str());
         }

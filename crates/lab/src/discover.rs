@@ -15,8 +15,13 @@ use crate::scope::RunScope;
 /// Finds and records what `action`'s step made.
 pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabError> {
     match action {
-        Action::CreateSnapshot | Action::DetachReattach | Action::MonitorSnapshot => {
-            if let Some(s) = find_snapshot(scope).await? {
+        Action::CreateSnapshot => {
+            if let Some(s) = find_snapshot(scope, Made::InThisStep).await? {
+                scope.record_snapshot(&s).await?;
+            }
+        }
+        Action::DetachReattach | Action::MonitorSnapshot => {
+            if let Some(s) = find_snapshot(scope, Made::Whenever).await? {
                 scope.record_snapshot(&s).await?;
             }
         }
@@ -45,6 +50,13 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
                 }
             }
         }
+        Action::CompareSnapshots => crate::actions::record_comparison(scope).await?,
+        Action::DeletePreviousSnapshot => {
+            let id = scope.previous_snapshot_id()?;
+            if !exists(scope, ResourceKind::Snapshot, &id).await? {
+                scope.record_deleted(&id).await?;
+            }
+        }
         Action::StartShop | Action::AttachRestored | Action::VerifyRestore => {}
     }
     scope.shop.ensure_recorded()
@@ -56,18 +68,34 @@ fn since_step(scope: &RunScope) -> DateTime<Utc> {
     scope.ctx.step_started_at.unwrap_or(scope.ctx.started_at) - Duration::seconds(2)
 }
 
-/// The run's snapshot: the one it knows (if it still exists), or the latest
-/// of the data volume made since the step began (one tagged for this run first).
-pub async fn find_snapshot(scope: &RunScope) -> Result<Option<SnapshotInfo>, LabError> {
+/// Which snapshot a step is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    /// One made in this step (a create step: an earlier step's does not count).
+    InThisStep,
+    /// The run's, whenever it was made.
+    Whenever,
+}
+
+/// The run's snapshot: the one it knows (if it still exists, and — for
+/// [`Made::InThisStep`] — was made in this step), or else the latest of the
+/// data volume made since the step began (one tagged for this run first).
+pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<SnapshotInfo>, LabError> {
+    let since = since_step(scope);
     if let Some(id) = &scope.ctx.snapshot_id {
-        return match scope.ec2.snapshot(id).await {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e.into()),
+        let known = match scope.ec2.snapshot(id).await {
+            Ok(s) => Some(s),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => return Err(e.into()),
         };
+        let counts = known
+            .as_ref()
+            .is_some_and(|s| made == Made::Whenever || s.start_time >= since);
+        if counts || made == Made::Whenever {
+            return Ok(known);
+        }
     }
     let volume = &scope.scenario()?.data_volume_id;
-    let since = since_step(scope);
     let mut recent: Vec<SnapshotInfo> = scope
         .ec2
         .snapshots_of(volume)

@@ -8,6 +8,8 @@ use crate::events::SinkError;
 pub enum Prerequisite {
     Scenario,
     Snapshot,
+    PreviousSnapshot,
+    Comparison,
     RestoredVolume,
     Verification,
 }
@@ -17,6 +19,8 @@ impl std::fmt::Display for Prerequisite {
         f.write_str(match self {
             Self::Scenario => "the SecureCart scenario is not known yet",
             Self::Snapshot => "no snapshot yet: the create-snapshot step comes first",
+            Self::PreviousSnapshot => "no earlier snapshot yet: a second snapshot must follow a first one",
+            Self::Comparison => "the two snapshots have not been compared yet: the changed-blocks step comes first",
             Self::RestoredVolume => "no restored volume yet: the restore step comes first",
             Self::Verification => "the restored volume has not been read yet: the verify step comes first",
         })
@@ -27,6 +31,12 @@ impl std::fmt::Display for Prerequisite {
 pub enum LabError {
     #[error("lab definition: {0}")]
     Definition(String),
+    #[error("lab {lab} does not run on {target}: it runs on {supported}. Choose one of those")]
+    TargetUnsupported {
+        lab: String,
+        target: &'static str,
+        supported: String,
+    },
     #[error(transparent)]
     Cloud(#[from] CloudError),
     #[error("SecureCart: {0}")]

@@ -77,3 +77,30 @@ pub fn explain(v: &Verification, tolerance_us: i64) -> Vec<String> {
     }
     out
 }
+
+/// Bytes in the unit a learner reads them in.
+fn size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= 1024 * MIB {
+        format!("{:.1} GiB", bytes as f64 / (1024 * MIB) as f64)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    }
+}
+
+/// The comparison of two snapshots in one sentence.
+pub fn comparison_line(c: &snaplab_cloud::BlockComparison) -> String {
+    format!(
+        "Between {} and {}, {} of the {} blocks {} holds changed ({} of {}); the volume itself is {} ({} blocks of {} KiB). The second snapshot adds only the changed blocks.",
+        c.first_snapshot_id,
+        c.second_snapshot_id,
+        c.changed.len(),
+        c.held.len(),
+        c.second_snapshot_id,
+        size(c.changed_bytes()),
+        size(c.held_bytes()),
+        size(c.volume_size_bytes),
+        c.volume_blocks(),
+        c.block_size / 1024
+    )
+}

@@ -50,7 +50,7 @@ pub use clock::{fixed_clock, system_clock, Clock, Ids};
 pub use context::{
     Consistency, Mode, ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo, LAB_TAG, RUN_TAG,
 };
-pub use def::{Action, Catalog, CheckId, LabDef, StepDef};
+pub use def::{Action, Catalog, CheckId, LabDef, ShopSettings, StepDef};
 pub use error::{LabError, Prerequisite};
 pub use events::{Awaiting, EventKind, EventSink, LabEvent, Level, RunOutcome, RunStatus, SinkError, StepOutcome};
 pub use input::{LearnerInput, LearnerReply, NoLearner};

@@ -96,6 +96,8 @@ pub struct RunScope {
     pub tempo: Tempo,
     /// What the verify step found on the restored volume.
     pub verification: Option<Verification>,
+    /// How a new store is laid out (the lab's `[shop]`).
+    pub store: snaplab_workload::StoreOptions,
 }
 
 impl RunScope {
@@ -139,6 +141,7 @@ impl RunScope {
             events,
             ctx,
             verification: None,
+            store: lab.shop.store_options(),
         }
     }
 
@@ -167,6 +170,13 @@ impl RunScope {
             .snapshot_id
             .clone()
             .ok_or(LabError::NotYet(Prerequisite::Snapshot))
+    }
+
+    pub fn previous_snapshot_id(&self) -> Result<String, LabError> {
+        self.ctx
+            .previous_snapshot_id
+            .clone()
+            .ok_or(LabError::NotYet(Prerequisite::PreviousSnapshot))
     }
 
     pub fn restored_id(&self) -> Result<String, LabError> {
@@ -268,8 +278,19 @@ impl RunScope {
         self.record_context().await
     }
 
-    /// Records the run's snapshot (found or made) and shows its progress.
+    /// Records the run's snapshot (found or made) and shows its progress. A
+    /// snapshot an earlier step made becomes the previous one; one made
+    /// earlier in this same step (a retry) is simply replaced.
     pub async fn record_snapshot(&mut self, s: &SnapshotInfo) -> Result<(), LabError> {
+        let this_step = self.ctx.step_started_at;
+        if let Some(old) = self.ctx.snapshot_id.clone().filter(|old| *old != s.id) {
+            if self.ctx.snapshot_step_started_at != this_step {
+                self.ctx.previous_snapshot_id = Some(old);
+            }
+        }
+        if self.ctx.snapshot_id.as_deref() != Some(&s.id) {
+            self.ctx.snapshot_step_started_at = this_step;
+        }
         self.ctx.snapshot_id = Some(s.id.clone());
         self.ctx.snapshot_started_at = Some(s.start_time);
         self.emit_progress(s);
@@ -301,6 +322,9 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
         scenario: None,
         snapshot_id: None,
         snapshot_started_at: None,
+        previous_snapshot_id: None,
+        snapshot_step_started_at: None,
+        comparison: None,
         restored_volume_id: None,
         restored_device: "/dev/sdg".to_string(),
         step_started_at: None,

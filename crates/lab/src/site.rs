@@ -59,6 +59,7 @@ pub trait Site: Send + Sync {
         tempo: &Tempo,
         clock: Clock,
         recorded_through: u64,
+        store: &StoreOptions,
     ) -> Result<OpenedShop, LabError>;
 
     /// A sentence for the record once the run has ended (on AWS: what the
@@ -102,14 +103,16 @@ impl Site for LocalSite {
         tempo: &Tempo,
         clock: Clock,
         _recorded_through: u64,
+        store: &StoreOptions,
     ) -> Result<OpenedShop, LabError> {
         let plane = self.plane.clone();
+        let store = *store;
         let (volume, size) = (scenario.data_volume_id.clone(), scenario.data_volume_bytes);
         let rate = tempo.orders_per_sec;
         // Opening a disk and replaying a journal read and write: off the async threads.
         tokio::task::spawn_blocking(move || -> Result<OpenedShop, LabError> {
             let disk = plane.live_disk(&volume, size)?;
-            let (writer, recovery) = OrderWriter::open_or_create(disk, &StoreOptions::default(), clock, seed)?;
+            let (writer, recovery) = OrderWriter::open_or_create(disk, &store, clock, seed)?;
             let workload = Workload::start(
                 writer,
                 WorkloadConfig {

@@ -240,7 +240,14 @@ impl RunPlan {
                 },
             },
         };
+        // Where the kind is known before connecting (AWS launches things), refuse first.
+        match &place {
+            Where::Aws { .. } => lab.check_target(TargetKind::Aws)?,
+            Where::Embedded { .. } => lab.check_target(TargetKind::Embedded)?,
+            Where::Endpoint { .. } => {}
+        }
         let connected = connect::connect(place, &dir).await?;
+        lab.check_target(connected.target.kind)?;
 
         let mut all_sinks = sinks;
         let orders: Arc<dyn OrderLog> = if request.record {
