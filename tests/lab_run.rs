@@ -263,8 +263,11 @@ fn an_unreachable_endpoint_is_a_clear_error_and_records_nothing() {
 fn labs_lists_the_securecart_lab_and_an_unknown_lab_is_named() {
     let out = snaplab(&["labs", "--json"]);
     let labs = json_lines(&out);
-    assert_eq!(labs[0]["id"], "securecart-snapshot");
-    assert_eq!(labs[0]["steps"].as_array().unwrap().len(), 9);
+    let lab = labs.iter().find(|l| l["id"] == "securecart-snapshot").unwrap();
+    assert_eq!(lab["steps"].as_array().unwrap().len(), 9);
+    assert!(lab["targets"].as_array().unwrap().iter().any(|t| t == "moto"), "{lab}");
+    let incremental = labs.iter().find(|l| l["id"] == "incremental").unwrap();
+    assert_eq!(incremental["steps"].as_array().unwrap().len(), 12);
     let dir = TempDir::new("nolab");
     let out = snaplab(&["run", "no-such-lab", "--db", &dir.db()]);
     assert_eq!(out.status.code(), Some(2));

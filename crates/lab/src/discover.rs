@@ -78,30 +78,37 @@ pub enum Made {
 }
 
 /// The run's snapshot: the one it knows (if it still exists, and — for
-/// [`Made::InThisStep`] — was made in this step), or else the latest of the
-/// data volume made since the step began (one tagged for this run first).
+/// [`Made::InThisStep`] — was recorded in this step), or else the latest of
+/// the data volume made since the step began that no earlier step recorded
+/// (one tagged for this run first).
 pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<SnapshotInfo>, LabError> {
     let since = since_step(scope);
+    let recorded_here = scope.ctx.snapshot_step_started_at == scope.ctx.step_started_at;
     if let Some(id) = &scope.ctx.snapshot_id {
-        let known = match scope.ec2.snapshot(id).await {
-            Ok(s) => Some(s),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => return Err(e.into()),
-        };
-        let counts = known
-            .as_ref()
-            .is_some_and(|s| made == Made::Whenever || s.start_time >= since);
-        if counts || made == Made::Whenever {
-            return Ok(known);
+        if made == Made::Whenever || recorded_here {
+            return match scope.ec2.snapshot(id).await {
+                Ok(s) => Ok(Some(s)),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e.into()),
+            };
         }
     }
+    // Peers give times to the second, so an earlier step's snapshot can look
+    // recent: what an earlier step recorded never counts as new.
+    let earlier: Vec<&str> = [
+        scope.ctx.snapshot_id.as_deref().filter(|_| !recorded_here),
+        scope.ctx.previous_snapshot_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let volume = &scope.scenario()?.data_volume_id;
     let mut recent: Vec<SnapshotInfo> = scope
         .ec2
         .snapshots_of(volume)
         .await?
         .into_iter()
-        .filter(|s| s.start_time >= since)
+        .filter(|s| s.start_time >= since && !earlier.contains(&s.id.as_str()))
         .collect();
     recent.sort_by_key(|s| {
         (
