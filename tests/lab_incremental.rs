@@ -158,7 +158,51 @@ fn hands_on_with_the_aws_cli_and_the_checks_say_what_is_missing() {
             .unwrap_or_else(|| panic!("{check} never failed: {failures:?}"))
     };
     let second = said("snapshot_created");
-    assert!(second.contains("since this step began"), "the first snapshot does not count again: {second}");
+    assert!(
+        second.contains("since this step began"),
+        "the first snapshot does not count again: {second}"
+    );
     let delete = said("previous_snapshot_deleted");
-    assert!(delete.contains("aws ec2 delete-snapshot --snapshot-id snap-"), "{delete}");
+    assert!(
+        delete.contains("aws ec2 delete-snapshot --snapshot-id snap-"),
+        "{delete}"
+    );
+}
+
+#[test]
+fn a_lab_is_refused_before_it_starts_on_a_target_it_does_not_run_on() {
+    let dir = TempDir::new("incremental-targets");
+    // The same lab, declared for AWS only.
+    let labs = dir.0.join("labs");
+    let lab = labs.join("incremental");
+    std::fs::create_dir_all(lab.join("steps")).unwrap();
+    let source = common::repo_root().join("labs/incremental");
+    for entry in std::fs::read_dir(source.join("steps")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), lab.join("steps").join(entry.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(source.join("lab.toml")).unwrap();
+    let toml = toml.replace(
+        r#"targets = ["embedded", "snaplab", "localstack", "moto", "aws"]"#,
+        r#"targets = ["aws"]"#,
+    );
+    assert!(toml.contains(r#"targets = ["aws"]"#));
+    std::fs::write(lab.join("lab.toml"), toml).unwrap();
+
+    let db = dir.db();
+    let out = common::snaplab_sealed(
+        &["run", "incremental", "--pace", "instant", "--db", &db],
+        &[("SNAPLAB_LABS_DIR", labs.to_str().unwrap())],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("lab incremental does not run on built-in emulator: it runs on AWS"),
+        "{stderr}"
+    );
+    let listed = common::snaplab_sealed(&["labs", "--json"], &[("SNAPLAB_LABS_DIR", labs.to_str().unwrap())]);
+    let listed = json_lines(&listed);
+    assert_eq!(listed[0]["targets"], serde_json::json!(["aws"]));
+    let history = json_lines(&common::snaplab(&["history", "--json", "--db", &db]));
+    assert!(history.is_empty(), "nothing was recorded: {history:?}");
 }

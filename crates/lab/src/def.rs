@@ -326,6 +326,41 @@ mod tests {
     }
 
     #[test]
+    fn the_incremental_lab_lays_out_big_records_and_says_where_it_runs() {
+        let catalog = Catalog::builtin().unwrap();
+        let lab = catalog.get("incremental").unwrap();
+        assert_eq!(lab.steps.len(), 12);
+        assert_eq!(lab.shop.store_options().record_size, 65536);
+        assert!(lab.check_target(TargetKind::Moto).is_ok());
+        let first = catalog.get("securecart-snapshot").unwrap();
+        assert_eq!(first.shop, ShopSettings::default(), "[shop] is optional");
+        assert!(
+            first.check_target(TargetKind::OtherEndpoint).is_ok(),
+            "targets default to all"
+        );
+        let mut aws_only = lab.clone();
+        aws_only.targets = vec![TargetKind::Aws];
+        let err = aws_only.check_target(TargetKind::Embedded).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "lab incremental does not run on built-in emulator: it runs on AWS. Choose one of those"
+        );
+    }
+
+    #[test]
+    fn a_bad_shop_or_target_is_named() {
+        let base = "id = 'x'\ntitle='t'\nsummary='s'\nminutes=1\n";
+        let step = "[[steps]]\nid='a'\ntitle='A'\npage='p.md'\naction='start_shop'\nchecks=[]\n";
+        let page = |_: &str| Some("# p".to_string());
+        let err = LabDef::parse("x/lab.toml", &format!("{base}[shop]\nrecord_size = 1000\n{step}"), page).unwrap_err();
+        assert!(err.to_string().contains("record_size = 1000"), "{err}");
+        let err = LabDef::parse("x/lab.toml", &format!("{base}[shop]\nrecords = 2\n{step}"), page).unwrap_err();
+        assert!(err.to_string().contains("records"), "{err}");
+        let err = LabDef::parse("x/lab.toml", &format!("{base}targets = ['mars']\n{step}"), page).unwrap_err();
+        assert!(err.to_string().contains("mars"), "{err}");
+    }
+
+    #[test]
     fn placeholders_fill_and_literal_braces_stay() {
         let mut v = BTreeMap::new();
         v.insert("run_id", "run-1".to_string());

@@ -94,14 +94,15 @@ pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<Snapsh
         }
     }
     // Peers give times to the second, so an earlier step's snapshot can look
-    // recent: what an earlier step recorded never counts as new.
-    let earlier: Vec<&str> = [
-        scope.ctx.snapshot_id.as_deref().filter(|_| !recorded_here),
-        scope.ctx.previous_snapshot_id.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    // recent: what the run recorded before this step never counts as new.
+    let step_began = scope.ctx.step_started_at.unwrap_or(scope.ctx.started_at);
+    let earlier: Vec<&str> = scope
+        .ctx
+        .resources
+        .iter()
+        .filter(|r| r.kind == ResourceKind::Snapshot && r.created_at.is_some_and(|t| t < step_began))
+        .map(|r| r.id.as_str())
+        .collect();
     let volume = &scope.scenario()?.data_volume_id;
     let mut recent: Vec<SnapshotInfo> = scope
         .ec2

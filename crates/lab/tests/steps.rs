@@ -591,3 +591,90 @@ async fn the_scope_stamps_events_with_the_injected_clock() {
     assert!(events.iter().all(|e| e.at == at), "every event at the injected time");
     assert!(events.iter().any(|e| matches!(&e.kind, EventKind::SnapshotProgress { state, .. } if *state == SnapshotState::Completed || *state == SnapshotState::Pending)));
 }
+
+/// Performs `action` as a step named `step_id` (for actions of labs other
+/// than the harness's), then finds what it made.
+async fn run_named(scope: &mut RunScope, step_id: &str, action: Action) {
+    scope.enter_step(Some(step_id));
+    scope.ctx.step_started_at = Some(scope.now());
+    perform(scope, action)
+        .await
+        .unwrap_or_else(|e| panic!("{action:?}: {e}"));
+    discover(scope, action).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_snapshots_compared_block_by_block_then_the_first_deleted() {
+    let world = World::start().await;
+    let mut scope = world.scope().await;
+    run_action(&mut scope, Action::StartShop).await;
+    fails(&scope, CheckId::ChangedBlocksCounted, "No earlier snapshot yet").await;
+    fails(&scope, CheckId::PreviousSnapshotDeleted, "No earlier snapshot yet").await;
+
+    run_named(&mut scope, "first-snapshot", Action::CreateSnapshot).await;
+    let first = scope.ctx.snapshot_id.clone().unwrap();
+    run_named(&mut scope, "first-completed", Action::MonitorSnapshot).await;
+    assert_eq!(scope.ctx.previous_snapshot_id, None, "one snapshot so far");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    run_named(&mut scope, "second-snapshot", Action::CreateSnapshot).await;
+    let second = scope.ctx.snapshot_id.clone().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(scope.ctx.previous_snapshot_id.as_deref(), Some(first.as_str()));
+    assert_eq!(scope.ctx.placeholders()["previous_snapshot_id"], first);
+    run_named(&mut scope, "second-completed", Action::MonitorSnapshot).await;
+    fails(&scope, CheckId::ChangedBlocksCounted, "have not been compared yet").await;
+
+    run_named(&mut scope, "changed-blocks", Action::CompareSnapshots).await;
+    let c = scope.ctx.comparison.clone().unwrap();
+    assert_eq!(
+        (c.first_snapshot_id.as_str(), c.second_snapshot_id.as_str()),
+        (first.as_str(), second.as_str())
+    );
+    assert!(!c.changed.is_empty() && c.changed.len() <= c.held.len(), "{c:?}");
+    assert!(
+        c.changed.iter().all(|b| c.held.contains(b)),
+        "a changed block is held: {c:?}"
+    );
+    passes(
+        &scope,
+        CheckId::ChangedBlocksCounted,
+        &format!("Between {first} and {second}, "),
+    )
+    .await;
+
+    fails(
+        &scope,
+        CheckId::PreviousSnapshotDeleted,
+        &format!("Snapshot {first} still exists. Delete it: aws ec2 delete-snapshot --snapshot-id {first}"),
+    )
+    .await;
+    run_named(&mut scope, "delete-first", Action::DeletePreviousSnapshot).await;
+    passes(&scope, CheckId::PreviousSnapshotDeleted, &format!("{first} is deleted")).await;
+    let gone = scope.ctx.resources.iter().find(|r| r.id == first).unwrap();
+    assert!(gone.deleted, "the deletion is recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_change_between_snapshots_fails_its_check_and_a_retry_is_no_second_snapshot() {
+    let world = World::start().await;
+    let mut scope = world.scope().await;
+    // The shop never opens: nothing is written between the two snapshots.
+    run_named(&mut scope, "first-snapshot", Action::CreateSnapshot).await;
+    let first = scope.ctx.snapshot_id.clone().unwrap();
+    // A retry within the same step replaces the snapshot; it does not make it "previous".
+    perform(&mut scope, Action::CreateSnapshot).await.unwrap();
+    assert_ne!(scope.ctx.snapshot_id.as_deref(), Some(first.as_str()));
+    assert_eq!(scope.ctx.previous_snapshot_id, None);
+    let retried = scope.ctx.snapshot_id.clone().unwrap();
+    run_named(&mut scope, "first-completed", Action::MonitorSnapshot).await;
+    // A create step does not count the earlier step's snapshot (the learner
+    // comes to it a moment later).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    learner_step(&mut scope, Action::CreateSnapshot);
+    fails(&scope, CheckId::SnapshotCreated, "since this step began").await;
+    run_named(&mut scope, "second-snapshot", Action::CreateSnapshot).await;
+    assert_eq!(scope.ctx.previous_snapshot_id.as_deref(), Some(retried.as_str()));
+    run_named(&mut scope, "second-completed", Action::MonitorSnapshot).await;
+    run_named(&mut scope, "changed-blocks", Action::CompareSnapshots).await;
+    fails(&scope, CheckId::ChangedBlocksCounted, "No block changed").await;
+}
