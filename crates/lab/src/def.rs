@@ -111,6 +111,9 @@ pub struct LabDef {
     pub title: String,
     pub summary: String,
     pub minutes: u32,
+    /// Where the lab stands in lists and on the Start screen (lower first; ties by id).
+    #[serde(default = "last")]
+    pub order: u32,
     /// Where the lab runs (by default everywhere): a lab whose calls a peer
     /// does not answer leaves it out, and a run there is refused before it starts.
     #[serde(default = "every_target")]
@@ -153,6 +156,10 @@ impl ShopSettings {
             ..StoreOptions::default()
         }
     }
+}
+
+fn last() -> u32 {
+    100
 }
 
 fn every_target() -> Vec<TargetKind> {
@@ -237,7 +244,7 @@ impl Catalog {
             })?;
             labs.push(lab);
         }
-        labs.sort_by(|a, b| a.id.cmp(&b.id));
+        labs.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
         Ok(Self { labs })
     }
 
@@ -256,7 +263,7 @@ impl Catalog {
                 std::fs::read_to_string(dir.join(page)).ok()
             })?);
         }
-        labs.sort_by(|a, b| a.id.cmp(&b.id));
+        labs.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
         Ok(Self { labs })
     }
 

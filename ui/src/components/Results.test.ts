@@ -88,6 +88,35 @@ describe("Results: the run", () => {
   });
 });
 
+describe("Results: the incremental lab's block map", () => {
+  it("is shown only for a run that compared two snapshots", async () => {
+    await show();
+    expect(screen.queryByTestId("block-map")).toBeNull();
+  });
+
+  it("shows the blocks changed, what they cost, and one square per block written", async () => {
+    const comparison = {
+      first_snapshot_id: "snap-1",
+      second_snapshot_id: "snap-2",
+      block_size: 524288,
+      volume_size_bytes: 8 * 1024 * 1024 * 1024,
+      changed: [0, 5, 6],
+      held: [0, 2, 3, 4, 5, 6],
+      source: "emulator" as const,
+    };
+    await show(runReport({ context: context({ comparison, snapshot_id: "snap-2", previous_snapshot_id: "snap-1" }) }));
+    const panel = screen.getByTestId("block-map");
+    expect(figure("blocks-changed").textContent).toBe("3 / 6");
+    expect(panel.textContent).toContain("1.5 MiB of 3.0 MiB, 50%");
+    expect(panel.textContent).toContain("16384 blocks of 512 KiB");
+    expect(figure("blocks-cost").textContent).toBe("$0.0001");
+    const grid = within(panel).getByRole("img");
+    expect(grid.getAttribute("aria-label")).toBe("Blocks 0 to 6: 3 changed, 3 unchanged, the rest never written");
+    const cells = Array.from(grid.querySelectorAll(".cell")).map((c) => c.classList[1]);
+    expect(cells).toEqual(["changed", "empty", "held", "held", "held", "changed", "changed"]);
+  });
+});
+
 describe("Results: the verification", () => {
   it("crash-consistent with a torn order: all acknowledged orders found, the torn one replayed", async () => {
     await show();

@@ -66,6 +66,13 @@ describe("StartScreen: labs", () => {
     expect(first.textContent).toContain("SecureCart");
     expect(first.textContent).toContain("2 steps · about 20 minutes");
     expect(second.textContent).toContain("1 steps · about 10 minutes");
+    expect(screen.queryByTestId(`runs-on-${lab.id}`)).toBeNull();
+  });
+
+  it("says where a lab runs when it does not run everywhere", () => {
+    ui.labs = [lab, { ...otherLab, targets: ["embedded", "aws"] }];
+    setup();
+    expect(screen.getByTestId(`runs-on-${otherLab.id}`).textContent).toBe("Runs on the built-in emulator, AWS only");
   });
 
   it("starts the lab the learner picked", async () => {

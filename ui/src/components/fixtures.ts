@@ -36,6 +36,9 @@ export const otherLab: LabDef = {
   title: "Restore drill",
   summary: "Restore a volume from last night's snapshot.",
   minutes: 10,
+  order: 2,
+  targets: ["embedded", "snaplab", "localstack", "moto", "other_endpoint", "aws"],
+  shop: { record_size: 512 },
   steps: [
     { id: "restore", title: "Restore the volume", page: "p", page_text: "# Restore", action: "restore_volume", hands_on: true, commands: [], checks: ["restored_in_instance_zone"] },
   ],
