@@ -66,10 +66,26 @@ const LAB_STEPS = [
   "cleanup",
 ];
 
+/** The incremental lab's steps, in order (labs/incremental/lab.toml). */
+const INCREMENTAL_STEPS = [
+  "start-shop",
+  "first-snapshot",
+  "first-completed",
+  "more-orders",
+  "second-snapshot",
+  "second-completed",
+  "changed-blocks",
+  "delete-first",
+  "restore",
+  "attach",
+  "verify",
+  "cleanup",
+];
+
 /** Asserts the player lists exactly the lab's steps, each in `status`. */
-function assertAllSteps(statuses, status) {
+function assertAllSteps(statuses, status, steps = LAB_STEPS) {
   const ids = statuses.map(([id]) => id);
-  const expected = LAB_STEPS.map((id) => `step-${id}`);
+  const expected = steps.map((id) => `step-${id}`);
   assert(
     ids.length === expected.length && ids.every((id, i) => id === expected[i]),
     `expected the lab's ${expected.length} steps ${JSON.stringify(expected)}, got ${JSON.stringify(ids)}`,
@@ -209,6 +225,28 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   const lines = readFileSync(csv, "utf8").trim().split(/\r?\n/);
   assert(lines[0].startsWith("learner,lab,runs"), `CSV header: ${lines[0]}`);
   assert(lines.some((l) => l.startsWith("e2e-guided,securecart-snapshot,1,1,passed,")), `CSV rows: ${lines}`);
+});
+
+test("incremental lab: two snapshots, the block map shows what changed, the second restores in full", async (s) => {
+  await s.waitFor("[data-testid=lab-incremental]");
+  await setLearner(s, "e2e-incremental");
+  await s.click(await s.find("[data-testid=lab-incremental]"));
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.waitFor("[data-testid=step-changed-blocks]");
+  await runGuided(s);
+  assertAllSteps(await stepStatuses(s), "passed", INCREMENTAL_STEPS);
+  const { outcome, text } = await runOutcome(s);
+  assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+  assert(text.includes("12 of 12 steps passed"), `outcome banner: ${text}`);
+
+  await s.click(await s.find("[data-testid=see-results]"));
+  const changed = await s.text(await s.waitFor("[data-testid=block-map] [data-testid=blocks-changed]"));
+  const [n, held] = changed.split("/").map((x) => Number(x.trim()));
+  assert(n > 0 && n < held, `some blocks changed, not all: ${changed}`);
+  const cells = await s.exec("return document.querySelectorAll('[data-testid=block-map] .block-grid .cell').length;");
+  assert(cells >= held, `one square per block written at least: ${cells} for ${held}`);
+  assert((await s.text(await s.find("[data-testid=v-missing]"))) === "0", "the second snapshot restores in full");
+  await save(s, "results-incremental", true);
 });
 
 test("hands-on: the learner creates the snapshot with the aws CLI and the check passes", async (s) => {

@@ -2,7 +2,7 @@
 """SecureCart on a real instance: the order writer and the verifier of docs/journal.md,
 in one standard-library file that snaplab sends to the instance through SSM Run Command.
 
-  securecart.py write  --device DEV --state DIR [--rate N] [--seed N] [--record-size N]
+  securecart.py write  --device DEV --state DIR [--rate N] [--seed N] [--record-size N] [--history N]
         format the store on DEV (or open it, replaying torn orders) and take orders until
         DIR/stop appears; DIR/pause pauses (the order in flight finishes, the device is
         closed: it may be detached) until the file goes. Every acknowledged order is a line
@@ -379,6 +379,8 @@ def write(a):
                 json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": store.seq}))
     interval = 1.0 / a.rate if a.rate > 0 else 0.0
     next_at = time.monotonic()
+    # A new store takes its trading history at once, then orders flow at the rate.
+    backlog = a.history if store.seq == 0 else 0
     with open(log_path, "a") as log:
         while not _exists(stop):
             if _exists(pause):
@@ -403,6 +405,10 @@ def write(a):
             acked = now_us()
             log.write(f"{seq} {product_id} {quantity} {begun} {acked}\n")
             log.flush()
+            if backlog > 0:
+                backlog -= 1
+                next_at = time.monotonic()
+                continue
             next_at += interval
             delay = next_at - time.monotonic()
             if delay > 0:
@@ -480,6 +486,8 @@ def main(argv=None):
     w.add_argument("--seed", type=int, default=1)
     w.add_argument("--record-size", type=int, default=RECORD_SIZE,
                    help="bytes per journal record when formatting (a multiple of 512, 512 to 65536)")
+    w.add_argument("--history", type=int, default=0,
+                   help="orders a new store takes at once before orders flow at --rate")
     w.add_argument("--reattach-wait", type=float, default=300.0, help="seconds to wait for the device after a pause")
     g = sub.add_parser("log", help="print whole lines of the order log from a byte offset")
     g.add_argument("--state", required=True)

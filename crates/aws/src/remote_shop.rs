@@ -12,6 +12,8 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use snaplab_lab::ShopSettings;
+
 use crate::error::AwsError;
 use crate::ssm_shell::Shell;
 
@@ -130,15 +132,16 @@ impl RemoteShop {
         orders_per_sec: f64,
         sample: Duration,
         recorded_through: u64,
-        record_size: u32,
+        shop: &ShopSettings,
     ) -> Result<(Self, Recovery), AwsError> {
+        let (record_size, history) = (shop.record_size, shop.history_orders);
         let locations = locations(data_volume_id);
         let script = format!(
             "{locations}\n{}\n\
              if [ -f \"$D/running\" ] && [ ! -f \"$D/stopped\" ]; then touch \"$D/stop\"; rm -f \"$D/pause\"; \
              for i in $(seq 1 1200); do [ -f \"$D/stopped\" ] && break; sleep 0.05; done; fi\n\
              rm -f \"$D/stop\" \"$D/pause\" \"$D/paused\" \"$D/stopped\" \"$D/running\"\n\
-             exec python3 \"$S\" write --device \"$DEV\" --state \"$D\" --rate {orders_per_sec} --seed {seed} --record-size {record_size}",
+             exec python3 \"$S\" write --device \"$DEV\" --state \"$D\" --rate {orders_per_sec} --seed {seed} --record-size {record_size} --history {history}",
             install()
         );
         let writer = shell

@@ -11,8 +11,8 @@ use snaplab_cloud::scenario::Scenario;
 use snaplab_cloud::{CloudError, Ec2, Launch, VolumeState};
 use snaplab_lab::site::{Created, OpenedShop, Site};
 use snaplab_lab::tempo::Tempo;
+use snaplab_lab::ShopSettings;
 use snaplab_lab::{Clock, InstanceVerdict, LabError, ResourceKind, ResourceRole};
-use snaplab_workload::StoreOptions;
 
 use crate::account::Account;
 use crate::error::AwsError;
@@ -200,7 +200,7 @@ impl Site for AwsSite {
         tempo: &Tempo,
         _clock: Clock,
         recorded_through: u64,
-        store: &StoreOptions,
+        shop: &ShopSettings,
     ) -> Result<OpenedShop, LabError> {
         let shell = self.shell(&scenario.instance_id, tempo);
         let (shop, recovery) = RemoteShop::start(
@@ -210,7 +210,7 @@ impl Site for AwsSite {
             tempo.orders_per_sec,
             tempo.sample,
             recorded_through,
-            store.record_size,
+            shop,
         )
         .await
         .map_err(lab_error)?;

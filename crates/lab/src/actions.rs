@@ -128,11 +128,11 @@ pub(crate) async fn open_shop(scope: &mut RunScope) -> Result<(), LabError> {
     let (seed, tempo, clock) = (scope.ctx.store_seed, scope.tempo, scope.clock().clone());
     let site = scope.site.clone();
     let recorded_through = scope.shop.lock().log().last_seq();
-    let store = scope.store;
+    let shop = scope.shop_settings;
     let recovery = scope
         .shop
         .open(
-            site.open_shop(&scenario, seed, &tempo, clock, recorded_through, &store),
+            site.open_shop(&scenario, seed, &tempo, clock, recorded_through, &shop),
             tempo.sample,
         )
         .await?;

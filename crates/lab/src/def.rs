@@ -135,6 +135,11 @@ pub struct ShopSettings {
     /// change.
     #[serde(default = "default_record_size")]
     pub record_size: u32,
+    /// Orders a new store takes at once, before the lab's orders flow: the
+    /// shop's trading history (default 0) — data a later snapshot does not
+    /// change.
+    #[serde(default)]
+    pub history_orders: u32,
 }
 
 fn default_record_size() -> u32 {
@@ -145,6 +150,7 @@ impl Default for ShopSettings {
     fn default() -> Self {
         Self {
             record_size: default_record_size(),
+            history_orders: 0,
         }
     }
 }

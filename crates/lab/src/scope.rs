@@ -96,8 +96,8 @@ pub struct RunScope {
     pub tempo: Tempo,
     /// What the verify step found on the restored volume.
     pub verification: Option<Verification>,
-    /// How a new store is laid out (the lab's `[shop]`).
-    pub store: snaplab_workload::StoreOptions,
+    /// How a new store is laid out and filled (the lab's `[shop]`).
+    pub shop_settings: crate::def::ShopSettings,
 }
 
 impl RunScope {
@@ -141,7 +141,7 @@ impl RunScope {
             events,
             ctx,
             verification: None,
-            store: lab.shop.store_options(),
+            shop_settings: lab.shop,
         }
     }
 

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use snaplab_cloud::scenario::{find_or_create, Scenario};
 use snaplab_cloud::{DataPlane, Ec2, TargetKind};
-use snaplab_workload::{OrderTaker, OrderWriter, Recovery, StoreOptions, Workload, WorkloadConfig};
+use snaplab_workload::{OrderTaker, OrderWriter, Recovery, Workload, WorkloadConfig};
 
 use crate::clock::Clock;
 use crate::context::{ResourceKind, ResourceRole};
+use crate::def::ShopSettings;
 use crate::error::LabError;
 use crate::tempo::Tempo;
 
@@ -59,7 +60,7 @@ pub trait Site: Send + Sync {
         tempo: &Tempo,
         clock: Clock,
         recorded_through: u64,
-        store: &StoreOptions,
+        shop: &ShopSettings,
     ) -> Result<OpenedShop, LabError>;
 
     /// A sentence for the record once the run has ended (on AWS: what the
@@ -103,16 +104,22 @@ impl Site for LocalSite {
         tempo: &Tempo,
         clock: Clock,
         _recorded_through: u64,
-        store: &StoreOptions,
+        shop: &ShopSettings,
     ) -> Result<OpenedShop, LabError> {
         let plane = self.plane.clone();
-        let store = *store;
+        let shop = *shop;
         let (volume, size) = (scenario.data_volume_id.clone(), scenario.data_volume_bytes);
         let rate = tempo.orders_per_sec;
         // Opening a disk and replaying a journal read and write: off the async threads.
         tokio::task::spawn_blocking(move || -> Result<OpenedShop, LabError> {
             let disk = plane.live_disk(&volume, size)?;
-            let (writer, recovery) = OrderWriter::open_or_create(disk, &store, clock, seed)?;
+            let (mut writer, recovery) = OrderWriter::open_or_create(disk, &shop.store_options(), clock, seed)?;
+            // A new store takes its trading history at once.
+            if recovery.last_seq == 0 {
+                for _ in 0..shop.history_orders {
+                    writer.place_order()?;
+                }
+            }
             let workload = Workload::start(
                 writer,
                 WorkloadConfig {
