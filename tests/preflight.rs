@@ -101,6 +101,7 @@ fn on_the_emulator_everything_is_allowed_nothing_is_created_and_no_secret_is_pri
         "ssm:GetParameter",
         "iam:GetInstanceProfile",
         "ebs:ListSnapshotBlocks",
+        "ebs:ListChangedBlocks",
     ] {
         assert_eq!(check(&report, action)["allowed"], true, "{action}: {report:#}");
     }

@@ -149,7 +149,11 @@ pub const STATEMENTS: &[Statement] = &[
     },
     Statement {
         sid: "ReadTheRunsSnapshotBlocks",
-        actions: &["ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock"],
+        actions: &[
+            "ebs:ListSnapshotBlocks",
+            "ebs:GetSnapshotBlock",
+            "ebs:ListChangedBlocks",
+        ],
         resources: &["arn:aws:ec2:*::snapshot/*"],
         condition: Some(run_tag_present),
     },

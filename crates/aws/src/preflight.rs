@@ -470,5 +470,11 @@ async fn ssm_and_ebs_checks(account: &Account) -> Vec<Check> {
             "ebs:ListSnapshotBlocks",
             ebs.list_snapshot_blocks().snapshot_id(PLACEHOLDER_SNAPSHOT)
         ),
+        // The incremental lab compares its two snapshots.
+        probe!(
+            account,
+            "ebs:ListChangedBlocks",
+            ebs.list_changed_blocks().second_snapshot_id(PLACEHOLDER_SNAPSHOT)
+        ),
     ]
 }
