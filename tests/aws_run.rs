@@ -403,3 +403,39 @@ fn hands_on_on_aws_the_learner_types_the_commands_and_the_run_removes_its_server
         "the server and data volume went with the run"
     );
 }
+
+/// The incremental lab on the real-AWS path (the stand-in): the writer on
+/// the instance takes the lab's history and big records, the comparison
+/// comes from EBS direct `ListChangedBlocks`, and nothing is left.
+#[test]
+fn the_incremental_lab_runs_on_the_real_aws_path_through_ebs_direct() {
+    let dir = TempDir::new("aws-incremental");
+    let emulator = stand_in(&dir, &[]);
+    let db = dir.db();
+    let out = sealed(
+        &["run", "incremental", "--aws", "--yes", "--json", "--db", &db],
+        &emulator.endpoint,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events = json_lines(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}\n{events:#?}");
+    let started = events.iter().find(|e| e["event"] == "run_started").unwrap();
+    let run_id = started["run_id"].as_str().unwrap();
+    let writer = events
+        .iter()
+        .filter(|e| e["event"] == "api_call")
+        .filter_map(|e| e["operation"].as_str())
+        .find(|op| op.contains("starting SecureCart's writer"));
+    assert!(writer.is_some(), "the writer ran on the instance");
+    let report = common::snaplab(&["report", run_id, "--format", "json", "--db", &db]);
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let c = &report["context"]["comparison"];
+    assert_eq!(c["source"], "ebs direct", "{c}");
+    let (changed, held) = (
+        c["changed"].as_array().unwrap().len(),
+        c["held"].as_array().unwrap().len(),
+    );
+    assert!(changed > 0 && changed < held, "{c}");
+    assert!(held >= 100, "800 past orders of 64 KiB fill at least 100 blocks: {c}");
+    assert_eq!(tagged(&emulator.endpoint), 0, "nothing tagged is left");
+}

@@ -369,18 +369,34 @@ def wait_for(path, seconds):
         time.sleep(0.05)
 
 
+def take_order(store, rng, log):
+    """One order: its journal record, then its stock row; then it is acknowledged (logged)."""
+    product_id = rng.randrange(store.sb["product_count"])
+    quantity = rng.randint(1, 5)
+    begun = now_us()
+    seq = store.write_record(product_id, quantity, unit_price_cents(product_id), begun)
+    store.apply(seq, product_id, quantity, now_us())
+    acked = now_us()
+    log.write(f"{seq} {product_id} {quantity} {begun} {acked}\n")
+    log.flush()
+
+
 def write(a):
     os.makedirs(a.state, exist_ok=True)
     log_path = os.path.join(a.state, "orders.log")
     pause, paused, stop = (os.path.join(a.state, n) for n in ("pause", "paused", "stop"))
     rng = random.Random(a.seed)
     store, replayed = open_store(a.device, a.seed, a.record_size)
+    with open(log_path, "a") as log:
+        # A new store takes its trading history at once, before it says it
+        # is running: whoever waits for it then sees the history in place.
+        if store.seq == 0:
+            for _ in range(a.history):
+                take_order(store, rng, log)
     _write_file(os.path.join(a.state, "running"),
                 json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": store.seq}))
     interval = 1.0 / a.rate if a.rate > 0 else 0.0
     next_at = time.monotonic()
-    # A new store takes its trading history at once, then orders flow at the rate.
-    backlog = a.history if store.seq == 0 else 0
     with open(log_path, "a") as log:
         while not _exists(stop):
             if _exists(pause):
@@ -397,18 +413,7 @@ def write(a):
                 os.remove(paused)
                 next_at = time.monotonic()
                 continue
-            product_id = rng.randrange(store.sb["product_count"])
-            quantity = rng.randint(1, 5)
-            begun = now_us()
-            seq = store.write_record(product_id, quantity, unit_price_cents(product_id), begun)
-            store.apply(seq, product_id, quantity, now_us())
-            acked = now_us()
-            log.write(f"{seq} {product_id} {quantity} {begun} {acked}\n")
-            log.flush()
-            if backlog > 0:
-                backlog -= 1
-                next_at = time.monotonic()
-                continue
+            take_order(store, rng, log)
             next_at += interval
             delay = next_at - time.monotonic()
             if delay > 0:
