@@ -1,6 +1,8 @@
 //! Runs the writer on its own thread, as the shop does: orders at a set rate,
 //! with quiesce (finish the order in flight, flush, pause) and resume for
-//! application-consistent snapshots.
+//! application-consistent snapshots — and a hold in the middle of an order
+//! (its journal record written, its stock row not) for a crash-consistent
+//! snapshot that tears an order every time, not by chance.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -22,6 +24,8 @@ pub struct WorkloadStats {
     pub acknowledged: u64,
     pub last_seq: u64,
     pub paused: bool,
+    /// The order held half-written (journal record only), while held.
+    pub held_mid_order: Option<u64>,
     /// Why the writer stopped on its own (a device error), if it did.
     pub failed: Option<String>,
 }
@@ -36,6 +40,7 @@ pub struct Quiesced {
 #[derive(Debug, Default)]
 struct State {
     want_pause: bool,
+    want_hold: bool,
     stop: bool,
     stats: WorkloadStats,
     /// Orders acknowledged since the last `drain_acknowledged`.
@@ -100,9 +105,28 @@ impl<D: BlockDevice + Send + 'static> Workload<D> {
         }
     }
 
+    /// Writes the next order's journal record, flushes, and holds before
+    /// its stock row. Returns the held order's seq once held.
+    pub fn hold_mid_order(&self) -> Result<u64, WorkloadError> {
+        let mut st = self.control.lock();
+        st.want_hold = true;
+        self.control.changed.notify_all();
+        loop {
+            if let Some(why) = &st.stats.failed {
+                return Err(WorkloadError::Stopped(why.clone()));
+            }
+            if let Some(seq) = st.stats.held_mid_order {
+                return Ok(seq);
+            }
+            st = self.control.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Ends a pause or a hold: writes go on (a held order is completed first).
     pub fn resume(&self) {
         let mut st = self.control.lock();
         st.want_pause = false;
+        st.want_hold = false;
         self.control.changed.notify_all();
     }
 
@@ -162,9 +186,17 @@ fn write_orders<D: BlockDevice>(
         if st.stop || st.stats.failed.is_some() {
             return writer;
         }
+        let hold = st.want_hold;
         drop(st);
 
-        let result = writer.place_order();
+        let result = if hold {
+            match hold_mid_order(&mut writer, control) {
+                Some(result) => result,
+                None => return writer,
+            }
+        } else {
+            writer.place_order()
+        };
         let mut st = control.lock();
         match result {
             Ok(entry) => {
@@ -193,6 +225,32 @@ fn write_orders<D: BlockDevice>(
     }
 }
 
+/// Writes an order's journal record, flushes, and waits (held) until told to
+/// go on; then writes its stock row. `None`: stopped while held (the order
+/// stays torn on the device, as after a crash; opening the store replays it).
+fn hold_mid_order<D: BlockDevice>(
+    writer: &mut OrderWriter<D>,
+    control: &Control,
+) -> Option<Result<crate::writer::LogEntry, WorkloadError>> {
+    let pending = match writer.begin_order().and_then(|p| writer.flush().map(|()| p)) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut st = control.lock();
+    st.stats.held_mid_order = Some(pending.seq());
+    control.changed.notify_all();
+    while st.want_hold && !st.stop {
+        st = control.changed.wait(st).unwrap_or_else(|p| p.into_inner());
+    }
+    st.stats.held_mid_order = None;
+    let stopped = st.stop;
+    drop(st);
+    if stopped {
+        return None;
+    }
+    Some(writer.commit(pending))
+}
+
 /// SecureCart taking orders somewhere: on a block device in this process
 /// ([`Workload`]), or on an instance the lab drives from afar. The lab's
 /// shop holds one and does not mind which.
@@ -202,6 +260,14 @@ pub trait OrderTaker: Send {
     fn drain_acknowledged(&self) -> Vec<LogEntry>;
     /// Finishes the order in flight, flushes, and pauses. Blocking.
     fn quiesce(&self) -> Result<Quiesced, WorkloadError>;
+    /// Holds the next order half-written (journal record, no stock row) and
+    /// returns its seq. Blocking. A shop that cannot says so.
+    fn hold_mid_order(&self) -> Result<u64, WorkloadError> {
+        Err(WorkloadError::Stopped(
+            "this shop cannot hold an order half-written".into(),
+        ))
+    }
+    /// Ends a pause or a hold.
     fn resume(&self);
     /// Stops after the order in flight. Returns acknowledged orders — at
     /// least those not drained yet (earlier ones may come again). Blocking.
@@ -219,6 +285,10 @@ impl<D: BlockDevice + Send + 'static> OrderTaker for Workload<D> {
 
     fn quiesce(&self) -> Result<Quiesced, WorkloadError> {
         Workload::quiesce(self)
+    }
+
+    fn hold_mid_order(&self) -> Result<u64, WorkloadError> {
+        Workload::hold_mid_order(self)
     }
 
     fn resume(&self) {

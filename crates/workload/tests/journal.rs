@@ -358,3 +358,39 @@ fn a_failing_device_stops_the_writer_with_its_reason() {
     assert!(err.to_string().contains("attach it again"), "{err}");
     assert!(workload.stop().is_ok());
 }
+
+#[test]
+fn an_order_held_half_written_is_torn_in_a_copy_made_then_and_completed_after() {
+    let disk = SharedDevice(Arc::new(Mutex::new(MemoryDevice::new(64 * MIB))));
+    let writer = OrderWriter::create(disk.clone(), &StoreOptions::default(), system_clock(), 5).unwrap();
+    let workload = Workload::start(writer, WorkloadConfig { orders_per_sec: None });
+    while workload.stats().acknowledged < 100 {
+        std::thread::yield_now();
+    }
+    let held = workload.hold_mid_order().unwrap();
+    assert_eq!(workload.stats().held_mid_order, Some(held));
+    // A snapshot taken now: the held order's journal record, not its stock row.
+    let image = disk.0.lock().unwrap().clone();
+    let acknowledged_while_held = workload.stats().acknowledged;
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        workload.stats().acknowledged,
+        acknowledged_while_held,
+        "nothing is written while held"
+    );
+    workload.resume();
+    while workload.stats().acknowledged < acknowledged_while_held + 50 {
+        std::thread::yield_now();
+    }
+    assert_eq!(workload.stats().held_mid_order, None);
+    let writer = workload.stop().unwrap();
+    let torn = verify(&image, &VerifyOptions::default()).unwrap();
+    assert_eq!(torn.torn.iter().map(|t| t.seq).collect::<Vec<_>>(), [held], "{torn:?}");
+    let entry = writer.log().entries().iter().find(|e| e.seq == held).unwrap();
+    assert!(
+        entry.acked_at_us.is_some(),
+        "the held order was completed and acknowledged after"
+    );
+    let now = verify(&disk.0.lock().unwrap().clone(), &VerifyOptions::default()).unwrap();
+    assert!(now.torn.is_empty() && now.is_intact(), "{now:?}");
+}
