@@ -17,10 +17,21 @@ use crate::events::{EventKind, Level};
 use crate::scope::RunScope;
 use crate::verification::{ImageSummary, Verification};
 
-/// The shop pauses around an action: what to tell the learner when it
+/// How the shop stops writing around an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The order in flight finishes, the volume is flushed, writes pause.
+    Quiesce,
+    /// The next order is held half-written: its journal record on the
+    /// volume, its stock row not (a snapshot then tears it, every time).
+    MidOrder,
+}
+
+/// The shop pauses around an action: how, what to tell the learner when it
 /// pauses, what they should do then (hands-on), and when it resumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShopPause {
+    pub hold: Hold,
     pub paused: &'static str,
     pub cue: &'static str,
     pub resumed: &'static str,
@@ -31,19 +42,47 @@ pub struct ShopPause {
 pub fn shop_pause(action: Action, consistency: Consistency) -> Option<ShopPause> {
     match (action, consistency) {
         (Action::DetachReattach, _) => Some(ShopPause {
+            hold: Hold::Quiesce,
             paused: "SecureCart stopped writing and unmounted the data volume.",
             cue: "Detach it now.",
             resumed: "SecureCart mounted the data volume again and is writing.",
         }),
         // AWS: pause, create the snapshot, resume "once the snapshot enters
         // the pending state" — it is pending from the moment CreateSnapshot answers.
-        (Action::CreateSnapshot, Consistency::App) => Some(ShopPause {
+        (Action::CreateSnapshot, Consistency::App) | (Action::CreateAppConsistentSnapshot, _) => Some(ShopPause {
+            hold: Hold::Quiesce,
             paused: "SecureCart paused writes: the order in flight finished and the volume was flushed.",
             cue: "Create the snapshot now; writes resume once it is pending.",
             resumed: "The snapshot is pending: SecureCart resumed writing.",
         }),
+        // Real snapshots tear an order by chance; the lab makes the chance certain.
+        (Action::CreateTornSnapshot, _) => Some(ShopPause {
+            hold: Hold::MidOrder,
+            paused: "SecureCart is holding an order half-written: its journal record is on the volume, its stock row is not.",
+            cue: "Create the snapshot now: it catches that order torn.",
+            resumed: "SecureCart wrote the held order's stock row and is taking orders again.",
+        }),
         _ => None,
     }
+}
+
+/// How a snapshot made by `action` is consistent: as the action says, else as the run says.
+pub fn consistency_of(action: Action, run: Consistency) -> Consistency {
+    match action {
+        Action::CreateTornSnapshot => Consistency::Crash,
+        Action::CreateAppConsistentSnapshot => Consistency::App,
+        _ => run,
+    }
+}
+
+/// Records how the snapshot a create step made is consistent.
+pub(crate) async fn note_consistency(scope: &mut RunScope, action: Action) -> Result<(), LabError> {
+    let c = consistency_of(action, scope.ctx.consistency);
+    if scope.ctx.snapshot_consistency != Some(c) {
+        scope.ctx.snapshot_consistency = Some(c);
+        scope.record_context().await?;
+    }
+    Ok(())
 }
 
 /// What the run notes before `action` is done, by the app or the learner.
@@ -66,7 +105,19 @@ pub async fn perform(scope: &mut RunScope, action: Action) -> Result<(), LabErro
             tokio::time::sleep(scope.tempo.warm_up).await;
             Ok(())
         }
-        Action::CreateSnapshot => create_snapshot(scope).await,
+        Action::CreateSnapshot | Action::CreateAppConsistentSnapshot => {
+            create_snapshot(scope).await?;
+            note_consistency(scope, action).await
+        }
+        Action::CreateTornSnapshot => {
+            create_snapshot(scope).await?;
+            // Where StartTime is known only to the second (moto), the order
+            // stays half-written past that second: the snapshot's instant,
+            // as the cloud reports it, must not include its completion.
+            let precision = scope.cloud.kind.start_time_precision_us().max(0) as u64;
+            tokio::time::sleep(Duration::from_micros(precision)).await;
+            note_consistency(scope, action).await
+        }
         Action::KeepWriting => keep_writing(scope).await,
         Action::DetachReattach => detach_reattach(scope).await,
         Action::MonitorSnapshot => monitor_snapshot(scope).await,
@@ -248,7 +299,7 @@ async fn restore_volume(scope: &mut RunScope) -> Result<(), LabError> {
             &[("Name", "securecart-restore"), (RUN_TAG, &run_tag), (LAB_TAG, &lab_tag)],
         )
         .await?;
-    scope.ctx.restored_volume_id = Some(v.id.clone());
+    scope.set_restored(&v.id);
     scope
         .record_created(ResourceKind::Volume, &v.id, ResourceRole::Restored)
         .await?;
@@ -317,7 +368,7 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
         snapshot_id: snap.id.clone(),
         restored_volume_id: restored.id.clone(),
         snapshot_started_at: snap.start_time,
-        consistency: scope.ctx.consistency,
+        consistency: scope.ctx.snapshot_consistency.unwrap_or(scope.ctx.consistency),
         read_from: scope.plane.source(),
         point_in_time: pit,
         image,
@@ -333,6 +384,10 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
         .await?;
     v.explanation = crate::explain::explain(&v, tolerance);
     scope.verification = Some(v.clone());
+    // Every restore verified, oldest first; verifying one again replaces it.
+    scope.ctx.verifications.retain(|old| old.snapshot_id != v.snapshot_id);
+    scope.ctx.verifications.push(v.clone());
+    scope.record_context().await?;
     scope
         .emit_durable(EventKind::Verification {
             verification: Box::new(v),

@@ -48,6 +48,7 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
         CheckId::NothingLeftBehind => nothing_left_behind(scope).await,
         CheckId::ChangedBlocksCounted => changed_blocks_counted(scope),
         CheckId::PreviousSnapshotDeleted => previous_snapshot_deleted(scope).await,
+        CheckId::TornOrderReplayed => torn_order_replayed(scope),
     };
     result.unwrap_or_else(|e| CheckOutcome {
         passed: false,
@@ -330,9 +331,38 @@ fn point_in_time(scope: &RunScope) -> Result<CheckOutcome, LabError> {
             p.after_snapshot_present, p.after_snapshot_seqs
         ));
     }
+    let after = match p.begun_after_snapshot {
+        0 => "no order began after it".to_string(),
+        n => format!("none of the {n} begun after it"),
+    };
     pass(format!(
-        "All {} orders acknowledged before the snapshot are on the restored volume, and none of the {} begun after it.",
-        p.acknowledged_before_snapshot, p.begun_after_snapshot
+        "All {} orders acknowledged before the snapshot are on the restored volume, and {after}.",
+        p.acknowledged_before_snapshot
+    ))
+}
+
+/// A crash-consistent restore holds a torn order, and journal replay completed it.
+fn torn_order_replayed(scope: &RunScope) -> Result<CheckOutcome, LabError> {
+    let v = scope
+        .verification
+        .as_ref()
+        .ok_or(LabError::NotYet(Prerequisite::Verification))?;
+    let torn = &v.image.torn_seqs;
+    if torn.is_empty() {
+        return fail(format!(
+            "The restore of {} holds no torn order: the snapshot was not taken while an order was half-written. Take it again in the crash step, while SecureCart holds the order.",
+            v.snapshot_id
+        ));
+    }
+    if v.torn_after_replay > 0 {
+        return fail(format!(
+            "{} of the torn orders {torn:?} are still torn after journal replay.",
+            v.torn_after_replay
+        ));
+    }
+    pass(format!(
+        "The restore of {} holds order {torn:?} torn — its journal record without its stock row — and replaying the journal completed it, as a database's recovery would.",
+        v.snapshot_id
     ))
 }
 

@@ -137,6 +137,18 @@ pub struct RunResource {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
+/// A pause of the shop around a step, and what it cost.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShopPauseRecord {
+    pub step_id: String,
+    /// Held half-way through an order (a torn snapshot), rather than quiesced.
+    pub mid_order: bool,
+    pub paused_ms: u64,
+    /// Orders the shop would have taken at its rate while it stood still.
+    pub orders_delayed: u64,
+}
+
 /// What the detach-while-pending step observed.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -171,6 +183,16 @@ pub struct RunContext {
     /// step replaces it; a later step's snapshot makes it the previous one).
     #[serde(default)]
     pub snapshot_step_started_at: Option<DateTime<Utc>>,
+    /// How the current snapshot was taken, when its step said (else the run's consistency).
+    #[serde(default)]
+    pub snapshot_consistency: Option<Consistency>,
+    /// Every restore verified so far, oldest first (a lab that restores
+    /// twice shows them side by side).
+    #[serde(default)]
+    pub verifications: Vec<crate::verification::Verification>,
+    /// How long the shop stopped writing around each step that paused it.
+    #[serde(default)]
+    pub pauses: Vec<ShopPauseRecord>,
     /// The two snapshots compared block by block.
     #[serde(default)]
     pub comparison: Option<BlockComparison>,

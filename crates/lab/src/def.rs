@@ -30,6 +30,18 @@ pub enum Action {
     CleanUp,
     CompareSnapshots,
     DeletePreviousSnapshot,
+    CreateTornSnapshot,
+    CreateAppConsistentSnapshot,
+}
+
+impl Action {
+    /// Whether the action creates the run's snapshot (and the step is judged on a new one).
+    pub fn creates_snapshot(self) -> bool {
+        matches!(
+            self,
+            Self::CreateSnapshot | Self::CreateTornSnapshot | Self::CreateAppConsistentSnapshot
+        )
+    }
 }
 
 /// A judgement of the cloud's state after a step.
@@ -49,6 +61,7 @@ pub enum CheckId {
     NothingLeftBehind,
     ChangedBlocksCounted,
     PreviousSnapshotDeleted,
+    TornOrderReplayed,
 }
 
 impl CheckId {
@@ -67,6 +80,7 @@ impl CheckId {
             Self::NothingLeftBehind => "nothing_left_behind",
             Self::ChangedBlocksCounted => "changed_blocks_counted",
             Self::PreviousSnapshotDeleted => "previous_snapshot_deleted",
+            Self::TornOrderReplayed => "torn_order_replayed",
         }
     }
 }
@@ -396,6 +410,7 @@ mod tests {
             CheckId::NothingLeftBehind,
             CheckId::ChangedBlocksCounted,
             CheckId::PreviousSnapshotDeleted,
+            CheckId::TornOrderReplayed,
         ] {
             assert_eq!(serde_json::to_value(check).unwrap(), check.as_str());
         }

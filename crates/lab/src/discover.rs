@@ -15,9 +15,10 @@ use crate::scope::RunScope;
 /// Finds and records what `action`'s step made.
 pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabError> {
     match action {
-        Action::CreateSnapshot => {
+        Action::CreateSnapshot | Action::CreateTornSnapshot | Action::CreateAppConsistentSnapshot => {
             if let Some(s) = find_snapshot(scope, Made::InThisStep).await? {
                 scope.record_snapshot(&s).await?;
+                crate::actions::note_consistency(scope, action).await?;
             }
         }
         Action::DetachReattach | Action::MonitorSnapshot => {
@@ -38,7 +39,7 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
             // The restore to go on with: one in the instance's zone.
             if let Some(v) = found.iter().find(|v| v.zone == zone) {
                 if scope.ctx.restored_volume_id.as_deref() != Some(&v.id) {
-                    scope.ctx.restored_volume_id = Some(v.id.clone());
+                    scope.set_restored(&v.id);
                     scope.record_context().await?;
                 }
             }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use snaplab_cloud::{DataPlane, Target, TargetPace};
 use snaplab_workload::WriterLog;
 
-use crate::actions::{close_shop, open_shop, perform, prepare, shop_pause, ShopPause};
+use crate::actions::{close_shop, open_shop, perform, prepare, shop_pause, Hold, ShopPause};
 use crate::bus::Emitter;
 use crate::checks::{judge, CheckOutcome};
 use crate::cleanup::clean_up;
@@ -286,8 +286,12 @@ impl Runner {
         }
         let pause = shop_pause(step.action, self.scope.ctx.consistency);
         prepare(&mut self.scope, step.action).await?;
+        let paused_at = tokio::time::Instant::now();
         if let Some(p) = pause {
-            self.scope.shop.quiesce().await?;
+            match p.hold {
+                Hold::Quiesce => self.scope.shop.quiesce().await?,
+                Hold::MidOrder => self.scope.shop.hold_mid_order().await?,
+            }
             let message = if hands_on {
                 format!("{} {}", p.paused, p.cue)
             } else {
@@ -298,25 +302,43 @@ impl Runner {
         if hands_on {
             let outcome = self.learner_does(step).await;
             // Whatever happened, the shop does not stay paused.
-            self.resume_shop(pause).await;
+            self.resume_shop(step, pause, paused_at).await?;
             outcome
         } else {
-            self.app_does(step, pause).await
+            self.app_does(step, pause, paused_at).await
         }
     }
 
-    async fn resume_shop(&self, pause: Option<ShopPause>) {
-        if let Some(p) = pause {
-            self.scope.shop.resume().await;
-            self.scope.emit_notice(Level::Info, p.resumed);
-        }
+    /// Lets the shop write again and records how long it stood still.
+    async fn resume_shop(
+        &mut self,
+        step: &StepDef,
+        pause: Option<ShopPause>,
+        paused_at: tokio::time::Instant,
+    ) -> Result<(), LabError> {
+        let Some(p) = pause else { return Ok(()) };
+        self.scope.shop.resume().await;
+        let paused = paused_at.elapsed();
+        self.scope.emit_notice(Level::Info, p.resumed);
+        self.scope.ctx.pauses.push(crate::context::ShopPauseRecord {
+            step_id: step.id.clone(),
+            mid_order: p.hold == Hold::MidOrder,
+            paused_ms: paused.as_millis() as u64,
+            orders_delayed: (paused.as_secs_f64() * self.scope.tempo.orders_per_sec).round() as u64,
+        });
+        self.scope.record_context().await
     }
 
     /// Guided: the app performs the step — writes resume as soon as it is
     /// done — then finds and judges what it made.
-    async fn app_does(&mut self, step: &StepDef, pause: Option<ShopPause>) -> Result<StepOutcome, LabError> {
+    async fn app_does(
+        &mut self,
+        step: &StepDef,
+        pause: Option<ShopPause>,
+        paused_at: tokio::time::Instant,
+    ) -> Result<StepOutcome, LabError> {
         let performed = perform(&mut self.scope, step.action).await;
-        self.resume_shop(pause).await;
+        self.resume_shop(step, pause, paused_at).await?;
         if let Err(e) = performed {
             if matches!(e, LabError::Quit | LabError::Record(_)) {
                 return Err(e);

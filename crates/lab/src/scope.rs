@@ -278,6 +278,26 @@ impl RunScope {
         self.record_context().await
     }
 
+    /// Makes `id` the restored volume to go on with. One that replaces a
+    /// restore of an earlier step (a lab restoring two snapshots) gets the
+    /// next device, so both can stay attached; a retry in the same step
+    /// keeps the device.
+    pub fn set_restored(&mut self, id: &str) {
+        let step_began = self.ctx.step_started_at.unwrap_or(self.ctx.started_at);
+        let earlier_step = |old: &str| {
+            self.ctx
+                .resources
+                .iter()
+                .any(|r| r.id == old && r.created_at.is_some_and(|t| t < step_began))
+        };
+        if let Some(old) = self.ctx.restored_volume_id.clone() {
+            if old != id && earlier_step(&old) {
+                self.ctx.restored_device = next_device(&self.ctx.restored_device);
+            }
+        }
+        self.ctx.restored_volume_id = Some(id.to_string());
+    }
+
     /// Records the run's snapshot (found or made) and shows its progress. A
     /// snapshot an earlier step made becomes the previous one; one made
     /// earlier in this same step (a retry) is simply replaced.
@@ -296,6 +316,14 @@ impl RunScope {
         self.emit_progress(s);
         self.record_created(ResourceKind::Snapshot, &s.id, ResourceRole::Backup)
             .await
+    }
+}
+
+/// The device after `device` (`/dev/sdg` → `/dev/sdh`).
+fn next_device(device: &str) -> String {
+    match device.char_indices().last() {
+        Some((i, c)) if c.is_ascii_lowercase() && c < 'z' => format!("{}{}", &device[..i], (c as u8 + 1) as char),
+        _ => device.to_string(),
     }
 }
 
@@ -324,6 +352,9 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
         snapshot_started_at: None,
         previous_snapshot_id: None,
         snapshot_step_started_at: None,
+        snapshot_consistency: None,
+        verifications: Vec::new(),
+        pauses: Vec::new(),
         comparison: None,
         restored_volume_id: None,
         restored_device: "/dev/sdg".to_string(),

@@ -88,6 +88,14 @@ impl Shop {
         }
     }
 
+    /// Holds the next order half-written; its seq. Blocking.
+    pub fn hold_mid_order(&self) -> Result<Option<u64>, LabError> {
+        match &self.workload {
+            Some(w) => Ok(Some(w.hold_mid_order()?)),
+            None => Ok(None),
+        }
+    }
+
     pub fn resume(&self) {
         if let Some(w) = &self.workload {
             w.resume();
@@ -215,6 +223,12 @@ impl RunShop {
     pub async fn quiesce(&self) -> Result<(), LabError> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || lock(&inner.shop).quiesce().map(drop)).await?
+    }
+
+    /// Holds the next order half-written (on a blocking thread).
+    pub async fn hold_mid_order(&self) -> Result<(), LabError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || lock(&inner.shop).hold_mid_order().map(drop)).await?
     }
 
     /// Lets writes go on (on a blocking thread: a remote shop waits for the instance).
