@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use chrono::{TimeZone, Utc};
 use harness::{kinds, World, DATA_DEVICE, DATA_VOLUME_ID, INSTANCE_ID, ROOT_VOLUME_ID};
 use snaplab_cloud::{EmulatorDisk, SnapshotState};
-use snaplab_lab::actions::{perform, shop_pause};
+use snaplab_lab::actions::{perform, shop_pause, Hold};
 use snaplab_lab::checks::judge;
 use snaplab_lab::discover::discover;
 use snaplab_lab::{
@@ -183,6 +183,19 @@ fn each_action_declares_once_how_it_treats_the_shop() {
         }
     }
     assert_eq!(shop_pause(Action::CreateSnapshot, Consistency::Crash), None);
+    let torn = shop_pause(Action::CreateTornSnapshot, Consistency::App).unwrap();
+    assert_eq!(
+        torn.hold,
+        Hold::MidOrder,
+        "held half-written whatever the run's consistency"
+    );
+    assert!(torn.paused.contains("half-written") && torn.cue.contains("Create the snapshot now"));
+    let app = shop_pause(Action::CreateAppConsistentSnapshot, Consistency::Crash).unwrap();
+    assert_eq!(
+        app.hold,
+        Hold::Quiesce,
+        "paused and flushed whatever the run's consistency"
+    );
     let app = shop_pause(Action::CreateSnapshot, Consistency::App).unwrap();
     assert!(app.paused.contains("paused writes") && app.resumed.contains("pending"));
 }
@@ -677,4 +690,45 @@ async fn no_change_between_snapshots_fails_its_check_and_a_retry_is_no_second_sn
     run_named(&mut scope, "second-completed", Action::MonitorSnapshot).await;
     run_named(&mut scope, "changed-blocks", Action::CompareSnapshots).await;
     fails(&scope, CheckId::ChangedBlocksCounted, "No block changed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_taken_while_an_order_is_held_is_torn_and_replay_completes_it() {
+    let world = World::start().await;
+    let mut scope = world.scope().await;
+    run_action(&mut scope, Action::StartShop).await;
+    // As the runner does around the step: hold, act, resume.
+    scope.shop.hold_mid_order().await.unwrap();
+    run_named(&mut scope, "crash-snapshot", Action::CreateTornSnapshot).await;
+    scope.shop.resume().await;
+    assert_eq!(scope.ctx.snapshot_consistency, Some(Consistency::Crash));
+    run_named(&mut scope, "crash-completed", Action::MonitorSnapshot).await;
+    run_named(&mut scope, "crash-restore", Action::RestoreVolume).await;
+    let first_restore = scope.ctx.restored_volume_id.clone().unwrap();
+    run_named(&mut scope, "crash-attach", Action::AttachRestored).await;
+    run_named(&mut scope, "crash-verify", Action::VerifyRestore).await;
+    passes(
+        &scope,
+        CheckId::TornOrderReplayed,
+        "torn — its journal record without its stock row",
+    )
+    .await;
+    assert_eq!(scope.ctx.verifications.len(), 1);
+
+    // Writes paused: no torn order; the restore goes to the next device.
+    run_action(&mut scope, Action::StartShop).await;
+    scope.shop.quiesce().await.unwrap();
+    run_named(&mut scope, "app-snapshot", Action::CreateAppConsistentSnapshot).await;
+    scope.shop.resume().await;
+    assert_eq!(scope.ctx.snapshot_consistency, Some(Consistency::App));
+    run_named(&mut scope, "app-completed", Action::MonitorSnapshot).await;
+    run_named(&mut scope, "app-restore", Action::RestoreVolume).await;
+    assert_ne!(scope.ctx.restored_volume_id.as_deref(), Some(first_restore.as_str()));
+    assert_eq!(scope.ctx.restored_device, "/dev/sdh");
+    run_named(&mut scope, "app-attach", Action::AttachRestored).await;
+    run_named(&mut scope, "app-verify", Action::VerifyRestore).await;
+    passes(&scope, CheckId::TornOrdersExplained, "application-consistent").await;
+    fails(&scope, CheckId::TornOrderReplayed, "holds no torn order").await;
+    let kinds: Vec<Consistency> = scope.ctx.verifications.iter().map(|v| v.consistency).collect();
+    assert_eq!(kinds, [Consistency::Crash, Consistency::App], "both kept, oldest first");
 }
