@@ -387,14 +387,18 @@ def write(a):
     pause, paused, stop = (os.path.join(a.state, n) for n in ("pause", "paused", "stop"))
     rng = random.Random(a.seed)
     store, replayed = open_store(a.device, a.seed, a.record_size)
-    with open(log_path, "a") as log:
-        # A new store takes its trading history at once, before it says it
-        # is running: whoever waits for it then sees the history in place.
-        if store.seq == 0:
+    running = os.path.join(a.state, "running")
+    if store.seq == 0 and a.history > 0:
+        # A new store takes its trading history at once. It says so while it
+        # does (a restart then stops this writer like any other), and is
+        # ready only after: whoever waits for it sees the history in place.
+        _write_file(running, json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": 0, "history": True}))
+        with open(log_path, "a") as log:
             for _ in range(a.history):
+                if _exists(stop):
+                    break
                 take_order(store, rng, log)
-    _write_file(os.path.join(a.state, "running"),
-                json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": store.seq}))
+    _write_file(running, json.dumps({"pid": os.getpid(), "replayed": replayed, "last_seq": store.seq}))
     interval = 1.0 / a.rate if a.rate > 0 else 0.0
     next_at = time.monotonic()
     with open(log_path, "a") as log:
@@ -456,6 +460,7 @@ def status(a):
     running = json.loads(read("running") or "null")
     print(json.dumps({
         "running": running is not None and read("stopped") is None,
+        "ready": running is not None and not running.get("history", False),
         "paused": read("paused") is not None,
         "stopped": json.loads(read("stopped")) if read("stopped") else None,
         "replayed": running["replayed"] if running else [],

@@ -165,7 +165,8 @@ impl RemoteShop {
                 .run(&status, Duration::from_secs(60), "SecureCart's status")
                 .await?;
             let s: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_default();
-            if s["running"] == true {
+            // A new store's trading history is written first: ready after it.
+            if s["running"] == true && s["ready"] != false {
                 break Recovery {
                     replayed: serde_json::from_value(s["replayed"].clone()).unwrap_or_default(),
                     last_seq: s["opened_at_seq"].as_u64().unwrap_or(0),

@@ -268,7 +268,14 @@ async fn aws_request(
                 let mut ticket = prepared
                     .as_ref()
                     .and_then(|p| shared.journal_writes(p.apply(cloud), now));
-                let result = ec2::handle(cloud, world, &params, now, &request_id);
+                let refused = shared
+                    .hosts
+                    .as_ref()
+                    .and_then(|_| sync::refused(cloud, &action, &params));
+                let result = match refused {
+                    Some(e) => Err(e),
+                    None => ec2::handle(cloud, world, &params, now, &request_id),
+                };
                 if result.is_ok() && ec2::changes_cloud(&params) {
                     ticket = shared
                         .journal(|| Change::Ec2 {

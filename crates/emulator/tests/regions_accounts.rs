@@ -237,12 +237,8 @@ async fn encryption_by_default_and_keys_as_aws_has_them() {
             .ebs_encryption_by_default()
     };
     assert_eq!(by_default().await, Some(false));
-    let managed = ec2.get_ebs_default_kms_key_id().send().await.unwrap();
-    let managed = managed.kms_key_id().unwrap().to_string();
-    assert!(
-        managed.starts_with("arn:aws:kms:us-east-1:000000000000:key/"),
-        "{managed}"
-    );
+    let named = ec2.get_ebs_default_kms_key_id().send().await.unwrap();
+    assert_eq!(named.kms_key_id(), Some("alias/aws/ebs"), "no key chosen: AWS's alias");
 
     // Asked for: the default key; a key without Encrypted is refused.
     let asked = ec2
@@ -254,7 +250,12 @@ async fn encryption_by_default_and_keys_as_aws_has_them() {
         .await
         .unwrap();
     assert_eq!(asked.encrypted(), Some(true));
-    assert_eq!(asked.kms_key_id(), Some(managed.as_str()));
+    // A volume reports the AWS managed key's ARN.
+    let managed = asked.kms_key_id().unwrap().to_string();
+    assert!(
+        managed.starts_with("arn:aws:kms:us-east-1:000000000000:key/"),
+        "{managed}"
+    );
     let key_only = ec2
         .create_volume()
         .availability_zone("us-east-1a")
@@ -317,7 +318,7 @@ async fn encryption_by_default_and_keys_as_aws_has_them() {
         .unwrap();
     assert_eq!(with_new_default.kms_key_id(), Some(chosen_arn.as_str()));
     let reset = ec2.reset_ebs_default_kms_key_id().send().await.unwrap();
-    assert_eq!(reset.kms_key_id(), Some(managed.as_str()));
+    assert_eq!(reset.kms_key_id(), Some("alias/aws/ebs"));
     let off = ec2.disable_ebs_encryption_by_default().send().await.unwrap();
     assert_eq!(off.ebs_encryption_by_default(), Some(false));
 

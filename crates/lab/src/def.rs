@@ -357,7 +357,8 @@ mod tests {
         let catalog = Catalog::builtin().unwrap();
         let lab = catalog.get("incremental").unwrap();
         assert_eq!(lab.steps.len(), 12);
-        assert_eq!(lab.shop.store_options().record_size, 65536);
+        assert_eq!(lab.shop.store_options().record_size, 8192);
+        assert_eq!(lab.shop.history_orders, 4000);
         assert!(lab.check_target(TargetKind::Moto).is_ok());
         let first = catalog.get("securecart-snapshot").unwrap();
         assert_eq!(first.shop, ShopSettings::default(), "[shop] is optional");

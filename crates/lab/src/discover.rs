@@ -51,11 +51,21 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
                 }
             }
         }
-        Action::CompareSnapshots => crate::actions::record_comparison(scope).await?,
+        // What cannot be compared yet (no earlier snapshot, one not
+        // completed, a refused call) is for the check to say, not a stop.
+        Action::CompareSnapshots => match crate::actions::record_comparison(scope).await {
+            Err(e @ (LabError::Record(_) | LabError::Quit)) => return Err(e),
+            Err(LabError::NotYet(_)) | Ok(()) => {}
+            Err(e) => scope.emit_notice(
+                crate::events::Level::Warning,
+                format!("The two snapshots could not be compared: {e}"),
+            ),
+        },
         Action::DeletePreviousSnapshot => {
-            let id = scope.previous_snapshot_id()?;
-            if !exists(scope, ResourceKind::Snapshot, &id).await? {
-                scope.record_deleted(&id).await?;
+            if let Some(id) = scope.ctx.previous_snapshot_id.clone() {
+                if !exists(scope, ResourceKind::Snapshot, &id).await? {
+                    scope.record_deleted(&id).await?;
+                }
             }
         }
         Action::StartShop | Action::AttachRestored | Action::VerifyRestore => {}

@@ -5,9 +5,11 @@ import type { Mode } from "./Mode";
 import type { Reattach } from "./Reattach";
 import type { RunResource } from "./RunResource";
 import type { Scenario } from "./Scenario";
+import type { ShopPauseRecord } from "./ShopPauseRecord";
 import type { StepOutcome } from "./StepOutcome";
 import type { TargetInfo } from "./TargetInfo";
 import type { TargetPace } from "./TargetPace";
+import type { Verification } from "./Verification";
 
 export type RunContext = { run_id: string, lab_id: string, lab_title: string, learner: string, mode: Mode, consistency: Consistency, 
 /**
@@ -24,6 +26,19 @@ previous_snapshot_id: string | null,
  * step replaces it; a later step's snapshot makes it the previous one).
  */
 snapshot_step_started_at: string | null, 
+/**
+ * How the current snapshot was taken, when its step said (else the run's consistency).
+ */
+snapshot_consistency: Consistency | null, 
+/**
+ * Every restore verified so far, oldest first (a lab that restores
+ * twice shows them side by side).
+ */
+verifications: Array<Verification>, 
+/**
+ * How long the shop stopped writing around each step that paused it.
+ */
+pauses: Array<ShopPauseRecord>, 
 /**
  * The two snapshots compared block by block.
  */

@@ -10,4 +10,10 @@ export type ShopSettings = {
  * blocks — what the incremental lab needs to show blocks that did not
  * change.
  */
-record_size: number, };
+record_size: number, 
+/**
+ * Orders a new store takes at once, before the lab's orders flow: the
+ * shop's trading history (default 0) — data a later snapshot does not
+ * change.
+ */
+history_orders: number, };

@@ -117,6 +117,31 @@ describe("Results: the incremental lab's block map", () => {
   });
 });
 
+describe("Results: the restores side by side", () => {
+  it("shows two restores' figures and the pause's cost in one table", async () => {
+    const app = verification({
+      snapshot_id: "snap-app",
+      consistency: "app",
+      image: { last_seq: 900, committed: 900, torn_seqs: [], corrupt: 0, missing_positions: 0, intact: true },
+      replayed: [],
+    });
+    const pauses = [{ step_id: "app-snapshot", mid_order: false, paused_ms: 2000, orders_delayed: 100 }];
+    await show(runReport({ verification: app, context: context({ verifications: [verification(), app], pauses }) }));
+    const table = screen.getByTestId("side-by-side");
+    expect(table.textContent).toContain("Crash-consistent");
+    expect(table.textContent).toContain("Application-consistent");
+    const torn = Array.from(screen.getByTestId("sbs-torn").querySelectorAll("td")).map((td) => td.textContent);
+    expect(torn).toEqual(["1", "0"]);
+    const pause = Array.from(screen.getByTestId("sbs-pause").querySelectorAll("td")).map((td) => td.textContent);
+    expect(pause).toEqual(["—", "writes paused 2.0 s (about 100 orders waited)"]);
+  });
+
+  it("is not shown for a run with one restore", async () => {
+    await show();
+    expect(screen.queryByTestId("side-by-side")).toBeNull();
+  });
+});
+
 describe("Results: the verification", () => {
   it("crash-consistent with a torn order: all acknowledged orders found, the torn one replayed", async () => {
     await show();

@@ -55,7 +55,7 @@ use super::{check_snapshot_id, with_request_id, EbsError, EbsRequest, Invalid, T
 use crate::blocks::BLOCK_SIZE;
 use crate::clock::Timestamp;
 use crate::model::snapshot::{DirectStart, DirectWrite};
-use crate::model::{Cloud, Snapshot, SnapshotState, Tag, TagSet, ACCOUNT_ID};
+use crate::model::{Cloud, Snapshot, SnapshotState, Tag, TagSet};
 use crate::persist::EbsCall;
 
 const MAX_VOLUME_SIZE_GIB: i64 = 65_536;
@@ -309,7 +309,7 @@ fn epoch_seconds(t: &Timestamp) -> f64 {
 fn start_reply(s: &Snapshot, request_id: &str) -> Response {
     let mut body = json!({
         "SnapshotId": s.id,
-        "OwnerId": ACCOUNT_ID,
+        "OwnerId": s.owner_id,
         "Status": s.state.as_str(),
         "StartTime": epoch_seconds(&s.start_time),
         "VolumeSize": s.volume_size_gib,

@@ -33,9 +33,17 @@ pub fn get_by_default(call: &mut Call<'_>) -> Ec2Result<String> {
     Ok(by_default_reply(call))
 }
 
+/// The default key as AWS names it: the chosen key's ARN, or `alias/aws/ebs`
+/// while none is chosen (new volumes still report the AWS managed key's ARN).
 fn key_reply(call: &Call<'_>) -> String {
     let mut w = call.reply();
-    w.leaf("kmsKeyId", call.cloud.default_kms_key());
+    let named = call
+        .cloud
+        .encryption
+        .default_key
+        .clone()
+        .unwrap_or_else(|| crate::model::encryption::AWS_MANAGED_ALIAS.to_string());
+    w.leaf("kmsKeyId", named);
     w.finish(call.action)
 }
 

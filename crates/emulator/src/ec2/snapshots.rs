@@ -164,6 +164,9 @@ pub fn copy_snapshot(call: &mut Call<'_>) -> Ec2Result<String> {
         ));
     }
     ids::check(IdKind::Snapshot, source_id)?;
+    // Values before state: the tags are judged before the source is looked up.
+    let tag_specs = call.tag_specs()?;
+    crate::model::tags_for("snapshot", &tag_specs)?;
     let (cloud, world) = (&*call.cloud, call.world);
     let account = cloud.account.clone();
     let source = if source_region == cloud.region {
@@ -181,7 +184,7 @@ pub fn copy_snapshot(call: &mut Call<'_>) -> Ec2Result<String> {
         source_region,
         description: p.str("Description"),
         encryption,
-        tag_specs: call.tag_specs()?,
+        tag_specs,
     };
     let id = call.cloud.copy_snapshot(req, call.now, call.dry_run)?;
     let copy = call.cloud.snapshot(&id)?;

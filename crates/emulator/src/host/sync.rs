@@ -32,6 +32,23 @@ fn names(action: &str) -> Option<Names> {
 }
 
 /// Whether `action` may need sandboxed volumes' files read first.
+/// A request the sandboxes cannot follow, refused before it is handled: a
+/// sandbox holds a volume as one instance's file, so a Multi-Attach volume
+/// attaches to one sandboxed instance at a time.
+pub fn refused(cloud: &Cloud, action: &str, params: &QueryParams) -> Option<crate::error::Ec2Error> {
+    if action != "AttachVolume" {
+        return None;
+    }
+    let volume = cloud.volumes.get(params.str("VolumeId")?)?;
+    (volume.multi_attach && !volume.attachments.is_empty()).then(|| {
+        crate::ec2_error!(
+            UnsupportedOperation,
+            "snaplab emulator --run-commands keeps a volume's data as one instance's file: a Multi-Attach volume attaches to one instance at a time here. Detach {} first, or run the emulator without --run-commands.",
+            volume.id
+        )
+    })
+}
+
 pub fn reads_volumes(action: &str) -> bool {
     names(action).is_some()
 }

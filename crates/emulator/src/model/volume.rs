@@ -589,7 +589,8 @@ impl Cloud {
         if let Some(i) = instance_id {
             self.instance(i)?;
         }
-        if volume.attachments.len() > 1 && instance_id.is_none() {
+        // The DetachVolume reference: a Multi-Attach volume's detach names the instance.
+        if volume.multi_attach && !volume.attachments.is_empty() && instance_id.is_none() {
             return Err(
                 ec2_error!(MissingParameter, "The request must contain the parameter InstanceId").hint(format!(
                     "{volume_id} is attached to several instances (Multi-Attach): name the one to detach it from."

@@ -1,0 +1,51 @@
+// The crash- vs application-consistent lab's comparison: each restore
+// verified, as one column, with what the pause around its snapshot cost.
+// Pure, so the results page only draws what this returns.
+import type { RunContext } from "../bindings/RunContext";
+import type { Verification } from "../bindings/Verification";
+import type { ShopPauseRecord } from "../bindings/ShopPauseRecord";
+
+export interface Column {
+  title: string;
+  snapshotId: string;
+  found: string;
+  missing: number;
+  afterPresent: string;
+  torn: number;
+  replayed: number;
+  /** How the shop stopped around the snapshot, and what it cost; null when it did not. */
+  pause: string | null;
+}
+
+const TITLES = { crash: "Crash-consistent", app: "Application-consistent" } as const;
+
+/** The pause that belongs to a verification: the held order for a crash-consistent one, the quiesce for an application-consistent one. */
+function pauseFor(v: Verification, pauses: ShopPauseRecord[]): ShopPauseRecord | undefined {
+  const midOrder = v.consistency === "crash";
+  return pauses.find((p) => p.mid_order === midOrder && p.step_id !== "detach-while-pending");
+}
+
+function pauseText(p: ShopPauseRecord): string {
+  const seconds = (p.paused_ms / 1000).toFixed(1);
+  return p.mid_order
+    ? `one order held half-written for ${seconds} s`
+    : `writes paused ${seconds} s (about ${p.orders_delayed} orders waited)`;
+}
+
+/** One column per restore verified, oldest first; none unless there are two or more to compare. */
+export function sideBySide(ctx: Pick<RunContext, "verifications" | "pauses">): Column[] {
+  if (ctx.verifications.length < 2) return [];
+  return ctx.verifications.map((v) => {
+    const p = pauseFor(v, ctx.pauses);
+    return {
+      title: TITLES[v.consistency],
+      snapshotId: v.snapshot_id,
+      found: `${v.present_in_restore} / ${v.acknowledged_before_snapshot}`,
+      missing: v.missing,
+      afterPresent: `${v.after_snapshot_present} / ${v.begun_after_snapshot}`,
+      torn: v.image.torn_seqs.length,
+      replayed: v.replayed.length,
+      pause: p ? pauseText(p) : null,
+    };
+  });
+}
