@@ -11,7 +11,7 @@ export const lab: LabDef = {
   minutes: 20,
   order: 1,
   targets: ["embedded", "snaplab", "localstack", "moto", "other_endpoint", "aws"],
-  shop: { record_size: 512 },
+  shop: { record_size: 512, history_orders: 0 },
   steps: [
     { id: "start-shop", title: "Open the shop", page: "p", page_text: "# Open", action: "start_shop", hands_on: false, commands: [], checks: ["shop_taking_orders"] },
     { id: "create-snapshot", title: "Create the snapshot", page: "p", page_text: "# Create {{data_volume_id}}", action: "create_snapshot", hands_on: true, commands: ["aws ec2 create-snapshot --volume-id {{data_volume_id}}"], checks: ["snapshot_created"] },
