@@ -249,6 +249,27 @@ test("incremental lab: two snapshots, the block map shows what changed, the seco
   await save(s, "results-incremental", true);
 });
 
+test("crash- vs application-consistent lab: one order torn and replayed, none in the other, side by side", async (s) => {
+  await s.waitFor("[data-testid=lab-crash-vs-app-consistent]");
+  await setLearner(s, "e2e-consistency");
+  await s.click(await s.find("[data-testid=lab-crash-vs-app-consistent]"));
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.waitFor("[data-testid=step-crash-verify]");
+  await runGuided(s);
+  const { outcome, text } = await runOutcome(s);
+  assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+  assert(text.includes("13 of 13 steps passed"), `outcome banner: ${text}`);
+
+  await s.click(await s.find("[data-testid=see-results]"));
+  await s.waitFor("[data-testid=side-by-side]");
+  const cells = (id) => s.exec(`return [...document.querySelectorAll('[data-testid=${id}] td')].map(td => td.textContent.trim());`);
+  const torn = await cells("sbs-torn");
+  assert(JSON.stringify(torn) === JSON.stringify(["1", "0"]), `torn per restore: ${torn}`);
+  const pause = await cells("sbs-pause");
+  assert(pause[0].includes("held half-written") && pause[1].includes("writes paused"), `the cost of consistency: ${pause}`);
+  await save(s, "results-side-by-side", true);
+});
+
 test("hands-on: the learner creates the snapshot with the aws CLI and the check passes", async (s) => {
   await setLearner(s, "e2e-hands-on");
   await s.click(await s.find("[data-testid=mode-hands-on]"));

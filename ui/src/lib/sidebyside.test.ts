@@ -31,7 +31,7 @@ describe("sideBySide", () => {
       afterPresent: "0 / 57",
       torn: 1,
       replayed: 1,
-      pause: "one order held half-written for 0.0 s",
+      pause: "one order held half-written for 40 ms",
     });
     expect(paused.title).toBe("Application-consistent");
     expect(paused.torn).toBe(0);

@@ -25,11 +25,15 @@ function pauseFor(v: Verification, pauses: ShopPauseRecord[]): ShopPauseRecord |
   return pauses.find((p) => p.mid_order === midOrder && p.step_id !== "detach-while-pending");
 }
 
+/** A short span in the unit that reads best: milliseconds under a second. */
+function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 function pauseText(p: ShopPauseRecord): string {
-  const seconds = (p.paused_ms / 1000).toFixed(1);
   return p.mid_order
-    ? `one order held half-written for ${seconds} s`
-    : `writes paused ${seconds} s (about ${p.orders_delayed} orders waited)`;
+    ? `one order held half-written for ${duration(p.paused_ms)}`
+    : `writes paused ${duration(p.paused_ms)} (about ${p.orders_delayed} orders waited)`;
 }
 
 /** One column per restore verified, oldest first; none unless there are two or more to compare. */
