@@ -504,17 +504,12 @@ impl Ec2 {
         description: &str,
         tags: &[(&str, &str)],
     ) -> Result<SnapshotInfo, CloudError> {
-        let out = self
-            .call(
-                "CreateSnapshot",
-                self.client
-                    .create_snapshot()
-                    .volume_id(volume_id)
-                    .description(description)
-                    .tag_specifications(tag_spec(ResourceType::Snapshot, tags))
-                    .send(),
-            )
-            .await?;
+        let mut req = self.client.create_snapshot().volume_id(volume_id).description(description);
+        // AWS refuses a TagSpecification without tags: send one only with tags.
+        if !tags.is_empty() {
+            req = req.tag_specifications(tag_spec(ResourceType::Snapshot, tags));
+        }
+        let out = self.call("CreateSnapshot", req.send()).await?;
         Ok(snapshot_info!(&out))
     }
 

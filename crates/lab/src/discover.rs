@@ -97,11 +97,14 @@ pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<Snapsh
     let recorded_here = scope.ctx.snapshot_step_started_at == scope.ctx.step_started_at;
     if let Some(id) = &scope.ctx.snapshot_id {
         if made == Made::Whenever || recorded_here {
-            return match scope.ec2.snapshot(id).await {
-                Ok(s) => Ok(Some(s)),
-                Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e.into()),
-            };
+            match scope.ec2.snapshot(id).await {
+                Ok(s) => return Ok(Some(s)),
+                // Gone: in a create step the learner may have deleted it and
+                // made another, so look for that one; otherwise there is none.
+                Err(e) if e.is_not_found() && made == Made::InThisStep => {}
+                Err(e) if e.is_not_found() => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     // Peers give times to the second, so an earlier step's snapshot can look

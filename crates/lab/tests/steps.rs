@@ -732,3 +732,21 @@ async fn a_snapshot_taken_while_an_order_is_held_is_torn_and_replay_completes_it
     let kinds: Vec<Consistency> = scope.ctx.verifications.iter().map(|v| v.consistency).collect();
     assert_eq!(kinds, [Consistency::Crash, Consistency::App], "both kept, oldest first");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_deleted_and_made_again_in_its_step_is_found() {
+    let world = World::start().await;
+    let mut scope = world.scope().await;
+    run_named(&mut scope, "create-snapshot", Action::CreateSnapshot).await;
+    let first = scope.ctx.snapshot_id.clone().unwrap();
+    // The learner deletes it and makes another, in the same step.
+    scope.ec2.delete_snapshot(&first).await.unwrap();
+    let again = scope
+        .ec2
+        .create_snapshot(DATA_VOLUME_ID, "again", &[])
+        .await
+        .unwrap();
+    discover(&mut scope, Action::CreateSnapshot).await.unwrap();
+    assert_eq!(scope.ctx.snapshot_id.as_deref(), Some(again.id.as_str()));
+    passes(&scope, CheckId::SnapshotCreated, &again.id).await;
+}
