@@ -504,7 +504,11 @@ impl Ec2 {
         description: &str,
         tags: &[(&str, &str)],
     ) -> Result<SnapshotInfo, CloudError> {
-        let mut req = self.client.create_snapshot().volume_id(volume_id).description(description);
+        let mut req = self
+            .client
+            .create_snapshot()
+            .volume_id(volume_id)
+            .description(description);
         // AWS refuses a TagSpecification without tags: send one only with tags.
         if !tags.is_empty() {
             req = req.tag_specifications(tag_spec(ResourceType::Snapshot, tags));

@@ -218,7 +218,7 @@ impl Drop for Emulator {
 /// The cloud and everything around it: fresh, or replayed from a state directory.
 fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
     let fresh = persist::JournalHeader {
-        format: 1,
+        format: persist::FORMAT,
         seed: config.id_seed.unwrap_or_else(|| fastrand::u64(..)),
         region: config.region.clone(),
         pace: config.pace,

@@ -30,7 +30,12 @@ const FILE_NAME: &str = "journal.snaplab";
 const LOCK_NAME: &str = "journal.lock";
 /// Longest record a journal can hold (a data-plane write of the largest size, and its header).
 const MAX_RECORD: usize = crate::model::data::MAX_TRANSFER as usize + 4096;
-const FORMAT: u32 = 1;
+/// 2: records carry their scope (account, region) and EBS direct writes are
+/// kept. A format-1 journal is read as before and marked 2 on opening, so a
+/// snaplab that reads only 1 refuses it rather than cut off records it does
+/// not know.
+pub const FORMAT: u32 = 2;
+const FORMATS_READ: std::ops::RangeInclusive<u32> = 1..=FORMAT;
 /// An EC2 request in the home scope (journals from before regions existed).
 const KIND_EC2: u8 = 1;
 const KIND_WRITE: u8 = 2;
@@ -143,15 +148,20 @@ impl Journal {
                 ),
             )
         })?;
-        if header.format != FORMAT {
+        if !FORMATS_READ.contains(&header.format) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "{} has journal format {}, this snaplab reads {FORMAT}",
+                    "{} has journal format {}, this snaplab reads 1 to {FORMAT}: use a newer snaplab, or remove it to start afresh",
                     path.display(),
                     header.format
                 ),
             ));
+        }
+        let mut header = header;
+        if header.format < FORMAT {
+            header.format = FORMAT;
+            mark_format(&path, &line, &header)?;
         }
         let mut entries = Vec::new();
         let mut good_end = line.len() as u64;
@@ -437,6 +447,19 @@ fn lock_folder(dir: &Path) -> io::Result<File> {
     }
 }
 
+/// Rewrites the header line in place with the new format (the same length:
+/// only the digit changes), leaving the records as they are.
+fn mark_format(path: &Path, old_line: &str, header: &JournalHeader) -> io::Result<()> {
+    let mut new_line = serde_json::to_string(header)?;
+    new_line.push('\n');
+    if new_line.len() != old_line.len() {
+        return Ok(()); // not the same shape: leave it; this snaplab reads it either way
+    }
+    let mut file = OpenOptions::new().write(true).open(path)?;
+    file.write_all(new_line.as_bytes())?;
+    file.flush()
+}
+
 /// `[u16 len]account/region`.
 fn scope_bytes(scope: &Scope) -> io::Result<Vec<u8>> {
     let text = format!("{}/{}", scope.account, scope.region);
@@ -539,6 +562,41 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_format_1_journal_is_read_and_marked_2_and_a_later_one_refused() {
+        let dir = std::env::temp_dir().join(format!("snaplab-journal-v1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let now = Utc::now();
+        let old = JournalHeader { format: 1, ..header() };
+        {
+            let (mut j, h, _) = Journal::open(&dir, old).unwrap();
+            assert_eq!(h.format, 1, "a fresh journal keeps the header it is given");
+            // A record of the old kind: an EC2 request in the home scope.
+            j.append(KIND_EC2, &now, b"Action=CreateVolume&Size=8").unwrap();
+            j.flush().unwrap();
+        }
+        let (_, h, entries) = Journal::open(&dir, header()).unwrap();
+        assert_eq!(h.format, FORMAT);
+        assert!(matches!(&entries[..], [Entry::Ec2 { scope, .. }] if scope.region == "us-east-1"));
+        let bytes = std::fs::read(dir.join(FILE_NAME)).unwrap();
+        let first_line =
+            String::from_utf8_lossy(&bytes[..bytes.iter().position(|b| *b == b'\n').unwrap()]).into_owned();
+        assert!(
+            first_line.starts_with(&format!("{{\"format\":{FORMAT},")),
+            "{first_line}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let later = JournalHeader {
+            format: FORMAT + 1,
+            ..header()
+        };
+        let (_, _, _) = Journal::open(&dir, later).unwrap();
+        let err = Journal::open(&dir, header()).unwrap_err();
+        assert!(err.to_string().contains("use a newer snaplab"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn header() -> JournalHeader {
         JournalHeader {

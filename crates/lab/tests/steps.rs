@@ -741,11 +741,7 @@ async fn a_snapshot_deleted_and_made_again_in_its_step_is_found() {
     let first = scope.ctx.snapshot_id.clone().unwrap();
     // The learner deletes it and makes another, in the same step.
     scope.ec2.delete_snapshot(&first).await.unwrap();
-    let again = scope
-        .ec2
-        .create_snapshot(DATA_VOLUME_ID, "again", &[])
-        .await
-        .unwrap();
+    let again = scope.ec2.create_snapshot(DATA_VOLUME_ID, "again", &[]).await.unwrap();
     discover(&mut scope, Action::CreateSnapshot).await.unwrap();
     assert_eq!(scope.ctx.snapshot_id.as_deref(), Some(again.id.as_str()));
     passes(&scope, CheckId::SnapshotCreated, &again.id).await;
