@@ -386,10 +386,15 @@ fn query_service(
     } else if *service == Service::Sts {
         sts::handle(params, caller, request_id)
     } else {
-        // IAM is global: an account's roles live beside its home region's resources.
+        // IAM is global: written through the account's home region, then
+        // every region of the account holds the same roles and profiles.
         let now = shared.clock.now();
         let home = Scope::new(caller.account_id(), &shared.region);
-        shared.in_scope(&home, now, |cloud, _| iam::handle(cloud, params, now, request_id))
+        shared.with_world(|world| {
+            let result = world.in_scope(&home, now, |cloud, _| iam::handle(cloud, params, now, request_id));
+            world.share_iam(&home);
+            result
+        })
     };
     match result {
         Ok(xml) => xml_response(StatusCode::OK, xml, request_id),

@@ -530,3 +530,32 @@ async fn multi_attach_io2_volumes_attach_to_several_instances() {
     let second = attach(&single, &instances[1], "/dev/sdh").await;
     assert_eq!(code(second), "VolumeInUse");
 }
+
+#[tokio::test]
+async fn instance_profiles_are_global_an_instance_launches_with_one_in_any_region() {
+    use aws_sdk_ec2::types::IamInstanceProfileSpecification;
+    let lab = Lab::start(Pace::Instant).await;
+    let eu = client_in(lab.endpoint(), "eu-west-1", "test");
+    // The seeded SSM instance profile, made in the home region, is the account's.
+    let launched = eu
+        .run_instances()
+        .image_id("ami-0a17023c0ffee8601")
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(IamInstanceProfileSpecification::builder().name("snaplab-ssm").build())
+        .send()
+        .await
+        .unwrap();
+    let i = &launched.instances()[0];
+    assert!(
+        i.iam_instance_profile()
+            .and_then(|p| p.arn())
+            .is_some_and(|a| a.ends_with("instance-profile/snaplab-ssm")),
+        "{i:?}"
+    );
+    assert_eq!(
+        i.placement().and_then(|p| p.availability_zone()).map(|z| &z[..9]),
+        Some("eu-west-1")
+    );
+}

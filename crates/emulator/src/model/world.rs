@@ -75,12 +75,41 @@ impl World {
         self.cloud_mut(&home)
     }
 
-    /// A scope's cloud, made empty on first use.
+    /// A scope's cloud, made on first use: empty, but with its account's
+    /// IAM (roles and instance profiles are global, not regional).
     pub fn cloud_mut(&mut self, scope: &Scope) -> &mut Cloud {
+        if !self.clouds.contains_key(scope) {
+            let mut cloud = fresh(&self.home, self.pace, self.id_seed, scope);
+            if let Some(iam) = self.iam_of(&scope.account) {
+                cloud.iam = iam;
+            }
+            self.clouds.insert(scope.clone(), cloud);
+        }
+        // Made just above when it was missing; the closure never runs.
         let (home, pace, seed) = (&self.home, self.pace, self.id_seed);
         self.clouds
             .entry(scope.clone())
             .or_insert_with(|| fresh(home, pace, seed, scope))
+    }
+
+    /// An account's IAM, from any of its regions (they hold the same).
+    fn iam_of(&self, account: &str) -> Option<crate::model::Iam> {
+        self.clouds
+            .iter()
+            .find(|(s, _)| s.account == account)
+            .map(|(_, c)| c.iam.clone())
+    }
+
+    /// After an IAM change in `from`: every region of the account sees it.
+    pub fn share_iam(&mut self, from: &Scope) {
+        let Some(iam) = self.clouds.get(from).map(|c| c.iam.clone()) else {
+            return;
+        };
+        for (s, c) in self.clouds.iter_mut() {
+            if s.account == from.account && s != from {
+                c.iam = iam.clone();
+            }
+        }
     }
 
     /// A scope's cloud if anything was ever made there.
@@ -101,6 +130,7 @@ impl World {
     /// world to read. The cloud goes back in place even if `f` panics.
     pub fn in_scope<R>(&mut self, scope: &Scope, now: Timestamp, f: impl FnOnce(&mut Cloud, &World) -> R) -> R {
         self.settle(now);
+        self.cloud_mut(scope);
         let mut cloud = match self.clouds.remove(scope) {
             Some(cloud) => cloud,
             None => fresh(&self.home, self.pace, self.id_seed, scope),
