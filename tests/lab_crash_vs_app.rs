@@ -90,21 +90,7 @@ fn guided_on_moto_the_hold_outlasts_its_second() {
 fn hands_on_the_learner_snapshots_while_the_order_is_held() {
     let dir = TempDir::new("crash-vs-app-hands-on");
     let db = dir.db();
-    let mut run = LiveRun::start(&[
-        "run",
-        "crash-vs-app-consistent",
-        "--mode",
-        "hands-on",
-        "--pace",
-        "instant",
-        "--emulator-port",
-        "0",
-        "--json",
-        "--db",
-        &db,
-    ]);
-    let started = run.until(Duration::from_secs(60), "run_started", |e| e["event"] == "run_started");
-    let endpoint = started["context"]["target"]["endpoint"].as_str().unwrap().to_string();
+    let (mut run, endpoint) = LiveRun::hands_on("crash-vs-app-consistent", &db);
     let mut done: Vec<String> = Vec::new();
     let mut failed_first_try = false;
     loop {

@@ -83,21 +83,7 @@ fn guided_on_moto_from_the_shadow_disk() {
 fn hands_on_with_the_aws_cli_and_the_checks_say_what_is_missing() {
     let dir = TempDir::new("incremental-hands-on");
     let db = dir.db();
-    let mut run = LiveRun::start(&[
-        "run",
-        "incremental",
-        "--mode",
-        "hands-on",
-        "--pace",
-        "instant",
-        "--emulator-port",
-        "0",
-        "--json",
-        "--db",
-        &db,
-    ]);
-    let started = run.until(Duration::from_secs(60), "run_started", |e| e["event"] == "run_started");
-    let endpoint = started["context"]["target"]["endpoint"].as_str().unwrap().to_string();
+    let (mut run, endpoint) = LiveRun::hands_on("incremental", &db);
     let mut done: Vec<String> = Vec::new();
     let mut failures: Vec<(String, String)> = Vec::new();
     loop {

@@ -353,6 +353,31 @@ pub struct LiveRun {
 }
 
 impl LiveRun {
+    /// `snaplab run <lab> --mode hands-on --pace instant` on a built-in
+    /// emulator at any free port, events as JSON, recorded in `db`; and the
+    /// endpoint its terminal line names (from `run_started`).
+    pub fn hands_on(lab: &str, db: &str) -> (Self, String) {
+        let mut run = Self::start(&[
+            "run",
+            lab,
+            "--mode",
+            "hands-on",
+            "--pace",
+            "instant",
+            "--emulator-port",
+            "0",
+            "--json",
+            "--db",
+            db,
+        ]);
+        let started = run.until(Duration::from_secs(60), "run_started", |e| e["event"] == "run_started");
+        let endpoint = started["context"]["target"]["endpoint"]
+            .as_str()
+            .expect("run_started names the endpoint")
+            .to_string();
+        (run, endpoint)
+    }
+
     pub fn start(args: &[&str]) -> Self {
         Self::start_with(args, &[])
     }

@@ -57,70 +57,73 @@ pub fn blocks_touched(writes: impl IntoIterator<Item = (u64, u64)>, block_size: 
 }
 
 /// Pages through `ListChangedBlocks(first, second)` and
-/// `ListSnapshotBlocks(second)`: the changed and the held block indexes.
+/// `ListSnapshotBlocks(second)`: the changed and the held block indexes,
+/// and the volume's size in bytes.
 pub async fn through_ebs_direct(
     ebs: &aws_sdk_ebs::Client,
     first: &str,
     second: &str,
 ) -> Result<(Vec<u64>, Vec<u64>, u64), String> {
-    let context = |what: &str, e: &dyn std::fmt::Display| format!("{what}: {e}");
+    let (changed, volume_gib) = changed_blocks(ebs, first, second).await?;
+    let held = held_blocks(ebs, second).await?;
+    Ok((changed, held, volume_gib * 1024 * 1024 * 1024))
+}
+
+fn index(i: Option<i32>) -> Option<u64> {
+    i.map(|i| i.max(0) as u64)
+}
+
+/// Every page of `ListChangedBlocks(first, second)`: the indexes, and the volume's GiB.
+async fn changed_blocks(ebs: &aws_sdk_ebs::Client, first: &str, second: &str) -> Result<(Vec<u64>, u64), String> {
     let mut changed = Vec::new();
-    let mut next: Option<String> = None;
-    let mut volume_gib: u64;
+    let mut token: Option<String> = None;
     loop {
         let page = ebs
             .list_changed_blocks()
             .first_snapshot_id(first)
             .second_snapshot_id(second)
             .max_results(10_000)
-            .set_next_token(next.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(|e| {
-                context(
-                    &format!("EBS direct ListChangedBlocks {first} → {second}"),
-                    &aws_sdk_ebs::error::DisplayErrorContext(e),
+                format!(
+                    "EBS direct ListChangedBlocks {first} → {second}: {}",
+                    aws_sdk_ebs::error::DisplayErrorContext(e)
                 )
             })?;
-        volume_gib = page.volume_size().unwrap_or(0).max(0) as u64;
-        changed.extend(
-            page.changed_blocks()
-                .iter()
-                .filter_map(|b| b.block_index())
-                .map(|i| i.max(0) as u64),
-        );
-        next = page.next_token().map(String::from);
-        if next.is_none() {
-            break;
+        changed.extend(page.changed_blocks().iter().filter_map(|b| index(b.block_index())));
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            return Ok((changed, page.volume_size().unwrap_or(0).max(0) as u64));
         }
     }
+}
+
+/// Every page of `ListSnapshotBlocks(snapshot)`: the indexes it holds.
+async fn held_blocks(ebs: &aws_sdk_ebs::Client, snapshot: &str) -> Result<Vec<u64>, String> {
     let mut held = Vec::new();
+    let mut token: Option<String> = None;
     loop {
         let page = ebs
             .list_snapshot_blocks()
-            .snapshot_id(second)
+            .snapshot_id(snapshot)
             .max_results(10_000)
-            .set_next_token(next.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(|e| {
-                context(
-                    &format!("EBS direct ListSnapshotBlocks {second}"),
-                    &aws_sdk_ebs::error::DisplayErrorContext(e),
+                format!(
+                    "EBS direct ListSnapshotBlocks {snapshot}: {}",
+                    aws_sdk_ebs::error::DisplayErrorContext(e)
                 )
             })?;
-        held.extend(
-            page.blocks()
-                .iter()
-                .filter_map(|b| b.block_index())
-                .map(|i| i.max(0) as u64),
-        );
-        next = page.next_token().map(String::from);
-        if next.is_none() {
-            break;
+        held.extend(page.blocks().iter().filter_map(|b| index(b.block_index())));
+        token = page.next_token().map(String::from);
+        if token.is_none() {
+            return Ok(held);
         }
     }
-    Ok((changed, held, volume_gib * 1024 * 1024 * 1024))
 }
 
 #[cfg(test)]

@@ -59,6 +59,14 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
     })
 }
 
+/// What the verify step found (a check after it reads this).
+fn verification(scope: &RunScope) -> Result<&crate::verification::Verification, LabError> {
+    scope
+        .verification
+        .as_ref()
+        .ok_or(LabError::NotYet(Prerequisite::Verification))
+}
+
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next()
@@ -308,10 +316,7 @@ async fn restored_attached(scope: &RunScope) -> Result<CheckOutcome, LabError> {
 }
 
 fn point_in_time(scope: &RunScope) -> Result<CheckOutcome, LabError> {
-    let v = scope
-        .verification
-        .as_ref()
-        .ok_or(LabError::NotYet(Prerequisite::Verification))?;
+    let v = verification(scope)?;
     let p = &v.point_in_time;
     if !v.image.intact {
         return fail(format!(
@@ -343,10 +348,7 @@ fn point_in_time(scope: &RunScope) -> Result<CheckOutcome, LabError> {
 
 /// A crash-consistent restore holds a torn order, and journal replay completed it.
 fn torn_order_replayed(scope: &RunScope) -> Result<CheckOutcome, LabError> {
-    let v = scope
-        .verification
-        .as_ref()
-        .ok_or(LabError::NotYet(Prerequisite::Verification))?;
+    let v = verification(scope)?;
     let torn = &v.image.torn_seqs;
     if torn.is_empty() {
         return fail(format!(
@@ -367,10 +369,7 @@ fn torn_order_replayed(scope: &RunScope) -> Result<CheckOutcome, LabError> {
 }
 
 fn torn_orders_explained(scope: &RunScope) -> Result<CheckOutcome, LabError> {
-    let v = scope
-        .verification
-        .as_ref()
-        .ok_or(LabError::NotYet(Prerequisite::Verification))?;
+    let v = verification(scope)?;
     let torn = &v.image.torn_seqs;
     if v.consistency == Consistency::App {
         return if torn.is_empty() {
