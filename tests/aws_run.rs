@@ -439,3 +439,50 @@ fn the_incremental_lab_runs_on_the_real_aws_path_through_ebs_direct() {
     assert!(held >= 60, "4,000 past orders of 8 KiB fill at least 60 blocks: {c}");
     assert_eq!(tagged(&emulator.endpoint), 0, "nothing tagged is left");
 }
+
+/// The crash- vs application-consistent lab on the real-AWS path (the
+/// stand-in): the writer on the instance holds an order half-written for the
+/// crash snapshot, which the lab reads torn through EBS direct.
+#[test]
+fn the_consistency_lab_holds_an_order_on_the_instance_and_finds_it_torn() {
+    let dir = TempDir::new("aws-consistency");
+    let emulator = stand_in(&dir, &[]);
+    let db = dir.db();
+    let out = sealed(
+        &[
+            "run",
+            "crash-vs-app-consistent",
+            "--aws",
+            "--yes",
+            "--json",
+            "--db",
+            &db,
+        ],
+        &emulator.endpoint,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let events = json_lines(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}\n{events:#?}");
+    let commands: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "api_call")
+        .filter_map(|e| e["operation"].as_str())
+        .collect();
+    assert!(
+        commands.iter().any(|c| c.contains("holding an order half-written")),
+        "the hold went to the instance: {commands:?}"
+    );
+    let run_id = events[0]["run_id"].as_str().unwrap();
+    let report = common::snaplab(&["report", run_id, "--format", "json", "--db", &db]);
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let vs = report["context"]["verifications"].as_array().unwrap();
+    assert_eq!(vs.len(), 2);
+    assert_eq!(vs[0]["image"]["torn_seqs"].as_array().unwrap().len(), 1, "{:#}", vs[0]);
+    assert_eq!(vs[0]["read_from"], "ebs direct");
+    assert!(
+        vs[1]["image"]["torn_seqs"].as_array().unwrap().is_empty(),
+        "{:#}",
+        vs[1]
+    );
+    assert_eq!(tagged(&emulator.endpoint), 0, "nothing tagged is left");
+}

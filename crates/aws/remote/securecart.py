@@ -369,22 +369,34 @@ def wait_for(path, seconds):
         time.sleep(0.05)
 
 
-def take_order(store, rng, log):
-    """One order: its journal record, then its stock row; then it is acknowledged (logged)."""
+def begin_order(store, rng):
+    """An order's first half: its journal record."""
     product_id = rng.randrange(store.sb["product_count"])
     quantity = rng.randint(1, 5)
     begun = now_us()
     seq = store.write_record(product_id, quantity, unit_price_cents(product_id), begun)
+    return seq, product_id, quantity, begun
+
+
+def finish_order(store, log, order):
+    """Its second half: the stock row; then it is acknowledged (logged)."""
+    seq, product_id, quantity, begun = order
     store.apply(seq, product_id, quantity, now_us())
     acked = now_us()
     log.write(f"{seq} {product_id} {quantity} {begun} {acked}\n")
     log.flush()
 
 
+def take_order(store, rng, log):
+    """One order: its journal record, then its stock row; then it is acknowledged (logged)."""
+    finish_order(store, log, begin_order(store, rng))
+
+
 def write(a):
     os.makedirs(a.state, exist_ok=True)
     log_path = os.path.join(a.state, "orders.log")
     pause, paused, stop = (os.path.join(a.state, n) for n in ("pause", "paused", "stop"))
+    hold, held = (os.path.join(a.state, n) for n in ("hold", "held"))
     rng = random.Random(a.seed)
     store, replayed = open_store(a.device, a.seed, a.record_size)
     running = os.path.join(a.state, "running")
@@ -403,6 +415,20 @@ def write(a):
     next_at = time.monotonic()
     with open(log_path, "a") as log:
         while not _exists(stop):
+            if _exists(hold):
+                # The next order held half-written: its journal record on the
+                # volume (flushed), its stock row not, until the hold goes.
+                order = begin_order(store, rng)
+                store.img.flush()
+                _write_file(held, str(order[0]))
+                while _exists(hold) and not _exists(stop):
+                    time.sleep(0.01)
+                if _exists(stop):
+                    break  # it stays torn, as after a crash; opening the store replays it
+                finish_order(store, log, order)
+                os.remove(held)
+                next_at = time.monotonic()
+                continue
             if _exists(pause):
                 # The order in flight is done; flush and let go of the device: it may be detached.
                 store.img.flush()

@@ -140,7 +140,7 @@ impl RemoteShop {
             "{locations}\n{}\n\
              if [ -f \"$D/running\" ] && [ ! -f \"$D/stopped\" ]; then touch \"$D/stop\"; rm -f \"$D/pause\"; \
              for i in $(seq 1 1200); do [ -f \"$D/stopped\" ] && break; sleep 0.05; done; fi\n\
-             rm -f \"$D/stop\" \"$D/pause\" \"$D/paused\" \"$D/stopped\" \"$D/running\"\n\
+             rm -f \"$D/stop\" \"$D/pause\" \"$D/paused\" \"$D/hold\" \"$D/held\" \"$D/stopped\" \"$D/running\"\n\
              exec python3 \"$S\" write --device \"$DEV\" --state \"$D\" --rate {orders_per_sec} --seed {seed} --record-size {record_size} --history {history}",
             install()
         );
@@ -267,8 +267,16 @@ impl OrderTaker for RemoteShop {
         })
     }
 
+    fn hold_mid_order(&self) -> Result<u64, WorkloadError> {
+        let out = self.control(
+            "rm -f \"$D/held\"; touch \"$D/hold\"; i=0; while [ ! -f \"$D/held\" ]; do sleep 0.05; i=$((i+1)); [ $i -gt 1200 ] && exit 3; done; cat \"$D/held\"",
+            "holding an order half-written in SecureCart",
+        )?;
+        Ok(out.trim().parse().unwrap_or(0))
+    }
+
     fn resume(&self) {
-        if let Err(e) = self.control("rm -f \"$D/pause\"", "resuming SecureCart") {
+        if let Err(e) = self.control("rm -f \"$D/pause\" \"$D/hold\"", "resuming SecureCart") {
             tracing::error!(error = %e, "SecureCart did not resume");
             lock(&self.fetched).stats.failed = Some(e.to_string());
         }
