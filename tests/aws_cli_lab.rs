@@ -645,3 +645,66 @@ fn cli_writes_a_snapshot_with_aws_ebs() {
     );
     assert_eq!(blocks, serde_json::json!([3]));
 }
+
+/// CreateSnapshots as a learner types it: one instant across the instance's
+/// data volumes (the boot volume excluded), the volume's tags copied, the set
+/// completing together.
+#[test]
+fn cli_creates_a_multi_volume_snapshot_set() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let ep = emulator.endpoint.as_str();
+    let instance = "i-0a1b2c3d4e5f60789";
+    let set = aws_json(
+        ep,
+        &[
+            "ec2",
+            "create-snapshots",
+            "--instance-specification",
+            &format!("InstanceId={instance},ExcludeBootVolume=true"),
+            "--copy-tags-from-source",
+            "volume",
+            "--description",
+            "one instant",
+            "--tag-specifications",
+            "ResourceType=snapshot,Tags=[{Key=set,Value=nightly}]",
+        ],
+    );
+    let snaps = set["Snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 1, "the data volume only: {set}");
+    let s = &snaps[0];
+    assert_eq!(s["VolumeId"], DATA_VOLUME);
+    assert_eq!(s["Description"], "one instant");
+    let keys: Vec<&str> = s["Tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["Key"].as_str())
+        .collect();
+    assert!(keys.contains(&"set") && keys.contains(&"Name"), "request tags and the volume's: {keys:?}");
+    let with_boot = aws_json(
+        ep,
+        &[
+            "ec2",
+            "create-snapshots",
+            "--instance-specification",
+            &format!("InstanceId={instance}"),
+            "--query",
+            "Snapshots[].VolumeId",
+        ],
+    );
+    assert_eq!(with_boot.as_array().unwrap().len(), 2, "boot and data: {with_boot}");
+    let refused = aws(
+        ep,
+        &[
+            "ec2",
+            "create-snapshots",
+            "--instance-specification",
+            &format!("InstanceId={instance},ExcludeBootVolume=true,ExcludeDataVolumeIds=[{DATA_VOLUME}]"),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("InvalidParameterValue"),
+        "nothing left to snapshot: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
