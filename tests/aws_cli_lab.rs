@@ -680,7 +680,10 @@ fn cli_creates_a_multi_volume_snapshot_set() {
         .iter()
         .filter_map(|t| t["Key"].as_str())
         .collect();
-    assert!(keys.contains(&"set") && keys.contains(&"Name"), "request tags and the volume's: {keys:?}");
+    assert!(
+        keys.contains(&"set") && keys.contains(&"Name"),
+        "request tags and the volume's: {keys:?}"
+    );
     let with_boot = aws_json(
         ep,
         &[

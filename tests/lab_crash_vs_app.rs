@@ -48,6 +48,12 @@ fn assert_side_by_side(db: &str, events: &[serde_json::Value]) -> serde_json::Va
     let resources = r["resources"].as_array().unwrap();
     assert_eq!(resources.len(), 4, "two snapshots, two restores: {resources:?}");
     assert!(resources.iter().all(|x| !x["deleted_at"].is_null()));
+    let md = snaplab(&["report", run_id, "--format", "md", "--db", db]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("## The restores side by side") && md.contains("| torn | 1 | 0 |"),
+        "the report shows the restores side by side: {md}"
+    );
     r
 }
 

@@ -43,6 +43,13 @@ fn assert_incremental(db: &str, events: &[serde_json::Value]) -> serde_json::Val
     let snapshots = resources.iter().filter(|x| x["kind"] == "snapshot").count();
     assert_eq!(snapshots, 2, "{resources:?}");
     assert!(resources.iter().all(|x| !x["deleted_at"].is_null()));
+    let md = snaplab(&["report", run_id, "--format", "md", "--db", db]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("## Blocks changed between the snapshots")
+            && md.contains(&format!("| changed (what the second snapshot stores) | {changed} |")),
+        "the report shows the comparison: {md}"
+    );
     r
 }
 

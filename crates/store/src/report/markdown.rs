@@ -137,6 +137,13 @@ pub fn render(r: &RunReport) -> String {
         out.push('\n');
     }
 
+    if let Some(c) = &r.context.comparison {
+        out.push_str(&comparison(c));
+    }
+    if r.context.verifications.len() > 1 {
+        out.push_str(&side_by_side(&r.context));
+    }
+
     if !r.notices.is_empty() {
         out.push_str("## Notes\n\n");
         for n in &r.notices {
@@ -185,6 +192,73 @@ pub fn render(r: &RunReport) -> String {
             call.error.as_deref().map(text).unwrap_or_default()
         ));
     }
+    out
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The incremental lab's two snapshots compared block by block.
+fn comparison(c: &snaplab_cloud::BlockComparison) -> String {
+    let mut out = format!(
+        "## Blocks changed between the snapshots\n\nFrom {} to {} ({} KiB blocks).\n\n| blocks | count | size |\n|---|---|---|\n",
+        text(&c.first_snapshot_id),
+        text(&c.second_snapshot_id),
+        c.block_size / 1024
+    );
+    let rows = [
+        (
+            "changed (what the second snapshot stores)",
+            c.changed.len() as u64,
+            c.changed_bytes(),
+        ),
+        ("held by the second snapshot", c.held.len() as u64, c.held_bytes()),
+        ("in the volume", c.volume_blocks(), c.volume_size_bytes),
+    ];
+    for (name, n, bytes) in rows {
+        out.push_str(&format!("| {name} | {n} | {} |\n", mib(bytes)));
+    }
+    out.push('\n');
+    out
+}
+
+/// Two or more restores verified, one column each, with the pauses they cost.
+fn side_by_side(c: &snaplab_lab::RunContext) -> String {
+    let vs = &c.verifications;
+    let mut out = String::from("## The restores side by side\n\n| |");
+    for v in vs {
+        out.push_str(&format!(" {} ({}) |", v.consistency.as_str(), text(&v.snapshot_id)));
+    }
+    out.push_str(&format!("\n|---|{}\n", "---|".repeat(vs.len())));
+    let row = |name: &str, cell: &dyn Fn(&snaplab_lab::Verification) -> String| {
+        let cells: String = vs.iter().map(|v| format!(" {} |", cell(v))).collect();
+        format!("| {name} |{cells}\n")
+    };
+    out.push_str(&row("acknowledged before the snapshot, found", &|v| {
+        format!(
+            "{} / {}",
+            v.point_in_time.present_in_restore, v.point_in_time.acknowledged_before_snapshot
+        )
+    }));
+    out.push_str(&row("missing", &|v| v.point_in_time.missing.to_string()));
+    out.push_str(&row("torn", &|v| v.image.torn_seqs.len().to_string()));
+    out.push_str(&row("completed by journal replay", &|v| v.replayed.len().to_string()));
+    out.push('\n');
+    for p in &c.pauses {
+        out.push_str(&format!(
+            "- {}: {} {} ms (about {} orders waited)\n",
+            text(&p.step_id),
+            if p.mid_order {
+                "an order held half-written for"
+            } else {
+                "writes paused for"
+            },
+            p.paused_ms,
+            p.orders_delayed
+        ));
+    }
+    out.push('\n');
     out
 }
 
