@@ -242,6 +242,8 @@ pub fn changes_cloud(req: &EbsRequest<'_>) -> bool {
     )
 }
 
+/// Answers one EBS direct request. The caller settles the cloud first
+/// ([`World::in_scope`](crate::model::World::in_scope) does).
 pub fn handle(
     cloud: &mut Cloud,
     tokens: &Tokens,
@@ -249,7 +251,6 @@ pub fn handle(
     now: Timestamp,
     request_id: &str,
 ) -> Result<Response, EbsError> {
-    cloud.settle(now);
     match (req.method.as_str(), req.segments().as_slice()) {
         ("GET", ["snapshots", id, "blocks"]) => list_snapshot_blocks(cloud, tokens, req, id, now, request_id),
         ("GET", ["snapshots", id, "changedblocks"]) => list_changed_blocks(cloud, tokens, req, id, now, request_id),
@@ -276,6 +277,16 @@ fn check_snapshot_id(id: &str) -> Result<(), EbsError> {
         Invalid::SnapshotId,
         format!("'{id}' is not a valid snapshot id (snap- followed by hex digits)."),
     ))
+}
+
+/// A block index from a path: a whole number from 0.
+fn block_index(index: &str) -> Result<u64, EbsError> {
+    index.parse().map_err(|_| {
+        EbsError::validation(
+            Invalid::Block,
+            format!("'{index}' is not a block index (a whole number from 0)."),
+        )
+    })
 }
 
 /// A snapshot the EBS direct APIs may read: well-formed, existing, completed.
@@ -432,12 +443,7 @@ fn get_snapshot_block(
     request_id: &str,
 ) -> Result<Response, EbsError> {
     let snap = readable(cloud, id)?;
-    let index: u64 = index.parse().map_err(|_| {
-        EbsError::validation(
-            Invalid::Block,
-            format!("'{index}' is not a block index (a number from 0)."),
-        )
-    })?;
+    let index = block_index(index)?;
     let token = req.param("blockToken").ok_or_else(|| {
         EbsError::validation(
             Invalid::BlockToken,

@@ -504,12 +504,7 @@ pub(super) fn put_snapshot_block(
     request_id: &str,
 ) -> Result<Response, EbsError> {
     check_snapshot_id(id)?;
-    let index: u64 = index.parse().map_err(|_| {
-        EbsError::validation(
-            Invalid::Block,
-            format!("'{index}' is not a block index (a whole number from 0)."),
-        )
-    })?;
+    let index = super::block_index(index)?;
     let data_length = whole_number("x-amz-Data-Length", &required(req, "x-amz-Data-Length")?)?;
     check_algorithm(&required(req, "x-amz-Checksum-Algorithm")?)?;
     let checksum_text = required(req, "x-amz-Checksum")?;

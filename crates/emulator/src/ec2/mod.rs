@@ -161,6 +161,7 @@ pub fn changes_cloud(params: &QueryParams) -> bool {
 }
 
 /// Answers one EC2 request: the reply document, or the error to render.
+/// The caller settles the cloud first ([`World::in_scope`](crate::model::World::in_scope) does).
 pub fn handle(
     cloud: &mut Cloud,
     world: &World,
@@ -182,7 +183,6 @@ pub fn handle(
         ));
     };
     let dry_run = params.flag("DryRun")?;
-    cloud.settle(now);
     let mut call = Call {
         cloud,
         world,

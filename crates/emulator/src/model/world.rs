@@ -78,18 +78,13 @@ impl World {
     /// A scope's cloud, made on first use: empty, but with its account's
     /// IAM (roles and instance profiles are global, not regional).
     pub fn cloud_mut(&mut self, scope: &Scope) -> &mut Cloud {
-        if !self.clouds.contains_key(scope) {
-            let mut cloud = fresh(&self.home, self.pace, self.id_seed, scope);
-            if let Some(iam) = self.iam_of(&scope.account) {
-                cloud.iam = iam;
-            }
-            self.clouds.insert(scope.clone(), cloud);
-        }
-        // Made just above when it was missing; the closure never runs.
+        let iam = (!self.clouds.contains_key(scope))
+            .then(|| self.iam_of(&scope.account))
+            .flatten();
         let (home, pace, seed) = (&self.home, self.pace, self.id_seed);
         self.clouds
             .entry(scope.clone())
-            .or_insert_with(|| fresh(home, pace, seed, scope))
+            .or_insert_with(|| fresh(home, pace, seed, scope, iam))
     }
 
     /// An account's IAM, from any of its regions (they hold the same).
@@ -130,10 +125,10 @@ impl World {
     /// world to read. The cloud goes back in place even if `f` panics.
     pub fn in_scope<R>(&mut self, scope: &Scope, now: Timestamp, f: impl FnOnce(&mut Cloud, &World) -> R) -> R {
         self.settle(now);
-        self.cloud_mut(scope);
+        // Taken out while `f` runs, so `f` can read the rest of the world.
         let mut cloud = match self.clouds.remove(scope) {
             Some(cloud) => cloud,
-            None => fresh(&self.home, self.pace, self.id_seed, scope),
+            None => fresh(&self.home, self.pace, self.id_seed, scope, self.iam_of(&scope.account)),
         };
         let result = panic::catch_unwind(AssertUnwindSafe(|| f(&mut cloud, self)));
         self.clouds.insert(scope.clone(), cloud);
@@ -173,10 +168,11 @@ impl World {
     }
 }
 
-/// An empty cloud for `scope`. Home keeps the journal's seed as it is (ids
-/// as before regions existed); elsewhere the seed is mixed with the scope,
-/// so two regions never draw the same ids.
-fn fresh(home: &Scope, pace: Pace, id_seed: Option<u64>, scope: &Scope) -> Cloud {
+/// An empty cloud for `scope`, with its account's IAM when it has one
+/// elsewhere. Home keeps the journal's seed as it is (ids as before regions
+/// existed); elsewhere the seed is mixed with the scope, so two regions
+/// never draw the same ids.
+fn fresh(home: &Scope, pace: Pace, id_seed: Option<u64>, scope: &Scope, iam: Option<crate::model::Iam>) -> Cloud {
     let seed = id_seed.map(|s| {
         if scope == home {
             s
@@ -184,7 +180,11 @@ fn fresh(home: &Scope, pace: Pace, id_seed: Option<u64>, scope: &Scope) -> Cloud
             s ^ crate::ids::stable_hash(format!("{}/{}", scope.account, scope.region).as_bytes())
         }
     });
-    Cloud::new(&scope.account, &scope.region, pace, seed)
+    let mut cloud = Cloud::new(&scope.account, &scope.region, pace, seed);
+    if let Some(iam) = iam {
+        cloud.iam = iam;
+    }
+    cloud
 }
 
 #[cfg(test)]
