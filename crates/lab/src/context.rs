@@ -142,6 +142,9 @@ pub struct RunResource {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ShopPauseRecord {
     pub step_id: String,
+    /// The pause was around a snapshot being created (not, say, a detach).
+    #[serde(default)]
+    pub around_snapshot: bool,
     /// Held half-way through an order (a torn snapshot), rather than quiesced.
     pub mid_order: bool,
     pub paused_ms: u64,

@@ -35,7 +35,7 @@ pub enum Action {
 }
 
 impl Action {
-    /// Whether the action creates the run's snapshot (and the step is judged on a new one).
+    /// Whether the action creates the run's snapshot.
     pub fn creates_snapshot(self) -> bool {
         matches!(
             self,

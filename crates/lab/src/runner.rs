@@ -322,6 +322,7 @@ impl Runner {
         self.scope.emit_notice(Level::Info, p.resumed);
         self.scope.ctx.pauses.push(crate::context::ShopPauseRecord {
             step_id: step.id.clone(),
+            around_snapshot: step.action.creates_snapshot(),
             mid_order: p.hold == Hold::MidOrder,
             paused_ms: paused.as_millis() as u64,
             orders_delayed: (paused.as_secs_f64() * self.scope.tempo.orders_per_sec).round() as u64,

@@ -5,6 +5,10 @@
  */
 export type ShopPauseRecord = { step_id: string, 
 /**
+ * The pause was around a snapshot being created (not, say, a detach).
+ */
+around_snapshot: boolean, 
+/**
  * Held half-way through an order (a torn snapshot), rather than quiesced.
  */
 mid_order: boolean, paused_ms: number, 

@@ -125,7 +125,7 @@ describe("Results: the restores side by side", () => {
       image: { last_seq: 900, committed: 900, torn_seqs: [], corrupt: 0, missing_positions: 0, intact: true },
       replayed: [],
     });
-    const pauses = [{ step_id: "app-snapshot", mid_order: false, paused_ms: 2000, orders_delayed: 100 }];
+    const pauses = [{ step_id: "app-snapshot", around_snapshot: true, mid_order: false, paused_ms: 2000, orders_delayed: 100 }];
     await show(runReport({ verification: app, context: context({ verifications: [verification(), app], pauses }) }));
     const table = screen.getByTestId("side-by-side");
     expect(table.textContent).toContain("Crash-consistent");

@@ -12,8 +12,9 @@ const app = verification({
   begun_after_snapshot: 12,
 });
 const pauses = [
-  { step_id: "crash-snapshot", mid_order: true, paused_ms: 40, orders_delayed: 2 },
-  { step_id: "app-snapshot", mid_order: false, paused_ms: 1500, orders_delayed: 75 },
+  { step_id: "detach", around_snapshot: false, mid_order: false, paused_ms: 9000, orders_delayed: 450 },
+  { step_id: "crash-snapshot", around_snapshot: true, mid_order: true, paused_ms: 40, orders_delayed: 2 },
+  { step_id: "app-snapshot", around_snapshot: true, mid_order: false, paused_ms: 1500, orders_delayed: 75 },
 ];
 
 describe("sideBySide", () => {

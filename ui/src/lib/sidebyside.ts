@@ -22,7 +22,7 @@ const TITLES = { crash: "Crash-consistent", app: "Application-consistent" } as c
 /** The pause that belongs to a verification: the held order for a crash-consistent one, the quiesce for an application-consistent one. */
 function pauseFor(v: Verification, pauses: ShopPauseRecord[]): ShopPauseRecord | undefined {
   const midOrder = v.consistency === "crash";
-  return pauses.find((p) => p.mid_order === midOrder && p.step_id !== "detach-while-pending");
+  return pauses.find((p) => p.around_snapshot && p.mid_order === midOrder);
 }
 
 /** A short span in the unit that reads best: milliseconds under a second. */

@@ -112,10 +112,6 @@ impl World {
         self.clouds.get(scope)
     }
 
-    pub fn clouds(&self) -> impl Iterator<Item = (&Scope, &Cloud)> {
-        self.clouds.iter()
-    }
-
     /// Applies every transition whose deadline has passed, everywhere.
     pub fn settle(&mut self, now: Timestamp) {
         self.clouds.values_mut().for_each(|c| c.settle(now));
