@@ -24,6 +24,19 @@ pub struct Scenario {
     pub data_volume_id: String,
     pub data_device: String,
     pub data_volume_bytes: u64,
+    /// A second data volume holding SecureCart's stock table, when a lab
+    /// splits the store (the multi-volume lab creates it for the run).
+    #[serde(default)]
+    pub inventory: Option<InventoryVolume>,
+}
+
+/// SecureCart's inventory volume: its stock table, apart from the orders.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InventoryVolume {
+    pub volume_id: String,
+    pub device: String,
+    pub bytes: u64,
 }
 
 /// Polls `ready` every `every` until it holds, for at most `limit`.
@@ -77,6 +90,7 @@ pub async fn find_or_create(
             data_volume_id: v.id.clone(),
             data_device: device.clone(),
             data_volume_bytes: v.size_bytes(),
+            inventory: None,
         });
     }
     let existing = ec2
@@ -116,5 +130,6 @@ pub async fn find_or_create(
         data_volume_id: volume.id.clone(),
         data_device: DATA_DEVICE.to_string(),
         data_volume_bytes: volume.size_bytes(),
+        inventory: None,
     })
 }

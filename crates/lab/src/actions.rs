@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use snaplab_cloud::scenario::wait_until;
 use snaplab_cloud::{CloudError, SnapshotState, VolumeState};
-use snaplab_workload::{judge, replay, verify, VerifyOptions};
+use snaplab_workload::{judge, replay, verify, BlockDevice, SplitDevice, VerifyOptions};
 
 use crate::cleanup::clean_up;
 use crate::context::{Consistency, Reattach, ResourceKind, ResourceRole, LAB_TAG, RUN_TAG};
@@ -15,7 +15,7 @@ use crate::def::Action;
 use crate::error::LabError;
 use crate::events::{EventKind, Level};
 use crate::scope::RunScope;
-use crate::verification::{ImageSummary, Verification};
+use crate::verification::{ImageSummary, PairFinding, Verification};
 
 /// How the shop stops writing around an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +127,10 @@ pub async fn perform(scope: &mut RunScope, action: Action) -> Result<(), LabErro
         Action::CleanUp => clean_up(scope).await.map(drop),
         Action::CompareSnapshots => record_comparison(scope).await,
         Action::DeletePreviousSnapshot => delete_previous_snapshot(scope).await,
+        Action::CreateSnapshotsApart => crate::pair::create_snapshots_apart(scope).await,
+        Action::CreateSnapshotSet => crate::pair::create_snapshot_set(scope).await,
+        Action::RestorePair => crate::pair::restore_pair(scope).await,
+        Action::AttachPair => crate::pair::attach_pair(scope).await,
     }
 }
 
@@ -175,6 +179,9 @@ where
 /// Opens the shop on the data volume (formatting it the first time) and
 /// starts sampling it; records that it is open.
 pub(crate) async fn open_shop(scope: &mut RunScope) -> Result<(), LabError> {
+    if scope.shop_settings.inventory_volume {
+        crate::pair::ensure_inventory_volume(scope).await?;
+    }
     let scenario = scope.scenario()?.clone();
     let (seed, tempo, clock) = (scope.ctx.store_seed, scope.tempo, scope.clock().clone());
     let site = scope.site.clone();
@@ -264,8 +271,16 @@ async fn detach_reattach(scope: &mut RunScope) -> Result<(), LabError> {
     .await
 }
 
+/// Waits for the run's snapshot, and for the other half of a pair.
 async fn monitor_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
-    let id = scope.snapshot_id()?;
+    monitor(scope, scope.snapshot_id()?).await?;
+    match scope.ctx.inventory.snapshot_id.clone() {
+        Some(id) => monitor(scope, id).await,
+        None => Ok(()),
+    }
+}
+
+async fn monitor(scope: &mut RunScope, id: String) -> Result<(), LabError> {
     let started = tokio::time::Instant::now();
     loop {
         let s = scope.ec2.snapshot(&id).await?;
@@ -322,39 +337,58 @@ async fn attach_restored(scope: &mut RunScope) -> Result<(), LabError> {
 }
 
 /// Reads the restored volume and judges it against the shop's log (closing
-/// the shop first, so the log is complete); emits and keeps the finding.
+/// the shop first, so the log is complete); emits and keeps the finding. A
+/// restored pair (orders, inventory) is read as one store.
 async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
     close_shop(scope).await?;
     let snap = scope.ec2.snapshot(&scope.snapshot_id()?).await?;
     let restored = scope.ec2.volume(&scope.restored_id()?).await?;
+    let pair = match scope.scenario()?.inventory.is_some() {
+        true => {
+            let s = scope.ec2.snapshot(&crate::pair::inventory_snapshot_id(scope)?).await?;
+            let v = scope.ec2.volume(&crate::pair::restored_inventory_id(scope)?).await?;
+            Some((s, v))
+        }
+        false => None,
+    };
     let log = scope.shop.lock().log().clone();
     let log_last_seq = log.last_seq();
     let tolerance = scope.cloud.kind.start_time_precision_us();
     let start_us = snap.start_time.timestamp_micros();
     let (plane, clock) = (scope.plane.clone(), scope.clock().clone());
     let (restored_id, size, snapshot) = (restored.id.clone(), restored.size_bytes(), snap.clone());
+    let pair_parts = pair.clone();
     // Opening the disk (a shadow is replayed in memory) and reading it all block.
-    let (report, pit, replayed, torn_after) = tokio::task::spawn_blocking(move || -> Result<_, LabError> {
-        let mut disk = plane.restored_disk(&restored_id, size, &snapshot)?;
-        let options = VerifyOptions {
-            scan_through_seq: log.last_seq(),
-            ..VerifyOptions::default()
-        };
-        let report = verify(&disk, &options)?;
-        let pit = judge(&report, &log, start_us, tolerance);
-        let replayed = if report.torn.is_empty() {
-            Vec::new()
-        } else {
-            replay(&mut disk, &clock)?.replayed
-        };
-        let torn_after = if replayed.is_empty() {
-            report.torn.len()
-        } else {
-            verify(&disk, &options)?.torn.len()
-        };
-        Ok((report, pit, replayed, torn_after))
-    })
-    .await??;
+    let (report, pit, replayed, torn_after, stock_without_order) =
+        tokio::task::spawn_blocking(move || -> Result<_, LabError> {
+            let orders = plane.restored_disk(&restored_id, size, &snapshot)?;
+            let mut disk: Box<dyn BlockDevice + Send> = match &pair_parts {
+                None => orders,
+                Some((s, v)) => Box::new(SplitDevice::inventory_on(
+                    orders,
+                    plane.restored_disk(&v.id, v.size_bytes(), s)?,
+                )?),
+            };
+            let options = VerifyOptions {
+                scan_through_seq: log.last_seq(),
+                ..VerifyOptions::default()
+            };
+            let report = verify(&disk, &options)?;
+            let pit = judge(&report, &log, start_us, tolerance);
+            let stock_without_order = report.stock_without_order(&log);
+            let replayed = if report.torn.is_empty() {
+                Vec::new()
+            } else {
+                replay(&mut disk, &clock)?.replayed
+            };
+            let torn_after = if replayed.is_empty() {
+                report.torn.len()
+            } else {
+                verify(&disk, &options)?.torn.len()
+            };
+            Ok((report, pit, replayed, torn_after, stock_without_order))
+        })
+        .await??;
 
     let image = ImageSummary {
         last_seq: report.last_seq,
@@ -364,6 +398,14 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
         missing_positions: report.missing.len() as u64,
         intact: report.is_intact(),
     };
+    let pair = pair.map(|(s, v)| PairFinding {
+        inventory_snapshot_id: s.id.clone(),
+        restored_inventory_volume_id: v.id.clone(),
+        inventory_snapshot_started_at: s.start_time,
+        apart_ms: (s.start_time - snap.start_time).num_milliseconds(),
+        stock_without_order,
+        products_mismatched: report.inventory_mismatches.len() as u64,
+    });
     let mut v = Verification {
         snapshot_id: snap.id.clone(),
         restored_volume_id: restored.id.clone(),
@@ -376,12 +418,15 @@ async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
         torn_after_replay: torn_after as u64,
         explanation: Vec::new(),
         on_instance: None,
+        pair,
     };
     let scenario = scope.scenario()?.clone();
-    v.on_instance = scope
-        .site
-        .verify_attached(&scenario, &restored.id, log_last_seq, &scope.tempo)
-        .await?;
+    if v.pair.is_none() {
+        v.on_instance = scope
+            .site
+            .verify_attached(&scenario, &restored.id, log_last_seq, &scope.tempo)
+            .await?;
+    }
     v.explanation = crate::explain::explain(&v, tolerance);
     scope.verification = Some(v.clone());
     // Every restore verified, oldest first; verifying one again replaces it.

@@ -18,14 +18,14 @@ pub struct CheckOutcome {
     pub message: String,
 }
 
-fn pass(message: impl Into<String>) -> Result<CheckOutcome, LabError> {
+pub(crate) fn pass(message: impl Into<String>) -> Result<CheckOutcome, LabError> {
     Ok(CheckOutcome {
         passed: true,
         message: message.into(),
     })
 }
 
-fn fail(message: impl Into<String>) -> Result<CheckOutcome, LabError> {
+pub(crate) fn fail(message: impl Into<String>) -> Result<CheckOutcome, LabError> {
     Ok(CheckOutcome {
         passed: false,
         message: message.into(),
@@ -49,6 +49,12 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
         CheckId::ChangedBlocksCounted => changed_blocks_counted(scope),
         CheckId::PreviousSnapshotDeleted => previous_snapshot_deleted(scope).await,
         CheckId::TornOrderReplayed => torn_order_replayed(scope),
+        CheckId::PairCreated => crate::pair_checks::pair_created(scope).await,
+        CheckId::PairTakenTogether => crate::pair_checks::pair_taken_together(scope).await,
+        CheckId::PairRestored => crate::pair_checks::pair_restored(scope).await,
+        CheckId::PairAttached => crate::pair_checks::pair_attached(scope).await,
+        CheckId::PairDisagrees => crate::pair_checks::pair_disagrees(scope),
+        CheckId::PairAgrees => crate::pair_checks::pair_agrees(scope),
     };
     result.unwrap_or_else(|e| CheckOutcome {
         passed: false,
@@ -253,18 +259,31 @@ fn quick_snapshots_note(scope: &RunScope) -> String {
     }
 }
 
+/// The run's snapshot is completed (both of a pair).
 async fn snapshot_completed(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let Some(s) = find_snapshot(scope, Made::Whenever).await? else {
         return fail("There is no snapshot: the create-snapshot step comes first.");
     };
-    match s.state {
-        SnapshotState::Completed => pass(format!("{} is completed at {}%.", s.id, s.progress)),
-        SnapshotState::Error => fail(format!("{} went to state error: take a new snapshot.", s.id)),
-        other => fail(format!(
-            "{} is still {other} at {}%: wait (aws ec2 wait snapshot-completed --snapshot-ids {}) and check again.",
-            s.id, s.progress, s.id
-        )),
+    let mut pair = vec![s];
+    if let Some(id) = &scope.ctx.inventory.snapshot_id {
+        pair.push(scope.ec2.snapshot(id).await?);
     }
+    for s in &pair {
+        match s.state {
+            SnapshotState::Completed => {}
+            SnapshotState::Error => return fail(format!("{} went to state error: take a new snapshot.", s.id)),
+            other => return fail(format!(
+                "{} is still {other} at {}%: wait (aws ec2 wait snapshot-completed --snapshot-ids {}) and check again.",
+                s.id, s.progress, s.id
+            )),
+        }
+    }
+    let ids: Vec<&str> = pair.iter().map(|s| s.id.as_str()).collect();
+    pass(format!(
+        "{} {} completed at 100%.",
+        ids.join(" and "),
+        if ids.len() == 1 { "is" } else { "are" }
+    ))
 }
 
 async fn restored_in_instance_zone(scope: &RunScope) -> Result<CheckOutcome, LabError> {

@@ -161,6 +161,26 @@ pub struct Reattach {
     pub detached: bool,
 }
 
+/// The inventory volume's snapshot and restore for the current pair.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InventoryCopies {
+    pub snapshot_id: Option<String>,
+    pub restored_volume_id: Option<String>,
+    /// Where it attaches: `/dev/sdq`, then `/dev/sdr` for a second pair.
+    pub restored_device: String,
+}
+
+impl Default for InventoryCopies {
+    fn default() -> Self {
+        Self {
+            snapshot_id: None,
+            restored_volume_id: None,
+            restored_device: "/dev/sdq".to_string(),
+        }
+    }
+}
+
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunContext {
@@ -201,6 +221,10 @@ pub struct RunContext {
     pub comparison: Option<BlockComparison>,
     pub restored_volume_id: Option<String>,
     pub restored_device: String,
+    /// The multi-volume lab's copies of the inventory volume (the current
+    /// pair's other half: `snapshot_id` and `restored_volume_id` are the orders').
+    #[serde(default)]
+    pub inventory: InventoryCopies,
     /// When the current step began (hands-on checks look for what came after).
     pub step_started_at: Option<DateTime<Utc>>,
     pub shop_open: bool,
@@ -234,6 +258,17 @@ impl RunContext {
             v.insert("zone", s.zone.clone());
             v.insert("data_volume_id", s.data_volume_id.clone());
             v.insert("data_device", s.data_device.clone());
+            if let Some(i) = &s.inventory {
+                v.insert("inventory_volume_id", i.volume_id.clone());
+                v.insert("inventory_device", i.device.clone());
+            }
+        }
+        v.insert("restored_inventory_device", self.inventory.restored_device.clone());
+        if let Some(id) = &self.inventory.snapshot_id {
+            v.insert("inventory_snapshot_id", id.clone());
+        }
+        if let Some(id) = &self.inventory.restored_volume_id {
+            v.insert("restored_inventory_id", id.clone());
         }
         if let Some(id) = &self.snapshot_id {
             v.insert("snapshot_id", id.clone());

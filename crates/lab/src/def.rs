@@ -32,6 +32,12 @@ pub enum Action {
     DeletePreviousSnapshot,
     CreateTornSnapshot,
     CreateAppConsistentSnapshot,
+    /// CreateSnapshot of the orders volume, then — orders later — of the inventory volume.
+    CreateSnapshotsApart,
+    /// One CreateSnapshots call for the instance: both volumes at one instant.
+    CreateSnapshotSet,
+    RestorePair,
+    AttachPair,
 }
 
 impl Action {
@@ -39,7 +45,11 @@ impl Action {
     pub fn creates_snapshot(self) -> bool {
         matches!(
             self,
-            Self::CreateSnapshot | Self::CreateTornSnapshot | Self::CreateAppConsistentSnapshot
+            Self::CreateSnapshot
+                | Self::CreateTornSnapshot
+                | Self::CreateAppConsistentSnapshot
+                | Self::CreateSnapshotsApart
+                | Self::CreateSnapshotSet
         )
     }
 }
@@ -62,6 +72,12 @@ pub enum CheckId {
     ChangedBlocksCounted,
     PreviousSnapshotDeleted,
     TornOrderReplayed,
+    PairCreated,
+    PairTakenTogether,
+    PairRestored,
+    PairAttached,
+    PairDisagrees,
+    PairAgrees,
 }
 
 impl CheckId {
@@ -81,6 +97,12 @@ impl CheckId {
             Self::ChangedBlocksCounted => "changed_blocks_counted",
             Self::PreviousSnapshotDeleted => "previous_snapshot_deleted",
             Self::TornOrderReplayed => "torn_order_replayed",
+            Self::PairCreated => "pair_created",
+            Self::PairTakenTogether => "pair_taken_together",
+            Self::PairRestored => "pair_restored",
+            Self::PairAttached => "pair_attached",
+            Self::PairDisagrees => "pair_disagrees",
+            Self::PairAgrees => "pair_agrees",
         }
     }
 }
@@ -154,6 +176,11 @@ pub struct ShopSettings {
     /// change.
     #[serde(default)]
     pub history_orders: u32,
+    /// The stock table on a second volume of its own (default false):
+    /// created and attached at /dev/sdp when the shop first opens, removed
+    /// when the run ends — the multi-volume lab's two volumes.
+    #[serde(default)]
+    pub inventory_volume: bool,
 }
 
 fn default_record_size() -> u32 {
@@ -165,6 +192,7 @@ impl Default for ShopSettings {
         Self {
             record_size: default_record_size(),
             history_orders: 0,
+            inventory_volume: false,
         }
     }
 }

@@ -68,9 +68,56 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
                 }
             }
         }
-        Action::StartShop | Action::AttachRestored | Action::VerifyRestore => {}
+        Action::CreateSnapshotsApart | Action::CreateSnapshotSet => discover_pair_snapshots(scope).await?,
+        Action::RestorePair => discover_pair_restores(scope).await?,
+        Action::StartShop | Action::AttachRestored | Action::AttachPair | Action::VerifyRestore => {}
     }
     scope.shop.ensure_recorded()
+}
+
+/// The pair the learner snapshotted (both halves), and any other snapshot
+/// tagged for the run in this step (a set of more volumes) for clean-up.
+async fn discover_pair_snapshots(scope: &mut RunScope) -> Result<(), LabError> {
+    if let Some(s) = find_snapshot(scope, Made::InThisStep).await? {
+        scope.record_snapshot(&s).await?;
+    }
+    let inventory = crate::pair::inventory_volume(scope)?;
+    if let Some(s) = newest_of(scope, &inventory.volume_id).await? {
+        crate::pair::record_inventory_snapshot(scope, &s).await?;
+    }
+    let since = since_step(scope);
+    let tagged = scope
+        .ec2
+        .snapshots_tagged(crate::context::RUN_TAG, &scope.ctx.run_id)
+        .await?;
+    for s in tagged.iter().filter(|s| s.start_time >= since) {
+        scope
+            .record_created(ResourceKind::Snapshot, &s.id, ResourceRole::Backup)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Volumes restored from either snapshot of the pair (wrong tries too);
+/// the ones in the instance's zone are the pair to go on with.
+async fn discover_pair_restores(scope: &mut RunScope) -> Result<(), LabError> {
+    let zone = scope.scenario()?.zone.clone();
+    let orders = find_restored(scope).await?;
+    let inventory_snapshot = crate::pair::inventory_snapshot_id(scope)?;
+    let known = scope.ctx.inventory.restored_volume_id.clone();
+    let inventory = restored_from(scope, &inventory_snapshot, known.as_deref()).await?;
+    for v in orders.iter().chain(&inventory) {
+        scope
+            .record_created(ResourceKind::Volume, &v.id, ResourceRole::Restored)
+            .await?;
+    }
+    if let Some(v) = orders.iter().find(|v| v.zone == zone) {
+        scope.set_restored(&v.id);
+    }
+    if let Some(v) = inventory.iter().find(|v| v.zone == zone) {
+        scope.set_restored_inventory(&v.id);
+    }
+    scope.record_context().await
 }
 
 /// Resources made in this step are at least this recent. Peers report
@@ -93,7 +140,6 @@ pub enum Made {
 /// the data volume made since the step began that no earlier step recorded
 /// (one tagged for this run first).
 pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<SnapshotInfo>, LabError> {
-    let since = since_step(scope);
     let recorded_here = scope.ctx.snapshot_step_started_at == scope.ctx.step_started_at;
     if let Some(id) = &scope.ctx.snapshot_id {
         if made == Made::Whenever || recorded_here {
@@ -107,6 +153,14 @@ pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<Snapsh
             }
         }
     }
+    let volume = scope.scenario()?.data_volume_id.clone();
+    newest_of(scope, &volume).await
+}
+
+/// The latest snapshot of `volume` made since the step began that no
+/// earlier step recorded (one tagged for this run first).
+pub async fn newest_of(scope: &RunScope, volume: &str) -> Result<Option<SnapshotInfo>, LabError> {
+    let since = since_step(scope);
     // Peers give times to the second, so an earlier step's snapshot can look
     // recent: what the run recorded before this step never counts as new.
     let step_began = scope.ctx.step_started_at.unwrap_or(scope.ctx.started_at);
@@ -117,7 +171,6 @@ pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<Snapsh
         .filter(|r| r.kind == ResourceKind::Snapshot && r.created_at.is_some_and(|t| t < step_began))
         .map(|r| r.id.as_str())
         .collect();
-    let volume = &scope.scenario()?.data_volume_id;
     let mut recent: Vec<SnapshotInfo> = scope
         .ec2
         .snapshots_of(volume)
@@ -138,11 +191,15 @@ pub async fn find_snapshot(scope: &RunScope, made: Made) -> Result<Option<Snapsh
 /// one the run already knows).
 pub async fn find_restored(scope: &RunScope) -> Result<Vec<VolumeInfo>, LabError> {
     let snap = scope.snapshot_id()?;
+    restored_from(scope, &snap, scope.ctx.restored_volume_id.as_deref()).await
+}
+
+/// Volumes restored from `snapshot` since the step began (and `known`).
+pub async fn restored_from(scope: &RunScope, snapshot: &str, known: Option<&str>) -> Result<Vec<VolumeInfo>, LabError> {
     let since = since_step(scope);
-    let known = scope.ctx.restored_volume_id.as_deref();
     Ok(scope
         .ec2
-        .volumes_where("snapshot-id", &snap)
+        .volumes_where("snapshot-id", snapshot)
         .await?
         .into_iter()
         .filter(|v| Some(v.id.as_str()) == known || v.create_time.is_none_or(|t| t >= since))

@@ -12,6 +12,7 @@ pub enum Prerequisite {
     Comparison,
     RestoredVolume,
     Verification,
+    InventoryVolume,
 }
 
 impl std::fmt::Display for Prerequisite {
@@ -23,6 +24,7 @@ impl std::fmt::Display for Prerequisite {
             Self::Comparison => "the two snapshots have not been compared yet: the changed-blocks step comes first",
             Self::RestoredVolume => "no restored volume yet: the restore step comes first",
             Self::Verification => "the restored volume has not been read yet: the verify step comes first",
+            Self::InventoryVolume => "SecureCart has no inventory volume yet: opening the shop makes it",
         })
     }
 }

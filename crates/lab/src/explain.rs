@@ -51,6 +51,9 @@ pub fn explain(v: &Verification, tolerance_us: i64) -> Vec<String> {
             v.torn_after_replay
         )),
     }
+    if let Some(pair) = &v.pair {
+        out.push(pair_sentence(pair));
+    }
     match v.read_from {
         DataSource::ShadowDisk => out.push(
             "The cloud keeps no volume data, so snaplab read its shadow disk as it was at the snapshot's StartTime."
@@ -76,6 +79,23 @@ pub fn explain(v: &Verification, tolerance_us: i64) -> Vec<String> {
         });
     }
     out
+}
+
+/// How the restored pair of volumes agrees, in one sentence.
+fn pair_sentence(p: &crate::verification::PairFinding) -> String {
+    let (n, first, last) = (
+        p.stock_without_order.len(),
+        p.stock_without_order.first().copied().unwrap_or(0),
+        p.stock_without_order.last().copied().unwrap_or(0),
+    );
+    match (p.apart_ms, n) {
+        (0, 0) => "The orders and inventory snapshots began at one instant (one CreateSnapshots call): every stock change on the inventory volume belongs to an order on the orders volume.".into(),
+        (ms, 0) => format!("The inventory snapshot began {ms} ms after the orders one, yet no stock change lacks its order: no order was taken in between."),
+        (ms, n) => format!(
+            "The inventory snapshot began {ms} ms after the orders one: it holds the stock changes of {n} order(s) (orders {first} to {last}) that are not on the orders volume — stock sold for orders that do not exist, in {} product(s). Journal replay cannot mend it: there is no record to replay.",
+            p.products_mismatched
+        ),
+    }
 }
 
 /// Bytes in the unit a learner reads them in.

@@ -37,6 +37,8 @@ pub mod events;
 mod explain;
 pub mod input;
 mod order_log;
+pub mod pair;
+mod pair_checks;
 pub mod runner;
 pub mod scope;
 mod shop;
@@ -48,7 +50,8 @@ pub use bus::{Emitter, EventBus};
 pub use checks::CheckOutcome;
 pub use clock::{fixed_clock, system_clock, Clock, Ids};
 pub use context::{
-    Consistency, Mode, ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo, LAB_TAG, RUN_TAG,
+    Consistency, InventoryCopies, Mode, ResourceKind, ResourceRole, RunContext, RunResource, TargetInfo, LAB_TAG,
+    RUN_TAG,
 };
 pub use def::{Action, Catalog, CheckId, LabDef, ShopSettings, StepDef};
 pub use error::{LabError, Prerequisite};
@@ -59,4 +62,4 @@ pub use runner::{RunSettings, Runner, Start, Wiring};
 pub use scope::{RunEvents, RunScope};
 pub use shop::ShopCloser;
 pub use site::{Created, InstanceVerdict, LocalSite, Site};
-pub use verification::Verification;
+pub use verification::{PairFinding, Verification};

@@ -170,7 +170,7 @@ impl Runner {
         }
         scope.emit_notice(
             Level::Info,
-            "Removing SecureCart's server and data volume, launched for this run, and anything else of it still there.",
+            "Removing what SecureCart was given for this run (its server and data volumes launched for it), and anything else of the run still there.",
         );
         scope.enter_step(Some("cleanup"));
         match clean_up(scope).await {

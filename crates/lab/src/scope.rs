@@ -298,6 +298,25 @@ impl RunScope {
         self.ctx.restored_volume_id = Some(id.to_string());
     }
 
+    /// [`set_restored`](Self::set_restored) for the inventory half of a pair
+    /// (its own devices: `/dev/sdq`, then `/dev/sdr`).
+    pub fn set_restored_inventory(&mut self, id: &str) {
+        let step_began = self.ctx.step_started_at.unwrap_or(self.ctx.started_at);
+        let copies = &self.ctx.inventory;
+        let earlier_step = copies.restored_volume_id.as_deref().is_some_and(|old| {
+            old != id
+                && self
+                    .ctx
+                    .resources
+                    .iter()
+                    .any(|r| r.id == old && r.created_at.is_some_and(|t| t < step_began))
+        });
+        if earlier_step {
+            self.ctx.inventory.restored_device = next_device(&self.ctx.inventory.restored_device);
+        }
+        self.ctx.inventory.restored_volume_id = Some(id.to_string());
+    }
+
     /// Records the run's snapshot (found or made) and shows its progress. A
     /// snapshot an earlier step made becomes the previous one; one made
     /// earlier in this same step (a retry) is simply replaced.
@@ -358,6 +377,7 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
         comparison: None,
         restored_volume_id: None,
         restored_device: "/dev/sdg".to_string(),
+        inventory: Default::default(),
         step_started_at: None,
         shop_open: false,
         reattach: None,

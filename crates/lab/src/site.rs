@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use snaplab_cloud::scenario::{find_or_create, Scenario};
 use snaplab_cloud::{DataPlane, Ec2, TargetKind};
-use snaplab_workload::{OrderTaker, OrderWriter, Recovery, Workload, WorkloadConfig};
+use snaplab_workload::store::{read_layout, read_rows};
+use snaplab_workload::{BlockDevice, OrderTaker, OrderWriter, Recovery, SplitDevice, Workload, WorkloadConfig};
 
 use crate::clock::Clock;
 use crate::context::{ResourceKind, ResourceRole};
@@ -82,6 +83,15 @@ pub trait Site: Send + Sync {
     }
 }
 
+/// A formatted store whose stock table cannot be read at all: a new,
+/// empty inventory volume under an existing journal.
+fn stock_table_missing(disk: &dyn BlockDevice) -> bool {
+    let Ok(layout) = read_layout(disk) else {
+        return false;
+    };
+    read_rows(disk, &layout).is_ok_and(|rows| rows.iter().all(Option::is_none))
+}
+
 /// The emulators and peers: the scenario is there (or set up once, kept),
 /// and the writer runs here, through the data plane.
 pub struct LocalSite {
@@ -109,11 +119,30 @@ impl Site for LocalSite {
         let plane = self.plane.clone();
         let shop = *shop;
         let (volume, size) = (scenario.data_volume_id.clone(), scenario.data_volume_bytes);
+        let inventory = scenario.inventory.clone();
         let rate = tempo.orders_per_sec;
         // Opening a disk and replaying a journal read and write: off the async threads.
         tokio::task::spawn_blocking(move || -> Result<OpenedShop, LabError> {
-            let disk = plane.live_disk(&volume, size)?;
-            let (mut writer, recovery) = OrderWriter::open_or_create(disk, &shop.store_options(), clock, seed)?;
+            let orders = plane.live_disk(&volume, size)?;
+            let (disk, new_table): (Box<dyn BlockDevice + Send>, bool) = match &inventory {
+                None => (orders, false),
+                Some(i) => {
+                    let disk = SplitDevice::inventory_on(orders, plane.live_disk(&i.volume_id, i.bytes)?)?;
+                    let new_table = stock_table_missing(&disk);
+                    (Box::new(disk), new_table)
+                }
+            };
+            let (mut writer, recovery) = match new_table {
+                // A store moving its stock table to a new volume starts afresh.
+                true => (
+                    OrderWriter::create(disk, &shop.store_options(), clock, seed)?,
+                    Recovery {
+                        replayed: Vec::new(),
+                        last_seq: 0,
+                    },
+                ),
+                false => OrderWriter::open_or_create(disk, &shop.store_options(), clock, seed)?,
+            };
             // A new store takes its trading history at once.
             if recovery.last_seq == 0 {
                 for _ in 0..shop.history_orders {

@@ -41,6 +41,35 @@ pub struct Verification {
     /// AWS: SecureCart's own verifier, through SSM), when there is one.
     #[serde(default)]
     pub on_instance: Option<crate::site::InstanceVerdict>,
+    /// The multi-volume lab: the restored inventory volume, read with the
+    /// restored orders volume as one store.
+    #[serde(default)]
+    pub pair: Option<PairFinding>,
+}
+
+/// How a restored pair of volumes (orders, inventory) agrees.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PairFinding {
+    pub inventory_snapshot_id: String,
+    pub restored_inventory_volume_id: String,
+    pub inventory_snapshot_started_at: DateTime<Utc>,
+    /// How long after the orders snapshot the inventory one began (0: one
+    /// CreateSnapshots call, one instant).
+    pub apart_ms: i64,
+    /// Orders whose stock change is on the restored inventory volume but
+    /// whose record is not on the restored orders volume: sales of orders
+    /// that do not exist, which journal replay cannot mend.
+    pub stock_without_order: Vec<u64>,
+    /// Products whose stock does not add up to the journal's orders.
+    pub products_mismatched: u64,
+}
+
+impl PairFinding {
+    /// Both volumes tell one story: no stock change without its order.
+    pub fn agrees(&self) -> bool {
+        self.stock_without_order.is_empty() && self.products_mismatched == 0
+    }
 }
 
 impl Verification {

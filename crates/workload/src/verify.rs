@@ -64,6 +64,8 @@ pub struct ImageReport {
     states: Vec<OrderState>,
     #[serde(skip)]
     records: Vec<Option<OrderRecord>>,
+    #[serde(skip)]
+    rows: Vec<Option<StockRow>>,
 }
 
 impl ImageReport {
@@ -84,6 +86,25 @@ impl ImageReport {
         seq.checked_sub(1)
             .and_then(|i| self.records.get(i as usize))
             .and_then(Option::as_ref)
+    }
+
+    /// Orders of `log` whose stock change is in the stock table but whose
+    /// journal record is not in the image: a stock table newer than its
+    /// journal (the two on volumes snapshotted at different instants).
+    /// Replay cannot complete them — nothing in the journal says they exist.
+    pub fn stock_without_order(&self, log: &WriterLog) -> Vec<u64> {
+        let row_mark = |p: u32| {
+            self.rows
+                .get(p as usize)
+                .copied()
+                .flatten()
+                .map_or(0, |r| r.last_order_seq)
+        };
+        log.entries()
+            .iter()
+            .filter(|e| self.record(e.seq).is_none() && row_mark(e.product_id) >= e.seq)
+            .map(|e| e.seq)
+            .collect()
     }
 
     /// Nothing damaged: no corrupt or missing record, no unreadable row, no
@@ -239,6 +260,7 @@ fn judge_slots(layout: Layout, rows: &[Option<StockRow>], slots: &[Slot], bytes_
         bytes_scanned,
         states,
         records,
+        rows: rows.to_vec(),
     }
 }
 

@@ -244,6 +244,20 @@ fn side_by_side(c: &snaplab_lab::RunContext) -> String {
     out.push_str(&row("missing", &|v| v.point_in_time.missing.to_string()));
     out.push_str(&row("torn", &|v| v.image.torn_seqs.len().to_string()));
     out.push_str(&row("completed by journal replay", &|v| v.replayed.len().to_string()));
+    if vs.iter().any(|v| v.pair.is_some()) {
+        let pair = |v: &snaplab_lab::Verification, f: &dyn Fn(&snaplab_lab::PairFinding) -> String| {
+            v.pair.as_ref().map_or_else(|| "—".to_string(), f)
+        };
+        out.push_str(&row("inventory snapshot began after the orders one", &|v| {
+            pair(v, &|p| format!("{} ms", p.apart_ms))
+        }));
+        out.push_str(&row("stock changes without their order", &|v| {
+            pair(v, &|p| p.stock_without_order.len().to_string())
+        }));
+        out.push_str(&row("products whose stock does not add up", &|v| {
+            pair(v, &|p| p.products_mismatched.to_string())
+        }));
+    }
     out.push('\n');
     for p in &c.pauses {
         out.push_str(&format!(
