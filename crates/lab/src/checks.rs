@@ -272,10 +272,12 @@ async fn snapshot_completed(scope: &RunScope) -> Result<CheckOutcome, LabError> 
         match s.state {
             SnapshotState::Completed => {}
             SnapshotState::Error => return fail(format!("{} went to state error: take a new snapshot.", s.id)),
-            other => return fail(format!(
+            other => {
+                return fail(format!(
                 "{} is still {other} at {}%: wait (aws ec2 wait snapshot-completed --snapshot-ids {}) and check again.",
                 s.id, s.progress, s.id
-            )),
+            ))
+            }
         }
     }
     let ids: Vec<&str> = pair.iter().map(|s| s.id.as_str()).collect();

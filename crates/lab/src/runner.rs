@@ -427,17 +427,17 @@ impl Runner {
     }
 }
 
-/// Describes the run's volumes (data volume, restored volume) for the
-/// app's diagram. A volume deleted by clean-up simply drops out.
+/// Describes the run's volumes (data volume, restored volume; and an
+/// inventory volume with its restore) for the app's diagram. A volume
+/// deleted by clean-up simply drops out.
 async fn emit_volumes(scope: &RunScope) {
     let Some(scenario) = &scope.ctx.scenario else { return };
+    let deleted = |id: &String| scope.ctx.resources.iter().any(|r| &r.id == id && r.deleted);
     let mut ids = vec![scenario.data_volume_id.clone()];
-    let restored = scope
-        .ctx
-        .restored_volume_id
-        .clone()
-        .filter(|id| !scope.ctx.resources.iter().any(|r| &r.id == id && r.deleted));
-    ids.extend(restored);
+    ids.extend(scenario.inventory.as_ref().map(|i| i.volume_id.clone()));
+    ids.extend(scope.ctx.restored_volume_id.clone());
+    ids.extend(scope.ctx.inventory.restored_volume_id.clone());
+    ids.retain(|id| !deleted(id));
     if let Ok(volumes) = scope.ec2.volumes(&ids).await {
         scope.emit(EventKind::Volumes { volumes });
     }

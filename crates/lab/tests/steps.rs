@@ -746,3 +746,73 @@ async fn a_snapshot_deleted_and_made_again_in_its_step_is_found() {
     assert_eq!(scope.ctx.snapshot_id.as_deref(), Some(again.id.as_str()));
     passes(&scope, CheckId::SnapshotCreated, &again.id).await;
 }
+
+/// Marks the start of a step (of a lab other than the harness's) the learner does by hand.
+fn learner_step_named(scope: &mut RunScope, step_id: &str) {
+    scope.enter_step(Some(step_id));
+    scope.ctx.step_started_at = Some(scope.now() - chrono::Duration::milliseconds(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pair_checks_name_the_missing_half_and_tell_snapshots_apart_from_a_set() {
+    let world = World::start().await;
+    let mut scope = world.scope().await;
+    scope.shop_settings.inventory_volume = true;
+    learner_step_named(&mut scope, "snapshots-apart");
+    fails(&scope, CheckId::PairCreated, "SecureCart has no inventory volume yet").await;
+
+    run_named(&mut scope, "start-shop", Action::StartShop).await;
+    let inventory = scope.ctx.scenario.as_ref().unwrap().inventory.clone().unwrap();
+    assert_eq!(inventory.device, "/dev/sdp");
+    let v = scope.ec2.volume(&inventory.volume_id).await.unwrap();
+    assert!(v.is_attached_to(INSTANCE_ID), "{v:?}");
+    let p = scope.ctx.placeholders();
+    assert_eq!(p["inventory_volume_id"], inventory.volume_id);
+    assert_eq!(p["restored_inventory_device"], "/dev/sdq");
+
+    // Hands-on mistakes: nothing yet; the inventory volume only; it first.
+    learner_step_named(&mut scope, "snapshots-apart");
+    fails(&scope, CheckId::PairCreated, "No snapshot of").await;
+    scope.ec2.create_snapshot(&inventory.volume_id, "", &[]).await.unwrap();
+    fails(&scope, CheckId::PairCreated, "no snapshot of the orders volume").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    scope.ec2.create_snapshot(DATA_VOLUME_ID, "", &[]).await.unwrap();
+    fails(&scope, CheckId::PairCreated, "began before").await;
+
+    run_named(&mut scope, "snapshots-apart", Action::CreateSnapshotsApart).await;
+    passes(&scope, CheckId::PairCreated, "ms later").await;
+    fails(
+        &scope,
+        CheckId::PairTakenTogether,
+        "two CreateSnapshot calls, not one set",
+    )
+    .await;
+    run_named(&mut scope, "apart-completed", Action::MonitorSnapshot).await;
+    passes(&scope, CheckId::SnapshotCompleted, "are completed at 100%").await;
+    fails(&scope, CheckId::PairRestored, "No volume restored from").await;
+    run_named(&mut scope, "apart-restore", Action::RestorePair).await;
+    passes(&scope, CheckId::PairRestored, "Restored in us-east-1a").await;
+    fails(
+        &scope,
+        CheckId::PairAttached,
+        "and not attached: run aws ec2 attach-volume",
+    )
+    .await;
+    fails(&scope, CheckId::PairDisagrees, "has not been read yet").await;
+    run_named(&mut scope, "apart-attach", Action::AttachPair).await;
+    passes(&scope, CheckId::PairAttached, "at /dev/sdq").await;
+    run_named(&mut scope, "apart-verify", Action::VerifyRestore).await;
+    passes(&scope, CheckId::PairDisagrees, "The pair disagrees").await;
+    fails(&scope, CheckId::PairAgrees, "not taken at one instant").await;
+
+    run_named(&mut scope, "reopen-shop", Action::StartShop).await;
+    run_named(&mut scope, "snapshot-set", Action::CreateSnapshotSet).await;
+    passes(&scope, CheckId::PairTakenTogether, "began at one instant").await;
+    run_named(&mut scope, "set-completed", Action::MonitorSnapshot).await;
+    run_named(&mut scope, "set-restore", Action::RestorePair).await;
+    run_named(&mut scope, "set-attach", Action::AttachPair).await;
+    passes(&scope, CheckId::PairAttached, "at /dev/sdr").await;
+    run_named(&mut scope, "set-verify", Action::VerifyRestore).await;
+    passes(&scope, CheckId::PairAgrees, "The pair agrees").await;
+    fails(&scope, CheckId::PairDisagrees, "The restored pair agrees").await;
+}

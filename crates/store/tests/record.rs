@@ -130,6 +130,7 @@ fn verification() -> Verification {
         torn_after_replay: 0,
         explanation: vec!["Order [3] is torn.".into()],
         on_instance: None,
+        pair: None,
     }
 }
 

@@ -16,4 +16,10 @@ record_size: number,
  * shop's trading history (default 0) — data a later snapshot does not
  * change.
  */
-history_orders: number, };
+history_orders: number, 
+/**
+ * The stock table on a second volume of its own (default false):
+ * created and attached at /dev/sdp when the shop first opens, removed
+ * when the run ends — the multi-volume lab's two volumes.
+ */
+inventory_volume: boolean, };

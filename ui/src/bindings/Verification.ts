@@ -3,6 +3,7 @@ import type { Consistency } from "./Consistency";
 import type { DataSource } from "./DataSource";
 import type { ImageSummary } from "./ImageSummary";
 import type { InstanceVerdict } from "./InstanceVerdict";
+import type { PairFinding } from "./PairFinding";
 
 export type Verification = { snapshot_id: string, restored_volume_id: string, snapshot_started_at: string, consistency: Consistency, 
 /**
@@ -25,7 +26,12 @@ explanation: Array<string>,
  * The same volume verified on the instance it is attached to (real
  * AWS: SecureCart's own verifier, through SSM), when there is one.
  */
-on_instance: InstanceVerdict | null, snapshot_started_at_us: number, 
+on_instance: InstanceVerdict | null, 
+/**
+ * The multi-volume lab: the restored inventory volume, read with the
+ * restored orders volume as one store.
+ */
+pair: PairFinding | null, snapshot_started_at_us: number, 
 /**
  * Orders within this margin of the start time count as in flight: the
  * snapshot's start time is known to the millisecond only.

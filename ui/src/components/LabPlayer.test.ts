@@ -259,6 +259,15 @@ describe("LabPlayer: errors and notices", () => {
     expect(button("run-step").disabled).toBe(false);
   });
 
+  it("shows no error for a click that crossed the run's end", async () => {
+    vi.mocked(api.reply).mockRejectedValueOnce(commandError("no run is going: start one from the start screen", "no_run"));
+    const user = play([started, awaitingLearner("start-shop", "run")]);
+    await user.click(button("run-step"));
+    await waitFor(() => expect(api.reply).toHaveBeenCalled());
+    await tick();
+    expect(ui.error).toBeNull();
+  });
+
   it("shows a failed Stop as the app's error", async () => {
     vi.mocked(api.stopRun).mockRejectedValueOnce(commandError("the run has already stopped"));
     const user = play([started]);

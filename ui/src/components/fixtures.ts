@@ -38,7 +38,7 @@ export const otherLab: LabDef = {
   minutes: 10,
   order: 2,
   targets: ["embedded", "snaplab", "localstack", "moto", "other_endpoint", "aws"],
-  shop: { record_size: 512, history_orders: 0 },
+  shop: { record_size: 512, history_orders: 0, inventory_volume: false },
   steps: [
     { id: "restore", title: "Restore the volume", page: "p", page_text: "# Restore", action: "restore_volume", hands_on: true, commands: [], checks: ["restored_in_instance_zone"] },
   ],
@@ -108,6 +108,7 @@ export function verification(patch: Partial<Verification> = {}): Verification {
     torn: 1,
     torn_seqs: [412],
     on_instance: null,
+    pair: null,
     ...patch,
   };
 }

@@ -94,6 +94,28 @@ describe("run view", () => {
     expect(d[1].fromSnapshot).toBe("snap-1");
   });
 
+  it("tells the diagram a pair apart: the inventory volume and both restores", () => {
+    const base = context();
+    const ctx = context({
+      scenario: { ...base.scenario!, inventory: { volume_id: "vol-inv", device: "/dev/sdp", bytes: 1073741824 } },
+      restored_volume_id: "vol-r1",
+      inventory: { snapshot_id: "snap-2", restored_volume_id: "vol-r2", restored_device: "/dev/sdq" },
+    });
+    const vol = (id: string, device: string) => ({
+      id, state: "in-use" as const, zone: "us-east-1a", size_gib: 1, snapshot_id: null, create_time: null, tags: [],
+      attachment: { instance_id: "i-0a1b2c3d4e5f60789", device, state: "attached" as const, attach_time: null },
+    });
+    const v = applyAll(emptyRun(lab), [
+      { ...started, context: ctx } as LabEvent,
+      { event: "volumes", run_id: "run-1", at: at(9), volumes: [vol("vol-inv", "/dev/sdp"), vol("vol-r1", "/dev/sdg"), vol("vol-r2", "/dev/sdq")] },
+    ]);
+    expect(diagramVolumes(v).map((x) => [x.id, x.role, x.device])).toEqual([
+      ["vol-inv", "inventory", "/dev/sdp"],
+      ["vol-r1", "restored", "/dev/sdg"],
+      ["vol-r2", "restored", "/dev/sdq"],
+    ]);
+  });
+
   it("records the run's end", () => {
     const v = applyAll(emptyRun(lab), [
       started,

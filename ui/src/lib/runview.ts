@@ -222,7 +222,7 @@ export function applyAll(view: RunView, events: LabEvent[]): RunView {
 /** What the diagram draws: the instance and each volume's place. */
 export interface DiagramVolume {
   id: string;
-  role: "data" | "restored" | "other";
+  role: "data" | "inventory" | "restored" | "other";
   attached: boolean;
   device: string | null;
   state: VolumeState;
@@ -230,11 +230,19 @@ export interface DiagramVolume {
   fromSnapshot: string | null;
 }
 
+function roleOf(view: RunView, id: string): DiagramVolume["role"] {
+  const ctx = view.context;
+  if (id === ctx?.scenario?.data_volume_id) return "data";
+  if (id === ctx?.scenario?.inventory?.volume_id) return "inventory";
+  if (id === ctx?.restored_volume_id || id === ctx?.inventory.restored_volume_id) return "restored";
+  return "other";
+}
+
 export function diagramVolumes(view: RunView): DiagramVolume[] {
   const scenario = view.context?.scenario;
   return view.volumes.map((v) => ({
     id: v.id,
-    role: v.id === scenario?.data_volume_id ? "data" : v.id === view.context?.restored_volume_id ? "restored" : "other",
+    role: roleOf(view, v.id),
     attached: v.attachment?.state === "attached",
     device: v.attachment?.device ?? null,
     state: v.state,

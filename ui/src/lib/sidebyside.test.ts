@@ -33,6 +33,7 @@ describe("sideBySide", () => {
       torn: 1,
       replayed: 1,
       pause: "one order held half-written for 40 ms",
+      pair: null,
     });
     expect(paused.title).toBe("Application-consistent");
     expect(paused.torn).toBe(0);
@@ -42,5 +43,23 @@ describe("sideBySide", () => {
   it("says nothing of a pause the run did not make", () => {
     const [crash] = sideBySide({ verifications: [verification(), app], pauses: [] });
     expect(crash.pause).toBeNull();
+  });
+
+  it("shows a restored pair's agreement: snapshots apart, then one set", () => {
+    const pair = (apart_ms: number, phantom: number[], products: number) => ({
+      inventory_snapshot_id: "snap-inv",
+      restored_inventory_volume_id: "vol-inv",
+      inventory_snapshot_started_at: "2026-11-30T12:00:00Z",
+      apart_ms,
+      stock_without_order: phantom,
+      products_mismatched: products,
+    });
+    const apart = verification({ snapshot_id: "snap-a", pair: pair(206, [65, 66, 67], 2) });
+    const set = verification({ snapshot_id: "snap-b", pair: pair(0, [], 0) });
+    const [first, second] = sideBySide({ verifications: [apart, set], pauses: [] });
+    expect(first.title).toBe("Two CreateSnapshot calls");
+    expect(first.pair).toEqual({ apart: "206 ms apart", stockWithoutOrder: 3, productsMismatched: 2 });
+    expect(second.title).toBe("One CreateSnapshots set");
+    expect(second.pair).toEqual({ apart: "one instant", stockWithoutOrder: 0, productsMismatched: 0 });
   });
 });

@@ -1,9 +1,12 @@
-// The crash- vs application-consistent lab's comparison: each restore
-// verified, as one column, with what the pause around its snapshot cost.
+// Restores verified side by side, one column each: the crash- vs
+// application-consistent lab's (with what the pause around each snapshot
+// cost) and the multi-volume lab's pairs (how far apart the two snapshots
+// began, and the stock changes the pair holds without their order).
 // Pure, so the results page only draws what this returns.
 import type { RunContext } from "../bindings/RunContext";
 import type { Verification } from "../bindings/Verification";
 import type { ShopPauseRecord } from "../bindings/ShopPauseRecord";
+import type { PairFinding } from "../bindings/PairFinding";
 
 export interface Column {
   title: string;
@@ -15,6 +18,28 @@ export interface Column {
   replayed: number;
   /** How the shop stopped around the snapshot, and what it cost; null when it did not. */
   pause: string | null;
+  /** A restored pair of volumes (the multi-volume lab); null for one volume. */
+  pair: PairCells | null;
+}
+
+export interface PairCells {
+  /** "206 ms apart", or "one instant". */
+  apart: string;
+  stockWithoutOrder: number;
+  productsMismatched: number;
+}
+
+function pairCells(p: PairFinding): PairCells {
+  return {
+    apart: p.apart_ms === 0 ? "one instant" : `${duration(p.apart_ms)} apart`,
+    stockWithoutOrder: p.stock_without_order.length,
+    productsMismatched: p.products_mismatched,
+  };
+}
+
+function title(v: Verification): string {
+  if (!v.pair) return TITLES[v.consistency];
+  return v.pair.apart_ms === 0 ? "One CreateSnapshots set" : "Two CreateSnapshot calls";
 }
 
 const TITLES = { crash: "Crash-consistent", app: "Application-consistent" } as const;
@@ -42,7 +67,7 @@ export function sideBySide(ctx: Pick<RunContext, "verifications" | "pauses">): C
   return ctx.verifications.map((v) => {
     const p = pauseFor(v, ctx.pauses);
     return {
-      title: TITLES[v.consistency],
+      title: title(v),
       snapshotId: v.snapshot_id,
       found: `${v.present_in_restore} / ${v.acknowledged_before_snapshot}`,
       missing: v.missing,
@@ -50,6 +75,7 @@ export function sideBySide(ctx: Pick<RunContext, "verifications" | "pauses">): C
       torn: v.image.torn_seqs.length,
       replayed: v.replayed.length,
       pause: p ? pauseText(p) : null,
+      pair: v.pair ? pairCells(v.pair) : null,
     };
   });
 }
