@@ -15,7 +15,7 @@ use crate::bus::Emitter;
 use crate::checks::{judge, CheckOutcome};
 use crate::cleanup::clean_up;
 use crate::clock::Clock;
-use crate::context::{Consistency, Mode, RunContext};
+use crate::context::{Consistency, Mode, ResourceRole, RunContext};
 use crate::def::{fill, Action, LabDef, StepDef};
 use crate::discover::discover;
 use crate::error::LabError;
@@ -168,9 +168,13 @@ impl Runner {
         if !scope.ctx.resources_left().any(|r| r.role.is_the_apps_own()) {
             return Ok(());
         }
+        let server_left = scope.ctx.resources_left().any(|r| r.role == ResourceRole::AppServer);
         scope.emit_notice(
             Level::Info,
-            "Removing what SecureCart was given for this run (its server and data volumes launched for it), and anything else of the run still there.",
+            match server_left {
+                true => "Removing SecureCart's server and data volume, launched for this run, and anything else of it still there.",
+                false => "Removing the volume made for SecureCart in this run (its inventory volume), and anything else of the run still there.",
+            },
         );
         scope.enter_step(Some("cleanup"));
         match clean_up(scope).await {
