@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_lines, run_shown, snaplab, LiveRun, Moto, TempDir};
+use common::{json_lines, run_shown, snaplab, EmulatorProcess, LiveRun, Moto, TempDir};
 
 /// What every passing run of the lab shows in its record.
 fn assert_pairs(db: &str, events: &[serde_json::Value]) -> serde_json::Value {
@@ -103,6 +103,18 @@ fn guided_on_moto_the_snapshots_apart_straddle_its_second() {
     let moto = Moto::start();
     let (dir, events) = guided(&["--endpoint", &moto.endpoint]);
     assert_pairs(&dir.db(), &events);
+}
+
+#[test]
+fn guided_on_a_standalone_emulator_at_demo_pace_twice_on_one_world() {
+    let emulator = EmulatorProcess::start(&["--pace", "demo"]);
+    // The second run finds the first one's store on the data volume and
+    // its inventory volume gone: it starts a store of its own.
+    for _ in 0..2 {
+        let (dir, events) = guided(&["--endpoint", &emulator.endpoint]);
+        let r = assert_pairs(&dir.db(), &events);
+        assert_eq!(r["context"]["target"]["kind"], "snaplab");
+    }
 }
 
 #[test]
