@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_lines, run_shown, snaplab, LiveRun, Moto, TempDir};
+use common::{guided_run, run_shown, snaplab, LiveRun, Moto, TempDir};
 
 /// What every passing run of the lab shows in its record.
 fn assert_side_by_side(db: &str, events: &[serde_json::Value]) -> serde_json::Value {
@@ -58,14 +58,7 @@ fn assert_side_by_side(db: &str, events: &[serde_json::Value]) -> serde_json::Va
 }
 
 fn guided(extra: &[&str]) -> (TempDir, Vec<serde_json::Value>) {
-    let dir = TempDir::new("crash-vs-app");
-    let db = dir.db();
-    let mut args = vec!["run", "crash-vs-app-consistent", "--json", "--db", &db];
-    args.extend_from_slice(extra);
-    let out = snaplab(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = json_lines(&out);
-    (dir, events)
+    guided_run("crash-vs-app-consistent", extra)
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_lines, run_shown, snaplab, LiveRun, Moto, TempDir};
+use common::{guided_run, json_lines, run_shown, snaplab, LiveRun, Moto, TempDir};
 
 fn report(db: &str, run_id: &str) -> serde_json::Value {
     let out = snaplab(&["report", run_id, "--format", "json", "--db", db]);
@@ -54,14 +54,7 @@ fn assert_incremental(db: &str, events: &[serde_json::Value]) -> serde_json::Val
 }
 
 fn guided(extra: &[&str]) -> (TempDir, Vec<serde_json::Value>) {
-    let dir = TempDir::new("incremental");
-    let db = dir.db();
-    let mut args = vec!["run", "incremental", "--json", "--db", &db];
-    args.extend_from_slice(extra);
-    let out = snaplab(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = json_lines(&out);
-    (dir, events)
+    guided_run("incremental", extra)
 }
 
 #[test]

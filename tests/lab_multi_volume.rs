@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{json_lines, run_shown, snaplab, EmulatorProcess, LiveRun, Moto, TempDir};
+use common::{guided_run, run_shown, snaplab, EmulatorProcess, LiveRun, Moto, TempDir};
 
 /// What every passing run of the lab shows in its record.
 fn assert_pairs(db: &str, events: &[serde_json::Value]) -> serde_json::Value {
@@ -63,14 +63,7 @@ fn assert_pairs(db: &str, events: &[serde_json::Value]) -> serde_json::Value {
 }
 
 fn guided(extra: &[&str]) -> (TempDir, Vec<serde_json::Value>) {
-    let dir = TempDir::new("multi-volume");
-    let db = dir.db();
-    let mut args = vec!["run", "multi-volume", "--json", "--db", &db];
-    args.extend_from_slice(extra);
-    let out = snaplab(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let events = json_lines(&out);
-    (dir, events)
+    guided_run("multi-volume", extra)
 }
 
 /// The devices each pair was attached at, from the attach checks' messages.

@@ -555,3 +555,18 @@ pub fn run_shown(endpoint: &str, command: &str) -> String {
         std::thread::sleep(Duration::from_millis(300));
     }
 }
+
+/// `snaplab run <lab> --json` with `extra` flags, recorded in a fresh
+/// directory's database; the run must exit 0. Returns the directory and
+/// the run's events.
+#[allow(dead_code)] // not every test file runs a lab guided
+pub fn guided_run(lab: &str, extra: &[&str]) -> (TempDir, Vec<serde_json::Value>) {
+    let dir = TempDir::new(lab);
+    let db = dir.db();
+    let mut args = vec!["run", lab, "--json", "--db", &db];
+    args.extend_from_slice(extra);
+    let out = snaplab(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = json_lines(&out);
+    (dir, events)
+}
