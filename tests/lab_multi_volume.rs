@@ -99,7 +99,7 @@ fn guided_on_moto_the_snapshots_apart_straddle_its_second() {
 }
 
 #[test]
-fn guided_on_a_standalone_emulator_at_demo_pace_twice_on_one_world() {
+fn guided_on_a_standalone_emulator_at_demo_pace_twice_then_another_lab_on_one_world() {
     let emulator = EmulatorProcess::start(&["--pace", "demo"]);
     // The second run finds the first one's store on the data volume and
     // its inventory volume gone: it starts a store of its own.
@@ -108,6 +108,11 @@ fn guided_on_a_standalone_emulator_at_demo_pace_twice_on_one_world() {
         let r = assert_pairs(&dir.db(), &events);
         assert_eq!(r["context"]["target"]["kind"], "snaplab");
     }
+    // The data volume's journal outlived its stock table (deleted with the
+    // inventory volume): the next lab's SecureCart starts a store of its own.
+    let (_dir, events) = guided_run("securecart-snapshot", &["--endpoint", &emulator.endpoint]);
+    let finished = events.last().unwrap();
+    assert_eq!(finished["outcome"], "passed", "{events:#?}");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use snaplab_cloud::scenario::wait_until;
-use snaplab_cloud::{CloudError, SnapshotState, VolumeState};
+use snaplab_cloud::{CloudError, SnapshotInfo, SnapshotState, VolumeInfo, VolumeState};
 use snaplab_workload::{judge, replay, verify, BlockDevice, SplitDevice, VerifyOptions};
 
 use crate::cleanup::clean_up;
@@ -336,17 +336,27 @@ async fn attach_restored(scope: &mut RunScope) -> Result<(), LabError> {
     .await
 }
 
+/// Volume `id`, which must be restored from `snapshot` (a learner who
+/// skipped a restore has one from an earlier snapshot).
+async fn restored_from(scope: &RunScope, id: &str, snapshot: &SnapshotInfo) -> Result<VolumeInfo, LabError> {
+    let v = scope.ec2.volume(id).await?;
+    match v.snapshot_id.as_deref() == Some(snapshot.id.as_str()) {
+        true => Ok(v),
+        false => Err(LabError::NotYet(crate::error::Prerequisite::RestoreOfThisSnapshot)),
+    }
+}
+
 /// Reads the restored volume and judges it against the shop's log (closing
 /// the shop first, so the log is complete); emits and keeps the finding. A
 /// restored pair (orders, inventory) is read as one store.
 async fn verify_restore(scope: &mut RunScope) -> Result<(), LabError> {
     close_shop(scope).await?;
     let snap = scope.ec2.snapshot(&scope.snapshot_id()?).await?;
-    let restored = scope.ec2.volume(&scope.restored_id()?).await?;
+    let restored = restored_from(scope, &scope.restored_id()?, &snap).await?;
     let pair = match scope.scenario()?.inventory.is_some() {
         true => {
             let s = scope.ec2.snapshot(&crate::pair::inventory_snapshot_id(scope)?).await?;
-            let v = scope.ec2.volume(&crate::pair::restored_inventory_id(scope)?).await?;
+            let v = restored_from(scope, &crate::pair::restored_inventory_id(scope)?, &s).await?;
             Some((s, v))
         }
         false => None,

@@ -317,21 +317,29 @@ async fn restored_attached(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let instance = &scope.scenario()?.instance_id;
     let id = scope.restored_id()?;
     let v = scope.ec2.volume(&id).await?;
+    match attachment(&v, instance, &scope.ctx.restored_device) {
+        Ok(device) => pass(format!("{id} is attached to {instance} at {device}.")),
+        Err(why) => fail(why),
+    }
+}
+
+/// Where volume `v` is attached to `instance` (its device), or what is
+/// wrong and what to do (attach it at `device`).
+pub(crate) fn attachment(v: &snaplab_cloud::VolumeInfo, instance: &str, device: &str) -> Result<String, String> {
+    let id = &v.id;
     match &v.attachment {
-        Some(a) if &a.instance_id == instance && a.state == AttachmentState::Attached => {
-            pass(format!("{id} is attached to {instance} at {}.", a.device))
-        }
-        Some(a) if &a.instance_id == instance => fail(format!(
+        Some(a) if a.instance_id == instance && a.state == AttachmentState::Attached => Ok(a.device.clone()),
+        Some(a) if a.instance_id == instance => Err(format!(
             "{id} is still {} at {}: check again in a moment.",
             a.state, a.device
         )),
-        Some(a) => fail(format!(
+        Some(a) => Err(format!(
             "{id} is attached to {}, not to SecureCart's instance {instance}.",
             a.instance_id
         )),
-        None => fail(format!(
-            "{id} is {} and not attached: run aws ec2 attach-volume --volume-id {id} --instance-id {instance} --device {}",
-            v.state, scope.ctx.restored_device
+        None => Err(format!(
+            "{id} is {} and not attached: run aws ec2 attach-volume --volume-id {id} --instance-id {instance} --device {device}",
+            v.state
         )),
     }
 }

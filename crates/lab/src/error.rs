@@ -13,6 +13,7 @@ pub enum Prerequisite {
     RestoredVolume,
     Verification,
     InventoryVolume,
+    RestoreOfThisSnapshot,
 }
 
 impl std::fmt::Display for Prerequisite {
@@ -24,6 +25,9 @@ impl std::fmt::Display for Prerequisite {
             Self::Comparison => "the two snapshots have not been compared yet: the changed-blocks step comes first",
             Self::RestoredVolume => "no restored volume yet: the restore step comes first",
             Self::Verification => "the restored volume has not been read yet: the verify step comes first",
+            Self::RestoreOfThisSnapshot => {
+                "the restored volume is from an earlier snapshot, not the run's latest: restore the latest one first"
+            }
             Self::InventoryVolume => "SecureCart has no inventory volume yet: opening the shop makes it",
         })
     }

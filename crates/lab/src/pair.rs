@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use snaplab_cloud::scenario::InventoryVolume;
-use snaplab_cloud::{SnapshotInfo, VolumeState};
+use snaplab_cloud::{CloudError, SnapshotInfo, TargetKind, VolumeState};
 
 use crate::actions::wait;
 use crate::context::{ResourceKind, ResourceRole, LAB_TAG, RUN_TAG};
@@ -20,40 +20,63 @@ const INVENTORY_GIB: i32 = 1;
 const ORDERS_BETWEEN: u64 = 3;
 
 /// The inventory volume, created and attached for the run the first time
-/// the shop opens (kept in the recorded scenario after that).
+/// the shop opens (recorded in the scenario as soon as it exists); on a
+/// resumed run, found again and attached if it was detached.
 pub(crate) async fn ensure_inventory_volume(scope: &mut RunScope) -> Result<(), LabError> {
+    if scope.cloud.kind == TargetKind::Aws {
+        return Err(LabError::Definition(
+            "SecureCart on AWS keeps its stock table on its data volume: a lab with [shop] inventory_volume does not run on AWS".into(),
+        ));
+    }
     let scenario = scope.scenario()?.clone();
-    if scenario.inventory.is_some() {
+    let volume_id = match &scenario.inventory {
+        Some(i) => i.volume_id.clone(),
+        None => create_inventory_volume(scope).await?,
+    };
+    let ec2 = scope.ec2.clone();
+    let v = match ec2.volume(&volume_id).await {
+        Err(e) if e.is_not_found() => {
+            return Err(LabError::Cloud(CloudError::Other(format!(
+                "SecureCart's inventory volume {volume_id} is gone (deleted outside the run), and its stock table with it: start a new run"
+            ))))
+        }
+        other => other?,
+    };
+    if v.is_attached_to(&scenario.instance_id) {
         return Ok(());
     }
-    let (run_tag, lab_tag) = (scope.ctx.run_id.clone(), scope.ctx.lab_id.clone());
-    let ec2 = scope.ec2.clone();
     detach_leftover(scope, &scenario.instance_id).await?;
-    let v = ec2
-        .create_volume(
-            &scenario.zone,
-            Some(INVENTORY_GIB),
-            None,
-            &[
-                ("Name", "securecart-inventory"),
-                (RUN_TAG, &run_tag),
-                (LAB_TAG, &lab_tag),
-            ],
-        )
+    wait(scope, "the inventory volume becoming available", || async {
+        Ok(ec2.volume(&volume_id).await?.state == VolumeState::Available)
+    })
+    .await?;
+    ec2.attach_volume(&volume_id, &scenario.instance_id, INVENTORY_DEVICE)
+        .await?;
+    wait(scope, "the inventory volume attaching", || async {
+        Ok(ec2.volume(&volume_id).await?.is_attached_to(&scenario.instance_id))
+    })
+    .await?;
+    scope.emit_notice(
+        crate::events::Level::Info,
+        format!(
+            "SecureCart's stock table is on {volume_id} (attached at {INVENTORY_DEVICE}); its orders stay on {}.",
+            scenario.data_volume_id
+        ),
+    );
+    Ok(())
+}
+
+/// CreateVolume for the inventory, recorded (as the run's, and in the
+/// scenario) before anything else can interrupt the run.
+async fn create_inventory_volume(scope: &mut RunScope) -> Result<String, LabError> {
+    let zone = scope.scenario()?.zone.clone();
+    let v = scope
+        .ec2
+        .create_volume(&zone, Some(INVENTORY_GIB), None, &tags(scope, "securecart-inventory"))
         .await?;
     scope
         .record_created(ResourceKind::Volume, &v.id, ResourceRole::AppData)
         .await?;
-    wait(scope, "the inventory volume becoming available", || async {
-        Ok(ec2.volume(&v.id).await?.state == VolumeState::Available)
-    })
-    .await?;
-    ec2.attach_volume(&v.id, &scenario.instance_id, INVENTORY_DEVICE)
-        .await?;
-    wait(scope, "the inventory volume attaching", || async {
-        Ok(ec2.volume(&v.id).await?.is_attached_to(&scenario.instance_id))
-    })
-    .await?;
     if let Some(s) = scope.ctx.scenario.as_mut() {
         s.inventory = Some(InventoryVolume {
             volume_id: v.id.clone(),
@@ -61,14 +84,8 @@ pub(crate) async fn ensure_inventory_volume(scope: &mut RunScope) -> Result<(), 
             bytes: v.size_bytes(),
         });
     }
-    scope.emit_notice(
-        crate::events::Level::Info,
-        format!(
-            "SecureCart's stock table is on {} (attached at {INVENTORY_DEVICE}); its orders stay on {}.",
-            v.id, scenario.data_volume_id
-        ),
-    );
-    scope.record_context().await
+    scope.record_context().await?;
+    Ok(v.id)
 }
 
 /// An interrupted earlier run's inventory volume still at the device:
@@ -79,7 +96,8 @@ async fn detach_leftover(scope: &RunScope, instance: &str) -> Result<(), LabErro
         .volumes_where("attachment.instance-id", instance)
         .await?
         .into_iter()
-        .filter(|v| v.attachment.as_ref().is_some_and(|a| a.device == INVENTORY_DEVICE));
+        .filter(|v| v.attachment.as_ref().is_some_and(|a| a.device == INVENTORY_DEVICE))
+        .filter(|v| v.tag(RUN_TAG) != Some(scope.ctx.run_id.as_str()));
     for v in at_device {
         let run = v.tag(RUN_TAG).unwrap_or("an earlier run").to_string();
         ec2.detach_volume(&v.id, instance).await?;
@@ -201,7 +219,7 @@ pub(crate) async fn record_set(
                 .record_created(ResourceKind::Snapshot, &s.id, ResourceRole::Backup)
                 .await?;
         }
-        return Err(LabError::Cloud(snaplab_cloud::CloudError::Other(format!(
+        return Err(LabError::Cloud(CloudError::Other(format!(
             "CreateSnapshots did not snapshot both {orders_volume} and {inventory_volume}"
         ))));
     };

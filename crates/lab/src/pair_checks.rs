@@ -1,7 +1,7 @@
 //! The multi-volume lab's checks: the pair of snapshots (apart, or one
 //! set), its restores and attachments, and how the restored pair agrees.
 
-use snaplab_cloud::{AttachmentState, SnapshotInfo};
+use snaplab_cloud::SnapshotInfo;
 
 use crate::checks::{fail, pass, CheckOutcome};
 use crate::discover::{find_snapshot, newest_of, restored_from, Made};
@@ -32,33 +32,61 @@ async fn pair_made_here(scope: &RunScope) -> Result<Result<(SnapshotInfo, Snapsh
     })
 }
 
+/// How far `later` began after `earlier`, in µs (negative: before).
+fn apart_us(earlier: &SnapshotInfo, later: &SnapshotInfo) -> i64 {
+    (later.start_time - earlier.start_time)
+        .num_microseconds()
+        .unwrap_or(i64::MAX)
+}
+
+/// How precisely the cloud reports StartTime, in µs (a millisecond at best).
+fn precision_us(scope: &RunScope) -> i64 {
+    scope.cloud.kind.start_time_precision_us().max(1000)
+}
+
 /// Two CreateSnapshot calls, the orders volume's first, far enough apart
-/// for the cloud's clock to tell them apart.
+/// that SecureCart acknowledged an order in between.
 pub(crate) async fn pair_created(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let (o, i) = match pair_made_here(scope).await? {
         Ok(pair) => pair,
         Err(why) => return fail(why),
     };
-    let apart = i.start_time - o.start_time;
-    let precision_us = scope.cloud.kind.start_time_precision_us().max(1000);
-    if apart.num_microseconds().unwrap_or(i64::MAX) < 0 {
+    let apart = apart_us(&o, &i);
+    if apart < 0 {
         return fail(format!(
             "{} (inventory) began before {} (orders): this part snapshots the orders volume first. Delete both (aws ec2 delete-snapshot --snapshot-id …) and run the two commands in the order shown.",
             i.id, o.id
         ));
     }
-    if apart.num_microseconds().unwrap_or(i64::MAX) < precision_us {
+    // An order wholly between the two instants — each the latest its
+    // reported StartTime allows, as the shadow disk reads them.
+    let precision = precision_us(scope);
+    let (after, before) = (
+        o.start_time.timestamp_micros() + precision,
+        i.start_time.timestamp_micros() + precision,
+    );
+    let between = scope
+        .shop
+        .lock()
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.begun_at_us > after && e.acked_at_us.is_some_and(|a| a < before))
+        .count();
+    if between == 0 {
         return fail(format!(
-            "{} and {} began at the same instant as the cloud reports it, so they are a consistent pair after all. Delete both and run the second command a moment after the first.",
-            o.id, i.id
+            "{} and {} began {} ms apart, and SecureCart acknowledged no order in between: the pair would agree. Delete both (aws ec2 delete-snapshot --snapshot-id …) and run the second command a moment after the first.",
+            o.id,
+            i.id,
+            apart / 1000
         ));
     }
     pass(format!(
-        "{} (orders) began at {}, {} (inventory) {} ms later, at {}: SecureCart kept taking orders in between.",
+        "{} (orders) began at {}, {} (inventory) {} ms later, at {}: SecureCart acknowledged {between} order(s) in between.",
         o.id,
         o.start_time.format("%H:%M:%S%.3f"),
         i.id,
-        apart.num_milliseconds(),
+        apart / 1000,
         i.start_time.format("%H:%M:%S%.3f")
     ))
 }
@@ -69,16 +97,13 @@ pub(crate) async fn pair_taken_together(scope: &RunScope) -> Result<CheckOutcome
         Ok(pair) => pair,
         Err(why) => return fail(why),
     };
-    let apart_us = (i.start_time - o.start_time)
-        .num_microseconds()
-        .unwrap_or(i64::MAX)
-        .abs();
-    if apart_us >= scope.cloud.kind.start_time_precision_us().max(1000) {
+    let apart = apart_us(&o, &i).abs();
+    if apart >= precision_us(scope) {
         return fail(format!(
             "{} and {} began {} ms apart: two CreateSnapshot calls, not one set. Delete both and run the create-snapshots command shown.",
             o.id,
             i.id,
-            apart_us / 1000
+            apart / 1000
         ));
     }
     pass(format!(
@@ -134,20 +159,9 @@ pub(crate) async fn pair_attached(scope: &RunScope) -> Result<CheckOutcome, LabE
     let mut at = Vec::new();
     for (id, device) in halves {
         let v = scope.ec2.volume(&id).await?;
-        match &v.attachment {
-            Some(a) if &a.instance_id == instance && a.state == AttachmentState::Attached => {
-                at.push(format!("{id} at {}", a.device))
-            }
-            Some(a) if &a.instance_id == instance => {
-                return fail(format!("{id} is still {} at {}: check again in a moment.", a.state, a.device))
-            }
-            Some(a) => return fail(format!("{id} is attached to {}, not to SecureCart's instance {instance}.", a.instance_id)),
-            None => {
-                return fail(format!(
-                    "{id} is {} and not attached: run aws ec2 attach-volume --volume-id {id} --instance-id {instance} --device {device}",
-                    v.state
-                ))
-            }
+        match crate::checks::attachment(&v, instance, &device) {
+            Ok(device) => at.push(format!("{id} at {device}")),
+            Err(why) => return fail(why),
         }
     }
     pass(format!("Attached to {instance}: {}.", at.join(" and ")))

@@ -15,7 +15,7 @@ use crate::bus::Emitter;
 use crate::checks::{judge, CheckOutcome};
 use crate::cleanup::clean_up;
 use crate::clock::Clock;
-use crate::context::{Consistency, Mode, ResourceRole, RunContext};
+use crate::context::{Consistency, Mode, RunContext};
 use crate::def::{fill, Action, LabDef, StepDef};
 use crate::discover::discover;
 use crate::error::LabError;
@@ -168,12 +168,17 @@ impl Runner {
         if !scope.ctx.resources_left().any(|r| r.role.is_the_apps_own()) {
             return Ok(());
         }
-        let server_left = scope.ctx.resources_left().any(|r| r.role == ResourceRole::AppServer);
+        let inventory = scope.ctx.scenario.as_ref().and_then(|s| s.inventory.as_ref());
+        let only_inventory = scope
+            .ctx
+            .resources_left()
+            .filter(|r| r.role.is_the_apps_own())
+            .all(|r| inventory.is_some_and(|i| i.volume_id == r.id));
         scope.emit_notice(
             Level::Info,
-            match server_left {
-                true => "Removing SecureCart's server and data volume, launched for this run, and anything else of it still there.",
-                false => "Removing the volume made for SecureCart in this run (its inventory volume), and anything else of the run still there.",
+            match only_inventory {
+                true => "Removing SecureCart's inventory volume, made for this run, and anything else of the run still there.",
+                false => "Removing SecureCart's server and data volume, launched for this run, and anything else of it still there.",
             },
         );
         scope.enter_step(Some("cleanup"));

@@ -283,27 +283,26 @@ impl RunScope {
     /// next device, so both can stay attached; a retry in the same step
     /// keeps the device.
     pub fn set_restored(&mut self, id: &str) {
-        let step_began = self.ctx.step_started_at.unwrap_or(self.ctx.started_at);
-        let earlier_step = |old: &str| {
-            self.ctx
-                .resources
-                .iter()
-                .any(|r| r.id == old && r.created_at.is_some_and(|t| t < step_began))
-        };
-        if let Some(old) = self.ctx.restored_volume_id.clone() {
-            if old != id && earlier_step(&old) {
-                self.ctx.restored_device = next_device(&self.ctx.restored_device);
-            }
-        }
+        let next = self.next_restore_device(self.ctx.restored_volume_id.as_deref(), id, &self.ctx.restored_device);
+        self.ctx.restored_device = next;
         self.ctx.restored_volume_id = Some(id.to_string());
     }
 
     /// [`set_restored`](Self::set_restored) for the inventory half of a pair
     /// (its own devices: `/dev/sdq`, then `/dev/sdr`).
     pub fn set_restored_inventory(&mut self, id: &str) {
-        let step_began = self.ctx.step_started_at.unwrap_or(self.ctx.started_at);
         let copies = &self.ctx.inventory;
-        let earlier_step = copies.restored_volume_id.as_deref().is_some_and(|old| {
+        let next = self.next_restore_device(copies.restored_volume_id.as_deref(), id, &copies.restored_device);
+        self.ctx.inventory.restored_device = next;
+        self.ctx.inventory.restored_volume_id = Some(id.to_string());
+    }
+
+    /// The device for restore `id` replacing `old` at `device`: the next one
+    /// when `old` came from an earlier step (both stay attached), the same
+    /// for a retry within this step.
+    fn next_restore_device(&self, old: Option<&str>, id: &str, device: &str) -> String {
+        let step_began = self.ctx.step_started_at.unwrap_or(self.ctx.started_at);
+        let earlier_step = old.is_some_and(|old| {
             old != id
                 && self
                     .ctx
@@ -311,10 +310,10 @@ impl RunScope {
                     .iter()
                     .any(|r| r.id == old && r.created_at.is_some_and(|t| t < step_began))
         });
-        if earlier_step {
-            self.ctx.inventory.restored_device = next_device(&self.ctx.inventory.restored_device);
+        match earlier_step {
+            true => next_device(device),
+            false => device.to_string(),
         }
-        self.ctx.inventory.restored_volume_id = Some(id.to_string());
     }
 
     /// Records the run's snapshot (found or made) and shows its progress. A

@@ -84,7 +84,8 @@ pub trait Site: Send + Sync {
 }
 
 /// A formatted store whose stock table cannot be read at all: a new,
-/// empty inventory volume under an existing journal.
+/// empty inventory volume under an existing journal, or a journal left
+/// after its inventory volume was deleted. SecureCart starts a new store.
 fn stock_table_missing(disk: &dyn BlockDevice) -> bool {
     let Ok(layout) = read_layout(disk) else {
         return false;
@@ -124,16 +125,17 @@ impl Site for LocalSite {
         // Opening a disk and replaying a journal read and write: off the async threads.
         tokio::task::spawn_blocking(move || -> Result<OpenedShop, LabError> {
             let orders = plane.live_disk(&volume, size)?;
-            let (disk, new_table): (Box<dyn BlockDevice + Send>, bool) = match &inventory {
-                None => (orders, false),
-                Some(i) => {
-                    let disk = SplitDevice::inventory_on(orders, plane.live_disk(&i.volume_id, i.bytes)?)?;
-                    let new_table = stock_table_missing(&disk);
-                    (Box::new(disk), new_table)
-                }
+            let disk: Box<dyn BlockDevice + Send> = match &inventory {
+                None => orders,
+                Some(i) => Box::new(SplitDevice::inventory_on(
+                    orders,
+                    plane.live_disk(&i.volume_id, i.bytes)?,
+                )?),
             };
+            // A journal whose stock table is not here at all: the table was
+            // on an inventory volume (now gone), or moves to a new one.
+            let new_table = stock_table_missing(&disk);
             let (mut writer, recovery) = match new_table {
-                // A store moving its stock table to a new volume starts afresh.
                 true => (
                     OrderWriter::create(disk, &shop.store_options(), clock, seed)?,
                     Recovery {
