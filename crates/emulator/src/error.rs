@@ -48,6 +48,9 @@ pub enum Ec2ErrorCode {
     VpcIdNotSpecified,
     UnauthorizedOperation,
     AuthFailure,
+    InvalidRequest,
+    InvalidSnapshotInUse,
+    ResourceLimitExceeded,
 }
 
 impl Ec2ErrorCode {
@@ -93,6 +96,9 @@ impl Ec2ErrorCode {
             Self::VpcIdNotSpecified => "VPCIdNotSpecified",
             Self::UnauthorizedOperation => "UnauthorizedOperation",
             Self::AuthFailure => "AuthFailure",
+            Self::InvalidRequest => "InvalidRequest",
+            Self::InvalidSnapshotInUse => "InvalidSnapshot.InUse",
+            Self::ResourceLimitExceeded => "ResourceLimitExceeded",
         }
     }
 

@@ -47,6 +47,9 @@ impl Pace {
                 modify: Duration::ZERO,
                 optimize_floor: Duration::ZERO,
                 optimize_per_gib: Duration::ZERO,
+                fast_restore_enable: Duration::ZERO,
+                fast_restore_optimize_per_gib: Duration::ZERO,
+                fast_restore_disable: Duration::ZERO,
             },
             Self::Demo => Timings {
                 volume_create: Duration::from_millis(1500),
@@ -62,6 +65,9 @@ impl Pace {
                 modify: Duration::from_secs(2),
                 optimize_floor: Duration::from_secs(5),
                 optimize_per_gib: Duration::from_millis(10),
+                fast_restore_enable: Duration::from_secs(2),
+                fast_restore_optimize_per_gib: Duration::from_millis(500),
+                fast_restore_disable: Duration::from_secs(2),
             },
             // Assumed figures, in the range AWS users report: volumes from a
             // few seconds, snapshots from tens of seconds plus copy time.
@@ -80,6 +86,11 @@ impl Pace {
                 modify: Duration::from_secs(20),
                 optimize_floor: Duration::from_secs(120),
                 optimize_per_gib: Duration::from_secs(1),
+                // Assumed: enabling and disabling take about a minute; AWS
+                // gives optimizing as 60 minutes per TiB.
+                fast_restore_enable: Duration::from_secs(60),
+                fast_restore_optimize_per_gib: Duration::from_millis(3516),
+                fast_restore_disable: Duration::from_secs(60),
             },
         }
     }
@@ -131,6 +142,11 @@ pub struct Timings {
     /// Its `optimizing` phase: at least this, plus `optimize_per_gib` per GiB of the new size.
     pub optimize_floor: Duration,
     pub optimize_per_gib: Duration,
+    /// Fast Snapshot Restore's `enabling` phase, then `optimizing` per GiB
+    /// of the snapshot's volume (AWS: about 60 minutes per TiB), and `disabling`.
+    pub fast_restore_enable: Duration,
+    pub fast_restore_optimize_per_gib: Duration,
+    pub fast_restore_disable: Duration,
 }
 
 impl Timings {

@@ -2,6 +2,7 @@
 //! calling the model and writing the reply in botocore's output shape.
 
 mod encryption;
+mod fast_restore;
 mod instances;
 mod network;
 mod render;
@@ -113,6 +114,9 @@ pub const ACTIONS: &[(&str, Handler, Changes)] = &[
     ("DescribeSnapshots", snapshots::describe_snapshots, Changes::No),
     ("DeleteSnapshot", snapshots::delete_snapshot, Changes::Yes),
     ("CopySnapshot", snapshots::copy_snapshot, Changes::Yes),
+    ("EnableFastSnapshotRestores", fast_restore::enable, Changes::Yes),
+    ("DisableFastSnapshotRestores", fast_restore::disable, Changes::Yes),
+    ("DescribeFastSnapshotRestores", fast_restore::describe, Changes::No),
     (
         "DescribeSnapshotAttribute",
         snapshots::describe_snapshot_attribute,

@@ -118,7 +118,7 @@ pub fn modify_volume(call: &mut Call<'_>) -> Ec2Result<String> {
     if p.flag("MultiAttachEnabled")? {
         return Err(ec2_error!(
             UnsupportedOperation,
-            "snaplab does not emulate EBS Multi-Attach; modify the volume without --multi-attach-enabled."
+            "snaplab does not change Multi-Attach with ModifyVolume yet: create an io1 or io2 volume with --multi-attach-enabled instead."
         ));
     }
     let m = call.cloud.modify_volume(req, call.now, call.dry_run)?;

@@ -9,6 +9,7 @@
 
 pub mod data;
 pub mod encryption;
+pub mod fast_restore;
 pub mod filter;
 pub mod iam;
 pub mod image;
@@ -145,6 +146,11 @@ impl Cloud {
     pub fn snapshot(&self, id: &str) -> Ec2Result<&Snapshot> {
         ids::check(IdKind::Snapshot, id)?;
         self.snapshots.get(id).ok_or_else(|| snapshot_not_found(id))
+    }
+
+    pub fn snapshot_mut(&mut self, id: &str) -> Ec2Result<&mut Snapshot> {
+        ids::check(IdKind::Snapshot, id)?;
+        self.snapshots.get_mut(id).ok_or_else(|| snapshot_not_found(id))
     }
 
     pub fn instance(&self, id: &str) -> Ec2Result<&Instance> {

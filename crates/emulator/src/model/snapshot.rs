@@ -70,6 +70,8 @@ pub struct Snapshot {
     pub bytes_to_copy: u64,
     /// The volume's blocks as they were at `start_time`.
     pub data: Arc<Layer>,
+    /// Fast Snapshot Restore, per zone it was enabled in.
+    pub fast_restores: Vec<crate::model::fast_restore::FastRestore>,
     /// Set for a snapshot started with the EBS direct StartSnapshot.
     pub direct: Option<Box<DirectWrite>>,
 }
@@ -157,6 +159,7 @@ impl Snapshot {
             tags: start.tags,
             bytes_to_copy: 0,
             data: Arc::new(Layer::default()),
+            fast_restores: Vec::new(),
             direct: Some(Box::new(DirectWrite {
                 parent_id,
                 client_token: start.client_token,
@@ -446,8 +449,9 @@ impl Cloud {
         Ok(ids)
     }
 
-    pub fn delete_snapshot(&mut self, id: &str, dry_run: bool) -> Ec2Result<()> {
+    pub fn delete_snapshot(&mut self, id: &str, now: Timestamp, dry_run: bool) -> Ec2Result<()> {
         self.snapshot(id)?;
+        self.check_no_fast_restore(id, now)?;
         if dry_run {
             return Err(Ec2Error::dry_run());
         }
@@ -514,6 +518,7 @@ impl Cloud {
             tags: TagSet::from_tags(p.tags),
             bytes_to_copy: p.bytes_to_copy,
             data: p.data,
+            fast_restores: Vec::new(),
             direct: None,
         };
         self.snapshots.insert(id.clone(), snapshot);
