@@ -711,3 +711,63 @@ fn cli_creates_a_multi_volume_snapshot_set() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// Fast Snapshot Restore as a learner types it: enabled in a zone, listed
+/// with its state, the deletion refused while it is on, then disabled.
+#[test]
+fn cli_enables_lists_and_disables_fast_snapshot_restore() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let ep = emulator.endpoint.as_str();
+    let snap = aws_json(
+        ep,
+        &["ec2", "create-snapshot", "--volume-id", DATA_VOLUME, "--query", "SnapshotId"],
+    );
+    let snap = snap.as_str().unwrap();
+    aws_json(ep, &["ec2", "wait", "snapshot-completed", "--snapshot-ids", snap]);
+    let on = aws_json(
+        ep,
+        &[
+            "ec2",
+            "enable-fast-snapshot-restores",
+            "--availability-zones",
+            "us-east-1a",
+            "--source-snapshot-ids",
+            snap,
+        ],
+    );
+    assert_eq!(on["Successful"][0]["AvailabilityZone"], "us-east-1a", "{on}");
+    assert_eq!(on["Unsuccessful"], serde_json::json!([]), "{on}");
+    let listed = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-fast-snapshot-restores",
+            "--filters",
+            &format!("Name=snapshot-id,Values={snap}"),
+            "--query",
+            "FastSnapshotRestores[].[AvailabilityZone,State]",
+        ],
+    );
+    assert_eq!(listed, serde_json::json!([["us-east-1a", "enabled"]]), "instant pace");
+    let refused = aws(ep, &["ec2", "delete-snapshot", "--snapshot-id", snap]);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("InvalidSnapshot.InUse"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let off = aws_json(
+        ep,
+        &[
+            "ec2",
+            "disable-fast-snapshot-restores",
+            "--availability-zones",
+            "us-east-1a",
+            "--source-snapshot-ids",
+            snap,
+            "--query",
+            "Successful[0].State",
+        ],
+    );
+    assert_eq!(off, "disabled", "instant pace: off at once");
+    aws_json(ep, &["ec2", "delete-snapshot", "--snapshot-id", snap]);
+}
