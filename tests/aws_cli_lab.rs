@@ -720,7 +720,14 @@ fn cli_enables_lists_and_disables_fast_snapshot_restore() {
     let ep = emulator.endpoint.as_str();
     let snap = aws_json(
         ep,
-        &["ec2", "create-snapshot", "--volume-id", DATA_VOLUME, "--query", "SnapshotId"],
+        &[
+            "ec2",
+            "create-snapshot",
+            "--volume-id",
+            DATA_VOLUME,
+            "--query",
+            "SnapshotId",
+        ],
     );
     let snap = snap.as_str().unwrap();
     aws_json(ep, &["ec2", "wait", "snapshot-completed", "--snapshot-ids", snap]);
