@@ -20,6 +20,7 @@ help:
 	@echo "make bench-journal    the emulator's journal, this build beside an older revision's (REV=7008c93)"
 	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
+# The CLI alone (the terminal lab, the emulator): no UI, no WebKit needed.
 build:
 	$(CARGO) build --bin snaplab
 
@@ -32,9 +33,12 @@ ui/dist/index.html: $(UI_SOURCES)
 	cd ui && npm run build --silent
 ui: app-deps ui/dist/index.html
 
-# The UI is embedded in the binary, so it is built first.
-app: ui build
-	$(CARGO) build -p snaplab-app
+# The app and the CLI (run falls back to it without a display) in one cargo
+# invocation: the crates they share are compiled once, with one feature set;
+# two invocations built many of them twice. The UI is embedded, so it is
+# built first.
+app: ui
+	$(CARGO) build -p snaplab -p snaplab-app
 
 # Opens the window; without a display, says how to get one and runs the lab in the terminal instead.
 run: app
