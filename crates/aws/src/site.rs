@@ -203,12 +203,6 @@ impl Site for AwsSite {
         recorded_through: u64,
         shop: &ShopSettings,
     ) -> Result<OpenedShop, LabError> {
-        // The writer on the instance keeps its whole store on one volume.
-        if scenario.inventory.is_some() {
-            return Err(LabError::Definition(
-                "SecureCart on AWS keeps its stock table on its data volume: a lab with [shop] inventory_volume does not run on AWS".into(),
-            ));
-        }
         let shell = self.shell(&scenario.instance_id, tempo);
         let (shop, recovery) = RemoteShop::start(
             shell,

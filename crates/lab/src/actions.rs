@@ -302,25 +302,37 @@ async fn monitor(scope: &mut RunScope, id: String) -> Result<(), LabError> {
 }
 
 async fn restore_volume(scope: &mut RunScope) -> Result<(), LabError> {
-    let zone = scope.scenario()?.zone.clone();
     let snap = scope.snapshot_id()?;
+    let v = create_restore(scope, &snap, "securecart-restore").await?;
+    scope.set_restored(&v);
+    wait_available(scope, &v).await
+}
+
+/// CreateVolume from `snapshot` in the instance's zone, tagged for the run
+/// and recorded as a restore (the caller says which restore it is).
+pub(crate) async fn create_restore(scope: &mut RunScope, snapshot: &str, name: &str) -> Result<String, LabError> {
+    let zone = scope.scenario()?.zone.clone();
     let (run_tag, lab_tag) = (scope.ctx.run_id.clone(), scope.ctx.lab_id.clone());
     let v = scope
         .ec2
         .create_volume(
             &zone,
             None,
-            Some(&snap),
-            &[("Name", "securecart-restore"), (RUN_TAG, &run_tag), (LAB_TAG, &lab_tag)],
+            Some(snapshot),
+            &[("Name", name), (RUN_TAG, &run_tag), (LAB_TAG, &lab_tag)],
         )
         .await?;
-    scope.set_restored(&v.id);
     scope
         .record_created(ResourceKind::Volume, &v.id, ResourceRole::Restored)
         .await?;
+    Ok(v.id)
+}
+
+/// Waits for a restored volume to be `available`.
+pub(crate) async fn wait_available(scope: &RunScope, id: &str) -> Result<(), LabError> {
     let ec2 = scope.ec2.clone();
     wait(scope, "the restored volume becoming available", || async {
-        Ok(ec2.volume(&v.id).await?.state == VolumeState::Available)
+        Ok(ec2.volume(id).await?.state == VolumeState::Available)
     })
     .await
 }

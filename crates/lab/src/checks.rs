@@ -66,7 +66,7 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
 }
 
 /// What the verify step found (a check after it reads this).
-fn verification(scope: &RunScope) -> Result<&crate::verification::Verification, LabError> {
+pub(crate) fn verification(scope: &RunScope) -> Result<&crate::verification::Verification, LabError> {
     scope
         .verification
         .as_ref()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use snaplab_cloud::scenario::InventoryVolume;
 use snaplab_cloud::{CloudError, SnapshotInfo, TargetKind, VolumeState};
 
-use crate::actions::wait;
+use crate::actions::{create_restore, wait, wait_available};
 use crate::context::{ResourceKind, ResourceRole, LAB_TAG, RUN_TAG};
 use crate::error::LabError;
 use crate::scope::RunScope;
@@ -235,36 +235,14 @@ pub(crate) async fn record_set(
 
 /// CreateVolume from each snapshot of the pair, in the instance's zone.
 pub(crate) async fn restore_pair(scope: &mut RunScope) -> Result<(), LabError> {
-    let zone = scope.scenario()?.zone.clone();
     let orders_snapshot = scope.snapshot_id()?;
     let inventory_snapshot = inventory_snapshot_id(scope)?;
-    let ec2 = scope.ec2.clone();
-    let orders = ec2
-        .create_volume(&zone, None, Some(&orders_snapshot), &tags(scope, "orders-restore"))
-        .await?;
-    scope.set_restored(&orders.id);
-    scope
-        .record_created(ResourceKind::Volume, &orders.id, ResourceRole::Restored)
-        .await?;
-    let inventory = ec2
-        .create_volume(
-            &zone,
-            None,
-            Some(&inventory_snapshot),
-            &tags(scope, "inventory-restore"),
-        )
-        .await?;
-    scope.set_restored_inventory(&inventory.id);
-    scope
-        .record_created(ResourceKind::Volume, &inventory.id, ResourceRole::Restored)
-        .await?;
-    for id in [orders.id, inventory.id] {
-        wait(scope, "the restored volumes becoming available", || async {
-            Ok(ec2.volume(&id).await?.state == VolumeState::Available)
-        })
-        .await?;
-    }
-    Ok(())
+    let orders = create_restore(scope, &orders_snapshot, "orders-restore").await?;
+    scope.set_restored(&orders);
+    let inventory = create_restore(scope, &inventory_snapshot, "inventory-restore").await?;
+    scope.set_restored_inventory(&inventory);
+    wait_available(scope, &orders).await?;
+    wait_available(scope, &inventory).await
 }
 
 /// AttachVolume for both restored volumes, at their devices.

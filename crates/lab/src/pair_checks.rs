@@ -3,7 +3,7 @@
 
 use snaplab_cloud::SnapshotInfo;
 
-use crate::checks::{fail, pass, CheckOutcome};
+use crate::checks::{fail, pass, verification, CheckOutcome};
 use crate::discover::{find_snapshot, newest_of, restored_from, Made};
 use crate::error::{LabError, Prerequisite};
 use crate::pair::{inventory_snapshot_id, inventory_volume, restored_inventory_id};
@@ -168,10 +168,9 @@ pub(crate) async fn pair_attached(scope: &RunScope) -> Result<CheckOutcome, LabE
 }
 
 fn pair_finding(scope: &RunScope) -> Result<&crate::verification::PairFinding, LabError> {
-    scope
-        .verification
+    verification(scope)?
+        .pair
         .as_ref()
-        .and_then(|v| v.pair.as_ref())
         .ok_or(LabError::NotYet(Prerequisite::Verification))
 }
 
@@ -194,10 +193,7 @@ pub(crate) fn pair_disagrees(scope: &RunScope) -> Result<CheckOutcome, LabError>
 
 /// The set restores as one store: every stock change has its order.
 pub(crate) fn pair_agrees(scope: &RunScope) -> Result<CheckOutcome, LabError> {
-    let v = scope
-        .verification
-        .as_ref()
-        .ok_or(LabError::NotYet(Prerequisite::Verification))?;
+    let v = verification(scope)?;
     let p = pair_finding(scope)?;
     if !p.agrees() {
         return fail(format!(

@@ -182,16 +182,6 @@ impl Cloud {
             .collect()
     }
 
-    /// Whether a volume created now from `snapshot_id` in `zone` is fully
-    /// initialized at creation (FSR `enabled` there).
-    pub fn fast_restore_enabled(&self, snapshot_id: &str, zone: &str, now: Timestamp) -> bool {
-        self.snapshots.get(snapshot_id).is_some_and(|s| {
-            s.fast_restores
-                .iter()
-                .any(|r| r.zone == zone && r.state(now) == FastRestoreState::Enabled)
-        })
-    }
-
     pub fn enable_fast_restores(
         &mut self,
         snapshot_ids: &[String],
@@ -204,10 +194,24 @@ impl Cloud {
             return Err(Ec2Error::dry_run());
         }
         let timings = *self.timings();
+        Ok(self.for_each_item(snapshot_ids, zones, now, |cloud, id, zone| {
+            cloud.enable_one(id, zone, now, &timings)
+        }))
+    }
+
+    /// Runs `one` for each (snapshot, zone) of a request: what succeeds is
+    /// listed as it stands now, what fails under its snapshot with its error.
+    fn for_each_item(
+        &mut self,
+        snapshot_ids: &[String],
+        zones: &[String],
+        now: Timestamp,
+        mut one: impl FnMut(&mut Self, &str, &str) -> Ec2Result<FastRestore>,
+    ) -> FastRestoreOutcome {
         let mut out = FastRestoreOutcome::default();
         for id in snapshot_ids {
             for zone in zones {
-                match self.enable_one(id, zone, now, &timings) {
+                match one(self, id, zone) {
                     Ok(restore) => out.successful.push(FastRestoreAt {
                         snapshot_id: id.clone(),
                         restore,
@@ -221,7 +225,7 @@ impl Cloud {
                 }
             }
         }
-        Ok(out)
+        out
     }
 
     fn enable_one(
@@ -280,46 +284,27 @@ impl Cloud {
             return Err(Ec2Error::dry_run());
         }
         let disable = self.timings().fast_restore_disable;
-        let mut out = FastRestoreOutcome::default();
-        for id in snapshot_ids {
-            for zone in zones {
-                let one = self.zone(zone).map(drop).and_then(|()| self.snapshot_mut(id));
-                let s = match one {
-                    Ok(s) => s,
-                    Err(error) => {
-                        out.unsuccessful.push(FastRestoreError {
-                            snapshot_id: id.clone(),
-                            zone: zone.clone(),
-                            error,
-                        });
-                        continue;
+        Ok(self.for_each_item(snapshot_ids, zones, now, |cloud, id, zone| {
+            cloud.zone(zone)?;
+            let s = cloud.snapshot_mut(id)?;
+            Ok(match s.fast_restores.iter_mut().find(|r| r.zone == zone) {
+                Some(r) => {
+                    if r.state(now).is_on() {
+                        r.disabling = Some((now, after(now, disable)));
                     }
-                };
-                let restore = match s.fast_restores.iter_mut().find(|r| r.zone == *zone) {
-                    Some(r) => {
-                        if r.state(now).is_on() {
-                            r.disabling = Some((now, after(now, disable)));
-                        }
-                        r.clone()
-                    }
-                    // Never enabled here: reported as it stands, disabled.
-                    None => FastRestore {
-                        zone: zone.clone(),
-                        owner_id: s.owner_id.clone(),
-                        enabling_time: now,
-                        optimizing_time: now,
-                        enabled_time: now,
-                        disabling: Some((now, now)),
-                    },
-                };
-                out.successful.push(FastRestoreAt {
-                    snapshot_id: id.clone(),
-                    restore,
-                    now,
-                });
-            }
-        }
-        Ok(out)
+                    r.clone()
+                }
+                // Never enabled here: reported as it stands, disabled.
+                None => FastRestore {
+                    zone: zone.to_string(),
+                    owner_id: s.owner_id.clone(),
+                    enabling_time: now,
+                    optimizing_time: now,
+                    enabled_time: now,
+                    disabling: Some((now, now)),
+                },
+            })
+        }))
     }
 
     /// DeleteSnapshot's refusal while FSR is on in some zone.
