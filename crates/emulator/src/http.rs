@@ -3,7 +3,7 @@
 //! Signatures are not verified: any access key works.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -51,6 +51,8 @@ pub struct Shared {
     pub hosts: Option<Arc<Hosts>>,
     /// Error messages carry a learner's hint after AWS's words (`--hints`).
     pub hints: bool,
+    /// What a restored volume's block costs the first time it is read.
+    pub first_read: crate::first_read::FirstReadCost,
 }
 
 impl Shared {
@@ -111,6 +113,7 @@ impl Shared {
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/_snaplab/health", get(health))
+        .route("/_snaplab/lazy-loading", get(lazy_loading).put(set_lazy_loading))
         .route(
             "/_snaplab/volumes/{volume_id}/data",
             get(read_data)
@@ -136,7 +139,48 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "services": ["ec2", "ebs", "sts", "iam", "ssm"],
         "denied": shared.deny.to_string(),
         "data_plane": "/_snaplab/volumes/{volume_id}/data",
+        "first_read_per_block_us": shared.first_read.per_block().as_micros() as u64,
     }))
+}
+
+fn lazy_loading_body(shared: &Shared) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "first_read_per_block_us": shared.first_read.per_block().as_micros() as u64,
+        "from": if shared.first_read.is_set() { "request" } else { "pace" },
+        "pace": shared.pace.as_str(),
+    }))
+}
+
+/// What a first read of a restored volume's block costs now.
+async fn lazy_loading(State(shared): State<Arc<Shared>>) -> Response {
+    lazy_loading_body(&shared).into_response()
+}
+
+/// Sets it: `{"first_read_per_block_us": 4000}`, or `null` for the pace's.
+async fn set_lazy_loading(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Setting {
+        first_read_per_block_us: Option<u64>,
+    }
+    let usage = "send JSON {\"first_read_per_block_us\": <microseconds>} (null goes back to the pace's)";
+    let setting: Setting = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameterValue",
+                &format!("{e}: {usage}"),
+            )
+        }
+    };
+    match shared
+        .first_read
+        .set(setting.first_read_per_block_us.map(Duration::from_micros))
+    {
+        Ok(()) => lazy_loading_body(&shared).into_response(),
+        Err(e) => json_error(StatusCode::BAD_REQUEST, "InvalidParameterValue", &e),
+    }
 }
 
 /// The AWS service a request is for.
@@ -563,6 +607,9 @@ async fn write_data(
 }
 
 /// `GET /_snaplab/volumes/{id}/data?offset=N&length=N`: what the OS reads.
+/// Data-plane read replies: blocks of a restored volume this read fetched from "S3".
+pub const FETCHED_HEADER: &str = "x-snaplab-blocks-fetched";
+
 async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<String>, uri: Uri) -> Response {
     let (offset, length) = match data_params(uri.query(), true) {
         Ok(p) => p,
@@ -587,12 +634,20 @@ async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<Stri
         prepared.resume(hosts);
     }
     match read {
-        Ok(bytes) => {
+        Ok((bytes, fetched)) => {
+            // The blocks fetched from "S3" for the first time: wait as a
+            // restored volume's first read does (outside the lock).
+            let cost = shared.first_read.of(fetched);
+            if !cost.is_zero() {
+                tokio::time::sleep(cost).await;
+            }
             let mut r = (StatusCode::OK, bytes).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/octet-stream"),
             );
+            // How many of the snapshot's blocks this read loaded first (lazy loading).
+            r.headers_mut().insert(FETCHED_HEADER, HeaderValue::from(fetched));
             r
         }
         Err(e) => data_error(&e),

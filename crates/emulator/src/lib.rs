@@ -20,6 +20,7 @@ pub mod deny;
 mod ebs;
 mod ec2;
 pub mod error;
+pub mod first_read;
 pub mod host;
 mod http;
 mod iam;
@@ -291,6 +292,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         deny: config.deny.clone(),
         commands: ssm::Commands::default(),
         hints: config.hints,
+        first_read: first_read::FirstReadCost::new(header.pace.timings().first_read_per_block),
         hosts: match &config.run_commands {
             Some(dir) => Some(Arc::new(host::Hosts::new(dir, config.clock.clone())?)),
             None => None,

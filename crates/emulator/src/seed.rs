@@ -76,6 +76,7 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         tags: tags(&[("Name", name), ("App", "SecureCart")]),
         last_snapshot_at: None,
         modifications: Vec::new(),
+        initialization: None,
         data: VolumeData::default(),
     };
     for v in [

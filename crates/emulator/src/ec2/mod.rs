@@ -99,6 +99,7 @@ pub const ACTIONS: &[(&str, Handler, Changes)] = &[
     ),
     ("DescribeSubnets", network::describe_subnets, Changes::No),
     ("DescribeVolumes", volumes::describe_volumes, Changes::No),
+    ("DescribeVolumeStatus", volumes::describe_volume_status, Changes::No),
     ("CreateVolume", volumes::create_volume, Changes::Yes),
     ("DeleteVolume", volumes::delete_volume, Changes::Yes),
     ("AttachVolume", volumes::attach_volume, Changes::Yes),

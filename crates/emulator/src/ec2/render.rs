@@ -4,6 +4,7 @@ use crate::clock::{iso8601, Timestamp};
 use crate::model::instance::{Instance, InstanceState};
 use crate::model::modification::Modification;
 use crate::model::network::{Subnet, Vpc};
+use crate::model::volume_status::VolumeStatus;
 use crate::model::zone;
 use crate::model::{Attachment, Cloud, Snapshot, Tag, Volume, Zone};
 use crate::wire::xml::XmlWriter;
@@ -61,6 +62,27 @@ pub fn attachment_fields(w: &mut XmlWriter, volume_id: &str, a: &Attachment) {
 }
 
 /// The `Volume` shape (DescribeVolumes items and the CreateVolume reply).
+pub fn volume_status_fields(w: &mut XmlWriter, s: &VolumeStatus<'_>, cloud: &Cloud) {
+    let v = s.volume;
+    w.leaf("volumeId", &v.id).leaf("availabilityZone", &v.zone);
+    if let Some(z) = cloud.zones.iter().find(|z| z.name == v.zone) {
+        w.leaf("availabilityZoneId", &z.zone_id);
+    }
+    w.open("volumeStatus").leaf("status", "ok");
+    w.set("details", &s.details(), |w, (name, status)| {
+        w.leaf("name", name).leaf("status", status);
+    });
+    w.close("volumeStatus");
+    w.set::<()>("eventsSet", &[], |_, _| {});
+    w.set::<()>("actionsSet", &[], |_, _| {});
+    if let Some(init) = &v.initialization {
+        w.open("initializationStatusDetails")
+            .leaf("initializationType", "default")
+            .leaf("progress", init.progress())
+            .close("initializationStatusDetails");
+    }
+}
+
 pub fn volume_fields(w: &mut XmlWriter, v: &Volume, cloud: &Cloud) {
     w.leaf("volumeId", &v.id)
         .leaf("size", v.size_gib)

@@ -1,5 +1,5 @@
 //! CreateVolume, DeleteVolume, AttachVolume, DetachVolume, DescribeVolumes,
-//! ModifyVolume, DescribeVolumesModifications.
+//! DescribeVolumeStatus, ModifyVolume, DescribeVolumesModifications.
 
 use super::{check_filters, lookup_all, render, Call, Selection};
 use crate::ec2_error;
@@ -8,6 +8,7 @@ use crate::model::encryption::EncryptionRequest;
 use crate::model::modification::{self, ModificationAt, ModifyVolume};
 use crate::model::paging::PageLimits;
 use crate::model::volume::{self, CreateVolume};
+use crate::model::volume_status::{self, VolumeStatus};
 
 pub fn describe_volumes(call: &mut Call<'_>) -> Ec2Result<String> {
     let ids = call.params.list("VolumeId");
@@ -30,6 +31,33 @@ pub fn describe_volumes(call: &mut Call<'_>) -> Ec2Result<String> {
     }
     let mut w = call.reply();
     w.set("volumeSet", &page.items, |w, v| render::volume_fields(w, v, cloud));
+    w.opt_leaf("nextToken", page.next_token);
+    Ok(w.finish(call.action))
+}
+
+pub fn describe_volume_status(call: &mut Call<'_>) -> Ec2Result<String> {
+    let ids = call.params.list("VolumeId");
+    let filters = call.params.filters()?;
+    check_filters(&filters, volume_status::FILTERS, false)?;
+    let selection = Selection {
+        filters: &filters,
+        page: call.page_request(!ids.is_empty(), "volumeStatusSet")?,
+        limits: PageLimits { min: 5, max: 1000 },
+    };
+    let cloud = &*call.cloud;
+    let page = selection.run(
+        lookup_all(&ids, |id| cloud.volume(id)),
+        cloud.volumes.values(),
+        |v| &v.id,
+        |volume| VolumeStatus { volume },
+    )?;
+    if call.dry_run {
+        return Err(Ec2Error::dry_run());
+    }
+    let mut w = call.reply();
+    w.set("volumeStatusSet", &page.items, |w, volume| {
+        render::volume_status_fields(w, &VolumeStatus { volume }, cloud)
+    });
     w.opt_leaf("nextToken", page.next_token);
     Ok(w.finish(call.action))
 }

@@ -115,13 +115,24 @@ impl Cloud {
         Self::check_range(v, "a write", offset, data.len() as u64)?;
         if let Some(v) = self.volumes.get_mut(id) {
             v.data.write(offset, data);
+            // A written block is the volume's own: nothing left to fetch for it.
+            if let Some(init) = v.initialization.as_mut() {
+                init.touch(offset, data.len() as u64);
+            }
         }
         Ok(())
     }
 
-    pub fn read_volume(&self, id: &str, offset: u64, len: u64) -> Result<Vec<u8>, DataPlaneError> {
+    /// The bytes, and how many of the snapshot's blocks this read loaded for
+    /// the first time (each costs a fetch from S3: the caller waits for it).
+    pub fn read_volume(&mut self, id: &str, offset: u64, len: u64) -> Result<(Vec<u8>, u64), DataPlaneError> {
         let v = self.attached_volume(id)?;
         Self::check_range(v, "a read", offset, len)?;
-        Ok(v.data.read(offset, usize::try_from(len).unwrap_or(0)))
+        let bytes = v.data.read(offset, usize::try_from(len).unwrap_or(0));
+        let fetched = match self.volumes.get_mut(id).and_then(|v| v.initialization.as_mut()) {
+            Some(init) => init.touch(offset, len),
+            None => 0,
+        };
+        Ok((bytes, fetched))
     }
 }

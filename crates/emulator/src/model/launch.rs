@@ -224,6 +224,7 @@ impl Cloud {
                     tags: TagSet::from_tags(req.volume_tags.clone()),
                     last_snapshot_at: None,
                     modifications: Vec::new(),
+                    initialization: None,
                     data: VolumeData::default(),
                 },
             );

@@ -13,6 +13,7 @@ pub mod fast_restore;
 pub mod filter;
 pub mod iam;
 pub mod image;
+pub mod initialization;
 pub mod instance;
 pub mod launch;
 pub mod modification;
@@ -22,6 +23,7 @@ pub mod sharing;
 pub mod snapshot;
 pub mod tags;
 pub mod volume;
+pub mod volume_status;
 pub mod world;
 pub mod zone;
 

@@ -11,6 +11,7 @@ use crate::error::{Ec2Error, Ec2Result};
 use crate::ids::IdKind;
 use crate::model::encryption::EncryptionRequest;
 use crate::model::filter::{tag_filter_values, Filterable};
+use crate::model::initialization::Initialization;
 use crate::model::{tags_for, Cloud, Tag, TagSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +186,9 @@ pub struct Volume {
     pub data: VolumeData,
     /// Its Elastic Volumes modifications, oldest first.
     pub modifications: Vec<crate::model::modification::Modification>,
+    /// How far a volume restored from a snapshot has loaded its blocks
+    /// (`None` for a volume created empty).
+    pub initialization: Option<crate::model::initialization::Initialization>,
 }
 
 impl Volume {
@@ -379,11 +383,17 @@ impl Cloud {
                         "Wait with: aws ec2 wait snapshot-completed --snapshot-ids {id}"
                     )));
                 }
+                // FSR on and enabled in this zone: the volume is initialized at creation.
+                let fast = snap
+                    .fast_restores
+                    .iter()
+                    .any(|f| f.zone == zone && f.state(now) == crate::model::fast_restore::FastRestoreState::Enabled);
                 Some((
                     snap.id.clone(),
                     snap.volume_size_gib,
                     snap.kms_key_id.clone(),
                     snap.data.clone(),
+                    fast,
                 ))
             }
             None => None,
@@ -419,9 +429,18 @@ impl Cloud {
         }
 
         let id = self.new_id(IdKind::Volume);
-        let (snapshot_id, data) = match source {
-            Some((id, _, _, layer)) => (Some(id), VolumeData::restored_from(layer)),
-            None => (None, VolumeData::default()),
+        let (snapshot_id, data, initialization) = match source {
+            Some((id, _, _, layer, fast)) => {
+                let blocks = layer.written();
+                let data = VolumeData::restored_from(layer);
+                let init = if fast {
+                    Initialization::fast_restored(blocks.len() as u64)
+                } else {
+                    Initialization::lazy(blocks)
+                };
+                (Some(id), data, Some(init))
+            }
+            None => (None, VolumeData::default(), None),
         };
         let volume = Volume {
             id: id.clone(),
@@ -443,6 +462,7 @@ impl Cloud {
             last_snapshot_at: None,
             modifications: Vec::new(),
             data,
+            initialization,
         };
         self.volumes.insert(id.clone(), volume);
         Ok(id)
