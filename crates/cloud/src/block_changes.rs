@@ -101,7 +101,7 @@ async fn changed_blocks(ebs: &aws_sdk_ebs::Client, first: &str, second: &str) ->
 }
 
 /// Every page of `ListSnapshotBlocks(snapshot)`: the indexes it holds.
-async fn held_blocks(ebs: &aws_sdk_ebs::Client, snapshot: &str) -> Result<Vec<u64>, String> {
+pub(crate) async fn held_blocks(ebs: &aws_sdk_ebs::Client, snapshot: &str) -> Result<Vec<u64>, String> {
     let mut held = Vec::new();
     let mut token: Option<String> = None;
     loop {

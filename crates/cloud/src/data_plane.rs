@@ -119,6 +119,19 @@ impl DataPlane {
         Ok(Some(d))
     }
 
+    /// Blocks of a shadowed volume written up to instant `at_us`.
+    pub(crate) fn shadow_blocks_written(
+        &self,
+        volume_id: &str,
+        size: u64,
+        at_us: i64,
+    ) -> Result<Vec<u64>, DeviceError> {
+        let shadow = self
+            .shadow(volume_id, size)?
+            .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?;
+        Ok(shadow.blocks_written(None, at_us, BLOCK_SIZE).into_iter().collect())
+    }
+
     /// The live disk of an attached volume, for the workload to write. Blocking.
     pub fn live_disk(&self, volume_id: &str, size: u64) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
@@ -258,6 +271,56 @@ impl EmulatorDisk {
     }
 }
 
+impl EmulatorDisk {
+    /// One read of at most 64 MiB: the bytes into `buf`, and how many of a
+    /// restored volume's snapshot blocks it fetched for the first time (the
+    /// emulator's `x-snaplab-blocks-fetched`; `None` if it did not say).
+    pub fn read_counting(&self, offset: u64, buf: &mut [u8]) -> Result<Option<u64>, DeviceError> {
+        check_range(offset, buf.len(), self.size)?;
+        if buf.len() > MAX_TRANSFER {
+            return Err(DeviceError::Unavailable(format!(
+                "a read of {} bytes is larger than one request ({MAX_TRANSFER})",
+                buf.len()
+            )));
+        }
+        self.read_chunk(offset, buf)
+    }
+
+    fn read_chunk(&self, at: u64, chunk: &mut [u8]) -> Result<Option<u64>, DeviceError> {
+        let mut response = self
+            .agent
+            .get(&self.url)
+            .query("offset", at.to_string())
+            .query("length", chunk.len().to_string())
+            .call()
+            .map_err(|e| self.unreachable(&e))?;
+        if !response.status().is_success() {
+            return Err(self.refused(&mut response));
+        }
+        let fetched = response
+            .headers()
+            .get("x-snaplab-blocks-fetched")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_TRANSFER as u64 + 1)
+            .read_to_vec()
+            .map_err(|e| self.unreachable(&e))?;
+        if bytes.len() != chunk.len() {
+            return Err(DeviceError::Unavailable(format!(
+                "{} returned {} bytes for a read of {}",
+                self.volume_id,
+                bytes.len(),
+                chunk.len()
+            )));
+        }
+        chunk.copy_from_slice(&bytes);
+        Ok(fetched)
+    }
+}
+
 impl BlockDevice for EmulatorDisk {
     fn size(&self) -> u64 {
         self.size
@@ -266,32 +329,7 @@ impl BlockDevice for EmulatorDisk {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), DeviceError> {
         check_range(offset, buf.len(), self.size)?;
         for (i, chunk) in buf.chunks_mut(MAX_TRANSFER).enumerate() {
-            let at = offset + (i * MAX_TRANSFER) as u64;
-            let mut response = self
-                .agent
-                .get(&self.url)
-                .query("offset", at.to_string())
-                .query("length", chunk.len().to_string())
-                .call()
-                .map_err(|e| self.unreachable(&e))?;
-            if !response.status().is_success() {
-                return Err(self.refused(&mut response));
-            }
-            let bytes = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_TRANSFER as u64 + 1)
-                .read_to_vec()
-                .map_err(|e| self.unreachable(&e))?;
-            if bytes.len() != chunk.len() {
-                return Err(DeviceError::Unavailable(format!(
-                    "{} returned {} bytes for a read of {}",
-                    self.volume_id,
-                    bytes.len(),
-                    chunk.len()
-                )));
-            }
-            chunk.copy_from_slice(&bytes);
+            self.read_chunk(offset + (i * MAX_TRANSFER) as u64, chunk)?;
         }
         Ok(())
     }

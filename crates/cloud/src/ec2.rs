@@ -596,4 +596,117 @@ impl Ec2 {
             .await
             .map(|_| ())
     }
+
+    /// How far a restored volume has initialized (DescribeVolumeStatus's
+    /// `InitializationStatusDetails.Progress`, 0–100); `None` where the cloud
+    /// reports none (a volume created empty, or a cloud without it).
+    pub async fn initialization_progress(&self, volume_id: &str) -> Result<Option<i64>, CloudError> {
+        let out = self
+            .call(
+                "DescribeVolumeStatus",
+                self.client.describe_volume_status().volume_ids(volume_id).send(),
+            )
+            .await?;
+        Ok(out
+            .volume_statuses()
+            .iter()
+            .find(|s| s.volume_id() == Some(volume_id))
+            .and_then(|s| s.initialization_status_details())
+            .and_then(|d| d.progress()))
+    }
+
+    /// EnableFastSnapshotRestores for one snapshot in one zone: the state it
+    /// reports, or the reason the cloud refused this pair.
+    pub async fn enable_fast_restore(&self, snapshot_id: &str, zone: &str) -> Result<String, CloudError> {
+        let out = self
+            .call(
+                "EnableFastSnapshotRestores",
+                self.client
+                    .enable_fast_snapshot_restores()
+                    .source_snapshot_ids(snapshot_id)
+                    .availability_zones(zone)
+                    .send(),
+            )
+            .await?;
+        if let Some(refused) = out.unsuccessful().first() {
+            let errors: Vec<(Option<&str>, Option<&str>)> = refused
+                .fast_snapshot_restore_state_errors()
+                .iter()
+                .filter_map(|e| e.error())
+                .map(|e| (e.code(), e.message()))
+                .collect();
+            return Err(refusal(snapshot_id, zone, &errors));
+        }
+        Ok(out
+            .successful()
+            .first()
+            .and_then(|s| s.state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default())
+    }
+
+    /// DisableFastSnapshotRestores for one snapshot in one zone: the state it reports.
+    pub async fn disable_fast_restore(&self, snapshot_id: &str, zone: &str) -> Result<String, CloudError> {
+        let out = self
+            .call(
+                "DisableFastSnapshotRestores",
+                self.client
+                    .disable_fast_snapshot_restores()
+                    .source_snapshot_ids(snapshot_id)
+                    .availability_zones(zone)
+                    .send(),
+            )
+            .await?;
+        if let Some(refused) = out.unsuccessful().first() {
+            let errors: Vec<(Option<&str>, Option<&str>)> = refused
+                .fast_snapshot_restore_state_errors()
+                .iter()
+                .filter_map(|e| e.error())
+                .map(|e| (e.code(), e.message()))
+                .collect();
+            return Err(refusal(snapshot_id, zone, &errors));
+        }
+        Ok(out
+            .successful()
+            .first()
+            .and_then(|s| s.state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default())
+    }
+
+    /// Fast Snapshot Restore for a snapshot: (zone, state) for every zone it was enabled in.
+    pub async fn fast_restores(&self, snapshot_id: &str) -> Result<Vec<(String, String)>, CloudError> {
+        let out = self
+            .call(
+                "DescribeFastSnapshotRestores",
+                self.client
+                    .describe_fast_snapshot_restores()
+                    .filters(filter("snapshot-id", snapshot_id))
+                    .send(),
+            )
+            .await?;
+        Ok(out
+            .fast_snapshot_restores()
+            .iter()
+            .filter(|r| r.snapshot_id() == Some(snapshot_id))
+            .map(|r| {
+                (
+                    r.availability_zone().unwrap_or_default().to_string(),
+                    r.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+}
+
+/// An `Unsuccessful` item as an error: its first code and message.
+fn refusal(snapshot_id: &str, zone: &str, errors: &[(Option<&str>, Option<&str>)]) -> CloudError {
+    let (code, message) = errors.first().copied().unwrap_or((None, None));
+    CloudError::Aws {
+        code: code.unwrap_or("Unsuccessful").to_string(),
+        message: format!(
+            "Fast Snapshot Restore for {snapshot_id} in {zone}: {}",
+            message.unwrap_or("refused without a reason")
+        ),
+    }
 }

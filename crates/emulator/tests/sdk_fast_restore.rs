@@ -1,7 +1,7 @@
 //! Fast Snapshot Restore through the real aws-sdk-ec2: per (snapshot, zone)
 //! `enabling` → `optimizing` → `enabled` over time, then `disabling` →
-//! `disabled`; per-item errors beside successes; the quota; a snapshot with
-//! FSR on cannot be deleted.
+//! `disabled`; per-item errors beside successes; the quota; deleting a
+//! snapshot turns its FSR off.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::time::Duration;
@@ -73,15 +73,20 @@ async fn enabling_optimizes_over_time_then_disabling_turns_it_off() {
     );
     assert!(r.optimizing_time().is_some() && r.enabled_time().is_some());
 
-    // Deleting needs FSR off in every zone: AWS's words.
-    let err = lab.ec2.delete_snapshot().snapshot_id(&snap).send().await.unwrap_err();
-    let e = err.as_service_error().unwrap();
-    assert_eq!(e.meta().code(), Some("InvalidSnapshot.InUse"));
-    assert!(e
-        .meta()
-        .message()
-        .unwrap()
-        .contains("currently enabled for fast restores in us-east-1"));
+    // Deleting a snapshot you own disables its FSR (EBS User Guide,
+    // "Configure fast snapshot restore"): another snapshot, deleted while enabled.
+    let other = lab.create_snapshot(DATA_VOLUME_ID).await;
+    lab.advance(Duration::from_secs(60));
+    lab.wait_completed(&other).await;
+    lab.ec2
+        .enable_fast_snapshot_restores()
+        .source_snapshot_ids(&other)
+        .availability_zones("us-east-1a")
+        .send()
+        .await
+        .unwrap();
+    lab.ec2.delete_snapshot().snapshot_id(&other).send().await.unwrap();
+    assert!(states(&lab, &other).await.is_empty(), "its FSR went with it");
 
     let off = lab
         .ec2

@@ -131,6 +131,12 @@ pub async fn perform(scope: &mut RunScope, action: Action) -> Result<(), LabErro
         Action::CreateSnapshotSet => crate::pair::create_snapshot_set(scope).await,
         Action::RestorePair => crate::pair::restore_pair(scope).await,
         Action::AttachPair => crate::pair::attach_pair(scope).await,
+        Action::ReadRestored => crate::initialization::read_restored(scope).await,
+        Action::InitializeRestored => crate::initialization::initialize_restored(scope).await,
+        Action::CheckInitialization => crate::initialization::check_initialization(scope).await,
+        Action::EnableFastRestore => crate::initialization::enable_fast_restore(scope).await,
+        Action::WaitFastRestore => crate::initialization::wait_fast_restore(scope).await,
+        Action::DisableFastRestore => crate::initialization::disable_fast_restore(scope).await,
     }
 }
 

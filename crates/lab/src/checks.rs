@@ -55,6 +55,13 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
         CheckId::PairAttached => crate::pair_checks::pair_attached(scope).await,
         CheckId::PairDisagrees => crate::pair_checks::pair_disagrees(scope),
         CheckId::PairAgrees => crate::pair_checks::pair_agrees(scope),
+        CheckId::FirstReadFetched => crate::initialization_checks::first_read_fetched(scope),
+        CheckId::SecondReadCached => crate::initialization_checks::second_read_cached(scope),
+        CheckId::VolumeInitialized => crate::initialization_checks::volume_initialized(scope).await,
+        CheckId::FastRestoreOn => crate::initialization_checks::fast_restore_on(scope).await,
+        CheckId::FastRestoreEnabled => crate::initialization_checks::fast_restore_enabled(scope).await,
+        CheckId::FastRestoreInitialized => crate::initialization_checks::fast_restore_initialized(scope).await,
+        CheckId::FastRestoreDisabled => crate::initialization_checks::fast_restore_disabled(scope).await,
     };
     result.unwrap_or_else(|e| CheckOutcome {
         passed: false,

@@ -57,6 +57,22 @@ pub async fn clean_up(scope: &mut RunScope) -> Result<usize, LabError> {
             ResourceKind::Snapshot => match ec2.delete_snapshot(&r.id).await {
                 Ok(()) => true,
                 Err(e) if e.is_not_found() => false,
+                // Fast Snapshot Restore still on: AWS deletes the snapshot only once it is off everywhere.
+                Err(e) if e.code() == Some("InvalidSnapshot.InUse") => {
+                    let zones = crate::initialization::disable_everywhere(scope, &r.id).await?;
+                    if !zones.is_empty() {
+                        scope.emit_notice(
+                            crate::events::Level::Info,
+                            format!(
+                                "Fast Snapshot Restore for {} was still on in {}: disabled, so it can be deleted.",
+                                r.id,
+                                zones.join(", ")
+                            ),
+                        );
+                    }
+                    ec2.delete_snapshot(&r.id).await?;
+                    true
+                }
                 Err(e) => return Err(e.into()),
             },
         };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use snaplab_cloud::scenario::Scenario;
-use snaplab_cloud::{BlockComparison, SnapshotState, TargetKind, TargetPace};
+use snaplab_cloud::{BlockComparison, ReadPass, SnapshotState, TargetKind, TargetPace};
 
 use crate::events::StepOutcome;
 
@@ -219,6 +219,9 @@ pub struct RunContext {
     /// The two snapshots compared block by block.
     #[serde(default)]
     pub comparison: Option<BlockComparison>,
+    /// Timed reads of restored volumes (the restore-initialization lab), oldest first.
+    #[serde(default)]
+    pub reads: Vec<ReadPass>,
     pub restored_volume_id: Option<String>,
     pub restored_device: String,
     /// The multi-volume lab's copies of the inventory volume (the current

@@ -38,6 +38,16 @@ pub enum Action {
     CreateSnapshotSet,
     RestorePair,
     AttachPair,
+    /// Times a read of the first half of what the restored volume's snapshot holds.
+    ReadRestored,
+    /// Reads every block the snapshot holds, once (`dd` over the device).
+    InitializeRestored,
+    /// DescribeVolumeStatus: how far the restored volume has initialized.
+    CheckInitialization,
+    EnableFastRestore,
+    /// Waits until Fast Snapshot Restore is `enabled` in the instance's zone.
+    WaitFastRestore,
+    DisableFastRestore,
 }
 
 impl Action {
@@ -78,6 +88,13 @@ pub enum CheckId {
     PairAttached,
     PairDisagrees,
     PairAgrees,
+    FirstReadFetched,
+    SecondReadCached,
+    VolumeInitialized,
+    FastRestoreOn,
+    FastRestoreEnabled,
+    FastRestoreInitialized,
+    FastRestoreDisabled,
 }
 
 impl CheckId {
@@ -103,6 +120,13 @@ impl CheckId {
             Self::PairAttached => "pair_attached",
             Self::PairDisagrees => "pair_disagrees",
             Self::PairAgrees => "pair_agrees",
+            Self::FirstReadFetched => "first_read_fetched",
+            Self::SecondReadCached => "second_read_cached",
+            Self::VolumeInitialized => "volume_initialized",
+            Self::FastRestoreOn => "fast_restore_on",
+            Self::FastRestoreEnabled => "fast_restore_enabled",
+            Self::FastRestoreInitialized => "fast_restore_initialized",
+            Self::FastRestoreDisabled => "fast_restore_disabled",
         }
     }
 }

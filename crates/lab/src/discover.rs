@@ -36,8 +36,14 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
                     .record_created(ResourceKind::Volume, &v.id, ResourceRole::Restored)
                     .await?;
             }
-            // The restore to go on with: one in the instance's zone.
-            if let Some(v) = found.iter().find(|v| v.zone == zone) {
+            // The restore to go on with: the newest in the instance's zone
+            // (an earlier step's restore of the same snapshot may be found
+            // too, within the clock's margin; unattached wins a tie).
+            let newest = found
+                .iter()
+                .filter(|v| v.zone == zone)
+                .max_by_key(|v| (v.create_time, v.attachment.is_none()));
+            if let Some(v) = newest {
                 if scope.ctx.restored_volume_id.as_deref() != Some(&v.id) {
                     scope.set_restored(&v.id);
                     scope.record_context().await?;
@@ -70,7 +76,17 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
         }
         Action::CreateSnapshotsApart | Action::CreateSnapshotSet => discover_pair_snapshots(scope).await?,
         Action::RestorePair => discover_pair_restores(scope).await?,
-        Action::StartShop | Action::AttachRestored | Action::AttachPair | Action::VerifyRestore => {}
+        // The checks look at the cloud (or at reads the app made itself).
+        Action::StartShop
+        | Action::AttachRestored
+        | Action::AttachPair
+        | Action::VerifyRestore
+        | Action::ReadRestored
+        | Action::InitializeRestored
+        | Action::CheckInitialization
+        | Action::EnableFastRestore
+        | Action::WaitFastRestore
+        | Action::DisableFastRestore => {}
     }
     scope.shop.ensure_recorded()
 }

@@ -14,6 +14,8 @@ pub enum Prerequisite {
     Verification,
     InventoryVolume,
     RestoreOfThisSnapshot,
+    FirstRead,
+    SecondRead,
 }
 
 impl std::fmt::Display for Prerequisite {
@@ -27,6 +29,10 @@ impl std::fmt::Display for Prerequisite {
             Self::Verification => "the restored volume has not been read yet: the verify step comes first",
             Self::RestoreOfThisSnapshot => {
                 "the restored volume is from an earlier snapshot, not the run's latest: restore the latest one first"
+            }
+            Self::FirstRead => "the restored volume has not been read yet: the first-read step comes first",
+            Self::SecondRead => {
+                "the restored volume has not been read a second time yet: the read-again step comes first"
             }
             Self::InventoryVolume => "SecureCart has no inventory volume yet: opening the shop makes it",
         })

@@ -35,6 +35,8 @@ pub mod discover;
 mod error;
 pub mod events;
 mod explain;
+pub mod initialization;
+mod initialization_checks;
 pub mod input;
 mod order_log;
 pub mod pair;

@@ -374,6 +374,7 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
         verifications: Vec::new(),
         pauses: Vec::new(),
         comparison: None,
+        reads: Vec::new(),
         restored_volume_id: None,
         restored_device: "/dev/sdg".to_string(),
         inventory: Default::default(),

@@ -74,6 +74,7 @@ fn context(run_id: &str, learner: &str, kind: TargetKind) -> RunContext {
         verifications: Vec::new(),
         pauses: Vec::new(),
         comparison: None,
+        reads: Vec::new(),
         restored_volume_id: None,
         restored_device: "/dev/sdg".into(),
         inventory: Default::default(),

@@ -3,4 +3,4 @@
 /**
  * What "Run step" does for a step.
  */
-export type Action = "start_shop" | "create_snapshot" | "keep_writing" | "detach_reattach" | "monitor_snapshot" | "restore_volume" | "attach_restored" | "verify_restore" | "clean_up" | "compare_snapshots" | "delete_previous_snapshot" | "create_torn_snapshot" | "create_app_consistent_snapshot" | "create_snapshots_apart" | "create_snapshot_set" | "restore_pair" | "attach_pair";
+export type Action = "start_shop" | "create_snapshot" | "keep_writing" | "detach_reattach" | "monitor_snapshot" | "restore_volume" | "attach_restored" | "verify_restore" | "clean_up" | "compare_snapshots" | "delete_previous_snapshot" | "create_torn_snapshot" | "create_app_consistent_snapshot" | "create_snapshots_apart" | "create_snapshot_set" | "restore_pair" | "attach_pair" | "read_restored" | "initialize_restored" | "check_initialization" | "enable_fast_restore" | "wait_fast_restore" | "disable_fast_restore";

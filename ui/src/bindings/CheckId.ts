@@ -3,4 +3,4 @@
 /**
  * A judgement of the cloud's state after a step.
  */
-export type CheckId = "shop_taking_orders" | "snapshot_created" | "writes_continued" | "reattached_during_snapshot" | "snapshot_completed" | "restored_in_instance_zone" | "restored_attached" | "point_in_time" | "torn_orders_explained" | "nothing_left_behind" | "changed_blocks_counted" | "previous_snapshot_deleted" | "torn_order_replayed" | "pair_created" | "pair_taken_together" | "pair_restored" | "pair_attached" | "pair_disagrees" | "pair_agrees";
+export type CheckId = "shop_taking_orders" | "snapshot_created" | "writes_continued" | "reattached_during_snapshot" | "snapshot_completed" | "restored_in_instance_zone" | "restored_attached" | "point_in_time" | "torn_orders_explained" | "nothing_left_behind" | "changed_blocks_counted" | "previous_snapshot_deleted" | "torn_order_replayed" | "pair_created" | "pair_taken_together" | "pair_restored" | "pair_attached" | "pair_disagrees" | "pair_agrees" | "first_read_fetched" | "second_read_cached" | "volume_initialized" | "fast_restore_on" | "fast_restore_enabled" | "fast_restore_initialized" | "fast_restore_disabled";

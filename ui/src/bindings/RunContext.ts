@@ -3,6 +3,7 @@ import type { BlockComparison } from "./BlockComparison";
 import type { Consistency } from "./Consistency";
 import type { InventoryCopies } from "./InventoryCopies";
 import type { Mode } from "./Mode";
+import type { ReadPass } from "./ReadPass";
 import type { Reattach } from "./Reattach";
 import type { RunResource } from "./RunResource";
 import type { Scenario } from "./Scenario";
@@ -43,7 +44,11 @@ pauses: Array<ShopPauseRecord>,
 /**
  * The two snapshots compared block by block.
  */
-comparison: BlockComparison | null, restored_volume_id: string | null, restored_device: string, 
+comparison: BlockComparison | null, 
+/**
+ * Timed reads of restored volumes (the restore-initialization lab), oldest first.
+ */
+reads: Array<ReadPass>, restored_volume_id: string | null, restored_device: string, 
 /**
  * The multi-volume lab's copies of the inventory volume (the current
  * pair's other half: `snapshot_id` and `restored_volume_id` are the orders').

@@ -117,6 +117,47 @@ describe("Results: the incremental lab's block map", () => {
   });
 });
 
+describe("Results: the restore-initialization lab's reads", () => {
+  const MIB = 1024 * 1024;
+  const read = (kind: "first" | "again" | "initialize", volume: string, rates: number[], before: number, fetched: number) => ({
+    kind,
+    volume_id: volume,
+    offset: 0,
+    length: rates.length * MIB,
+    samples: rates.map((mib_per_s, i) => ({ offset: i * MIB, mib_per_s })),
+    seconds: 1,
+    blocks_fetched: fetched,
+    progress_before: before,
+    progress_after: 100,
+  });
+
+  it("charts every read with its median and, with no verify step, no empty verification panel", async () => {
+    const reads = [
+      read("first", "vol-lazy", [31, 32, 30], 0, 6),
+      read("again", "vol-lazy", [700, 900, 800], 50, 0),
+      read("initialize", "vol-lazy", [800, 900, 850, 31, 30, 32], 50, 6),
+      read("first", "vol-fast", [850, 800, 900], 100, 0),
+    ];
+    await show(runReport({ verification: null, context: context({ reads }) }));
+    const panel = screen.getByTestId("read-chart");
+    expect(figure("read-median-0").textContent).toBe("31 MiB/s");
+    expect(isBad("read-median-0")).toBe(true);
+    expect(figure("read-median-3").textContent).toBe("850 MiB/s");
+    expect(isBad("read-median-3")).toBe(false);
+    expect(panel.textContent).toContain("first read, Fast Snapshot Restore · 0 blocks fetched from the snapshot");
+    const chart = within(panel).getByRole("img");
+    expect(chart.getAttribute("aria-label")).toContain("over the first 6 MiB of the volume: first read 31, second read 800");
+    expect(chart.querySelectorAll("polyline")).toHaveLength(4);
+    expect(screen.queryByTestId("verification-summary")).toBeNull();
+  });
+
+  it("is not shown for a lab that reads nothing", async () => {
+    await show();
+    expect(screen.queryByTestId("read-chart")).toBeNull();
+    expect(screen.getByTestId("verification-summary")).toBeTruthy();
+  });
+});
+
 describe("Results: the restores side by side", () => {
   it("shows two restores' figures and the pause's cost in one table", async () => {
     const app = verification({

@@ -42,6 +42,7 @@ export function context(patch: Partial<RunContext> = {}): RunContext {
     verifications: [],
     pauses: [],
     comparison: null,
+    reads: [],
     restored_volume_id: null,
     restored_device: "/dev/sdg",
     inventory: { snapshot_id: null, restored_volume_id: null, restored_device: "/dev/sdq" },

@@ -308,6 +308,6 @@ pub fn reset_snapshot_attribute(call: &mut Call<'_>) -> Ec2Result<String> {
 
 pub fn delete_snapshot(call: &mut Call<'_>) -> Ec2Result<String> {
     let id = call.params.required("SnapshotId")?;
-    call.cloud.delete_snapshot(id, call.now, call.dry_run)?;
+    call.cloud.delete_snapshot(id, call.dry_run)?;
     Ok(call.ok_reply())
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::clock::{after, Timestamp};
 use crate::ec2_error;
-use crate::error::{Ec2Error, Ec2ErrorCode, Ec2Result};
+use crate::error::{Ec2Error, Ec2Result};
 use crate::model::filter::Filterable;
 use crate::model::snapshot::SnapshotState;
 use crate::model::Cloud;
@@ -305,22 +305,5 @@ impl Cloud {
                 },
             })
         }))
-    }
-
-    /// DeleteSnapshot's refusal while FSR is on in some zone.
-    pub(crate) fn check_no_fast_restore(&self, id: &str, now: Timestamp) -> Ec2Result<()> {
-        let Some(s) = self.snapshots.get(id) else {
-            return Ok(());
-        };
-        match s.fast_restores.iter().find(|r| r.state(now) != FastRestoreState::Disabled) {
-            Some(r) => Err(Ec2Error::new(
-                Ec2ErrorCode::InvalidSnapshotInUse,
-                format!(
-                    "The snapshot {id} is currently enabled for fast restores in {}. Fast snapshot restores must be disabled within all Availability Zones before the snapshot may be deleted.",
-                    r.zone
-                ),
-            )),
-            None => Ok(()),
-        }
     }
 }

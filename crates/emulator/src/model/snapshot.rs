@@ -449,9 +449,10 @@ impl Cloud {
         Ok(ids)
     }
 
-    pub fn delete_snapshot(&mut self, id: &str, now: Timestamp, dry_run: bool) -> Ec2Result<()> {
+    pub fn delete_snapshot(&mut self, id: &str, dry_run: bool) -> Ec2Result<()> {
         self.snapshot(id)?;
-        self.check_no_fast_restore(id, now)?;
+        // Its Fast Snapshot Restore goes with it: AWS disables FSR when a
+        // snapshot you own is deleted (EBS User Guide, "Configure fast snapshot restore").
         if dry_run {
             return Err(Ec2Error::dry_run());
         }

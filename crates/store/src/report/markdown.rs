@@ -140,6 +140,9 @@ pub fn render(r: &RunReport) -> String {
     if let Some(c) = &r.context.comparison {
         out.push_str(&comparison(c));
     }
+    if !r.context.reads.is_empty() {
+        out.push_str(&reads(&r.context.reads));
+    }
     if r.context.verifications.len() > 1 {
         out.push_str(&side_by_side(&r.context));
     }
@@ -197,6 +200,41 @@ pub fn render(r: &RunReport) -> String {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// What a read of a restored volume is called in reports.
+pub(crate) fn read_name(p: &snaplab_cloud::ReadPass) -> &'static str {
+    match (p.kind, p.started_initialized()) {
+        (snaplab_cloud::ReadKind::Initialize, _) => "initialize (every block once)",
+        (snaplab_cloud::ReadKind::Again, _) => "second read",
+        (snaplab_cloud::ReadKind::First, true) => "first read, initialized at creation (Fast Snapshot Restore)",
+        (snaplab_cloud::ReadKind::First, false) => "first read",
+    }
+}
+
+/// The restore-initialization lab's timed reads, one row each.
+fn reads(passes: &[snaplab_cloud::ReadPass]) -> String {
+    let mut out = String::from(
+        "## Reads of the restored volumes
+
+| read | volume | MiB | median MiB/s | overall MiB/s | blocks fetched | initialized before → after |\n|---|---|---|---|---|---|---|\n",
+    );
+    for p in passes {
+        let pct = |v: Option<i64>| v.map_or_else(|| "—".to_string(), |v| format!("{v}%"));
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.0} | {:.0} | {} | {} → {} |\n",
+            read_name(p),
+            text(&p.volume_id),
+            p.length / (1024 * 1024),
+            p.median_mib_per_s(),
+            p.mib_per_s(),
+            p.blocks_fetched.map_or_else(|| "—".to_string(), |n| n.to_string()),
+            pct(p.progress_before),
+            pct(p.progress_after)
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// The incremental lab's two snapshots compared block by block.

@@ -1,0 +1,172 @@
+//! The restore-initialization lab end to end: a restored volume's first
+//! read fetches its blocks from the snapshot, the second does not; reading
+//! every block initializes it; a restore made while Fast Snapshot Restore is
+//! enabled is initialized at once; FSR is turned off again — guided on the
+//! built-in emulator and a standalone one at demo pace, hands-on with the
+//! aws CLI and a learner's mistake (FSR enabled in the wrong zone).
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::time::Duration;
+
+use common::{guided_run, run_shown, snaplab, EmulatorProcess, LiveRun, TempDir};
+
+const STEPS: u64 = 16;
+
+/// What every passing run of the lab shows in its record; returns the reads.
+fn assert_reads(db: &str, events: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let finished = events.last().unwrap();
+    assert_eq!(finished["event"], "run_finished");
+    assert_eq!(finished["outcome"], "passed", "{events:#?}");
+    assert_eq!(finished["steps_passed"], STEPS);
+    let run_id = events[0]["run_id"].as_str().unwrap();
+    let out = snaplab(&["report", run_id, "--format", "json", "--db", db]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reads = r["context"]["reads"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = reads.iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["first", "again", "initialize", "first"], "{reads:#?}");
+    let (first, again, init, fast) = (&reads[0], &reads[1], &reads[2], &reads[3]);
+    // Lazy loading: the first read fetched blocks, the second none.
+    assert!(first["blocks_fetched"].as_u64().unwrap() > 0, "{first}");
+    assert_eq!(first["progress_before"], 0, "{first}");
+    let half = first["progress_after"].as_i64().unwrap();
+    assert!((1..100).contains(&half), "{first}");
+    assert_eq!(again["blocks_fetched"], 0, "{again}");
+    assert_eq!(again["volume_id"], first["volume_id"]);
+    // Initializing fetched the rest: 100%.
+    assert!(init["blocks_fetched"].as_u64().unwrap() > 0, "{init}");
+    assert!(init["length"].as_u64().unwrap() > first["length"].as_u64().unwrap());
+    assert_eq!(init["progress_after"], 100, "{init}");
+    // The restore made with FSR enabled: another volume, initialized at creation.
+    assert_ne!(fast["volume_id"], first["volume_id"]);
+    assert_eq!(fast["progress_before"], 100, "{fast}");
+    assert_eq!(fast["blocks_fetched"], 0, "{fast}");
+    assert_eq!(
+        fast["samples"].as_array().unwrap().len(),
+        first["samples"].as_array().unwrap().len()
+    );
+    let resources = r["resources"].as_array().unwrap();
+    assert!(
+        resources.iter().all(|x| !x["deleted_at"].is_null()),
+        "everything is gone, the snapshot too (FSR off first): {resources:?}"
+    );
+    let md = snaplab(&["report", run_id, "--format", "md", "--db", db]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("## Reads of the restored volumes") && md.contains("| second read |"),
+        "the report shows the reads: {md}"
+    );
+    reads
+}
+
+fn median(pass: &serde_json::Value) -> f64 {
+    let mut v: Vec<f64> = pass["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["mib_per_s"].as_f64().unwrap())
+        .collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+#[test]
+fn guided_on_the_built_in_emulator_first_reads_wait_and_fast_restore_does_not() {
+    let (dir, events) = guided_run("restore-initialization", &["--pace", "instant"]);
+    let reads = assert_reads(&dir.db(), &events);
+    // At pace instant the lab asked for 10 ms per block: a 1 MiB first read
+    // (two blocks) takes at least 20 ms, so it is at most 50 MiB/s.
+    assert!(median(&reads[0]) <= 51.0, "{}", reads[0]);
+    let checks: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "check_result")
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(
+        checks.iter().any(|m| m.contains("initialization progress 100%")),
+        "{checks:#?}"
+    );
+}
+
+#[test]
+fn guided_on_a_standalone_emulator_at_demo_pace() {
+    let emulator = EmulatorProcess::start(&["--pace", "demo"]);
+    let (dir, events) = guided_run("restore-initialization", &["--endpoint", &emulator.endpoint]);
+    let reads = assert_reads(&dir.db(), &events);
+    // Demo pace: 16 ms per block, a first read of 1 MiB at 32 MiB/s at best.
+    assert!(median(&reads[0]) <= 33.0, "{}", reads[0]);
+}
+
+#[test]
+fn hands_on_fast_restore_in_the_wrong_zone_is_named_and_must_be_turned_off_too() {
+    let dir = TempDir::new("restore-initialization-hands-on");
+    let db = dir.db();
+    let (mut run, endpoint) = LiveRun::hands_on("restore-initialization", &db);
+    let mut done: Vec<String> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    loop {
+        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
+            matches!(
+                e["event"].as_str(),
+                Some("awaiting_learner" | "run_finished" | "check_result")
+            )
+        });
+        match e["event"].as_str().unwrap() {
+            "run_finished" => break,
+            "check_result" => {
+                if e["passed"] == false {
+                    refused.push(e["message"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            _ => {
+                let step = e["step_id"].as_str().unwrap().to_string();
+                let commands: Vec<String> = e["commands"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_string())
+                    .collect();
+                // The mistake: FSR enabled in another zone than the instance's.
+                if step == "enable-fsr" && !done.contains(&step) {
+                    run_shown(&endpoint, &commands[0].replace("us-east-1a", "us-east-1b"));
+                    done.push(step);
+                    run.answer("");
+                    continue;
+                }
+                if step == "enable-fsr" && refused.len() == 1 {
+                    run_shown(&endpoint, &commands[0]);
+                    run.answer("");
+                    continue;
+                }
+                // Disabling in the instance's zone leaves the wrong one on:
+                // the check names it, and the learner disables it there too.
+                if step == "disable-fsr" && done.contains(&step) && refused.len() == 2 {
+                    run_shown(&endpoint, &commands[0].replace("us-east-1a", "us-east-1b"));
+                    run.answer("");
+                    continue;
+                }
+                if !done.contains(&step) {
+                    for c in &commands {
+                        assert!(!c.contains("not known yet"), "every id is filled in: {c}");
+                        run_shown(&endpoint, c);
+                    }
+                    done.push(step);
+                } else {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                run.answer("");
+            }
+        }
+    }
+    assert!(run.finish(Duration::from_secs(30)).success());
+    assert_eq!(refused.len(), 2, "{refused:#?}");
+    assert!(
+        refused[0].contains("not enabled in us-east-1a, the instance's zone")
+            && refused[0].contains("enable-fast-snapshot-restores --availability-zones us-east-1a"),
+        "{refused:#?}"
+    );
+    assert!(refused[1].contains("in us-east-1b, billed every hour"), "{refused:#?}");
+    let events = run.seen.clone();
+    assert_reads(&db, &events);
+}
