@@ -756,11 +756,36 @@ fn cli_enables_lists_and_disables_fast_snapshot_restore() {
         ],
     );
     assert_eq!(listed, serde_json::json!([["us-east-1a", "enabled"]]), "instant pace");
-    let refused = aws(ep, &["ec2", "delete-snapshot", "--snapshot-id", snap]);
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("InvalidSnapshot.InUse"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
+    // A restore where it is enabled is initialized at creation, as
+    // describe-volume-status reports.
+    let restored = aws_json(
+        ep,
+        &[
+            "ec2",
+            "create-volume",
+            "--snapshot-id",
+            snap,
+            "--availability-zone",
+            "us-east-1a",
+            "--query",
+            "VolumeId",
+        ],
+    );
+    let status = aws_json(
+        ep,
+        &[
+            "ec2",
+            "describe-volume-status",
+            "--volume-ids",
+            restored.as_str().unwrap(),
+            "--query",
+            "VolumeStatuses[0].[VolumeStatus.Status,InitializationStatusDetails]",
+        ],
+    );
+    assert_eq!(
+        status,
+        serde_json::json!(["ok", {"InitializationType": "default", "Progress": 100}]),
+        "{status}"
     );
     let off = aws_json(
         ep,
