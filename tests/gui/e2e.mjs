@@ -289,6 +289,32 @@ test("multi-volume lab: the pair snapshotted apart sells stock for missing order
   await save(s, "results-multi-volume", true);
 });
 
+test("restore-initialization lab: the first read waits, the second does not, a Fast Snapshot Restore restore is fast at once", async (s) => {
+  await s.waitFor("[data-testid=lab-restore-initialization]");
+  await setLearner(s, "e2e-restore-initialization");
+  await s.click(await s.find("[data-testid=lab-restore-initialization]"));
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.waitFor("[data-testid=step-fast-read]");
+  await runGuided(s);
+  const { outcome, text } = await runOutcome(s);
+  assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+  assert(text.includes("16 of 16 steps passed"), `outcome banner: ${text}`);
+
+  await s.click(await s.find("[data-testid=see-results]"));
+  await s.waitFor("[data-testid=read-chart]");
+  const medians = await s.exec("return [0, 1, 2, 3].map(i => parseFloat(document.querySelector(`[data-testid=read-median-${i}]`).textContent));");
+  // Demo pace: a first read costs 16 ms per 512 KiB block, at most 32 MiB/s.
+  assert(medians[0] <= 33, `the first read is slow: ${medians}`);
+  const labels = await s.exec("return [...document.querySelectorAll('[data-testid=read-chart] .figure span')].map(e => e.textContent);");
+  assert(/^first read · [1-9]\d* blocks fetched/.test(labels[0]), `the first read fetched blocks: ${labels}`);
+  assert(labels[1] === "second read · 0 blocks fetched from the snapshot", `the second read fetched none: ${labels}`);
+  assert(labels[3] === "first read, Fast Snapshot Restore · 0 blocks fetched from the snapshot", `FSR: ${labels}`);
+  const lines = await s.exec("return document.querySelectorAll('[data-testid=read-chart] polyline').length;");
+  assert(lines === 4, `one line per read: ${lines}`);
+  assert(!(await s.exec("return !!document.querySelector('[data-testid=verification-summary]');")), "no empty verification panel");
+  await save(s, "results-restore-initialization", true);
+});
+
 test("hands-on: the learner creates the snapshot with the aws CLI and the check passes", async (s) => {
   await setLearner(s, "e2e-hands-on");
   await s.click(await s.find("[data-testid=mode-hands-on]"));
