@@ -15,6 +15,8 @@ pub struct Renderer {
     steps_total: usize,
     /// The run is on AWS: a stop deletes what it made, so it cannot be resumed.
     on_aws: bool,
+    /// Knowledge checks answered right, and asked, so far.
+    quiz: (u32, u32),
 }
 
 /// Progress bars on a terminal.
@@ -38,6 +40,7 @@ impl Renderer {
             last_call: None,
             steps_total,
             on_aws: false,
+            quiz: (0, 0),
         }
     }
 
@@ -177,6 +180,36 @@ impl Renderer {
                     self.line(format!("  {l}"));
                 }
             }
+            EventKind::QuestionAsked { question, index, total } => {
+                self.stop_orders_line();
+                self.line(format!(
+                    "\nKnowledge check {} of {total}: {}",
+                    index + 1,
+                    question.prompt
+                ));
+                for (i, c) in question.choices.iter().enumerate() {
+                    self.line(format!("  {}) {c}", i + 1));
+                }
+                self.line("  Answer with its number (s = skip, q = stop):");
+            }
+            EventKind::QuestionAnswered { question, answer } => {
+                if !answer.asked {
+                    return;
+                }
+                self.quiz.1 += 1;
+                match (&answer.answer, answer.correct) {
+                    (_, true) => {
+                        self.quiz.0 += 1;
+                        self.line("  ✔ Right.");
+                    }
+                    (Some(given), false) => {
+                        self.line(format!("  ✘ Not \"{given}\": the answer is \"{}\".", question.answer))
+                    }
+                    (None, false) => self.line(format!("  Skipped: the answer is \"{}\".", question.answer)),
+                }
+                self.line(format!("  {}", question.explanation));
+                self.line(format!("  Source: {}", question.source));
+            }
             EventKind::RunFinished {
                 outcome,
                 steps_passed,
@@ -184,6 +217,9 @@ impl Renderer {
                 ..
             } => {
                 self.stop_orders_line();
+                if self.quiz.1 > 0 {
+                    self.line(format!("\nKnowledge checks: {} of {} right.", self.quiz.0, self.quiz.1));
+                }
                 let word = match outcome {
                     RunOutcome::Passed => "PASSED",
                     RunOutcome::Failed => "FAILED",

@@ -13,6 +13,7 @@ fn export_all(dir: &Path) {
     snaplab_lab::LabDef::export_all_to(dir).expect("LabDef");
     snaplab_store::RunReport::export_all_to(dir).expect("RunReport");
     snaplab_store::SummaryRow::export_all_to(dir).expect("SummaryRow");
+    snaplab_store::MissedQuestion::export_all_to(dir).expect("MissedQuestion");
     snaplab_store::RunSummary::export_all_to(dir).expect("RunSummary");
     AppInfo::export_all_to(dir).expect("AppInfo");
     EndpointCheck::export_all_to(dir).expect("EndpointCheck");

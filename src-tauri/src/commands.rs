@@ -11,7 +11,9 @@ use snaplab_cloud::{endpoint, CloudError, TargetKind};
 use snaplab_emulator::Pace;
 use snaplab_lab::{Consistency, LabDef, Mode, RunContext};
 use snaplab_session::{default_learner, RunRequest, SessionError};
-use snaplab_store::{instructor_summary, summary_csv, HistoryFilter, RunReport, RunSummary, StoreError, SummaryRow};
+use snaplab_store::{
+    instructor_summary, summary_csv, HistoryFilter, MissedQuestion, RunReport, RunSummary, StoreError, SummaryRow,
+};
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::aws::{self, AwsAccount};
@@ -392,6 +394,16 @@ pub async fn press(state: &AppState, reply: Reply) -> Result<()> {
     run.replies.send(button).map_err(|_| CommandError::NoRun)
 }
 
+/// The learner's choice on the knowledge check the run is asking.
+#[tauri::command]
+pub async fn answer_question(state: State<'_, AppState>, answer: String) -> Result<()> {
+    let active = state.active.lock().await;
+    let run = active.as_ref().ok_or(CommandError::NoRun)?;
+    run.replies
+        .send(Button::Answer(answer))
+        .map_err(|_| CommandError::NoRun)
+}
+
 /// Stops the run now; it is recorded as interrupted and can be resumed.
 #[tauri::command]
 pub async fn stop_run(state: State<'_, AppState>) -> Result<()> {
@@ -427,6 +439,16 @@ pub async fn summary(
     lab: Option<String>,
 ) -> Result<Vec<SummaryRow>> {
     Ok(instructor_summary(&runs(&state, learner, lab).await?))
+}
+
+/// The knowledge checks the filtered runs missed most.
+#[tauri::command]
+pub async fn missed_questions(
+    state: State<'_, AppState>,
+    learner: Option<String>,
+    lab: Option<String>,
+) -> Result<Vec<MissedQuestion>> {
+    Ok(state.store.missed_questions(&filter(learner, lab)).await?)
 }
 
 #[tauri::command]

@@ -1,16 +1,19 @@
 //! The learner's buttons as the runner's input: the one "go" button ("Run
-//! step" guided, "Check" hands-on), Skip, and Stop.
+//! step" guided, "Check" hands-on), Skip, and Stop — and a knowledge
+//! check's chosen answer.
 
-use snaplab_lab::{Awaiting, LearnerInput, LearnerReply};
+use snaplab_lab::{Awaiting, LearnerInput, LearnerReply, Question, QuizReply};
 use tokio::sync::mpsc;
 
 /// A button the learner pressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Button {
     /// "Run step" or "Check": whichever the runner is waiting for.
     Go,
     Skip,
     Quit,
+    /// The choice picked on a question card.
+    Answer(String),
 }
 
 pub struct ButtonLearner {
@@ -32,13 +35,33 @@ impl LearnerInput for ButtonLearner {
     async fn next(&mut self, _step_id: &str, awaiting: Awaiting) -> LearnerReply {
         // The window closing drops the sender: treat it as quitting (the run
         // is then interrupted, and resumable).
-        match self.replies.recv().await.unwrap_or(Button::Quit) {
-            Button::Go => match awaiting {
-                Awaiting::Run => LearnerReply::Run,
-                Awaiting::Check => LearnerReply::Check,
-            },
-            Button::Skip => LearnerReply::Skip,
-            Button::Quit => LearnerReply::Quit,
+        loop {
+            return match self.replies.recv().await.unwrap_or(Button::Quit) {
+                Button::Go => match awaiting {
+                    Awaiting::Run => LearnerReply::Run,
+                    Awaiting::Check => LearnerReply::Check,
+                },
+                Button::Skip => LearnerReply::Skip,
+                Button::Quit => LearnerReply::Quit,
+                // An answer from a card no longer shown.
+                Button::Answer(_) => continue,
+            };
+        }
+    }
+
+    fn answers(&self, _question: &Question) -> bool {
+        true
+    }
+
+    async fn answer(&mut self, _question: &Question) -> QuizReply {
+        loop {
+            return match self.replies.recv().await.unwrap_or(Button::Quit) {
+                Button::Answer(choice) => QuizReply::Reply(choice),
+                Button::Skip => QuizReply::Skip,
+                Button::Quit => QuizReply::Quit,
+                // "Run step" pressed twice: the card waits for its answer.
+                Button::Go => continue,
+            };
         }
     }
 

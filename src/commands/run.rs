@@ -1,10 +1,15 @@
 //! `snaplab run`: the whole lab, headless, on the built-in emulator or an endpoint.
 
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use snaplab_cloud::endpoint;
 use snaplab_emulator::Pace;
-use snaplab_lab::{Awaiting, Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, RunOutcome};
+use snaplab_lab::{
+    Awaiting, Catalog, Consistency, LearnerInput, LearnerReply, Mode, NoLearner, Question, QuizReply, RunOutcome,
+    WithAnswers,
+};
 use snaplab_session::{default_learner, RunRequest};
 use snaplab_store::Store;
 
@@ -72,6 +77,12 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 
+    /// Answers to the lab's knowledge checks, for scripted runs: a TOML or JSON file of question id = answer
+    /// (the choice's number or its text). Without it they are asked on a terminal, and recorded as not asked
+    /// otherwise (e.g. with --json).
+    #[arg(long, value_name = "FILE")]
+    answers: Option<std::path::PathBuf>,
+
     /// Continue an interrupted run at the step where it stopped.
     #[arg(long, value_name = "RUN_ID")]
     resume: Option<String>,
@@ -89,31 +100,42 @@ pub struct Args {
     no_record: bool,
 }
 
-/// Reads the learner's answers from stdin, one line each.
+/// Reads the learner's replies from stdin, one line each: hands-on, to each
+/// step; on a terminal, to the knowledge checks.
 struct StdinLearner {
     lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    /// Steps wait for a line (hands-on); else they go on at once (guided).
+    steps: bool,
+    questions: bool,
 }
 
 impl StdinLearner {
-    fn new() -> Self {
+    fn new(steps: bool, questions: bool) -> Self {
         let (tx, lines) = tokio::sync::mpsc::unbounded_channel();
         std::thread::spawn(move || {
             let mut line = String::new();
             while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
-                if tx.send(line.trim().to_lowercase()).is_err() {
+                if tx.send(line.trim().to_string()).is_err() {
                     break;
                 }
                 line.clear();
             }
         });
-        Self { lines }
+        Self {
+            lines,
+            steps,
+            questions,
+        }
     }
 }
 
 #[async_trait::async_trait]
 impl LearnerInput for StdinLearner {
-    async fn next(&mut self, _step_id: &str, awaiting: Awaiting) -> LearnerReply {
-        match self.lines.recv().await.as_deref() {
+    async fn next(&mut self, step_id: &str, awaiting: Awaiting) -> LearnerReply {
+        if !self.steps {
+            return NoLearner.next(step_id, awaiting).await;
+        }
+        match self.lines.recv().await.map(|l| l.to_lowercase()).as_deref() {
             None | Some("q" | "quit") => LearnerReply::Quit,
             Some("s" | "skip") => LearnerReply::Skip,
             Some(_) => match awaiting {
@@ -122,6 +144,66 @@ impl LearnerInput for StdinLearner {
             },
         }
     }
+
+    fn answers(&self, _question: &Question) -> bool {
+        self.questions
+    }
+
+    async fn answer(&mut self, _question: &Question) -> QuizReply {
+        match self.lines.recv().await {
+            None => QuizReply::Quit,
+            Some(l) if matches!(l.to_lowercase().as_str(), "q" | "quit") => QuizReply::Quit,
+            Some(l) if matches!(l.to_lowercase().as_str(), "s" | "skip") => QuizReply::Skip,
+            Some(l) => QuizReply::Reply(l),
+        }
+    }
+}
+
+/// `--answers FILE`: question id → reply, from JSON or TOML; every id must be one of the lab's.
+fn read_answers(path: &std::path::Path, questions: &[Question]) -> anyhow::Result<BTreeMap<String, String>> {
+    use anyhow::Context as _;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the answers file {}", path.display()))?;
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(_) => toml::from_str::<toml::Value>(&text)
+            .map(|t| serde_json::to_value(t).unwrap_or_default())
+            .with_context(|| {
+                format!(
+                    "{} is neither JSON nor TOML (question id = answer, one per line)",
+                    path.display()
+                )
+            })?,
+    };
+    let serde_json::Value::Object(map) = value else {
+        anyhow::bail!("{}: expected question id = answer pairs", path.display());
+    };
+    let known: Vec<&str> = questions.iter().map(|q| q.id.as_str()).collect();
+    let mut answers = BTreeMap::new();
+    for (id, v) in map {
+        if !known.contains(&id.as_str()) {
+            anyhow::bail!(
+                "{}: '{id}' is not a question of this lab; its questions are: {}",
+                path.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        let reply = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => if b { "True" } else { "False" }.to_string(),
+            other => anyhow::bail!(
+                "{}: the answer to '{id}' is {other}: give the choice's number or text",
+                path.display()
+            ),
+        };
+        answers.insert(id, reply);
+    }
+    Ok(answers)
 }
 
 async fn stop_signal() {
@@ -184,11 +266,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let plan = snaplab_session::plan(&store, &catalog, request).await?;
     let renderer = Renderer::new(args.json, plan.lab.steps.len());
-    let input: Box<dyn LearnerInput> = if plan.mode == Mode::HandsOn {
-        Box::new(StdinLearner::new())
-    } else {
-        Box::new(NoLearner)
+    // Knowledge checks are asked on a terminal (not in --json output, not from a pipe).
+    let on_terminal = !args.json && std::io::stdin().is_terminal();
+    let hands_on = plan.mode == Mode::HandsOn;
+    let mut input: Box<dyn LearnerInput> = match (hands_on, on_terminal) {
+        (false, false) => Box::new(NoLearner),
+        (steps, questions) => Box::new(StdinLearner::new(steps, questions)),
     };
+    if let Some(path) = &args.answers {
+        input = Box::new(WithAnswers::new(input, read_answers(path, &plan.lab.questions)?));
+    }
     let started = plan.start(vec![Box::new(renderer)], input).await?;
     // Stopped by a signal, the renderer says how to resume (an AWS run cleans up instead).
     let ended = started.run_until(stop_signal()).await?;

@@ -29,6 +29,7 @@ beforeEach(() => {
   vi.mocked(api.uiReady).mockResolvedValue();
   vi.mocked(api.history).mockResolvedValue([]);
   vi.mocked(api.summary).mockResolvedValue([]);
+  vi.mocked(api.missedQuestions).mockResolvedValue([]);
 });
 
 afterEach(() => {

@@ -222,6 +222,9 @@ pub struct RunContext {
     /// Timed reads of restored volumes (the restore-initialization lab), oldest first.
     #[serde(default)]
     pub reads: Vec<ReadPass>,
+    /// The knowledge checks answered (or passed over) so far, in order.
+    #[serde(default)]
+    pub answers: Vec<crate::quiz::Answer>,
     pub restored_volume_id: Option<String>,
     pub restored_device: String,
     /// The multi-volume lab's copies of the inventory volume (the current

@@ -182,6 +182,9 @@ pub struct LabDef {
     #[serde(default)]
     pub shop: ShopSettings,
     pub steps: Vec<StepDef>,
+    /// Knowledge checks, from `questions.toml` beside `lab.toml` (none without it).
+    #[serde(default)]
+    pub questions: Vec<crate::quiz::Question>,
 }
 
 /// `[shop]` in lab.toml.
@@ -288,6 +291,16 @@ impl LabDef {
         }
         if lab.steps.is_empty() {
             return Err(LabError::Definition(format!("{source}: a lab needs at least one step")));
+        }
+        if !lab.questions.is_empty() {
+            return Err(LabError::Definition(format!(
+                "{source}: questions go in questions.toml beside lab.toml, not in lab.toml"
+            )));
+        }
+        if let Some(text) = read_page("questions.toml") {
+            let ids: Vec<&str> = lab.steps.iter().map(|s| s.id.as_str()).collect();
+            let file = source.replace("lab.toml", "questions.toml");
+            lab.questions = crate::quiz::parse_questions(&file, &text, &ids)?;
         }
         Ok(lab)
     }
@@ -475,5 +488,39 @@ mod tests {
         assert!(err.to_string().contains("fly"), "{err}");
         let err = LabDef::parse("x/lab.toml", "id = 'x'\ntitle='t'\nsummary='s'\nminutes=1\n[[steps]]\nid='a'\ntitle='A'\npage='p.md'\naction='start_shop'\nchecks=[]\n", |_| None).unwrap_err();
         assert!(err.to_string().contains("p.md"), "{err}");
+    }
+
+    #[test]
+    fn every_builtin_lab_ends_with_three_to_six_knowledge_checks() {
+        let catalog = Catalog::builtin().unwrap();
+        for lab in catalog.labs() {
+            let n = lab.questions.len();
+            assert!((3..=6).contains(&n), "{}: {n} questions", lab.id);
+            // At least one is asked at the end.
+            assert!(lab.questions.iter().any(|q| q.after_step.is_none()), "{}", lab.id);
+        }
+        let main = catalog.get("securecart-snapshot").unwrap();
+        let detach = main.questions.iter().find(|q| q.id == "detach-while-pending").unwrap();
+        assert_eq!(detach.answer, "False", "the scenario's wrong row, corrected");
+    }
+
+    #[test]
+    fn questions_belong_in_their_own_file_and_a_bad_one_is_named() {
+        let lab = "id = 'x'\ntitle='t'\nsummary='s'\nminutes=1\n[[steps]]\nid='a'\ntitle='A'\npage='p.md'\naction='start_shop'\nchecks=[]\n";
+        let inline = format!(
+            "{lab}[[questions]]\nid='q'\nkind='true_false'\nprompt='p'\nanswer='True'\nexplanation='e'\nsource='s'\n"
+        );
+        let err = LabDef::parse("x/lab.toml", &inline, |_| Some(String::new())).unwrap_err();
+        assert!(err.to_string().contains("questions go in questions.toml"), "{err}");
+        let bad = "[[questions]]\nid='q'\nkind='choice'\nprompt='p'\nchoices=['a','b']\nanswer='c'\nexplanation='e'\nsource='s'\n";
+        let err = LabDef::parse("x/lab.toml", lab, |page| match page {
+            "questions.toml" => Some(bad.to_string()),
+            _ => Some(String::new()),
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("x/questions.toml: question q: its answer 'c'"),
+            "{err}"
+        );
     }
 }

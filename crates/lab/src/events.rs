@@ -228,6 +228,17 @@ pub enum EventKind {
     Verification {
         verification: Box<Verification>,
     },
+    /// A knowledge check for the learner to answer (`index` of `total` in the lab).
+    QuestionAsked {
+        question: Box<crate::quiz::Question>,
+        index: usize,
+        total: usize,
+    },
+    /// The learner's answer (or that nobody was asked), with the explanation to show.
+    QuestionAnswered {
+        question: Box<crate::quiz::Question>,
+        answer: Box<crate::quiz::Answer>,
+    },
     RunFinished {
         outcome: RunOutcome,
         steps_passed: usize,
@@ -253,6 +264,8 @@ impl EventKind {
             Self::CheckResult { .. } => "check_result",
             Self::StepFinished { .. } => "step_finished",
             Self::Verification { .. } => "verification",
+            Self::QuestionAsked { .. } => "question_asked",
+            Self::QuestionAnswered { .. } => "question_answered",
             Self::RunFinished { .. } => "run_finished",
         }
     }

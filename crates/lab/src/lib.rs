@@ -41,6 +41,7 @@ pub mod input;
 mod order_log;
 pub mod pair;
 mod pair_checks;
+pub mod quiz;
 pub mod runner;
 pub mod scope;
 mod shop;
@@ -58,8 +59,9 @@ pub use context::{
 pub use def::{Action, Catalog, CheckId, LabDef, ShopSettings, StepDef};
 pub use error::{LabError, Prerequisite};
 pub use events::{Awaiting, EventKind, EventSink, LabEvent, Level, RunOutcome, RunStatus, SinkError, StepOutcome};
-pub use input::{LearnerInput, LearnerReply, NoLearner};
+pub use input::{LearnerInput, LearnerReply, NoLearner, WithAnswers};
 pub use order_log::{OrderLog, UnrecordedOrders};
+pub use quiz::{Answer, Question, QuestionKind, QuizReply, Score};
 pub use runner::{RunSettings, Runner, Start, Wiring};
 pub use scope::{RunEvents, RunScope};
 pub use shop::ShopCloser;

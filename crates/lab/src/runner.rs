@@ -22,6 +22,7 @@ use crate::error::LabError;
 use crate::events::{Awaiting, EventKind, Level, RunOutcome, StepOutcome};
 use crate::input::{LearnerInput, LearnerReply};
 use crate::order_log::OrderLog;
+use crate::quiz::{Answer, Question, QuizReply};
 use crate::scope::RunScope;
 use crate::site::Site;
 
@@ -229,9 +230,12 @@ impl Runner {
             }
             let outcome = self.run_step(index, step).await?;
             self.finish_step(step, outcome).await?;
+            self.ask_questions(Some(&step.id)).await?;
             // Guided, later steps build on this one: stop, but still clean up.
             failed |= outcome == StepOutcome::Failed && self.scope.ctx.mode == Mode::Guided;
         }
+        // The lab ends with its knowledge checks (whatever the steps' outcome).
+        self.ask_questions(None).await?;
         let all_passed = self
             .lab
             .steps
@@ -242,6 +246,76 @@ impl Runner {
         } else {
             RunOutcome::Failed
         })
+    }
+
+    /// Asks the knowledge checks due after `step` (`None`: at the end) that
+    /// are not answered yet. A reply that names no choice is asked again.
+    async fn ask_questions(&mut self, after: Option<&str>) -> Result<(), LabError> {
+        let total = self.lab.questions.len();
+        let due: Vec<(usize, Question)> = self
+            .lab
+            .questions
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.after_step.as_deref() == after)
+            .filter(|(_, q)| !self.scope.ctx.answers.iter().any(|a| a.question_id == q.id))
+            .map(|(i, q)| (i, q.clone()))
+            .collect();
+        for (index, question) in due {
+            let (answer, asked) = match self.input.answers(&question) {
+                false => (None, false),
+                true => {
+                    self.scope
+                        .emit_durable(EventKind::QuestionAsked {
+                            question: Box::new(question.clone()),
+                            index,
+                            total,
+                        })
+                        .await?;
+                    self.reply_to(&question).await?
+                }
+            };
+            let answer = Answer {
+                question_id: question.id.clone(),
+                prompt: question.prompt.clone(),
+                right_answer: question.answer.clone(),
+                correct: answer.as_deref().is_some_and(|c| question.is_right(c)),
+                answer,
+                asked,
+                at: self.scope.now(),
+            };
+            self.scope.ctx.answers.push(answer.clone());
+            self.scope.record_context().await?;
+            self.scope
+                .emit_durable(EventKind::QuestionAnswered {
+                    question: Box::new(question),
+                    answer: Box::new(answer),
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The choice the learner names (`None` when they skip), asking again
+    /// after a reply that names none.
+    async fn reply_to(&mut self, question: &Question) -> Result<(Option<String>, bool), LabError> {
+        loop {
+            match self.input.answer(question).await {
+                QuizReply::Reply(reply) => match question.parse_reply(&reply) {
+                    Some(choice) => return Ok((Some(choice.to_string()), true)),
+                    None => self.scope.emit_notice(
+                        Level::Warning,
+                        format!(
+                            "'{reply}' is not one of the choices: answer with its number (1 to {}) or its text.",
+                            question.choices.len()
+                        ),
+                    ),
+                },
+                QuizReply::NotAsked => return Ok((None, false)),
+                QuizReply::Skip => return Ok((None, true)),
+                QuizReply::Quit => return Err(LabError::Quit),
+            }
+        }
     }
 
     async fn finish_step(&mut self, step: &StepDef, outcome: StepOutcome) -> Result<(), LabError> {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use queries::{HistoryFilter, RunSummary};
+pub use queries::{HistoryFilter, MissedQuestion, RunSummary};
 pub use recorder::Recorder;
 pub use report::{RunReport, StepStatus};
 pub use summary::{instructor_summary, summary_csv, SummaryRow};

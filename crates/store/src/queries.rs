@@ -12,7 +12,9 @@ use crate::{process_alive, Store, StoreError};
 const SUMMARY_SELECT: &str =
     "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
             r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total,
-            (SELECT COUNT(*) FROM resources x WHERE x.run_id = r.id AND x.deleted_at IS NULL) AS resources_left
+            (SELECT COUNT(*) FROM resources x WHERE x.run_id = r.id AND x.deleted_at IS NULL) AS resources_left,
+            (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked AND a.correct) AS quiz_correct,
+            (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked) AS quiz_asked
      FROM runs r JOIN learners l ON l.id = r.learner_id";
 
 /// A run hasn't shown a sign of life for this long: it is not running.
@@ -40,6 +42,22 @@ pub struct RunSummary {
     pub steps_total: i64,
     /// Snapshots and volumes it made that are not deleted (clean-up finds them).
     pub resources_left: i64,
+    /// Knowledge checks answered right, of those asked.
+    pub quiz_correct: i64,
+    pub quiz_asked: i64,
+}
+
+/// A knowledge check learners got wrong or skipped, across runs.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissedQuestion {
+    pub lab: String,
+    pub question_id: String,
+    pub prompt: String,
+    /// Answers that were wrong or skipped.
+    pub missed: i64,
+    /// Times it was asked.
+    pub asked: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -118,6 +136,35 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary_of).collect()
+    }
+
+    /// The knowledge checks runs got wrong (or skipped), most missed first:
+    /// what a class needs explained again.
+    pub async fn missed_questions(&self, filter: &HistoryFilter) -> Result<Vec<MissedQuestion>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.lab_id, a.question_id, MAX(a.prompt) AS prompt,
+                    SUM(CASE WHEN a.correct THEN 0 ELSE 1 END) AS missed, COUNT(*) AS asked
+             FROM answers a JOIN runs r ON r.id = a.run_id JOIN learners l ON l.id = r.learner_id
+             WHERE a.asked AND (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2)
+             GROUP BY r.lab_id, a.question_id
+             HAVING missed > 0
+             ORDER BY missed DESC, CAST(missed AS REAL) / asked DESC, r.lab_id, a.question_id",
+        )
+        .bind(&filter.learner)
+        .bind(&filter.lab)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MissedQuestion {
+                    lab: r.try_get("lab_id")?,
+                    question_id: r.try_get("question_id")?,
+                    prompt: r.try_get("prompt")?,
+                    missed: r.try_get("missed")?,
+                    asked: r.try_get("asked")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn summary(&self, run_id: &str) -> Result<RunSummary, StoreError> {
@@ -204,5 +251,7 @@ fn summary_of(r: &sqlx::sqlite::SqliteRow) -> Result<RunSummary, StoreError> {
         steps_passed: r.try_get("steps_passed")?,
         steps_total: r.try_get("steps_total")?,
         resources_left: r.try_get("resources_left")?,
+        quiz_correct: r.try_get("quiz_correct")?,
+        quiz_asked: r.try_get("quiz_asked")?,
     })
 }

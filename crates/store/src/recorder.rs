@@ -166,6 +166,21 @@ impl Recorder {
                 .await
                 .map(drop)
             }
+            // The card is the app's to show; the answer is what is recorded.
+            EventKind::QuestionAsked { .. } => self.heartbeat(run_id, *at).await,
+            EventKind::QuestionAnswered { answer, .. } => sqlx::query(
+                "INSERT OR REPLACE INTO answers (run_id, question_id, prompt, answer, correct, asked, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(run_id)
+            .bind(&answer.question_id)
+            .bind(&answer.prompt)
+            .bind(&answer.answer)
+            .bind(answer.correct)
+            .bind(answer.asked)
+            .bind(answer.at)
+            .execute(&self.pool)
+            .await
+            .map(drop),
             EventKind::Verification { verification } => sqlx::query("UPDATE runs SET verification_json = ? WHERE id = ?")
                 .bind(to_json(verification)?)
                 .bind(run_id)

@@ -20,6 +20,9 @@ pub struct SummaryRow {
     pub last_duration_s: Option<f64>,
     pub best_steps_passed: i64,
     pub steps_total: i64,
+    /// The knowledge checks of the latest run that asked any: right, of asked (0 of 0: none asked).
+    pub quiz_correct: i64,
+    pub quiz_asked: i64,
 }
 
 /// Groups runs (any order) by learner and lab, sorted by learner then lab.
@@ -41,6 +44,8 @@ pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
                     last_duration_s: None,
                     best_steps_passed: 0,
                     steps_total: 0,
+                    quiz_correct: 0,
+                    quiz_asked: 0,
                 });
                 rows.len() - 1
             }
@@ -56,6 +61,9 @@ pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
             .map(|f| (f - run.started_at).num_milliseconds() as f64 / 1000.0);
         row.best_steps_passed = row.best_steps_passed.max(run.steps_passed);
         row.steps_total = run.steps_total;
+        if run.quiz_asked > 0 {
+            (row.quiz_correct, row.quiz_asked) = (run.quiz_correct, run.quiz_asked);
+        }
     }
     rows.sort_by(|a, b| (&a.learner, &a.lab).cmp(&(&b.learner, &b.lab)));
     rows
@@ -64,7 +72,7 @@ pub fn instructor_summary(runs: &[RunSummary]) -> Vec<SummaryRow> {
 /// RFC 4180 CSV with a header line.
 pub fn summary_csv(rows: &[SummaryRow]) -> String {
     let mut out = String::from(
-        "learner,lab,runs,passed_runs,last_outcome,last_started_at,last_duration_s,best_steps_passed,steps_total\r\n",
+        "learner,lab,runs,passed_runs,last_outcome,last_started_at,last_duration_s,best_steps_passed,steps_total,quiz_correct,quiz_asked\r\n",
     );
     for r in rows {
         let fields = [
@@ -77,6 +85,8 @@ pub fn summary_csv(rows: &[SummaryRow]) -> String {
             r.last_duration_s.map(|d| format!("{d:.1}")).unwrap_or_default(),
             r.best_steps_passed.to_string(),
             r.steps_total.to_string(),
+            r.quiz_correct.to_string(),
+            r.quiz_asked.to_string(),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
@@ -124,6 +134,8 @@ mod tests {
             steps_passed: passed,
             steps_total: 9,
             resources_left: 0,
+            quiz_correct: 0,
+            quiz_asked: 0,
         }
     }
 
@@ -143,6 +155,20 @@ mod tests {
         assert_eq!(ann.best_steps_passed, 9);
         assert_eq!(ann.last_duration_s, Some(42.0));
         assert_eq!(rows[2].learner, "bo");
+    }
+
+    #[test]
+    fn the_score_is_the_latest_run_that_asked_any_questions() {
+        let mut first = run("ann", "lab", 1, "passed", 9);
+        (first.quiz_correct, first.quiz_asked) = (2, 5);
+        let mut second = run("ann", "lab", 2, "passed", 9);
+        (second.quiz_correct, second.quiz_asked) = (4, 5);
+        // A later run straight through asked none: the score stands.
+        let third = run("ann", "lab", 3, "passed", 9);
+        let rows = instructor_summary(&[first, third, second]);
+        assert_eq!((rows[0].quiz_correct, rows[0].quiz_asked), (4, 5));
+        let csv = summary_csv(&rows);
+        assert!(csv.lines().nth(1).unwrap().ends_with(",9,9,4,5"), "{csv}");
     }
 
     #[test]
@@ -175,7 +201,7 @@ mod tests {
         assert!(lines.next().unwrap().starts_with("learner,lab,runs"));
         assert_eq!(
             lines.next().unwrap(),
-            "\"'=HYPERLINK(\"\"x\"\")\",\"lab, two\",1,1,passed,2026-11-29T10:01:00Z,,9,9"
+            "\"'=HYPERLINK(\"\"x\"\")\",\"lab, two\",1,1,passed,2026-11-29T10:01:00Z,,9,9,0,0"
         );
     }
 }

@@ -23,4 +23,8 @@ outcome: RunStatus, steps_passed: number, steps_total: number,
 /**
  * Snapshots and volumes it made that are not deleted (clean-up finds them).
  */
-resources_left: number, };
+resources_left: number, 
+/**
+ * Knowledge checks answered right, of those asked.
+ */
+quiz_correct: number, quiz_asked: number, };

@@ -12,4 +12,8 @@ last_outcome: RunStatus, last_started_at: string,
 /**
  * The latest finished run's wall time, in seconds.
  */
-last_duration_s: number | null, best_steps_passed: number, steps_total: number, };
+last_duration_s: number | null, best_steps_passed: number, steps_total: number, 
+/**
+ * The knowledge checks of the latest run that asked any: right, of asked (0 of 0: none asked).
+ */
+quiz_correct: number, quiz_asked: number, };

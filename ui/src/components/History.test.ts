@@ -27,6 +27,7 @@ beforeEach(() => {
   onresume = vi.fn<(runId: string) => void>();
   vi.mocked(api.history).mockResolvedValue([]);
   vi.mocked(api.summary).mockResolvedValue([]);
+  vi.mocked(api.missedQuestions).mockResolvedValue([]);
   vi.mocked(api.exportSummary).mockResolvedValue();
   vi.mocked(api.awsSetup).mockResolvedValue(awsSetup);
 });
@@ -187,13 +188,30 @@ describe("History: filters", () => {
 describe("History: instructor summary", () => {
   it("shows a row per learner and lab, with a dash for a run never finished", async () => {
     await show([], [
-      summaryRow({ learner: "ann", runs: 3, passed_runs: 2, last_outcome: "passed", last_duration_s: 95.4, best_steps_passed: 9 }),
+      summaryRow({ learner: "ann", runs: 3, passed_runs: 2, last_outcome: "passed", last_duration_s: 95.4, best_steps_passed: 9, quiz_correct: 4, quiz_asked: 6 }),
       summaryRow({ learner: "bob", runs: 1, passed_runs: 0, last_outcome: "interrupted", last_duration_s: null, best_steps_passed: 3 }),
     ]);
     const [ann, bob] = summaryRows();
-    expect(cells(ann)).toEqual(["ann", lab.id, "3", "2", "passed", "95 s", "9/9"]);
-    expect(cells(bob)).toEqual(["bob", lab.id, "1", "0", "interrupted", "—", "3/9"]);
+    expect(cells(ann)).toEqual(["ann", lab.id, "3", "2", "passed", "95 s", "9/9", "4/6"]);
+    expect(cells(bob)).toEqual(["bob", lab.id, "1", "0", "interrupted", "—", "3/9", "—"]);
     expect(bob.querySelector(".badge")!.classList.contains("interrupted")).toBe(true);
+  });
+
+  it("lists the knowledge checks missed most, with how often, and none when none was missed", async () => {
+    await show([runSummary({ quiz_correct: 5, quiz_asked: 6 })], []);
+    expect(screen.getByTestId("quiz-run-1").textContent).toBe("5/6");
+    expect(screen.queryByTestId("missed-questions")).toBeNull();
+    cleanup();
+    vi.mocked(api.missedQuestions).mockResolvedValue([
+      { lab: lab.id, question_id: "detach-while-pending", prompt: "You cannot detach a volume while its snapshot is pending.", missed: 3, asked: 4 },
+      { lab: lab.id, question_id: "monitoring", prompt: "How does EBS report a failed snapshot?", missed: 1, asked: 4 },
+    ]);
+    await show([], []);
+    const items = [...within(await screen.findByTestId("missed-questions")).getAllByRole("listitem")].map((li) => li.textContent);
+    expect(items[0]).toContain("3 of 4 missed");
+    expect(items[0]).toContain("You cannot detach");
+    expect(items).toHaveLength(2);
+    expect(api.missedQuestions).toHaveBeenLastCalledWith(null, null);
   });
 
   it("Export CSV asks where, then exports the filtered summary there", async () => {

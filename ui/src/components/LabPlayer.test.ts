@@ -6,7 +6,7 @@ import LabPlayer from "./LabPlayer.svelte";
 import { api } from "../lib/api";
 import { ui } from "../lib/app.svelte";
 import { applyAll } from "../lib/runview";
-import { at, context, lab, started } from "../lib/fixtures";
+import { at, context, lab, question, started } from "../lib/fixtures";
 import { awaitingLearner, checkResult, commandError, notice, runFinished, runView, stepStarted } from "./fixtures";
 import type { LabEvent } from "../bindings/LabEvent";
 
@@ -47,6 +47,57 @@ function play(events: LabEvent[]) {
 
 const button = (id: "run-step" | "check-step" | "skip-step") => screen.getByTestId(id) as HTMLButtonElement;
 const enabled = () => (["run-step", "check-step", "skip-step"] as const).filter((id) => !button(id).disabled);
+
+describe("LabPlayer: knowledge checks", () => {
+  const asked: LabEvent = { event: "question_asked", run_id: "run-1", question, index: 1, total: 4, at: at(9) };
+
+  it("shows the question card instead of a page; Answer waits for a choice and sends it", async () => {
+    vi.mocked(api.answerQuestion).mockResolvedValue();
+    const user = play([started, asked]);
+    const card = screen.getByTestId("question-card");
+    expect(within(card).getByRole("heading", { name: "Knowledge check 2 of 4" })).toBeTruthy();
+    expect(within(card).getByRole("group", { name: question.prompt })).toBeTruthy();
+    const answer = screen.getByTestId("answer-question") as HTMLButtonElement;
+    expect(answer.disabled).toBe(true);
+    await user.click(screen.getByLabelText("Yes"));
+    expect(answer.disabled).toBe(false);
+    await user.click(answer);
+    expect(api.answerQuestion).toHaveBeenCalledWith("Yes");
+  });
+
+  it("is answered from the keyboard: Tab to the choices, arrows to pick, Enter to answer", async () => {
+    // user-event walks a radio group with CSS.escape, which jsdom lacks.
+    (globalThis as { CSS?: { escape: (s: string) => string } }).CSS ??= {
+      escape: (s: string) => s.replace(/[^a-zA-Z0-9_-]/g, (c) => `\\${c}`),
+    };
+    vi.mocked(api.answerQuestion).mockResolvedValue();
+    const user = play([started, asked]);
+    // Tab reaches the choices (after the player's own buttons).
+    for (let i = 0; i < 10 && document.activeElement !== screen.getByTestId("choice-0"); i++) await user.tab();
+    expect(document.activeElement).toBe(screen.getByTestId("choice-0"));
+    await user.keyboard("{ArrowDown}");
+    expect((screen.getByTestId("choice-1") as HTMLInputElement).checked).toBe(true);
+    await user.keyboard("{Enter}");
+    expect(api.answerQuestion).toHaveBeenCalledWith("Yes");
+  });
+
+  it("Skip passes the question over", async () => {
+    const user = play([started, asked]);
+    await user.click(screen.getByTestId("skip-question"));
+    expect(api.reply).toHaveBeenCalledWith("skip");
+  });
+
+  it("after an answer, says whether it was right, why, and where AWS says so", () => {
+    const answer = { question_id: question.id, prompt: question.prompt, right_answer: "Yes", answer: "No", correct: false, asked: true, at: at(10) };
+    play([started, asked, { event: "question_answered", run_id: "run-1", question, answer, at: at(10) }]);
+    expect(screen.queryByTestId("question-card")).toBeNull();
+    const feedback = screen.getByTestId("answer-feedback");
+    expect(feedback.textContent).toContain("✘ Not “No”: the answer is “Yes”.");
+    expect(feedback.textContent).toContain(question.explanation);
+    expect(feedback.textContent).toContain(`Source: ${question.source}`);
+    expect(feedback.classList.contains("warn")).toBe(true);
+  });
+});
 
 describe("LabPlayer: no run", () => {
   it("says to start one from the start screen", () => {

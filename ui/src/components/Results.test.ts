@@ -158,6 +158,36 @@ describe("Results: the restore-initialization lab's reads", () => {
   });
 });
 
+describe("Results: knowledge checks", () => {
+  const answer = (id: string, given: string | null, correct: boolean, asked = true) => ({
+    question_id: id,
+    prompt: `Question ${id}?`,
+    right_answer: "Yes",
+    answer: given,
+    correct,
+    asked,
+    at: "2026-11-29T10:05:00Z",
+  });
+
+  it("shows the score and each answer, with the right one where it was missed", async () => {
+    const answers = [answer("a", "Yes", true), answer("b", "No", false), answer("c", null, false)];
+    await show(runReport({ context: context({ answers }) }));
+    expect(screen.getByTestId("quiz-score").textContent).toBe("1 of 3 right");
+    const items = within(screen.getByTestId("knowledge-checks")).getAllByRole("listitem").map((li) => li.textContent);
+    expect(items[0]).toContain("✔ Question a?");
+    expect(items[1]).toContain("answered “No”; the answer: Yes");
+    expect(items[2]).toContain("skipped; the answer: Yes");
+  });
+
+  it("says not asked for a run nobody answered, and shows no panel for a lab without questions", async () => {
+    await show(runReport({ context: context({ answers: [answer("a", null, false, false)] }) }));
+    expect(screen.getByTestId("quiz-score").textContent).toBe("not asked");
+    cleanup();
+    await show();
+    expect(screen.queryByTestId("knowledge-checks")).toBeNull();
+  });
+});
+
 describe("Results: the restores side by side", () => {
   it("shows two restores' figures and the pause's cost in one table", async () => {
     const app = verification({

@@ -42,6 +42,7 @@ export const otherLab: LabDef = {
   steps: [
     { id: "restore", title: "Restore the volume", page: "p", page_text: "# Restore", action: "restore_volume", hands_on: true, commands: [], checks: ["restored_in_instance_zone"] },
   ],
+  questions: [],
 };
 
 export function runSummary(patch: Partial<RunSummary> = {}): RunSummary {
@@ -60,6 +61,8 @@ export function runSummary(patch: Partial<RunSummary> = {}): RunSummary {
     steps_passed: 9,
     steps_total: 9,
     resources_left: 0,
+    quiz_correct: 0,
+    quiz_asked: 0,
     ...patch,
   };
 }
@@ -75,6 +78,8 @@ export function summaryRow(patch: Partial<SummaryRow> = {}): SummaryRow {
     last_duration_s: 95.4,
     best_steps_passed: 9,
     steps_total: 9,
+    quiz_correct: 0,
+    quiz_asked: 0,
     ...patch,
   };
 }

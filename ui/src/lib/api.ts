@@ -20,6 +20,7 @@ import type { RunReport } from "../bindings/RunReport";
 import type { RunSummary } from "../bindings/RunSummary";
 import type { StartOptions } from "../bindings/StartOptions";
 import type { SummaryRow } from "../bindings/SummaryRow";
+import type { MissedQuestion } from "../bindings/MissedQuestion";
 
 export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
@@ -28,9 +29,12 @@ export const api = {
   checkEndpoint: (url: string) => invoke<EndpointCheck>("check_endpoint", { url }),
   startRun: (options: StartOptions) => invoke<RunContext>("start_run", { options }),
   reply: (reply: Reply) => invoke<void>("reply", { reply }),
+  answerQuestion: (answer: string) => invoke<void>("answer_question", { answer }),
   stopRun: () => invoke<void>("stop_run"),
   history: (learner: string | null, lab: string | null) => invoke<RunSummary[]>("history", { learner, lab }),
   summary: (learner: string | null, lab: string | null) => invoke<SummaryRow[]>("summary", { learner, lab }),
+  missedQuestions: (learner: string | null, lab: string | null) =>
+    invoke<MissedQuestion[]>("missed_questions", { learner, lab }),
   runReport: (runId: string) => invoke<RunReport>("run_report", { runId }),
   exportReport: (runId: string, format: ReportFormat, path: string) =>
     invoke<void>("export_report", { runId, format, path }),

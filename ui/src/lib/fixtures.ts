@@ -3,6 +3,7 @@
 import type { LabDef } from "../bindings/LabDef";
 import type { LabEvent } from "../bindings/LabEvent";
 import type { RunContext } from "../bindings/RunContext";
+import type { Question } from "../bindings/Question";
 
 export const lab: LabDef = {
   id: "securecart-snapshot",
@@ -16,6 +17,19 @@ export const lab: LabDef = {
     { id: "start-shop", title: "Open the shop", page: "p", page_text: "# Open", action: "start_shop", hands_on: false, commands: [], checks: ["shop_taking_orders"] },
     { id: "create-snapshot", title: "Create the snapshot", page: "p", page_text: "# Create {{data_volume_id}}", action: "create_snapshot", hands_on: true, commands: ["aws ec2 create-snapshot --volume-id {{data_volume_id}}"], checks: ["snapshot_created"] },
   ],
+  questions: [],
+};
+
+/** A knowledge check as a lab's questions.toml gives it. */
+export const question: Question = {
+  id: "keep-using",
+  kind: "choice",
+  prompt: "Can SecureCart keep using its volume while the snapshot is pending?",
+  choices: ["No", "Yes", "Only reads"],
+  answer: "Yes",
+  explanation: "A snapshot is point-in-time: the volume stays usable.",
+  source: "EC2 API reference, CreateSnapshot",
+  after_step: "create-snapshot",
 };
 
 export const T0 = "2026-11-29T10:00:00Z";
@@ -43,6 +57,7 @@ export function context(patch: Partial<RunContext> = {}): RunContext {
     pauses: [],
     comparison: null,
     reads: [],
+    answers: [],
     restored_volume_id: null,
     restored_device: "/dev/sdg",
     inventory: { snapshot_id: null, restored_volume_id: null, restored_device: "/dev/sdq" },

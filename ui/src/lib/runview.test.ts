@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { apply, applyAll, diagramVolumes, emptyRun, MAX_POINTS } from "./runview";
-import { at, context, lab, started } from "./fixtures";
+import { at, context, lab, question, started } from "./fixtures";
 import type { LabEvent } from "../bindings/LabEvent";
 
 describe("run view", () => {
@@ -114,6 +114,30 @@ describe("run view", () => {
       ["vol-r1", "restored", "/dev/sdg"],
       ["vol-r2", "restored", "/dev/sdq"],
     ]);
+  });
+
+  it("holds the question asked until it is answered, then its verdict until the next step", () => {
+    const v = applyAll(emptyRun(lab), [started]);
+    apply(v, { event: "question_asked", run_id: "run-1", question, index: 0, total: 3, at: at(1) });
+    expect(v.question?.question.id).toBe("keep-using");
+    const answer = { question_id: question.id, prompt: question.prompt, right_answer: "Yes", answer: "No", correct: false, asked: true, at: at(2) };
+    apply(v, { event: "question_answered", run_id: "run-1", question, answer, at: at(2) });
+    expect(v.question).toBeNull();
+    expect(v.feedback?.answer.answer).toBe("No");
+    expect(v.answered).toHaveLength(1);
+    // The same answer again (a replayed batch) is not listed twice.
+    apply(v, { event: "question_answered", run_id: "run-1", question, answer, at: at(2) });
+    expect(v.answered).toHaveLength(1);
+    apply(v, { event: "step_started", run_id: "run-1", step_id: "create-snapshot", index: 1, title: "t", page: "p", commands: [], at: at(3) });
+    expect(v.feedback).toBeNull();
+  });
+
+  it("shows nothing for a question nobody was asked", () => {
+    const v = applyAll(emptyRun(lab), [started]);
+    const answer = { question_id: question.id, prompt: question.prompt, right_answer: "Yes", answer: null, correct: false, asked: false, at: at(2) };
+    apply(v, { event: "question_answered", run_id: "run-1", question, answer, at: at(2) });
+    expect(v.answered).toEqual([]);
+    expect(v.feedback).toBeNull();
   });
 
   it("records the run's end", () => {

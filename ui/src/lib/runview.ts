@@ -14,6 +14,8 @@ import type { Level } from "../bindings/Level";
 import type { RunOutcome } from "../bindings/RunOutcome";
 import type { SnapshotState } from "../bindings/SnapshotState";
 import type { StepOutcome } from "../bindings/StepOutcome";
+import type { Question } from "../bindings/Question";
+import type { Answer } from "../bindings/Answer";
 
 export type StepStatus = "pending" | "running" | "waiting" | StepOutcome;
 
@@ -72,6 +74,12 @@ export interface RunView {
   volumes: VolumeInfo[];
   notices: NoticeView[];
   verification: Verification | null;
+  /** The knowledge check waiting for the learner's answer. */
+  question: { question: Question; index: number; total: number } | null;
+  /** Knowledge checks answered so far, with what to show after each. */
+  answered: { question: Question; answer: Answer }[];
+  /** The latest answer's verdict and explanation, shown until the next step starts. */
+  feedback: { question: Question; answer: Answer } | null;
   finished: { outcome: RunOutcome; stepsPassed: number; stepsTotal: number } | null;
 }
 
@@ -97,6 +105,9 @@ export function emptyRun(lab: LabDef): RunView {
     volumes: [],
     notices: [],
     verification: null,
+    question: null,
+    answered: [],
+    feedback: null,
     finished: null,
   };
 }
@@ -138,6 +149,7 @@ export function apply(view: RunView, event: LabEvent): void {
     case "step_started":
       view.current = event.step_id;
       view.awaiting = null;
+      view.feedback = null;
       view.pages[event.step_id] = { page: event.page, commands: event.commands };
       setStep(view, event.step_id, { status: "running", checks: [] });
       break;
@@ -197,7 +209,19 @@ export function apply(view: RunView, event: LabEvent): void {
     case "verification":
       view.verification = event.verification;
       break;
+    case "question_asked":
+      view.question = { question: event.question, index: event.index, total: event.total };
+      break;
+    case "question_answered":
+      if (view.question?.question.id === event.question.id) view.question = null;
+      // Not asked (nobody to answer): nothing to show.
+      if (event.answer.asked && !view.answered.some((a) => a.question.id === event.question.id)) {
+        view.answered.push({ question: event.question, answer: event.answer });
+      }
+      if (event.answer.asked) view.feedback = { question: event.question, answer: event.answer };
+      break;
     case "run_finished":
+      view.question = null;
       view.awaiting = null;
       view.current = null;
       view.finished = { outcome: event.outcome, stepsPassed: event.steps_passed, stepsTotal: event.steps_total };

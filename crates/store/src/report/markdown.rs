@@ -143,6 +143,9 @@ pub fn render(r: &RunReport) -> String {
     if !r.context.reads.is_empty() {
         out.push_str(&reads(&r.context.reads));
     }
+    if !r.context.answers.is_empty() {
+        out.push_str(&knowledge_checks(&r.context.answers));
+    }
     if r.context.verifications.len() > 1 {
         out.push_str(&side_by_side(&r.context));
     }
@@ -200,6 +203,35 @@ pub fn render(r: &RunReport) -> String {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The knowledge checks: the score, then each question and what was answered.
+fn knowledge_checks(answers: &[snaplab_lab::Answer]) -> String {
+    let score = snaplab_lab::quiz::score(answers);
+    let mut out = match score.asked {
+        0 => String::from("## Knowledge checks\n\nNot asked (the run was not interactive).\n\n"),
+        n => format!("## Knowledge checks\n\n{} of {n} right.\n\n", score.correct),
+    };
+    out.push_str("| question | answered | right answer | |\n|---|---|---|---|\n");
+    for a in answers {
+        let given = match (&a.answer, a.asked) {
+            (Some(given), _) => text(given),
+            (None, true) => "skipped".to_string(),
+            (None, false) => "not asked".to_string(),
+        };
+        let mark = match (a.asked, a.correct) {
+            (false, _) => "—",
+            (true, true) => "✔",
+            (true, false) => "✘",
+        };
+        out.push_str(&format!(
+            "| {} | {given} | {} | {mark} |\n",
+            text(&a.prompt),
+            text(&a.right_answer)
+        ));
+    }
+    out.push('\n');
+    out
 }
 
 /// What a read of a restored volume is called in reports.
