@@ -86,6 +86,11 @@ async function demoRunFrames() {
     for (let i = 0; i < 60; i++) {
       await sleep(3000);
       if ((await s.findAll("[data-testid=run-outcome]")).length) break;
+      // The lab's knowledge checks wait for an answer: the first choice will do.
+      for (const card of await s.findAll("[data-testid=question-card] [data-testid=choice-0]")) {
+        await s.click(card);
+        await s.click(await s.find("[data-testid=answer-question]"));
+      }
     }
     const perf = await s.exec("return window.__snaplabPerf;");
     await s.close();

@@ -114,6 +114,7 @@ function historyRows(s) {
       target: tr.cells[3].textContent.trim(),
       outcome: tr.querySelector('.badge')?.textContent.trim() ?? null,
       steps: tr.cells[7].textContent.trim(),
+      quiz: tr.cells[8].textContent.trim(),
       cleanUp: !!tr.querySelector('[data-testid^=clean-up-]'),
     }));`);
 }
@@ -133,12 +134,43 @@ async function stepStatuses(s) {
 }
 
 /** Presses "Run step" whenever it is enabled until the run is over; watches the progress bar. */
-async function runGuided(s, { timeoutMs = 180000, shots = false } = {}) {
+/**
+ * Answers the knowledge check on screen, if any: `pick(prompt, choices)` gives
+ * the choice's index (the first by default). Waits until the card has gone
+ * or shows the next question, so one card is never answered twice.
+ * Returns the prompt answered, or null.
+ */
+async function answerIfAsked(s, pick = () => 0, { shot = null } = {}) {
+  const card = () =>
+    s.exec(`
+      const c = document.querySelector('[data-testid=question-card]');
+      return c ? { prompt: c.querySelector('[data-testid=question-prompt]').textContent.trim(),
+                   choices: [...c.querySelectorAll('label.choice')].map(l => l.textContent.trim()) } : null;`);
+  const q = await card();
+  if (!q) return null;
+  await s.click(await s.find(`[data-testid=choice-${pick(q.prompt, q.choices)}]`));
+  if (shot) await save(s, shot, true);
+  await s.click(await s.find("[data-testid=answer-question]"));
+  const deadline = Date.now() + 15000;
+  while ((await card())?.prompt === q.prompt) {
+    if (Date.now() > deadline) throw new Error(`the answer to "${q.prompt}" was not taken`);
+    await sleep(100);
+  }
+  return q.prompt;
+}
+
+async function runGuided(s, { timeoutMs = 180000, shots = false, pick = undefined } = {}) {
   const deadline = Date.now() + timeoutMs;
   const seen = new Set();
+  const answered = [];
   let midShot = false;
   let wellUnderWay = false;
   while (Date.now() < deadline) {
+    const prompt = await answerIfAsked(s, pick, { shot: shots && !answered.length ? "question-card" : null });
+    if (prompt) {
+      answered.push(prompt);
+      continue;
+    }
     const state = await s.exec(`
       const b = document.querySelector('[data-testid=run-step]');
       const p = document.querySelector('[data-testid=snapshot-progress]');
@@ -159,7 +191,7 @@ async function runGuided(s, { timeoutMs = 180000, shots = false } = {}) {
       await save(s, "lab-player-mid-snapshot", true);
       wellUnderWay = true;
     }
-    if (state.over) return { seen: [...seen].sort((a, b) => a - b), midShot };
+    if (state.over) return { seen: [...seen].sort((a, b) => a - b), midShot, answered };
     if (state.canRun) await s.click(await s.find("[data-testid=run-step]"));
     await sleep(150);
   }
@@ -181,7 +213,10 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   await s.click(await s.find("[data-testid=lab-securecart-snapshot]"));
   await s.click(await s.find("[data-testid=start-lab]"));
   await s.waitFor("[data-testid=step-start-shop]");
-  const { seen, midShot } = await runGuided(s, { shots: true });
+  // The scenario's wrong row, answered right; every other question, the first choice.
+  const pick = (prompt, choices) => (/detach or attach/.test(prompt) ? choices.indexOf("False") : 0);
+  const { seen, midShot, answered } = await runGuided(s, { shots: true, pick });
+  assert(answered.length === 6, `knowledge checks answered: ${JSON.stringify(answered)}`);
   assertAllSteps(await stepStatuses(s), "passed");
   assert(seen.includes(100), `the progress bar never reached 100 (saw ${seen})`);
   assert(midShot, `the progress bar never showed the snapshot in progress (saw ${seen})`);
@@ -189,6 +224,8 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   assert(outcome === "passed", `outcome ${outcome}: ${text}`);
   const n = LAB_STEPS.length;
   assert(text.includes(`${n} of ${n} steps passed`), `outcome banner: ${text}`);
+  const feedback = await s.text(await s.find("[data-testid=answer-feedback]"));
+  assert(/Source: /.test(feedback), `the last answer's feedback: ${feedback}`);
   await save(s, "lab-player-finished");
   const perf = await s.exec("return window.__snaplabPerf || null;");
   writeFileSync(join(shots, "perf.json"), JSON.stringify(perf));
@@ -202,6 +239,9 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   assert(after === "0", `orders from after the snapshot present: ${after}`);
   const [found, acked] = present.split("/").map((x) => Number(x.trim()));
   assert(acked > 0 && found === acked, `present ${present}`);
+  const score = await s.text(await s.find("[data-testid=quiz-score]"));
+  const right = Number(score.split(" of ")[0]);
+  assert(/^\d of 6 right$/.test(score) && right >= 1 && right < 6, `right and wrong answers scored: ${score}`);
   await save(s, "results", true);
   guidedRunId = (await s.text(await s.find(".results-head code"))).trim();
 
@@ -216,7 +256,7 @@ test("guided lab at demo pace: every step passes, the progress bar reaches 100, 
   await openHistory(s);
   const row = (await historyRows(s)).find((r) => r.id === guidedRunId);
   assert(
-    row && row.learner === "e2e-guided" && row.outcome === "passed" && row.steps === `${n}/${n}`,
+    row && row.learner === "e2e-guided" && row.outcome === "passed" && row.steps === `${n}/${n}` && row.quiz === `${right}/6`,
     `history row of ${guidedRunId}: ${JSON.stringify(row)}`,
   );
   await save(s, "history", true);
@@ -359,7 +399,13 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
   });
   // …and waits for the learner again (a step that was under way when it
   // stopped may already count as done: its checks pass on resuming).
-  await s.waitFor("[data-testid=step-create-snapshot]", { ready: async () => (await s.findAll("[data-testid^=step-][data-status=waiting]")).length === 1 });
+  // (A step that counts as done may be followed by its knowledge check: answered here.)
+  await s.waitFor("[data-testid=step-create-snapshot]", {
+    ready: async () => {
+      await answerIfAsked(s);
+      return (await s.findAll("[data-testid^=step-][data-status=waiting]")).length === 1;
+    },
+  });
   // The snapshot panel knows the snapshot the run made before it stopped.
   const snap = await s.waitFor(".snap-line code", { timeoutMs: 30000 });
   assert((await s.text(snap)).startsWith("snap-"), "after a resume the snapshot panel shows no snapshot");
@@ -412,7 +458,12 @@ test("a standalone snaplab emulator endpoint: detected by the check, the lab run
     const stepByStep = await s.find("input[type=checkbox]:not([data-testid=large-type])");
     await s.click(stepByStep);
     await s.click(await s.find("[data-testid=start-lab]"));
-    const { outcome, text } = await runOutcome(s, 120000);
+    // Straight through: only the knowledge checks wait for the learner.
+    const end = Date.now() + 120000;
+    while (!(await s.findAll("[data-testid=run-outcome]")).length && Date.now() < end) {
+      if (!(await answerIfAsked(s))) await sleep(200);
+    }
+    const { outcome, text } = await runOutcome(s, 1000);
     assert(outcome === "passed", `outcome ${outcome}: ${text}`);
     assertAllSteps(await stepStatuses(s), "passed");
     await s.click(await s.find("[data-testid=see-results]"));
@@ -594,6 +645,7 @@ test(
         await save(s, "aws-provisioning", true);
         provisioningShot = true;
       }
+      if (await answerIfAsked(s)) continue;
       if (state.canRun) await s.click(await s.find("[data-testid=run-step]"));
       await sleep(200);
     }

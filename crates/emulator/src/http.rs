@@ -10,7 +10,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 
 use crate::clock::{iso8601, Clock, Timestamp};
@@ -115,6 +115,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/_snaplab/health", get(health))
         .route("/_snaplab/lazy-loading", get(lazy_loading).put(set_lazy_loading))
         .route(
+            "/_snaplab/volumes/{volume_id}/fail-next-snapshot",
+            put(fail_next_snapshot),
+        )
+        .route(
             "/_snaplab/volumes/{volume_id}/data",
             get(read_data)
                 .put(write_data)
@@ -150,6 +154,72 @@ fn lazy_loading_body(shared: &Shared) -> Json<serde_json::Value> {
         "pace": shared.pace.as_str(),
     }))
 }
+
+/// The volume's next snapshot goes to `error` (with `{"state_message": "…"}`,
+/// or a default message) instead of `completed`: how a lab shows a failed
+/// snapshot and the alert it raises. Scoped like an AWS call (unsigned: the
+/// home account and region).
+async fn fail_next_snapshot(
+    State(shared): State<Arc<Shared>>,
+    Path(volume_id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct Failure {
+        state_message: Option<String>,
+    }
+    let failure: Failure = match body.is_empty() {
+        true => Failure::default(),
+        false => match serde_json::from_slice(&body) {
+            Ok(f) => f,
+            Err(e) => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameterValue",
+                    &format!("{e}: send nothing, or JSON {{\"state_message\": \"why it failed\"}}"),
+                )
+            }
+        },
+    };
+    let message = failure
+        .state_message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_FAILURE.to_string());
+    let caller = caller_of(&headers, uri.query());
+    let scope = match scope_of(&headers, uri.query(), &caller, &shared.region) {
+        Ok(s) => s,
+        Err(region) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameterValue",
+                &format!("'{region}' is not a region"),
+            )
+        }
+    };
+    if crate::ids::check(crate::ids::IdKind::Volume, &volume_id).is_err() {
+        return data_error(&DataPlaneError::MalformedVolumeId(volume_id));
+    }
+    let now = shared.clock.now();
+    let set = shared.in_scope(&scope, now, |cloud, _| match cloud.volumes.get_mut(&volume_id) {
+        Some(v) => {
+            v.fail_next_snapshot = Some(message.clone());
+            Ok(())
+        }
+        None => Err(DataPlaneError::VolumeNotFound(volume_id.clone())),
+    });
+    match set {
+        Ok(()) => {
+            Json(serde_json::json!({ "volume_id": volume_id, "next_snapshot_fails_with": message })).into_response()
+        }
+        Err(e) => data_error(&e),
+    }
+}
+
+/// The `StateMessage` of a snapshot failed on purpose without one given (assumed wording).
+const DEFAULT_FAILURE: &str = "The snapshot failed: an internal error occurred while copying its blocks.";
 
 /// What a first read of a restored volume's block costs now.
 async fn lazy_loading(State(shared): State<Arc<Shared>>) -> Response {

@@ -77,6 +77,7 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         last_snapshot_at: None,
         modifications: Vec::new(),
         initialization: None,
+        fail_next_snapshot: None,
         data: VolumeData::default(),
     };
     for v in [

@@ -223,6 +223,8 @@ impl Runner {
         let mut failed = false;
         for (index, step) in steps.iter().enumerate() {
             if self.scope.ctx.outcome_of(&step.id).is_some() {
+                // A stop between a step and its questions: ask them now.
+                self.ask_questions(Some(&step.id)).await?;
                 continue;
             }
             if failed && step.action != Action::CleanUp {

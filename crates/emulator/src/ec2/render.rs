@@ -23,6 +23,7 @@ pub fn snapshot_fields(w: &mut XmlWriter, s: &Snapshot, now: Timestamp) {
     w.leaf("snapshotId", &s.id)
         .leaf("volumeId", &s.volume_id)
         .leaf("status", s.state.as_str())
+        .opt_leaf("statusMessage", s.state_message())
         .leaf("startTime", iso8601(&s.start_time))
         .leaf("progress", format!("{}%", s.progress(now)))
         .leaf("ownerId", &s.owner_id)

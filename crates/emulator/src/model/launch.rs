@@ -225,6 +225,7 @@ impl Cloud {
                     last_snapshot_at: None,
                     modifications: Vec::new(),
                     initialization: None,
+                    fail_next_snapshot: None,
                     data: VolumeData::default(),
                 },
             );

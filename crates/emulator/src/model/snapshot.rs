@@ -74,7 +74,14 @@ pub struct Snapshot {
     pub fast_restores: Vec<crate::model::fast_restore::FastRestore>,
     /// Set for a snapshot started with the EBS direct StartSnapshot.
     pub direct: Option<Box<DirectWrite>>,
+    /// It goes to `error` instead of `completed`, with this `StateMessage`
+    /// (a volume asked to fail its next snapshot: `PUT /_snaplab/volumes/{id}/fail-next-snapshot`).
+    pub fails_with: Option<String>,
 }
+
+/// The `StateMessage` of a direct write cancelled by its timeout (assumed wording).
+pub const DIRECT_TIMEOUT_MESSAGE: &str =
+    "The snapshot was not completed before its timeout: StartSnapshot's timeout passed without a block written or CompleteSnapshot.";
 
 /// The volume id EC2 shows for a snapshot not taken of a volume (a copy,
 /// or one written through EBS direct): AWS's "arbitrary volume ID that
@@ -172,6 +179,7 @@ impl Snapshot {
                 digests: BTreeMap::new(),
                 sealed_at: None,
             })),
+            fails_with: None,
         }
     }
 
@@ -204,8 +212,20 @@ impl Snapshot {
         let open = self.direct.as_deref().filter(|d| d.sealed_at.is_none());
         if open.is_some_and(|d| now >= d.expires_at()) {
             self.state = SnapshotState::Error;
+            self.fails_with = Some(DIRECT_TIMEOUT_MESSAGE.to_string());
         } else if now >= self.completes_at {
-            self.state = SnapshotState::Completed;
+            self.state = match self.fails_with {
+                Some(_) => SnapshotState::Error,
+                None => SnapshotState::Completed,
+            };
+        }
+    }
+
+    /// AWS's `StateMessage`: why a snapshot is in `error` (none otherwise).
+    pub fn state_message(&self) -> Option<&str> {
+        match self.state {
+            SnapshotState::Error => self.fails_with.as_deref(),
+            _ => None,
         }
     }
 
@@ -309,6 +329,7 @@ struct Pending {
     tags: Vec<Tag>,
     bytes_to_copy: u64,
     data: Arc<Layer>,
+    fails_with: Option<String>,
 }
 
 impl Cloud {
@@ -353,6 +374,7 @@ impl Cloud {
                 tags,
                 bytes_to_copy: source.data.written().len() as u64 * crate::blocks::BLOCK_SIZE,
                 data: source.data.clone(),
+                fails_with: None,
             },
             now,
         );
@@ -436,14 +458,24 @@ impl Cloud {
                 self.take_snapshot(&id, &req.description, tags.as_slice().to_vec(), now)
             })
             .collect::<Vec<_>>();
-        // One set: none of it is completed before all of it is copied.
+        // One set: none of it is completed before all of it is copied, and
+        // if one snapshot fails the others go to `error` too (EC2 API
+        // reference, CreateSnapshots).
         let set_done = ids
             .iter()
             .filter_map(|id| self.snapshots.get(id).map(|s| s.copied_at))
             .max();
+        let set_fails = ids
+            .iter()
+            .find_map(|id| self.snapshots.get(id).and_then(|s| s.fails_with.clone()));
         for id in &ids {
             if let (Some(s), Some(done)) = (self.snapshots.get_mut(id), set_done) {
                 s.completes_at = done;
+                if s.fails_with.is_none() {
+                    s.fails_with = set_fails
+                        .as_ref()
+                        .map(|m| format!("Another snapshot of its multi-volume set failed: {m}"));
+                }
             }
         }
         Ok(ids)
@@ -521,6 +553,7 @@ impl Cloud {
             data: p.data,
             fast_restores: Vec::new(),
             direct: None,
+            fails_with: p.fails_with,
         };
         self.snapshots.insert(id.clone(), snapshot);
         id
@@ -528,13 +561,14 @@ impl Cloud {
 
     /// Records the snapshot: the point in time is `now`, whatever is written later.
     fn take_snapshot(&mut self, volume_id: &str, description: &str, tags: Vec<Tag>, now: Timestamp) -> String {
-        let (size, kms_key_id, bytes_to_copy, data) = match self.volumes.get_mut(volume_id) {
+        let (size, kms_key_id, bytes_to_copy, data, fails_with) = match self.volumes.get_mut(volume_id) {
             Some(v) => {
                 v.last_snapshot_at = Some(now);
                 let changed = v.data.changed_bytes();
-                (v.size_gib, v.kms_key_id.clone(), changed, v.data.freeze())
+                let fails_with = v.fail_next_snapshot.take();
+                (v.size_gib, v.kms_key_id.clone(), changed, v.data.freeze(), fails_with)
             }
-            None => (0, None, 0, Arc::new(Layer::default())),
+            None => (0, None, 0, Arc::new(Layer::default()), None),
         };
         self.record_pending(
             Pending {
@@ -545,6 +579,7 @@ impl Cloud {
                 tags,
                 bytes_to_copy,
                 data,
+                fails_with,
             },
             now,
         )

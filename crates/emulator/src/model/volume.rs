@@ -189,6 +189,8 @@ pub struct Volume {
     /// How far a volume restored from a snapshot has loaded its blocks
     /// (`None` for a volume created empty).
     pub initialization: Option<crate::model::initialization::Initialization>,
+    /// The `StateMessage` its next snapshot fails with (`PUT /_snaplab/volumes/{id}/fail-next-snapshot`).
+    pub fail_next_snapshot: Option<String>,
 }
 
 impl Volume {
@@ -463,6 +465,7 @@ impl Cloud {
             modifications: Vec::new(),
             data,
             initialization,
+            fail_next_snapshot: None,
         };
         self.volumes.insert(id.clone(), volume);
         Ok(id)
