@@ -165,6 +165,25 @@ pub fn create_volume(endpoint: &str, tags: Option<&str>) -> String {
     id
 }
 
+/// A plain HTTP/1.1 request to the emulator's `/_snaplab/` routes: the
+/// reply's JSON body (a route that answers JSON), or a panic naming the reply.
+#[allow(dead_code)] // not every test file reads the extension routes
+pub fn snaplab_route(endpoint: &str, method: &str, path: &str, body: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).expect("connect to the emulator");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the request");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("read reply");
+    let json = reply.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{method} {path}: no JSON ({e}): {reply}"))
+}
+
 /// Writes `data` at `offset` of an attached volume through the data plane
 /// (what the instance's OS would do), with a plain HTTP/1.1 PUT.
 pub fn put_data(endpoint: &str, volume_id: &str, offset: u64, data: &[u8]) {

@@ -219,6 +219,14 @@ pub enum ServiceErrorCode {
     InvalidAction,
     /// JSON protocol: an operation this service does not have here.
     UnknownOperationException,
+    /// EventBridge: no such rule.
+    ResourceNotFoundException,
+    /// EventBridge: an event pattern it cannot read.
+    InvalidEventPatternException,
+    /// SNS: no such topic or subscription.
+    NotFound,
+    /// SNS: a parameter missing or wrong.
+    InvalidParameter,
 }
 
 impl ServiceErrorCode {
@@ -239,13 +247,17 @@ impl ServiceErrorCode {
             Self::ValidationException => "ValidationException",
             Self::InvalidAction => "InvalidAction",
             Self::UnknownOperationException => "UnknownOperationException",
+            Self::ResourceNotFoundException => "ResourceNotFoundException",
+            Self::InvalidEventPatternException => "InvalidEventPatternException",
+            Self::NotFound => "NotFound",
+            Self::InvalidParameter => "InvalidParameter",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             Self::AccessDenied => 403,
-            Self::NoSuchEntity => 404,
+            Self::NoSuchEntity | Self::NotFound => 404,
             Self::EntityAlreadyExists | Self::LimitExceeded => 409,
             _ => 400,
         }

@@ -118,6 +118,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/_snaplab/volumes/{volume_id}/fail-next-snapshot",
             put(fail_next_snapshot),
         )
+        .route("/_snaplab/inbox", get(inbox))
+        .route("/_snaplab/events", get(sent_events))
         .route(
             "/_snaplab/volumes/{volume_id}/data",
             get(read_data)
@@ -140,7 +142,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "region": shared.region,
         "account_id": crate::model::ACCOUNT_ID,
         "started_at": iso8601(&shared.started_at),
-        "services": ["ec2", "ebs", "sts", "iam", "ssm"],
+        "services": ["ec2", "ebs", "sts", "iam", "ssm", "events", "sns"],
         "denied": shared.deny.to_string(),
         "data_plane": "/_snaplab/volumes/{volume_id}/data",
         "first_read_per_block_us": shared.first_read.per_block().as_micros() as u64,
@@ -261,6 +263,8 @@ enum Service {
     Sts,
     Iam,
     Ssm,
+    Events,
+    Sns,
     Other(String),
     Unknown,
 }
@@ -318,6 +322,8 @@ fn service_of(headers: &HeaderMap, params: &QueryParams, query: Option<&str>) ->
         Some("sts") => Service::Sts,
         Some("iam") => Service::Iam,
         Some("ssm") => Service::Ssm,
+        Some("events") => Service::Events,
+        Some("sns") => Service::Sns,
         Some(other) => Service::Other(other.to_string()),
         // Unsigned requests: an Action parameter means the Query protocol.
         None if params.str("Action").is_some() => Service::Ec2,
@@ -446,10 +452,12 @@ async fn aws_request(
         }
         Service::Sts | Service::Iam => query_service(&shared, &service, &params, &caller, &request_id),
         Service::Ssm => ssm_request(&shared, &scope, &headers, &body, &caller, &request_id),
+        Service::Events => events_request(&shared, &scope, &headers, &body, &caller, &request_id),
+        Service::Sns => sns_request(&shared, &scope, &params, &caller, &request_id),
         Service::Other(name) => {
             let e = crate::ec2_error!(
                 UnsupportedOperation,
-                "snaplab emulates the ec2, ebs, sts, iam and ssm services on this endpoint, not '{name}'."
+                "snaplab emulates the ec2, ebs, sts, iam, ssm, events and sns services on this endpoint, not '{name}'."
             );
             ec2_error_response(&e, &request_id, shared.hints)
         }
@@ -520,6 +528,123 @@ fn query_service(
     }
 }
 
+/// The account and region a `/_snaplab/` read is about: the caller's (by
+/// its signature, or `?access_key=` and `?region=`), else the home ones.
+fn read_scope(shared: &Shared, headers: &HeaderMap, uri: &Uri) -> Result<Scope, String> {
+    let mut caller = caller_of(headers, uri.query());
+    let mut region = None;
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "access_key" => {
+                caller = Caller {
+                    access_key: v.to_string(),
+                }
+            }
+            "region" => region = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    let region = region.unwrap_or_else(|| match scope_of(headers, uri.query(), &caller, &shared.region) {
+        Ok(s) => s.region,
+        Err(_) => shared.region.clone(),
+    });
+    if !zone::is_region(&region) {
+        return Err(region);
+    }
+    Ok(Scope::new(caller.account_id(), &region))
+}
+
+fn not_a_region(region: &str) -> Response {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidParameterValue",
+        &format!("'{region}' is not a region: use one such as us-east-1"),
+    )
+}
+
+/// What SNS topics delivered to their subscriptions (the emulator sends no
+/// mail): `{"deliveries": [...]}`, oldest first.
+async fn inbox(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    let scope = match read_scope(&shared, &headers, &uri) {
+        Ok(s) => s,
+        Err(region) => return not_a_region(&region),
+    };
+    let now = shared.clock.now();
+    let deliveries = shared.in_scope(&scope, now, |cloud, _| cloud.notifications.inbox.clone());
+    Json(serde_json::json!({ "deliveries": deliveries })).into_response()
+}
+
+/// The events EBS sent (`EBS Snapshot Notification`), whatever rules matched them: `{"events": [...]}`.
+async fn sent_events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    let scope = match read_scope(&shared, &headers, &uri) {
+        Ok(s) => s,
+        Err(region) => return not_a_region(&region),
+    };
+    let now = shared.clock.now();
+    let events = shared.in_scope(&scope, now, |cloud, _| cloud.notifications.sent.clone());
+    Json(serde_json::json!({ "events": events })).into_response()
+}
+
+/// EventBridge: the JSON 1.1 protocol, `X-Amz-Target: AWSEvents.<Operation>`.
+fn events_request(
+    shared: &Shared,
+    scope: &Scope,
+    headers: &HeaderMap,
+    body: &[u8],
+    caller: &Caller,
+    request_id: &str,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let result = match crate::events::operation_of(target) {
+        None => Err(ServiceError::new(
+            ServiceErrorCode::UnknownOperationException,
+            format!("'{target}' is not an EventBridge operation: send X-Amz-Target: AWSEvents.<Operation>."),
+        )),
+        Some(op) if shared.deny.denies("events", op) => Err(ServiceError::new(
+            ServiceErrorCode::AccessDeniedException,
+            not_authorized(&caller.arn(), "events", op),
+        )),
+        Some(op) => match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
+            Err(e) => Err(ServiceError::new(
+                ServiceErrorCode::ValidationException,
+                format!("The request body is not JSON: {e}"),
+            )),
+            Ok(input) => {
+                let now = shared.clock.now();
+                shared.in_scope(scope, now, |cloud, _| crate::events::handle(cloud, op, &input))
+            }
+        },
+    };
+    json11_response(result, request_id)
+}
+
+/// SNS: the Query protocol, XML in SNS's namespace.
+fn sns_request(shared: &Shared, scope: &Scope, params: &QueryParams, caller: &Caller, request_id: &str) -> Response {
+    let action = params.str("Action").unwrap_or_default();
+    let result = if shared.deny.denies("sns", action) {
+        Err(ServiceError::new(
+            ServiceErrorCode::AccessDenied,
+            not_authorized(&caller.arn(), "sns", action),
+        ))
+    } else {
+        let now = shared.clock.now();
+        shared.in_scope(scope, now, |cloud, _| {
+            crate::sns::handle(cloud, params, now, request_id)
+        })
+    };
+    match result {
+        Ok(xml) => xml_response(StatusCode::OK, xml, request_id),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let doc = query_error_document(crate::sns::NAMESPACE, e.code.as_str(), &e.message, request_id);
+            xml_response(status, doc, request_id)
+        }
+    }
+}
+
 /// SSM: the JSON 1.1 protocol, the operation in `X-Amz-Target`.
 fn ssm_request(
     shared: &Shared,
@@ -562,6 +687,11 @@ fn ssm_request(
             }
         },
     };
+    json11_response(result, request_id)
+}
+
+/// A JSON 1.1 reply: the output, or `{"__type", "message"}` with the error's status.
+fn json11_response(result: crate::error::ServiceResult<serde_json::Value>, request_id: &str) -> Response {
     let (status, body, error_type) = match result {
         Ok(v) => (StatusCode::OK, v, None),
         Err(e) => (
@@ -747,7 +877,7 @@ pub fn ec2_error_response(e: &Ec2Error, request_id: &str, hints: bool) -> Respon
 fn bad_region(service: &Service, region: &str, request_id: &str, hints: bool) -> Response {
     let message = format!("Credential should be scoped to a valid region, not '{region}'.");
     match service {
-        Service::Ebs | Service::Ssm => {
+        Service::Ebs | Service::Ssm | Service::Events => {
             let mut r = (
                 StatusCode::BAD_REQUEST,
                 Json(serde_json::json!({ "__type": "InvalidSignatureException", "message": message })),

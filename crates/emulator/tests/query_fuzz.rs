@@ -700,3 +700,140 @@ proptest! {
         run_write_sequence(start, steps)?;
     }
 }
+
+/// EventBridge operations and members, valid and not.
+const EVENTS_OPS: &[&str] = &[
+    "PutRule",
+    "DescribeRule",
+    "ListRules",
+    "DeleteRule",
+    "PutTargets",
+    "RemoveTargets",
+    "ListTargetsByRule",
+    "PutEvents",
+    "",
+];
+const EVENTS_MEMBERS: &[&str] = &[
+    "Name",
+    "EventPattern",
+    "State",
+    "Description",
+    "EventBusName",
+    "ScheduleExpression",
+    "Rule",
+    "Targets",
+    "Ids",
+    "NamePrefix",
+];
+/// SNS actions and parameters, valid and not.
+const SNS_ACTIONS: &[&str] = &[
+    "CreateTopic",
+    "DeleteTopic",
+    "ListTopics",
+    "Subscribe",
+    "Unsubscribe",
+    "ListSubscriptionsByTopic",
+    "Publish",
+    "SetTopicAttributes",
+];
+const SNS_KEYS: &[&str] = &[
+    "Name",
+    "TopicArn",
+    "Protocol",
+    "Endpoint",
+    "SubscriptionArn",
+    "Message",
+    "Subject",
+];
+
+fn events_value() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        json_value(),
+        Just(serde_json::json!(
+            r#"{"source":["aws.ec2"],"detail":{"result":["failed"]}}"#
+        )),
+        Just(serde_json::json!(r#"{"source":[{"prefix":"aws"}]}"#)),
+        Just(serde_json::json!("{not json")),
+        Just(serde_json::json!([{ "Id": "a", "Arn": "arn:aws:sns:us-east-1:000000000000:t" }])),
+        Just(serde_json::json!([{ "Id": 7 }])),
+    ]
+}
+
+fn signed_as(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=test/20261129/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    )
+}
+
+/// Any reply but a 2xx is the service's own error shape, and never a 5xx.
+fn check_service_reply(r: &Reply, json: bool) -> Result<(), TestCaseError> {
+    prop_assert!(r.status < 500, "5xx: {} {}", r.status, r.text);
+    if (200..300).contains(&r.status) {
+        return Ok(());
+    }
+    if json {
+        let v: serde_json::Value =
+            serde_json::from_str(&r.text).map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {}", r.text)))?;
+        prop_assert!(v["__type"].as_str().is_some_and(|t| !t.is_empty()), "{}", r.text);
+        prop_assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.text);
+    } else {
+        prop_assert!(
+            r.text.contains("<ErrorResponse") && r.text.contains("<Code>"),
+            "{}",
+            r.text
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn eventbridge_and_sns_requests_never_fail_the_server(
+        ops in prop::collection::vec(
+            (prop::sample::select(EVENTS_OPS), prop::collection::vec((prop::sample::select(EVENTS_MEMBERS), events_value()), 0..5)),
+            1..6,
+        ),
+        sns in prop::collection::vec(
+            (prop::sample::select(SNS_ACTIONS), prop::collection::vec((prop::sample::select(SNS_KEYS), "[ -~]{0,40}"), 0..5)),
+            1..6,
+        ),
+        raw in prop::collection::vec(any::<u8>(), 0..64),
+    ) {
+        // One emulator for the sequence, so later calls meet what earlier ones made.
+        let app = app();
+        for (op, members) in ops {
+            let body: serde_json::Map<String, serde_json::Value> =
+                members.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let req = Request::post("/")
+                .header("authorization", signed_as("events"))
+                .header("x-amz-target", format!("AWSEvents.{op}"))
+                .header("content-type", "application/x-amz-json-1.1")
+                .body(Body::from(serde_json::Value::Object(body).to_string()))
+                .unwrap();
+            check_service_reply(&send_to(&app, req)?, true)?;
+        }
+        let req = Request::post("/")
+            .header("authorization", signed_as("events"))
+            .header("x-amz-target", "AWSEvents.PutRule")
+            .body(Body::from(raw.clone()))
+            .unwrap();
+        check_service_reply(&send_to(&app, req)?, true)?;
+        for (action, pairs) in sns {
+            let mut all = vec![("Action".to_string(), action.to_string())];
+            all.extend(pairs.into_iter().map(|(k, v)| (k.to_string(), v)));
+            let req = Request::post("/")
+                .header("authorization", signed_as("sns"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(encode(&all)))
+                .unwrap();
+            check_service_reply(&send_to(&app, req)?, false)?;
+        }
+        let req = Request::post("/")
+            .header("authorization", signed_as("sns"))
+            .body(Body::from(raw))
+            .unwrap();
+        check_service_reply(&send_to(&app, req)?, false)?;
+    }
+}

@@ -1,7 +1,8 @@
 //! A snapshot failed on purpose (`PUT /_snaplab/volumes/{id}/fail-next-snapshot`):
 //! it goes `pending` → `error` with a `StateMessage` the real aws-sdk-ec2
 //! reads, the waiter gives up on it, only the next snapshot fails, and a
-//! multi-volume set with one failing snapshot fails as a whole.
+//! multi-volume set with one failing snapshot fails as a whole (one
+//! `createSnapshots` notification for it).
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::time::Duration;

@@ -18,6 +18,7 @@ pub mod instance;
 pub mod launch;
 pub mod modification;
 pub mod network;
+pub mod notify;
 pub mod paging;
 pub mod sharing;
 pub mod snapshot;
@@ -61,6 +62,8 @@ pub struct Cloud {
     pub images: Vec<Image>,
     pub iam: Iam,
     pub encryption: encryption::EncryptionSettings,
+    /// EventBridge rules, SNS topics, and what they delivered.
+    pub notifications: notify::Notifications,
     pace: Pace,
     timings: Timings,
     ids: IdSource,
@@ -79,6 +82,7 @@ impl Cloud {
             images: image::catalogue(),
             iam: Iam::default(),
             encryption: encryption::EncryptionSettings::default(),
+            notifications: notify::Notifications::default(),
             zones,
             instances: BTreeMap::new(),
             volumes: BTreeMap::new(),
@@ -119,8 +123,39 @@ impl Cloud {
         for v in self.volumes.values_mut() {
             v.settle(now);
         }
+        let mut finished: Vec<String> = Vec::new();
         for s in self.snapshots.values_mut() {
+            let was_pending = s.state == SnapshotState::Pending;
             s.settle(now);
+            if was_pending && s.state != SnapshotState::Pending {
+                finished.push(s.id.clone());
+            }
+        }
+        self.notify_finished(&finished);
+    }
+
+    /// Sends the `EBS Snapshot Notification` of each snapshot (or whole set)
+    /// that just finished, stamped with the moment it finished.
+    fn notify_finished(&mut self, finished: &[String]) {
+        let mut groups: Vec<(notify::Origin, Vec<&Snapshot>)> = Vec::new();
+        for s in finished.iter().filter_map(|id| self.snapshots.get(id)) {
+            match groups
+                .iter_mut()
+                .find(|(o, _)| matches!(o, notify::Origin::Set(_)) && *o == s.origin)
+            {
+                Some((_, members)) => members.push(s),
+                None => groups.push((s.origin.clone(), vec![s])),
+            }
+        }
+        let events: Vec<_> = groups
+            .iter()
+            .filter_map(|(_, members)| {
+                let end = members.iter().map(|s| s.completes_at).max()?;
+                notify::snapshot_event(&self.account, &self.region, members, end).map(|e| (e, end))
+            })
+            .collect();
+        for (event, end) in events {
+            self.notifications.send(event, end);
         }
     }
 

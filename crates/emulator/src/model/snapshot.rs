@@ -77,6 +77,8 @@ pub struct Snapshot {
     /// It goes to `error` instead of `completed`, with this `StateMessage`
     /// (a volume asked to fail its next snapshot: `PUT /_snaplab/volumes/{id}/fail-next-snapshot`).
     pub fails_with: Option<String>,
+    /// How it was made: the event it finishes with.
+    pub origin: crate::model::notify::Origin,
 }
 
 /// The `StateMessage` of a direct write cancelled by its timeout (assumed wording).
@@ -180,6 +182,7 @@ impl Snapshot {
                 sealed_at: None,
             })),
             fails_with: None,
+            origin: crate::model::notify::Origin::Direct,
         }
     }
 
@@ -330,6 +333,7 @@ struct Pending {
     bytes_to_copy: u64,
     data: Arc<Layer>,
     fails_with: Option<String>,
+    origin: crate::model::notify::Origin,
 }
 
 impl Cloud {
@@ -375,6 +379,7 @@ impl Cloud {
                 bytes_to_copy: source.data.written().len() as u64 * crate::blocks::BLOCK_SIZE,
                 data: source.data.clone(),
                 fails_with: None,
+                origin: crate::model::notify::Origin::Copy,
             },
             now,
         );
@@ -468,9 +473,11 @@ impl Cloud {
         let set_fails = ids
             .iter()
             .find_map(|id| self.snapshots.get(id).and_then(|s| s.fails_with.clone()));
+        let set_key = ids.first().cloned().unwrap_or_default();
         for id in &ids {
             if let (Some(s), Some(done)) = (self.snapshots.get_mut(id), set_done) {
                 s.completes_at = done;
+                s.origin = crate::model::notify::Origin::Set(set_key.clone());
                 if s.fails_with.is_none() {
                     s.fails_with = set_fails
                         .as_ref()
@@ -554,6 +561,7 @@ impl Cloud {
             fast_restores: Vec::new(),
             direct: None,
             fails_with: p.fails_with,
+            origin: p.origin,
         };
         self.snapshots.insert(id.clone(), snapshot);
         id
@@ -580,6 +588,7 @@ impl Cloud {
                 bytes_to_copy,
                 data,
                 fails_with,
+                origin: crate::model::notify::Origin::Single,
             },
             now,
         )
