@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{guided_run, run_shown, snaplab, EmulatorProcess, LiveRun, TempDir};
+use common::{guided_run, run_shown, snaplab, snaplab_route, EmulatorProcess, LiveRun, TempDir};
 
 const STEPS: u64 = 16;
 
@@ -96,6 +96,24 @@ fn guided_on_a_standalone_emulator_at_demo_pace() {
     let reads = assert_reads(&dir.db(), &events);
     // Demo pace: 16 ms per block, a first read of 1 MiB at 32 MiB/s at best.
     assert!(median(&reads[0]) <= 33.0, "{}", reads[0]);
+}
+
+#[test]
+fn on_a_shared_instant_emulator_the_first_read_cost_is_given_back_at_the_end() {
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let (dir, events) = guided_run("restore-initialization", &["--endpoint", &emulator.endpoint]);
+    assert_reads(&dir.db(), &events);
+    assert!(
+        events.iter().any(|e| e["event"] == "notice"
+            && e["message"]
+                .as_str()
+                .unwrap()
+                .contains("asked it for 10 ms per block until the run ends")),
+        "the learner is told"
+    );
+    let setting = snaplab_route(&emulator.endpoint, "GET", "/_snaplab/lazy-loading", "");
+    assert_eq!(setting["from"], "pace", "{setting}");
+    assert_eq!(setting["first_read_per_block_us"], 0, "{setting}");
 }
 
 #[test]

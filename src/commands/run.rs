@@ -201,6 +201,21 @@ fn read_answers(path: &std::path::Path, questions: &[Question]) -> anyhow::Resul
                 path.display()
             ),
         };
+        // A reply that names no choice is refused now, not recorded as not asked later.
+        if let Some(q) = questions.iter().find(|q| q.id == id) {
+            if q.parse_reply(&reply).is_none() {
+                anyhow::bail!(
+                    "{}: '{reply}' names none of the choices of '{id}': {}",
+                    path.display(),
+                    q.choices
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| format!("{} = {c}", i + 1))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+            }
+        }
         answers.insert(id, reply);
     }
     Ok(answers)

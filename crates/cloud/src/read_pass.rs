@@ -150,11 +150,11 @@ impl DataPlane {
 
     /// On a snaplab emulator whose pace makes first reads free (`instant`),
     /// asks it to charge `per_block_us` per block so lazy loading still
-    /// shows; returns the cost per block in force (`None`: not an emulator).
-    /// Blocking.
-    pub fn ensure_first_read_cost(&self, per_block_us: u64) -> Result<Option<u64>, DeviceError> {
+    /// shows; returns whether it set it (`false`: a cost was already in
+    /// force, or not an emulator). Blocking.
+    pub fn ensure_first_read_cost(&self, per_block_us: u64) -> Result<bool, DeviceError> {
         let Self::Emulator { endpoint, .. } = self else {
-            return Ok(None);
+            return Ok(false);
         };
         let url = format!("{}/_snaplab/lazy-loading", endpoint.trim_end_matches('/'));
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -171,16 +171,35 @@ impl DataPlane {
         };
         let mut r = agent.get(&url).call().map_err(unreachable)?;
         match (r.status().is_success(), current(&mut r)) {
-            (true, Some(us)) if us > 0 => return Ok(Some(us)),
-            (true, Some(_)) => {}
-            // An older emulator without the route: reads cost what they cost.
-            _ => return Ok(None),
+            (true, Some(0)) => {}
+            // A cost in force, or an older emulator without the route.
+            _ => return Ok(false),
         }
-        let mut r = agent
+        let r = agent
             .put(&url)
             .send(format!("{{\"first_read_per_block_us\": {per_block_us}}}"))
             .map_err(unreachable)?;
-        Ok(current(&mut r))
+        Ok(r.status().is_success())
+    }
+
+    /// Gives the emulator its pace's first-read cost back (after
+    /// [`ensure_first_read_cost`](Self::ensure_first_read_cost) set one). Blocking.
+    pub fn reset_first_read_cost(&self) -> Result<(), DeviceError> {
+        let Self::Emulator { endpoint, .. } = self else {
+            return Ok(());
+        };
+        let url = format!("{}/_snaplab/lazy-loading", endpoint.trim_end_matches('/'));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .build()
+            .into();
+        agent
+            .put(&url)
+            .send("{\"first_read_per_block_us\": null}")
+            .map(drop)
+            .map_err(|e| DeviceError::Unavailable(format!("the emulator's lazy-loading setting at {url}: {e}")))
     }
 
     /// Times reads of a restored volume (see [`time_reads`]). Blocking.

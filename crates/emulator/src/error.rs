@@ -227,6 +227,10 @@ pub enum ServiceErrorCode {
     NotFound,
     /// SNS: a parameter missing or wrong.
     InvalidParameter,
+    /// EventBridge: over a quota (targets per rule).
+    LimitExceededException,
+    /// SNS: the caller's policy does not allow the action.
+    AuthorizationError,
 }
 
 impl ServiceErrorCode {
@@ -251,12 +255,14 @@ impl ServiceErrorCode {
             Self::InvalidEventPatternException => "InvalidEventPatternException",
             Self::NotFound => "NotFound",
             Self::InvalidParameter => "InvalidParameter",
+            Self::LimitExceededException => "LimitExceededException",
+            Self::AuthorizationError => "AuthorizationError",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
-            Self::AccessDenied => 403,
+            Self::AccessDenied | Self::AuthorizationError => 403,
             Self::NoSuchEntity | Self::NotFound => 404,
             Self::EntityAlreadyExists | Self::LimitExceeded => 409,
             _ => 400,

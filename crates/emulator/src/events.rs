@@ -226,18 +226,22 @@ fn put_targets(cloud: &mut Cloud, input: &Value) -> ServiceResult<Value> {
         wanted.push((id.to_string(), arn.to_string()));
     }
     let rule = rule_named(cloud, name)?;
+    // All or nothing: a refused call leaves the rule's targets as they were.
+    let mut merged = rule.targets.clone();
     for (id, arn) in wanted {
-        match rule.targets.iter_mut().find(|(i, _)| *i == id) {
+        match merged.iter_mut().find(|(i, _)| *i == id) {
             Some(existing) => existing.1 = arn,
-            None => rule.targets.push((id, arn)),
+            None => merged.push((id, arn)),
         }
     }
-    if rule.targets.len() > MAX_TARGETS {
+    if merged.len() > MAX_TARGETS {
         return Err(service_error!(
-            ValidationException,
-            "The requested target number exceeds the limit of {MAX_TARGETS} targets per rule."
+            LimitExceededException,
+            "The requested target number {} exceeds the limit of {MAX_TARGETS} targets per rule.",
+            merged.len()
         ));
     }
+    rule.targets = merged;
     Ok(json!({ "FailedEntryCount": 0, "FailedEntries": [] }))
 }
 

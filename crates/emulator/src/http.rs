@@ -626,7 +626,7 @@ fn sns_request(shared: &Shared, scope: &Scope, params: &QueryParams, caller: &Ca
     let action = params.str("Action").unwrap_or_default();
     let result = if shared.deny.denies("sns", action) {
         Err(ServiceError::new(
-            ServiceErrorCode::AccessDenied,
+            ServiceErrorCode::AuthorizationError,
             not_authorized(&caller.arn(), "sns", action),
         ))
     } else {

@@ -298,17 +298,18 @@ async fn snapshot_completed(scope: &RunScope) -> Result<CheckOutcome, LabError> 
 async fn restored_in_instance_zone(scope: &RunScope) -> Result<CheckOutcome, LabError> {
     let scenario = scope.scenario()?;
     let snap = scope.snapshot_id()?;
-    // The restore to go on with was chosen when it was found (discover).
+    // The restore to go on with was chosen when it was found (discover). One
+    // already attached is an earlier step's (a lab that restores twice), not this one's.
     if let Some(id) = &scope.ctx.restored_volume_id {
         let v = scope.ec2.volume(id).await?;
-        if v.zone == scenario.zone {
+        if v.zone == scenario.zone && v.attachment.is_none() {
             return pass(format!(
                 "{} was restored from {snap} in {}, the instance's zone; it is {} ({} GiB).",
                 v.id, v.zone, v.state, v.size_gib
             ));
         }
     }
-    match find_restored(scope).await?.first() {
+    match find_restored(scope).await?.iter().find(|v| v.attachment.is_none()) {
         Some(v) => fail(format!(
             "{} was restored in {}, but the instance {} is in {}: a volume can only be attached in its own Availability Zone. Create it again with --availability-zone {} (the lab deletes {} at clean-up).",
             v.id, v.zone, scenario.instance_id, scenario.zone, scenario.zone, v.id

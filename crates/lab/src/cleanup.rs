@@ -79,5 +79,11 @@ pub async fn clean_up(scope: &mut RunScope) -> Result<usize, LabError> {
         deleted += usize::from(deleted_now);
         scope.record_deleted(&r.id).await?;
     }
+    if scope.ctx.first_read_cost_set {
+        let plane = scope.plane.clone();
+        tokio::task::spawn_blocking(move || plane.reset_first_read_cost()).await??;
+        scope.ctx.first_read_cost_set = false;
+        scope.record_context().await?;
+    }
     Ok(deleted)
 }

@@ -222,6 +222,9 @@ pub struct RunContext {
     /// Timed reads of restored volumes (the restore-initialization lab), oldest first.
     #[serde(default)]
     pub reads: Vec<ReadPass>,
+    /// The run set the emulator's first-read cost (given back at clean-up).
+    #[serde(default)]
+    pub first_read_cost_set: bool,
     /// The knowledge checks answered (or passed over) so far, in order.
     #[serde(default)]
     pub answers: Vec<crate::quiz::Answer>,

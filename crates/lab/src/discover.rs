@@ -38,11 +38,12 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
             }
             // The restore to go on with: the newest in the instance's zone
             // (an earlier step's restore of the same snapshot may be found
-            // too, within the clock's margin; unattached wins a tie).
+            // too, within the clock's margin).
+            // (A restore is new: one already attached is an earlier step's.)
             let newest = found
                 .iter()
-                .filter(|v| v.zone == zone)
-                .max_by_key(|v| (v.create_time, v.attachment.is_none()));
+                .filter(|v| v.zone == zone && v.attachment.is_none())
+                .max_by_key(|v| v.create_time);
             if let Some(v) = newest {
                 if scope.ctx.restored_volume_id.as_deref() != Some(&v.id) {
                     scope.set_restored(&v.id);

@@ -54,13 +54,21 @@ async fn timed_pass(scope: &mut RunScope, kind: ReadKind) -> Result<(), LabError
     }
     .min(size);
     let plane = scope.plane.clone();
-    let cost = tokio::task::spawn_blocking({
+    let set = tokio::task::spawn_blocking({
         let plane = plane.clone();
         move || plane.ensure_first_read_cost(INSTANT_FIRST_READ_US)
     })
     .await??;
-    if cost.is_some() && scope.ctx.reads.is_empty() {
-        tracing::debug!(?cost, "first-read cost per block on the emulator (µs)");
+    if set {
+        // Given back at clean-up: other runs on this emulator keep its pace's.
+        scope.ctx.first_read_cost_set = true;
+        scope.emit_notice(
+            Level::Info,
+            format!(
+                "The emulator's pace makes first reads free: the lab asked it for {} ms per block until the run ends.",
+                INSTANT_FIRST_READ_US / 1000
+            ),
+        );
     }
     let progress_before = scope.ec2.initialization_progress(&volume_id).await?;
     let timed = tokio::task::spawn_blocking({

@@ -238,6 +238,7 @@ impl Runner {
         }
         // The lab ends with its knowledge checks (whatever the steps' outcome).
         self.ask_questions(None).await?;
+        self.pass_over_unreached().await?;
         let all_passed = self
             .lab
             .steps
@@ -286,14 +287,53 @@ impl Runner {
                 asked,
                 at: self.scope.now(),
             };
-            self.scope.ctx.answers.push(answer.clone());
-            self.scope.record_context().await?;
+            // The answer's row first, then the context that says it was asked:
+            // a stop between them asks again rather than lose the row.
             self.scope
                 .emit_durable(EventKind::QuestionAnswered {
                     question: Box::new(question),
-                    answer: Box::new(answer),
+                    answer: Box::new(answer.clone()),
                 })
                 .await?;
+            self.scope.ctx.answers.push(answer);
+            self.scope.record_context().await?;
+        }
+        Ok(())
+    }
+
+    /// Records as not asked the questions of steps the run never reached
+    /// (a guided run stops at a failed step), so every run lists them all.
+    async fn pass_over_unreached(&mut self) -> Result<(), LabError> {
+        let unreached: Vec<Question> = self
+            .lab
+            .questions
+            .iter()
+            .filter(|q| {
+                q.after_step
+                    .as_deref()
+                    .is_some_and(|s| self.scope.ctx.outcome_of(s).is_none())
+            })
+            .filter(|q| !self.scope.ctx.answers.iter().any(|a| a.question_id == q.id))
+            .cloned()
+            .collect();
+        for question in unreached {
+            let answer = Answer {
+                question_id: question.id.clone(),
+                prompt: question.prompt.clone(),
+                right_answer: question.answer.clone(),
+                answer: None,
+                correct: false,
+                asked: false,
+                at: self.scope.now(),
+            };
+            self.scope
+                .emit_durable(EventKind::QuestionAnswered {
+                    question: Box::new(question),
+                    answer: Box::new(answer.clone()),
+                })
+                .await?;
+            self.scope.ctx.answers.push(answer);
+            self.scope.record_context().await?;
         }
         Ok(())
     }

@@ -375,6 +375,7 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
         pauses: Vec::new(),
         comparison: None,
         reads: Vec::new(),
+        first_read_cost_set: false,
         answers: Vec::new(),
         restored_volume_id: None,
         restored_device: "/dev/sdg".to_string(),

@@ -143,12 +143,12 @@ impl Store {
     pub async fn missed_questions(&self, filter: &HistoryFilter) -> Result<Vec<MissedQuestion>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.lab_id, a.question_id, MAX(a.prompt) AS prompt,
-                    SUM(CASE WHEN a.correct THEN 0 ELSE 1 END) AS missed, COUNT(*) AS asked
+                    SUM(CASE WHEN a.correct THEN 0 ELSE 1 END) AS missed, COUNT(*) AS times_asked
              FROM answers a JOIN runs r ON r.id = a.run_id JOIN learners l ON l.id = r.learner_id
              WHERE a.asked AND (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2)
              GROUP BY r.lab_id, a.question_id
              HAVING missed > 0
-             ORDER BY missed DESC, CAST(missed AS REAL) / asked DESC, r.lab_id, a.question_id",
+             ORDER BY missed DESC, CAST(missed AS REAL) / times_asked DESC, r.lab_id, a.question_id",
         )
         .bind(&filter.learner)
         .bind(&filter.lab)
@@ -161,7 +161,7 @@ impl Store {
                     question_id: r.try_get("question_id")?,
                     prompt: r.try_get("prompt")?,
                     missed: r.try_get("missed")?,
-                    asked: r.try_get("asked")?,
+                    asked: r.try_get("times_asked")?,
                 })
             })
             .collect()

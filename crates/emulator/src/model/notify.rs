@@ -25,8 +25,11 @@ pub enum Origin {
     Single,
     /// CreateSnapshots: one event for the whole set, keyed by its first snapshot.
     Set(String),
-    /// CopySnapshot.
-    Copy,
+    /// CopySnapshot, of this snapshot (in this or another region).
+    Copy {
+        source_snapshot_id: String,
+        source_region: String,
+    },
     /// Written through the EBS direct APIs: EBS documents no event for it.
     Direct,
 }
@@ -139,7 +142,14 @@ pub fn snapshot_event(account: &str, region: &str, snapshots: &[&Snapshot], end:
     let result = if failed.is_some() { "failed" } else { "succeeded" };
     let cause = failed.and_then(|s| s.state_message()).unwrap_or_default();
     let start = snapshots.iter().map(|s| s.start_time).min().unwrap_or(first.start_time);
-    let source_arn = |s: &Snapshot| arn(region, "volume", &s.volume_id);
+    let source_arn = |s: &Snapshot| match &s.origin {
+        // A copy's source is the snapshot it copied, in its region.
+        Origin::Copy {
+            source_snapshot_id,
+            source_region,
+        } => arn(source_region, "snapshot", source_snapshot_id),
+        _ => arn(region, "volume", &s.volume_id),
+    };
     let detail = match &first.origin {
         Origin::Direct => return None,
         Origin::Set(_) => json!({
@@ -155,8 +165,8 @@ pub fn snapshot_event(account: &str, region: &str, snapshots: &[&Snapshot], end:
                     "status": s.state.as_str(),
                 })).collect::<Vec<_>>(),
         }),
-        Origin::Single | Origin::Copy => json!({
-            "event": if first.origin == Origin::Copy { "copySnapshot" } else { "createSnapshot" },
+        Origin::Single | Origin::Copy { .. } => json!({
+            "event": if matches!(first.origin, Origin::Copy { .. }) { "copySnapshot" } else { "createSnapshot" },
             "result": result,
             "cause": cause,
             "request-id": "",

@@ -379,7 +379,10 @@ impl Cloud {
                 bytes_to_copy: source.data.written().len() as u64 * crate::blocks::BLOCK_SIZE,
                 data: source.data.clone(),
                 fails_with: None,
-                origin: crate::model::notify::Origin::Copy,
+                origin: crate::model::notify::Origin::Copy {
+                    source_snapshot_id: source.id.clone(),
+                    source_region: req.source_region.to_string(),
+                },
             },
             now,
         );
