@@ -355,6 +355,25 @@ test("restore-initialization lab: the first read waits, the second does not, a F
   await save(s, "results-restore-initialization", true);
 });
 
+test("snapshot-alerts lab: a completed snapshot raises no alert, the failed one lands in the inbox", async (s) => {
+  await s.waitFor("[data-testid=lab-snapshot-alerts]");
+  await setLearner(s, "e2e-snapshot-alerts");
+  await s.click(await s.find("[data-testid=lab-snapshot-alerts]"));
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.waitFor("[data-testid=step-alert]");
+  const { answered } = await runGuided(s);
+  assert(answered.length >= 4, `knowledge checks answered: ${JSON.stringify(answered)}`);
+  const { outcome, text } = await runOutcome(s);
+  assert(outcome === "passed", `outcome ${outcome}: ${text}`);
+  assert(text.includes("10 of 10 steps passed"), `outcome banner: ${text}`);
+  const alerts = await s.exec("return [...document.querySelectorAll('[data-testid=inbox-alert]')].map(a => a.textContent);");
+  assert(alerts.length === 1 && /createSnapshot failed for snap-/.test(alerts[0]), `the inbox: ${JSON.stringify(alerts)}`);
+  await save(s, "lab-player-inbox", true);
+  await s.click(await s.find("[data-testid=see-results]"));
+  await s.waitFor("[data-testid=inbox]");
+  assert(!(await s.exec("return !!document.querySelector('[data-testid=verification-summary]');")), "no empty verification panel");
+});
+
 test("hands-on: the learner creates the snapshot with the aws CLI and the check passes", async (s) => {
   await setLearner(s, "e2e-hands-on");
   await s.click(await s.find("[data-testid=mode-hands-on]"));

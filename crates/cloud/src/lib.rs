@@ -3,6 +3,7 @@
 //! lab uses with AWS's states as enums, and the data planes — the block
 //! devices the SecureCart workload writes to and the verifier reads.
 
+pub mod alerts;
 pub mod block_changes;
 pub mod data_plane;
 pub mod ebs_direct;
@@ -16,6 +17,7 @@ pub mod shadow;
 mod state;
 pub mod target;
 
+pub use alerts::{Alerts, Delivery};
 pub use block_changes::BlockComparison;
 pub use data_plane::{DataPlane, DataSource, EmulatorDisk};
 pub use ec2::{ApiCall, ApiObserver, AttachmentInfo, Ec2, InstanceInfo, Launch, SnapshotInfo, VolumeInfo};

@@ -96,7 +96,7 @@ pub fn ebs_client_for(endpoint: &str, region: &str) -> aws_sdk_ebs::Client {
 
 /// Credentials for an endpoint: the environment's if set, else `test`/`test`
 /// (LocalStack's convention; the snaplab emulator ignores them).
-fn endpoint_credentials() -> Credentials {
+pub(crate) fn endpoint_credentials() -> Credentials {
     match (
         std::env::var("AWS_ACCESS_KEY_ID"),
         std::env::var("AWS_SECRET_ACCESS_KEY"),

@@ -87,6 +87,9 @@ pub(crate) async fn note_consistency(scope: &mut RunScope, action: Action) -> Re
 
 /// What the run notes before `action` is done, by the app or the learner.
 pub async fn prepare(scope: &mut RunScope, action: Action) -> Result<(), LabError> {
+    if action == Action::CreateFailingSnapshot {
+        crate::alerting::arm_failure(scope).await?;
+    }
     if action == Action::DetachReattach {
         scope.ctx.reattach = Some(Reattach {
             snapshot_state_at_detach: scope.snapshot_state_now().await,
@@ -137,6 +140,12 @@ pub async fn perform(scope: &mut RunScope, action: Action) -> Result<(), LabErro
         Action::EnableFastRestore => crate::initialization::enable_fast_restore(scope).await,
         Action::WaitFastRestore => crate::initialization::wait_fast_restore(scope).await,
         Action::DisableFastRestore => crate::initialization::disable_fast_restore(scope).await,
+        Action::CreateAlertTopic => crate::alerting::create_topic(scope).await,
+        Action::SubscribeAlerts => crate::alerting::subscribe(scope).await,
+        Action::PutAlertRule => crate::alerting::put_rule(scope).await,
+        Action::TargetAlertTopic => crate::alerting::target_topic(scope).await,
+        Action::CreateFailingSnapshot => create_snapshot(scope).await,
+        Action::WaitForAlert => crate::alerting::wait_for_alert(scope).await,
     }
 }
 
@@ -223,7 +232,7 @@ pub(crate) async fn close_shop(scope: &mut RunScope) -> Result<(), LabError> {
     Ok(())
 }
 
-async fn create_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
+pub(crate) async fn create_snapshot(scope: &mut RunScope) -> Result<(), LabError> {
     let volume = scope.scenario()?.data_volume_id.clone();
     let (run_tag, lab_tag) = (scope.ctx.run_id.clone(), scope.ctx.lab_id.clone());
     let snap = scope

@@ -62,6 +62,12 @@ pub async fn judge(scope: &RunScope, check: CheckId) -> CheckOutcome {
         CheckId::FastRestoreEnabled => crate::initialization_checks::fast_restore_enabled(scope).await,
         CheckId::FastRestoreInitialized => crate::initialization_checks::fast_restore_initialized(scope).await,
         CheckId::FastRestoreDisabled => crate::initialization_checks::fast_restore_disabled(scope).await,
+        CheckId::AlertTopicCreated => crate::alert_checks::alert_topic_created(scope).await,
+        CheckId::AlertSubscribed => crate::alert_checks::alert_subscribed(scope).await,
+        CheckId::AlertRuleMatchesFailures => crate::alert_checks::alert_rule_matches_failures(scope).await,
+        CheckId::AlertRuleTargetsTopic => crate::alert_checks::alert_rule_targets_topic(scope).await,
+        CheckId::NoAlertForSuccess => crate::alert_checks::no_alert_for_success(scope).await,
+        CheckId::AlertReceived => crate::alert_checks::alert_received(scope).await,
     };
     result.unwrap_or_else(|e| CheckOutcome {
         passed: false,

@@ -21,6 +21,9 @@ pub async fn clean_up(scope: &mut RunScope) -> Result<usize, LabError> {
         ResourceKind::Instance => 0,
         ResourceKind::Volume => 1,
         ResourceKind::Snapshot => 2,
+        // The rule before the topic it sends to.
+        ResourceKind::AlertRule => 3,
+        ResourceKind::AlertTopic => 4,
     });
     let mut deleted = 0;
     for r in left {
@@ -54,6 +57,14 @@ pub async fn clean_up(scope: &mut RunScope) -> Result<usize, LabError> {
                     true
                 }
             },
+            ResourceKind::AlertRule => {
+                crate::alerting::alerts(scope).delete_rule(&r.id).await?;
+                true
+            }
+            ResourceKind::AlertTopic => {
+                crate::alerting::alerts(scope).delete_topic(&r.id).await?;
+                true
+            }
             ResourceKind::Snapshot => match ec2.delete_snapshot(&r.id).await {
                 Ok(()) => true,
                 Err(e) if e.is_not_found() => false,

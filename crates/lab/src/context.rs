@@ -76,6 +76,10 @@ pub enum ResourceKind {
     Snapshot,
     /// An instance the run launched (on real AWS: SecureCart's server).
     Instance,
+    /// An SNS topic (its ARN).
+    AlertTopic,
+    /// An EventBridge rule (its name).
+    AlertRule,
 }
 
 impl ResourceKind {
@@ -84,6 +88,8 @@ impl ResourceKind {
             Self::Volume => "volume",
             Self::Snapshot => "snapshot",
             Self::Instance => "instance",
+            Self::AlertTopic => "alert_topic",
+            Self::AlertRule => "alert_rule",
         }
     }
 }
@@ -101,6 +107,8 @@ pub enum ResourceRole {
     AppServer,
     /// SecureCart's data volume, created for the run (real AWS).
     AppData,
+    /// The alerting the learner set up: a topic, a rule.
+    Alerting,
 }
 
 impl ResourceRole {
@@ -116,6 +124,7 @@ impl ResourceRole {
             Self::Restored => "restored",
             Self::AppServer => "app_server",
             Self::AppData => "app_data",
+            Self::Alerting => "alerting",
         }
     }
 }
@@ -225,6 +234,9 @@ pub struct RunContext {
     /// The run set the emulator's first-read cost (given back at clean-up).
     #[serde(default)]
     pub first_read_cost_set: bool,
+    /// The snapshot-alerts lab's topic and what it delivered.
+    #[serde(default)]
+    pub alerts: crate::alerting::AlertSetup,
     /// The knowledge checks answered (or passed over) so far, in order.
     #[serde(default)]
     pub answers: Vec<crate::quiz::Answer>,
@@ -287,6 +299,9 @@ impl RunContext {
         }
         if let Some(id) = &self.restored_volume_id {
             v.insert("restored_volume_id", id.clone());
+        }
+        if let Some(arn) = &self.alerts.topic_arn {
+            v.insert("topic_arn", arn.clone());
         }
         v
     }

@@ -48,6 +48,18 @@ pub enum Action {
     /// Waits until Fast Snapshot Restore is `enabled` in the instance's zone.
     WaitFastRestore,
     DisableFastRestore,
+    /// SNS CreateTopic for the alerts.
+    CreateAlertTopic,
+    /// SNS Subscribe: the ops address, by email.
+    SubscribeAlerts,
+    /// EventBridge PutRule: failed createSnapshot notifications.
+    PutAlertRule,
+    /// EventBridge PutTargets: the rule to the topic.
+    TargetAlertTopic,
+    /// CreateSnapshot of a volume the emulator was asked to fail.
+    CreateFailingSnapshot,
+    /// Waits until the snapshot is in `error` and its alert has arrived.
+    WaitForAlert,
 }
 
 impl Action {
@@ -60,6 +72,7 @@ impl Action {
                 | Self::CreateAppConsistentSnapshot
                 | Self::CreateSnapshotsApart
                 | Self::CreateSnapshotSet
+                | Self::CreateFailingSnapshot
         )
     }
 }
@@ -95,6 +108,12 @@ pub enum CheckId {
     FastRestoreEnabled,
     FastRestoreInitialized,
     FastRestoreDisabled,
+    AlertTopicCreated,
+    AlertSubscribed,
+    AlertRuleMatchesFailures,
+    AlertRuleTargetsTopic,
+    NoAlertForSuccess,
+    AlertReceived,
 }
 
 impl CheckId {
@@ -127,6 +146,12 @@ impl CheckId {
             Self::FastRestoreEnabled => "fast_restore_enabled",
             Self::FastRestoreInitialized => "fast_restore_initialized",
             Self::FastRestoreDisabled => "fast_restore_disabled",
+            Self::AlertTopicCreated => "alert_topic_created",
+            Self::AlertSubscribed => "alert_subscribed",
+            Self::AlertRuleMatchesFailures => "alert_rule_matches_failures",
+            Self::AlertRuleTargetsTopic => "alert_rule_targets_topic",
+            Self::NoAlertForSuccess => "no_alert_for_success",
+            Self::AlertReceived => "alert_received",
         }
     }
 }

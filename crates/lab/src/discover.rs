@@ -15,7 +15,10 @@ use crate::scope::RunScope;
 /// Finds and records what `action`'s step made.
 pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabError> {
     match action {
-        Action::CreateSnapshot | Action::CreateTornSnapshot | Action::CreateAppConsistentSnapshot => {
+        Action::CreateSnapshot
+        | Action::CreateTornSnapshot
+        | Action::CreateAppConsistentSnapshot
+        | Action::CreateFailingSnapshot => {
             if let Some(s) = find_snapshot(scope, Made::InThisStep).await? {
                 scope.record_snapshot(&s).await?;
                 crate::actions::note_consistency(scope, action).await?;
@@ -25,6 +28,32 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
             if let Some(s) = find_snapshot(scope, Made::Whenever).await? {
                 scope.record_snapshot(&s).await?;
             }
+            if scope.lab_uses_alerts() {
+                crate::alerting::tell_events(scope).await?;
+                crate::alerting::refresh_inbox(scope).await?;
+            }
+        }
+        // The learner's topic and rule are the run's: clean-up deletes them.
+        Action::CreateAlertTopic => {
+            let found = crate::alerting::alerts(scope)
+                .topic_named(crate::alerting::TOPIC_NAME)
+                .await?;
+            if let Some(arn) = found {
+                crate::alerting::note_topic(scope, &arn).await?;
+            }
+        }
+        Action::PutAlertRule => {
+            if crate::alerting::alerts(scope)
+                .rule(crate::alerting::RULE_NAME)
+                .await?
+                .is_some()
+            {
+                crate::alerting::note_rule(scope).await?;
+            }
+        }
+        Action::WaitForAlert => {
+            crate::alerting::tell_events(scope).await?;
+            crate::alerting::refresh_inbox(scope).await?;
         }
         // The checks read the shop's log: bring it up to date, recorded.
         Action::KeepWriting => scope.shop.record_sample_now().await,
@@ -87,7 +116,9 @@ pub async fn discover(scope: &mut RunScope, action: Action) -> Result<(), LabErr
         | Action::CheckInitialization
         | Action::EnableFastRestore
         | Action::WaitFastRestore
-        | Action::DisableFastRestore => {}
+        | Action::DisableFastRestore
+        | Action::SubscribeAlerts
+        | Action::TargetAlertTopic => {}
     }
     scope.shop.ensure_recorded()
 }
@@ -235,6 +266,11 @@ pub async fn exists(scope: &RunScope, kind: ResourceKind, id: &str) -> Result<bo
     let found = match kind {
         ResourceKind::Volume => scope.ec2.volume(id).await.map(|v| !v.state.is_gone()),
         ResourceKind::Snapshot => scope.ec2.snapshot(id).await.map(|_| true),
+        ResourceKind::AlertTopic => Ok(crate::alerting::alerts(scope)
+            .topic_named(id.rsplit(':').next().unwrap_or_default())
+            .await?
+            .is_some_and(|arn| arn == id)),
+        ResourceKind::AlertRule => Ok(crate::alerting::alerts(scope).rule(id).await?.is_some()),
         ResourceKind::Instance => scope
             .ec2
             .instance(id)

@@ -16,6 +16,7 @@ pub enum Prerequisite {
     RestoreOfThisSnapshot,
     FirstRead,
     SecondRead,
+    AlertTopic,
 }
 
 impl std::fmt::Display for Prerequisite {
@@ -30,6 +31,7 @@ impl std::fmt::Display for Prerequisite {
             Self::RestoreOfThisSnapshot => {
                 "the restored volume is from an earlier snapshot, not the run's latest: restore the latest one first"
             }
+            Self::AlertTopic => "there is no alert topic yet: the create-topic step comes first",
             Self::FirstRead => "the restored volume has not been read yet: the first-read step comes first",
             Self::SecondRead => {
                 "the restored volume has not been read a second time yet: the read-again step comes first"

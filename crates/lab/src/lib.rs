@@ -25,6 +25,8 @@ macro_rules! read_from_record {
 }
 
 pub mod actions;
+mod alert_checks;
+pub mod alerting;
 pub mod bus;
 pub mod checks;
 pub mod cleanup;

@@ -98,6 +98,8 @@ pub struct RunScope {
     pub verification: Option<Verification>,
     /// How a new store is laid out and filled (the lab's `[shop]`).
     pub shop_settings: crate::def::ShopSettings,
+    /// The step under way.
+    step: Option<String>,
 }
 
 impl RunScope {
@@ -142,6 +144,7 @@ impl RunScope {
             ctx,
             verification: None,
             shop_settings: lab.shop,
+            step: None,
         }
     }
 
@@ -156,6 +159,22 @@ impl RunScope {
     /// From now on, API calls are attributed to `step_id` (`None`: to no step).
     pub fn enter_step(&mut self, step_id: Option<&str>) {
         self.ec2 = self.cloud.ec2.for_step(step_id);
+        self.step = step_id.map(String::from);
+    }
+
+    /// The step under way, for the API calls made outside EC2's client.
+    pub fn step(&self) -> Option<&str> {
+        self.step.as_deref()
+    }
+
+    /// An observer that puts a call in the run's API log.
+    pub fn api_observer(&self) -> snaplab_cloud::ApiObserver {
+        self.events.api_observer()
+    }
+
+    /// Whether the run has set up snapshot alerts (their topic exists).
+    pub fn lab_uses_alerts(&self) -> bool {
+        self.ctx.alerts.topic_arn.is_some()
     }
 
     pub fn scenario(&self) -> Result<&Scenario, LabError> {
@@ -375,6 +394,7 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
         pauses: Vec::new(),
         comparison: None,
         reads: Vec::new(),
+        alerts: Default::default(),
         first_read_cost_set: false,
         answers: Vec::new(),
         restored_volume_id: None,

@@ -75,6 +75,7 @@ fn context(run_id: &str, learner: &str, kind: TargetKind) -> RunContext {
         pauses: Vec::new(),
         comparison: None,
         reads: Vec::new(),
+        alerts: Default::default(),
         first_read_cost_set: false,
         answers: Vec::new(),
         restored_volume_id: None,

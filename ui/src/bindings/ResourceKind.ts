@@ -3,4 +3,4 @@
 /**
  * What kind of cloud resource a run created.
  */
-export type ResourceKind = "volume" | "snapshot" | "instance";
+export type ResourceKind = "volume" | "snapshot" | "instance" | "alert_topic" | "alert_rule";

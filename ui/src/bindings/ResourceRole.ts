@@ -3,4 +3,4 @@
 /**
  * What a resource was for in the lab.
  */
-export type ResourceRole = "backup" | "restored" | "app_server" | "app_data";
+export type ResourceRole = "backup" | "restored" | "app_server" | "app_data" | "alerting";

@@ -158,6 +158,29 @@ describe("Results: the restore-initialization lab's reads", () => {
   });
 });
 
+describe("Results: the snapshot-alerts lab's inbox", () => {
+  it("lists the alerts delivered, the failure marked, and shows no verification panel", async () => {
+    const message = JSON.stringify({
+      "detail-type": "EBS Snapshot Notification",
+      time: "2026-11-30T16:40:13Z",
+      detail: { event: "createSnapshot", result: "failed", cause: "copy failed", snapshot_id: "arn:aws:ec2::us-east-1:snapshot/snap-9" },
+    });
+    const alerts = {
+      topic_arn: "arn:aws:sns:us-east-1:000000000000:securecart-snapshot-alerts",
+      inbox: [{ at: "2026-11-30T16:40:13Z", topic_arn: "t", subscription_arn: "s", protocol: "email", endpoint: "ops@securecart.example", subject: null, message }],
+    };
+    await show(runReport({ verification: null, context: context({ alerts }) }));
+    const inbox = screen.getByTestId("inbox");
+    expect(within(inbox).getByRole("heading").textContent).toContain("1 alert");
+    const alert = screen.getByTestId("inbox-alert");
+    expect(alert.textContent).toContain("createSnapshot failed for snap-9");
+    expect(alert.textContent).toContain("to ops@securecart.example (email)");
+    expect(alert.textContent).toContain("copy failed");
+    expect(alert.classList.contains("bad")).toBe(true);
+    expect(screen.queryByTestId("verification-summary")).toBeNull();
+  });
+});
+
 describe("Results: knowledge checks", () => {
   const answer = (id: string, given: string | null, correct: boolean, asked = true) => ({
     question_id: id,

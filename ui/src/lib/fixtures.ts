@@ -57,6 +57,8 @@ export function context(patch: Partial<RunContext> = {}): RunContext {
     pauses: [],
     comparison: null,
     reads: [],
+    alerts: { topic_arn: null, inbox: [] },
+    first_read_cost_set: false,
     answers: [],
     restored_volume_id: null,
     restored_device: "/dev/sdg",

@@ -143,6 +143,9 @@ pub fn render(r: &RunReport) -> String {
     if !r.context.reads.is_empty() {
         out.push_str(&reads(&r.context.reads));
     }
+    if r.context.alerts.topic_arn.is_some() {
+        out.push_str(&alerts_delivered(&r.context.alerts));
+    }
     if !r.context.answers.is_empty() {
         out.push_str(&knowledge_checks(&r.context.answers));
     }
@@ -203,6 +206,29 @@ pub fn render(r: &RunReport) -> String {
 
 fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The snapshot-alerts lab's inbox: each alert the topic delivered.
+fn alerts_delivered(alerts: &snaplab_lab::alerting::AlertSetup) -> String {
+    let mut out = format!(
+        "## Alerts delivered\n\nTopic {}: {} alert(s).\n\n",
+        alerts.topic_arn.as_deref().map(text).unwrap_or_default(),
+        alerts.inbox.len()
+    );
+    if !alerts.inbox.is_empty() {
+        out.push_str("| at | to | alert |\n|---|---|---|\n");
+        for d in &alerts.inbox {
+            out.push_str(&format!(
+                "| {} | {} ({}) | {} |\n",
+                text(&d.at),
+                text(&d.endpoint),
+                text(&d.protocol),
+                text(&snaplab_lab::alerting::alert_line(d))
+            ));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The knowledge checks: the score, then each question and what was answered.

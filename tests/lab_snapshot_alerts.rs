@@ -1,0 +1,137 @@
+//! The snapshot-alerts lab end to end: an SNS topic and email subscription,
+//! an EventBridge rule for failed createSnapshot notifications targeting
+//! it; a snapshot that completes raises an event but no alert, one the
+//! emulator fails raises the alert — guided on the built-in emulator and a
+//! standalone one at demo pace, hands-on with the aws CLI and a learner's
+//! mistake (a rule that alerts on success).
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::time::Duration;
+
+use common::{guided_run, run_shown, snaplab, EmulatorProcess, LiveRun, TempDir};
+
+/// What every passing run of the lab shows in its record.
+fn assert_alerted(db: &str, events: &[serde_json::Value]) {
+    let finished = events.last().unwrap();
+    assert_eq!(finished["event"], "run_finished");
+    assert_eq!(finished["outcome"], "passed", "{events:#?}");
+    assert_eq!(finished["steps_passed"], 10);
+    let run_id = events[0]["run_id"].as_str().unwrap();
+    let out = snaplab(&["report", run_id, "--format", "json", "--db", db]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inbox = r["context"]["alerts"]["inbox"].as_array().unwrap();
+    assert_eq!(inbox.len(), 1, "one alert, for the failed snapshot only: {inbox:#?}");
+    assert_eq!(inbox[0]["endpoint"], "ops@securecart.example");
+    assert_eq!(inbox[0]["protocol"], "email");
+    let event: serde_json::Value = serde_json::from_str(inbox[0]["message"].as_str().unwrap()).unwrap();
+    assert_eq!(event["detail-type"], "EBS Snapshot Notification");
+    assert_eq!(event["detail"]["result"], "failed");
+    let failed = r["context"]["snapshot_id"].as_str().unwrap();
+    assert_eq!(
+        event["detail"]["snapshot_id"],
+        format!("arn:aws:ec2::us-east-1:snapshot/{failed}")
+    );
+    assert!(event["detail"]["cause"]
+        .as_str()
+        .unwrap()
+        .contains("the lab asked the emulator"));
+    // The success was an event in the feed, not an alert.
+    assert!(events.iter().any(|e| e["event"] == "notice"
+        && e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("EBS sent an event: createSnapshot succeeded")));
+    let resources = r["resources"].as_array().unwrap();
+    let kinds: Vec<&str> = resources.iter().map(|x| x["kind"].as_str().unwrap()).collect();
+    for kind in ["alert_topic", "alert_rule", "snapshot"] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert!(
+        resources.iter().all(|x| !x["deleted_at"].is_null()),
+        "the rule, the topic and both snapshots are gone: {resources:?}"
+    );
+    let md = String::from_utf8_lossy(&snaplab(&["report", run_id, "--format", "md", "--db", db]).stdout).to_string();
+    assert!(
+        md.contains("## Alerts delivered") && md.contains("ops@securecart.example"),
+        "{md}"
+    );
+}
+
+#[test]
+fn guided_on_the_built_in_emulator_only_the_failure_alerts() {
+    let (dir, events) = guided_run("snapshot-alerts", &["--pace", "instant"]);
+    assert_alerted(&dir.db(), &events);
+}
+
+#[test]
+fn guided_on_a_standalone_emulator_at_demo_pace_and_again_on_the_same_world() {
+    let emulator = EmulatorProcess::start(&["--pace", "demo"]);
+    // The second run finds no topic or rule left by the first.
+    for _ in 0..2 {
+        let (dir, events) = guided_run("snapshot-alerts", &["--endpoint", &emulator.endpoint]);
+        assert_alerted(&dir.db(), &events);
+    }
+}
+
+#[test]
+fn hands_on_a_rule_that_alerts_on_success_is_refused_and_put_again() {
+    let dir = TempDir::new("snapshot-alerts-hands-on");
+    let db = dir.db();
+    let (mut run, endpoint) = LiveRun::hands_on("snapshot-alerts", &db);
+    let mut done: Vec<String> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    loop {
+        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
+            matches!(
+                e["event"].as_str(),
+                Some("awaiting_learner" | "run_finished" | "check_result")
+            )
+        });
+        match e["event"].as_str().unwrap() {
+            "run_finished" => break,
+            "check_result" => {
+                if e["passed"] == false {
+                    refused.push(e["message"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            _ => {
+                let step = e["step_id"].as_str().unwrap().to_string();
+                let commands: Vec<String> = e["commands"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_string())
+                    .collect();
+                // The mistake: alerting on every result, successes too.
+                if step == "rule" && !done.contains(&step) {
+                    run_shown(
+                        &endpoint,
+                        &commands[0].replace(r#"["failed"]"#, r#"["failed","succeeded"]"#),
+                    );
+                    done.push(step);
+                    run.answer("");
+                    continue;
+                }
+                if !done.contains(&step) || step == "rule" {
+                    for c in &commands {
+                        assert!(!c.contains("not known yet"), "every id is filled in: {c}");
+                        run_shown(&endpoint, c);
+                    }
+                    done.push(step);
+                } else {
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+                run.answer("");
+            }
+        }
+    }
+    assert!(run.finish(Duration::from_secs(30)).success());
+    assert!(
+        refused.iter().any(|m| m.contains("no \"succeeded\" in detail.result")),
+        "the check named the mistake: {refused:#?}"
+    );
+    let events = run.seen.clone();
+    assert_alerted(&db, &events);
+}
