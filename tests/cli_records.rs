@@ -154,7 +154,7 @@ fn history_filters_and_its_csv_defuses_what_a_spreadsheet_would_run() {
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "learner,lab,runs,passed_runs,last_outcome,last_started_at,last_duration_s,best_steps_passed,steps_total"
+        "learner,lab,runs,passed_runs,last_outcome,last_started_at,last_duration_s,best_steps_passed,steps_total,quiz_correct,quiz_asked"
     );
     assert_eq!(lines.len(), 4);
     assert!(
