@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{guided_run, run_shown, snaplab, EmulatorProcess, LiveRun, Moto, TempDir};
+use common::{drive_hands_on, guided_run, snaplab, EmulatorProcess, LiveRun, Moto, TempDir};
 
 /// What every passing run of the lab shows in its record.
 fn assert_pairs(db: &str, events: &[serde_json::Value]) -> serde_json::Value {
@@ -120,52 +120,13 @@ fn hands_on_the_learner_snapshots_apart_then_as_one_set() {
     let dir = TempDir::new("multi-volume-hands-on");
     let db = dir.db();
     let (mut run, endpoint) = LiveRun::hands_on("multi-volume", &db);
-    let mut done: Vec<String> = Vec::new();
-    let mut refused = Vec::new();
-    loop {
-        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
-            matches!(
-                e["event"].as_str(),
-                Some("awaiting_learner" | "run_finished" | "check_result")
-            )
-        });
-        match e["event"].as_str().unwrap() {
-            "run_finished" => break,
-            "check_result" => {
-                if e["passed"] == false {
-                    refused.push(e["message"].as_str().unwrap_or_default().to_string());
-                }
-            }
-            _ => {
-                let step = e["step_id"].as_str().unwrap().to_string();
-                // The learner's mistake: checking after snapshotting the
-                // orders volume only; the inventory one follows the refusal.
-                let commands = e["commands"].as_array().unwrap();
-                if step == "snapshots-apart" && !done.contains(&step) {
-                    run_shown(&endpoint, commands[0].as_str().unwrap());
-                    done.push(step);
-                    run.answer("");
-                    continue;
-                }
-                if step == "snapshots-apart" && refused.len() == 1 {
-                    run_shown(&endpoint, commands[1].as_str().unwrap());
-                    run.answer("");
-                    continue;
-                }
-                if !done.contains(&step) {
-                    for c in e["commands"].as_array().unwrap() {
-                        let c = c.as_str().unwrap();
-                        assert!(!c.contains("not known yet"), "every id is filled in: {c}");
-                        run_shown(&endpoint, c);
-                    }
-                    done.push(step);
-                } else {
-                    std::thread::sleep(Duration::from_millis(300));
-                }
-                run.answer("");
-            }
-        }
-    }
+    // The learner's mistake: checking after snapshotting the orders volume
+    // only; the inventory one follows the refusal.
+    let refused = drive_hands_on(&mut run, &endpoint, |step, commands, refused, first| match step {
+        "snapshots-apart" if first => Some(vec![commands[0].clone()]),
+        "snapshots-apart" if refused.len() == 1 => Some(vec![commands[1].clone()]),
+        _ => None,
+    });
     assert!(run.finish(Duration::from_secs(30)).success());
     assert!(
         refused

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{guided_run, run_shown, snaplab, snaplab_route, EmulatorProcess, LiveRun, TempDir};
+use common::{drive_hands_on, guided_run, snaplab, snaplab_route, EmulatorProcess, LiveRun, TempDir};
 
 const STEPS: u64 = 16;
 
@@ -121,62 +121,16 @@ fn hands_on_fast_restore_in_the_wrong_zone_is_named_and_must_be_turned_off_too()
     let dir = TempDir::new("restore-initialization-hands-on");
     let db = dir.db();
     let (mut run, endpoint) = LiveRun::hands_on("restore-initialization", &db);
-    let mut done: Vec<String> = Vec::new();
-    let mut refused: Vec<String> = Vec::new();
-    loop {
-        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
-            matches!(
-                e["event"].as_str(),
-                Some("awaiting_learner" | "run_finished" | "check_result")
-            )
-        });
-        match e["event"].as_str().unwrap() {
-            "run_finished" => break,
-            "check_result" => {
-                if e["passed"] == false {
-                    refused.push(e["message"].as_str().unwrap_or_default().to_string());
-                }
-            }
-            _ => {
-                let step = e["step_id"].as_str().unwrap().to_string();
-                let commands: Vec<String> = e["commands"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c.as_str().unwrap().to_string())
-                    .collect();
-                // The mistake: FSR enabled in another zone than the instance's.
-                if step == "enable-fsr" && !done.contains(&step) {
-                    run_shown(&endpoint, &commands[0].replace("us-east-1a", "us-east-1b"));
-                    done.push(step);
-                    run.answer("");
-                    continue;
-                }
-                if step == "enable-fsr" && refused.len() == 1 {
-                    run_shown(&endpoint, &commands[0]);
-                    run.answer("");
-                    continue;
-                }
-                // Disabling in the instance's zone leaves the wrong one on:
-                // the check names it, and the learner disables it there too.
-                if step == "disable-fsr" && done.contains(&step) && refused.len() == 2 {
-                    run_shown(&endpoint, &commands[0].replace("us-east-1a", "us-east-1b"));
-                    run.answer("");
-                    continue;
-                }
-                if !done.contains(&step) {
-                    for c in &commands {
-                        assert!(!c.contains("not known yet"), "every id is filled in: {c}");
-                        run_shown(&endpoint, c);
-                    }
-                    done.push(step);
-                } else {
-                    std::thread::sleep(Duration::from_millis(300));
-                }
-                run.answer("");
-            }
-        }
-    }
+    let wrong_zone = |c: &str| c.replace("us-east-1a", "us-east-1b");
+    // The mistake: FSR enabled in another zone than the instance's; then,
+    // disabling in the instance's zone leaves the wrong one on: the check
+    // names it, and the learner disables it there too.
+    let refused = drive_hands_on(&mut run, &endpoint, |step, commands, refused, first| match step {
+        "enable-fsr" if first => Some(vec![wrong_zone(&commands[0])]),
+        "enable-fsr" if refused.len() == 1 => Some(commands.to_vec()),
+        "disable-fsr" if !first && refused.len() == 2 => Some(vec![wrong_zone(&commands[0])]),
+        _ => None,
+    });
     assert!(run.finish(Duration::from_secs(30)).success());
     assert_eq!(refused.len(), 2, "{refused:#?}");
     assert!(

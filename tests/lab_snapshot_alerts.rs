@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{guided_run, run_shown, snaplab, EmulatorProcess, LiveRun, TempDir};
+use common::{drive_hands_on, guided_run, snaplab, EmulatorProcess, LiveRun, TempDir};
 
 /// What every passing run of the lab shows in its record.
 fn assert_alerted(db: &str, events: &[serde_json::Value]) {
@@ -80,53 +80,12 @@ fn hands_on_a_rule_that_alerts_on_success_is_refused_and_put_again() {
     let dir = TempDir::new("snapshot-alerts-hands-on");
     let db = dir.db();
     let (mut run, endpoint) = LiveRun::hands_on("snapshot-alerts", &db);
-    let mut done: Vec<String> = Vec::new();
-    let mut refused: Vec<String> = Vec::new();
-    loop {
-        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
-            matches!(
-                e["event"].as_str(),
-                Some("awaiting_learner" | "run_finished" | "check_result")
-            )
-        });
-        match e["event"].as_str().unwrap() {
-            "run_finished" => break,
-            "check_result" => {
-                if e["passed"] == false {
-                    refused.push(e["message"].as_str().unwrap_or_default().to_string());
-                }
-            }
-            _ => {
-                let step = e["step_id"].as_str().unwrap().to_string();
-                let commands: Vec<String> = e["commands"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c.as_str().unwrap().to_string())
-                    .collect();
-                // The mistake: alerting on every result, successes too.
-                if step == "rule" && !done.contains(&step) {
-                    run_shown(
-                        &endpoint,
-                        &commands[0].replace(r#"["failed"]"#, r#"["failed","succeeded"]"#),
-                    );
-                    done.push(step);
-                    run.answer("");
-                    continue;
-                }
-                if !done.contains(&step) || step == "rule" {
-                    for c in &commands {
-                        assert!(!c.contains("not known yet"), "every id is filled in: {c}");
-                        run_shown(&endpoint, c);
-                    }
-                    done.push(step);
-                } else {
-                    std::thread::sleep(Duration::from_millis(300));
-                }
-                run.answer("");
-            }
-        }
-    }
+    // The mistake: alerting on every result, successes too; put right after the refusal.
+    let refused = drive_hands_on(&mut run, &endpoint, |step, commands, _, first| match step {
+        "rule" if first => Some(vec![commands[0].replace(r#"["failed"]"#, r#"["failed","succeeded"]"#)]),
+        "rule" => Some(commands.to_vec()),
+        _ => None,
+    });
     assert!(run.finish(Duration::from_secs(30)).success());
     assert!(
         refused.iter().any(|m| m.contains("no \"succeeded\" in detail.result")),

@@ -482,6 +482,59 @@ impl Drop for LiveRun {
     }
 }
 
+/// Drives a hands-on [`LiveRun`] to its end as a learner would. At each
+/// prompt `choose(step, commands, refused, first)` may give the commands to
+/// run instead (a mistake, or its fix after a refusal); otherwise a step's
+/// shown commands run once, on its first prompt. Returns the messages of
+/// the checks that failed, in order.
+#[allow(dead_code)] // not every test file runs a lab hands-on
+pub fn drive_hands_on(
+    run: &mut LiveRun,
+    endpoint: &str,
+    mut choose: impl FnMut(&str, &[String], &[String], bool) -> Option<Vec<String>>,
+) -> Vec<String> {
+    let mut done: Vec<String> = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    loop {
+        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
+            matches!(
+                e["event"].as_str(),
+                Some("awaiting_learner" | "run_finished" | "check_result")
+            )
+        });
+        match e["event"].as_str().unwrap_or_default() {
+            "run_finished" => return refused,
+            "check_result" => {
+                if e["passed"] == false {
+                    refused.push(e["message"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            _ => {
+                let step = e["step_id"].as_str().unwrap_or_default().to_string();
+                let commands: Vec<String> = e["commands"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+                    .unwrap_or_default();
+                let first = !done.contains(&step);
+                match choose(&step, &commands, &refused, first) {
+                    Some(chosen) => chosen.iter().for_each(|c| drop(run_shown(endpoint, c))),
+                    None if first => {
+                        for c in &commands {
+                            assert!(!c.contains("not known yet"), "every id is filled in: {c}");
+                            run_shown(endpoint, c);
+                        }
+                    }
+                    None => std::thread::sleep(Duration::from_millis(300)),
+                }
+                if first {
+                    done.push(step);
+                }
+                run.answer("");
+            }
+        }
+    }
+}
+
 /// Creates the SSM instance profile the real-AWS path launches with, as
 /// docs/real-aws.md says to (a role EC2 can take, with the SSM core policy).
 pub fn create_ssm_instance_profile(endpoint: &str) {

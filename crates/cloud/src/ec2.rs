@@ -628,21 +628,15 @@ impl Ec2 {
                     .send(),
             )
             .await?;
-        if let Some(refused) = out.unsuccessful().first() {
-            let errors: Vec<(Option<&str>, Option<&str>)> = refused
-                .fast_snapshot_restore_state_errors()
+        let refused = out.unsuccessful().first().map(|r| {
+            r.fast_snapshot_restore_state_errors()
                 .iter()
                 .filter_map(|e| e.error())
                 .map(|e| (e.code(), e.message()))
-                .collect();
-            return Err(refusal(snapshot_id, zone, &errors));
-        }
-        Ok(out
-            .successful()
-            .first()
-            .and_then(|s| s.state())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default())
+                .collect::<Vec<_>>()
+        });
+        let state = out.successful().first().and_then(|s| s.state()).map(|s| s.as_str());
+        fast_restore_answer(snapshot_id, zone, refused, state)
     }
 
     /// DisableFastSnapshotRestores for one snapshot in one zone: the state it reports.
@@ -657,21 +651,15 @@ impl Ec2 {
                     .send(),
             )
             .await?;
-        if let Some(refused) = out.unsuccessful().first() {
-            let errors: Vec<(Option<&str>, Option<&str>)> = refused
-                .fast_snapshot_restore_state_errors()
+        let refused = out.unsuccessful().first().map(|r| {
+            r.fast_snapshot_restore_state_errors()
                 .iter()
                 .filter_map(|e| e.error())
                 .map(|e| (e.code(), e.message()))
-                .collect();
-            return Err(refusal(snapshot_id, zone, &errors));
-        }
-        Ok(out
-            .successful()
-            .first()
-            .and_then(|s| s.state())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default())
+                .collect::<Vec<_>>()
+        });
+        let state = out.successful().first().and_then(|s| s.state()).map(|s| s.as_str());
+        fast_restore_answer(snapshot_id, zone, refused, state)
     }
 
     /// Fast Snapshot Restore for a snapshot: (zone, state) for every zone it was enabled in.
@@ -696,6 +684,19 @@ impl Ec2 {
                 )
             })
             .collect())
+    }
+}
+
+/// One (snapshot, zone)'s answer: its state, or its `Unsuccessful` item as an error.
+fn fast_restore_answer(
+    snapshot_id: &str,
+    zone: &str,
+    refused: Option<Vec<(Option<&str>, Option<&str>)>>,
+    state: Option<&str>,
+) -> Result<String, CloudError> {
+    match refused {
+        Some(errors) => Err(refusal(snapshot_id, zone, &errors)),
+        None => Ok(state.unwrap_or_default().to_string()),
     }
 }
 

@@ -26,10 +26,6 @@ const OPERATIONS: &[(&str, Handler)] = &[
     ("ListTargetsByRule", list_targets_by_rule),
 ];
 
-pub fn operation_of(target: &str) -> Option<&str> {
-    target.strip_prefix("AWSEvents.")
-}
-
 pub fn handle(cloud: &mut Cloud, operation: &str, input: &Value) -> ServiceResult<Value> {
     let Some((_, handler)) = OPERATIONS.iter().find(|(n, _)| *n == operation) else {
         let names: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();

@@ -594,30 +594,10 @@ fn events_request(
     caller: &Caller,
     request_id: &str,
 ) -> Response {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let result = match crate::events::operation_of(target) {
-        None => Err(ServiceError::new(
-            ServiceErrorCode::UnknownOperationException,
-            format!("'{target}' is not an EventBridge operation: send X-Amz-Target: AWSEvents.<Operation>."),
-        )),
-        Some(op) if shared.deny.denies("events", op) => Err(ServiceError::new(
-            ServiceErrorCode::AccessDeniedException,
-            not_authorized(&caller.arn(), "events", op),
-        )),
-        Some(op) => match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
-            Err(e) => Err(ServiceError::new(
-                ServiceErrorCode::ValidationException,
-                format!("The request body is not JSON: {e}"),
-            )),
-            Ok(input) => {
-                let now = shared.clock.now();
-                shared.in_scope(scope, now, |cloud, _| crate::events::handle(cloud, op, &input))
-            }
-        },
-    };
+    let result = json11_call(shared, headers, body, caller, EVENTS_TARGET, |op, input| {
+        let now = shared.clock.now();
+        shared.in_scope(scope, now, |cloud, _| crate::events::handle(cloud, op, &input))
+    });
     json11_response(result, request_id)
 }
 
@@ -654,40 +634,76 @@ fn ssm_request(
     caller: &Caller,
     request_id: &str,
 ) -> Response {
+    let result = json11_call(shared, headers, body, caller, SSM_TARGET, |op, input| {
+        let now = shared.clock.now();
+        shared.in_scope(scope, now, |cloud, _| {
+            let mut call = ssm::SsmCall {
+                cloud,
+                input: &input,
+                now,
+                commands: &shared.commands,
+                hosts: shared.hosts.as_deref(),
+            };
+            ssm::handle(&mut call, op)
+        })
+    });
+    json11_response(result, request_id)
+}
+
+/// A JSON 1.1 service: its name in IAM (for `--deny`), in words, and its `X-Amz-Target` prefix.
+struct JsonTarget {
+    iam: &'static str,
+    label: &'static str,
+    prefix: &'static str,
+}
+
+const SSM_TARGET: JsonTarget = JsonTarget {
+    iam: "ssm",
+    label: "SSM",
+    prefix: "AmazonSSM.",
+};
+const EVENTS_TARGET: JsonTarget = JsonTarget {
+    iam: "events",
+    label: "EventBridge",
+    prefix: "AWSEvents.",
+};
+
+/// A JSON 1.1 request: its operation (`X-Amz-Target: <prefix><Operation>`),
+/// refused if `--deny` names it, and its body as JSON, given to `run`.
+fn json11_call(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+    caller: &Caller,
+    service: JsonTarget,
+    run: impl FnOnce(&str, serde_json::Value) -> crate::error::ServiceResult<serde_json::Value>,
+) -> crate::error::ServiceResult<serde_json::Value> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let result = match ssm::operation_of(target) {
-        None => Err(ServiceError::new(
+    let Some(op) = target.strip_prefix(service.prefix) else {
+        return Err(ServiceError::new(
             ServiceErrorCode::UnknownOperationException,
-            format!("'{target}' is not an SSM operation: send X-Amz-Target: AmazonSSM.<Operation>."),
-        )),
-        Some(op) if shared.deny.denies("ssm", op) => Err(ServiceError::new(
-            ServiceErrorCode::AccessDeniedException,
-            not_authorized(&caller.arn(), "ssm", op),
-        )),
-        Some(op) => match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
-            Err(e) => Err(ServiceError::new(
-                ServiceErrorCode::ValidationException,
-                format!("The request body is not JSON: {e}"),
-            )),
-            Ok(input) => {
-                let now = shared.clock.now();
-                shared.in_scope(scope, now, |cloud, _| {
-                    let mut call = ssm::SsmCall {
-                        cloud,
-                        input: &input,
-                        now,
-                        commands: &shared.commands,
-                        hosts: shared.hosts.as_deref(),
-                    };
-                    ssm::handle(&mut call, op)
-                })
-            }
-        },
+            format!(
+                "'{target}' is not an {} operation: send X-Amz-Target: {}<Operation>.",
+                service.label, service.prefix
+            ),
+        ));
     };
-    json11_response(result, request_id)
+    if shared.deny.denies(service.iam, op) {
+        return Err(ServiceError::new(
+            ServiceErrorCode::AccessDeniedException,
+            not_authorized(&caller.arn(), service.iam, op),
+        ));
+    }
+    match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
+        Err(e) => Err(ServiceError::new(
+            ServiceErrorCode::ValidationException,
+            format!("The request body is not JSON: {e}"),
+        )),
+        Ok(input) => run(op, input),
+    }
 }
 
 /// A JSON 1.1 reply: the output, or `{"__type", "message"}` with the error's status.

@@ -68,11 +68,6 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("GetCommandInvocation", get_command_invocation),
 ];
 
-/// The operation named by `X-Amz-Target` (`AmazonSSM.GetParameter`).
-pub fn operation_of(target: &str) -> Option<&str> {
-    target.strip_prefix("AmazonSSM.")
-}
-
 pub fn handle(call: &mut SsmCall<'_>, operation: &str) -> ServiceResult<Value> {
     let Some((_, handler)) = OPERATIONS.iter().find(|(n, _)| *n == operation) else {
         let names: Vec<&str> = OPERATIONS.iter().map(|(n, _)| *n).collect();
