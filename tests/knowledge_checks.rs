@@ -164,3 +164,51 @@ fn an_answers_file_naming_no_question_of_the_lab_is_refused_before_the_run() {
         "{err}"
     );
 }
+
+/// On a terminal (a pseudo-terminal from `script`), a guided run asks each
+/// question and reads the learner's reply: by number, by letter or text,
+/// a reply that names no choice asked again, `s` to skip.
+#[test]
+fn on_a_terminal_the_questions_are_asked_and_answered() {
+    let dir = TempDir::new("quiz-terminal");
+    let db = dir.db();
+    let command = format!(
+        "{} run securecart-snapshot --pace instant --learner tty --db {db}",
+        env!("CARGO_BIN_EXE_snaplab")
+    );
+    // keep-using: 2 (right); detach-while-pending: t (wrong); restore-holds:
+    // 3 (right); wait-for-completed: "maybe", then completed (right);
+    // monitoring: skipped; gp3-performance: 1 (right).
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        stdin.write_all(b"2\nt\n3\nmaybe\ncompleted\ns\n1\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    for expected in [
+        "Knowledge check 1 of 6: Can SecureCart keep using",
+        "✔ Right.",
+        "✘ Not \"True\": the answer is \"False\".",
+        "'maybe' is not one of the choices",
+        "Skipped: the answer is \"EventBridge events",
+        "Knowledge checks: 4 of 6 right.",
+        "PASSED: 9 of 9 steps passed.",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in:\n{text}");
+    }
+    let runs = json_lines(&snaplab(&["history", "--json", "--db", &db]));
+    assert_eq!(
+        (runs[0]["quiz_correct"].as_i64(), runs[0]["quiz_asked"].as_i64()),
+        (Some(4), Some(6))
+    );
+}
