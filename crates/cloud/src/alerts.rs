@@ -239,21 +239,6 @@ impl Alerts {
 }
 
 impl crate::DataPlane {
-    fn emulator_route(&self) -> Result<(String, ureq::Agent), CloudError> {
-        let Self::Emulator { endpoint, .. } = self else {
-            return Err(CloudError::Other(
-                "only a snaplab emulator keeps an inbox and can fail a snapshot on purpose".into(),
-            ));
-        };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
-            .into();
-        Ok((endpoint.trim_end_matches('/').to_string(), agent))
-    }
-
     /// What SNS delivered to the subscriptions of this account and region
     /// (the emulator's inbox, oldest first). Blocking.
     pub fn inbox(&self) -> Result<Vec<Delivery>, CloudError> {

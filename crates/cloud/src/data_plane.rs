@@ -16,6 +16,7 @@ use snaplab_workload::{device::check_range, BlockDevice, Clock, DeviceError};
 use crate::block_changes::{through_ebs_direct, BlockComparison, BLOCK_SIZE};
 use crate::ebs_direct::SnapshotDisk;
 use crate::ec2::SnapshotInfo;
+use crate::error::CloudError;
 use crate::shadow::ShadowDisk;
 use crate::target::{Target, TargetKind};
 
@@ -117,6 +118,24 @@ impl DataPlane {
         let d = ShadowDisk::open(dir, volume_id, size, clock.clone())?;
         disks.insert(volume_id.to_string(), d.clone());
         Ok(Some(d))
+    }
+
+    /// A snaplab emulator's endpoint and an agent for its `/_snaplab/`
+    /// routes (short requests: 10 s at most, no redirects followed).
+    pub(crate) fn emulator_route(&self) -> Result<(String, ureq::Agent), CloudError> {
+        let Self::Emulator { endpoint, .. } = self else {
+            return Err(CloudError::Other(
+                "only a snaplab emulator keeps an inbox, loads restores lazily and can fail a snapshot on purpose"
+                    .into(),
+            ));
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        Ok((endpoint.trim_end_matches('/').to_string(), agent))
     }
 
     /// Blocks of a shadowed volume written up to instant `at_us`.

@@ -153,16 +153,13 @@ impl DataPlane {
     /// shows; returns whether it set it (`false`: a cost was already in
     /// force, or not an emulator). Blocking.
     pub fn ensure_first_read_cost(&self, per_block_us: u64) -> Result<bool, DeviceError> {
-        let Self::Emulator { endpoint, .. } = self else {
+        if !matches!(self, Self::Emulator { .. }) {
             return Ok(false);
-        };
-        let url = format!("{}/_snaplab/lazy-loading", endpoint.trim_end_matches('/'));
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
-            .into();
+        }
+        let (endpoint, agent) = self
+            .emulator_route()
+            .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
+        let url = format!("{endpoint}/_snaplab/lazy-loading");
         let unreachable =
             |e: ureq::Error| DeviceError::Unavailable(format!("the emulator's lazy-loading setting at {url}: {e}"));
         let current = |r: &mut ureq::http::Response<ureq::Body>| -> Option<u64> {
@@ -185,16 +182,13 @@ impl DataPlane {
     /// Gives the emulator its pace's first-read cost back (after
     /// [`ensure_first_read_cost`](Self::ensure_first_read_cost) set one). Blocking.
     pub fn reset_first_read_cost(&self) -> Result<(), DeviceError> {
-        let Self::Emulator { endpoint, .. } = self else {
+        if !matches!(self, Self::Emulator { .. }) {
             return Ok(());
-        };
-        let url = format!("{}/_snaplab/lazy-loading", endpoint.trim_end_matches('/'));
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
-            .into();
+        }
+        let (endpoint, agent) = self
+            .emulator_route()
+            .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
+        let url = format!("{endpoint}/_snaplab/lazy-loading");
         agent
             .put(&url)
             .send("{\"first_read_per_block_us\": null}")

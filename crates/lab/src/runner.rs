@@ -278,27 +278,32 @@ impl Runner {
                     self.reply_to(&question).await?
                 }
             };
-            let answer = Answer {
-                question_id: question.id.clone(),
-                prompt: question.prompt.clone(),
-                right_answer: question.answer.clone(),
-                correct: answer.as_deref().is_some_and(|c| question.is_right(c)),
-                answer,
-                asked,
-                at: self.scope.now(),
-            };
-            // The answer's row first, then the context that says it was asked:
-            // a stop between them asks again rather than lose the row.
-            self.scope
-                .emit_durable(EventKind::QuestionAnswered {
-                    question: Box::new(question),
-                    answer: Box::new(answer.clone()),
-                })
-                .await?;
-            self.scope.ctx.answers.push(answer);
-            self.scope.record_context().await?;
+            self.record_answer(question, answer, asked).await?;
         }
         Ok(())
+    }
+
+    /// Records a question's answer (`None`: skipped, or not asked).
+    async fn record_answer(&mut self, question: Question, answer: Option<String>, asked: bool) -> Result<(), LabError> {
+        let answer = Answer {
+            question_id: question.id.clone(),
+            prompt: question.prompt.clone(),
+            right_answer: question.answer.clone(),
+            correct: answer.as_deref().is_some_and(|c| question.is_right(c)),
+            answer,
+            asked,
+            at: self.scope.now(),
+        };
+        // The answer's row first, then the context that says it was asked:
+        // a stop between them asks again rather than lose the row.
+        self.scope
+            .emit_durable(EventKind::QuestionAnswered {
+                question: Box::new(question),
+                answer: Box::new(answer.clone()),
+            })
+            .await?;
+        self.scope.ctx.answers.push(answer);
+        self.scope.record_context().await
     }
 
     /// Records as not asked the questions of steps the run never reached
@@ -317,23 +322,7 @@ impl Runner {
             .cloned()
             .collect();
         for question in unreached {
-            let answer = Answer {
-                question_id: question.id.clone(),
-                prompt: question.prompt.clone(),
-                right_answer: question.answer.clone(),
-                answer: None,
-                correct: false,
-                asked: false,
-                at: self.scope.now(),
-            };
-            self.scope
-                .emit_durable(EventKind::QuestionAnswered {
-                    question: Box::new(question),
-                    answer: Box::new(answer.clone()),
-                })
-                .await?;
-            self.scope.ctx.answers.push(answer);
-            self.scope.record_context().await?;
+            self.record_answer(question, None, false).await?;
         }
         Ok(())
     }
