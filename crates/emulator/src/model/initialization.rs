@@ -18,8 +18,6 @@ pub struct Initialization {
     unloaded: BTreeSet<u64>,
     /// How many blocks the snapshot held.
     total: u64,
-    /// Created from an FSR-enabled snapshot in its zone: loaded at creation.
-    pub fast_restored: bool,
 }
 
 impl Initialization {
@@ -28,7 +26,6 @@ impl Initialization {
         Self {
             total: blocks.len() as u64,
             unloaded: blocks,
-            fast_restored: false,
         }
     }
 
@@ -37,7 +34,6 @@ impl Initialization {
         Self {
             unloaded: BTreeSet::new(),
             total,
-            fast_restored: true,
         }
     }
 
@@ -54,10 +50,6 @@ impl Initialization {
 
     pub fn is_complete(&self) -> bool {
         self.unloaded.is_empty()
-    }
-
-    pub fn unloaded_blocks(&self) -> usize {
-        self.unloaded.len()
     }
 
     /// Marks the blocks under bytes `[offset, offset + len)` loaded; returns
