@@ -1,5 +1,6 @@
 //! A real bash on a real pseudo-terminal: what it prints, the commands it
 //! reports, its environment, its size and its end.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver};
