@@ -26,6 +26,9 @@ fn export_all(dir: &Path) {
     crate::aws::PreflightView::export_all_to(dir).expect("PreflightView");
     crate::aws::AwsLeftovers::export_all_to(dir).expect("AwsLeftovers");
     crate::aws::AwsAccount::export_all_to(dir).expect("AwsAccount");
+    crate::terminal::TerminalInfo::export_all_to(dir).expect("TerminalInfo");
+    snaplab_terminal::TerminalEvent::export_all_to(dir).expect("TerminalEvent");
+    snaplab_terminal::TerminalSize::export_all_to(dir).expect("TerminalSize");
     // ts-rs types 64-bit integers as `bigint`, but they cross the IPC as JSON
     // numbers and `JSON.parse` yields `number` (every count here is < 2^53).
     for (name, text) in files(dir) {

@@ -40,6 +40,10 @@ pub enum CommandError {
     NoRun,
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Terminal(#[from] snaplab_terminal::TerminalError),
+    #[error("the terminal is not open: open it from the lab player")]
+    NoTerminal,
 }
 
 /// What kind of failure, for the window to branch on (the message is for people).
@@ -69,6 +73,8 @@ pub enum ErrorCode {
     Record,
     /// A file could not be written.
     Write,
+    /// The terminal could not start, or its shell has ended.
+    Terminal,
     Internal,
 }
 
@@ -134,6 +140,7 @@ impl CommandError {
             Self::Busy(_) => ErrorCode::Busy,
             Self::NoRun => ErrorCode::NoRun,
             Self::Write { .. } => ErrorCode::Write,
+            Self::Terminal(_) | Self::NoTerminal => ErrorCode::Terminal,
         }
     }
 
@@ -202,6 +209,8 @@ pub struct StartOptions {
     pub step_by_step: bool,
     /// An interrupted run to continue.
     pub resume: Option<String>,
+    /// Hands-on: put the commands typed in the app's terminal into the record.
+    pub record_commands: bool,
 }
 
 /// The paces the start screen offers for the built-in emulator.
@@ -333,6 +342,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         return Err(CommandError::Busy(run.run_id.clone()));
     }
     let step_by_step = options.step_by_step;
+    let record_commands = options.record_commands;
     let cleared = match options.target {
         TargetChoice::Aws => {
             let asked = options.aws.clone().unwrap_or_default();
@@ -361,6 +371,8 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
                 let _ = app.emit(RUN_ERROR, CommandError::from(e).failure());
             }
             let state = app.state::<AppState>();
+            // The run is over: so is its terminal's shell.
+            crate::terminal::close(&state, Some(&run_id));
             let mut active = state.active.lock().await;
             if active.as_ref().is_some_and(|r| r.run_id == run_id) {
                 *active = None;
@@ -373,6 +385,7 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
         stop: Some(stop),
         task,
         on_aws,
+        record_commands,
     });
     Ok(context)
 }
@@ -541,6 +554,7 @@ mod tests {
             pace: Some(AppPace::Instant),
             step_by_step: true,
             resume: None,
+            record_commands: true,
         }
     }
 
@@ -558,6 +572,7 @@ mod tests {
             active: Default::default(),
             launched: Instant::now(),
             cleared: Default::default(),
+            terminal: Default::default(),
         };
         (state, dir)
     }

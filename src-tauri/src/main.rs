@@ -10,6 +10,7 @@ mod bridge;
 mod commands;
 mod learner;
 mod state;
+mod terminal;
 
 #[cfg(test)]
 mod bindings;
@@ -97,6 +98,7 @@ fn main() -> anyhow::Result<()> {
                 active: Default::default(),
                 launched,
                 cleared: Default::default(),
+                terminal: Default::default(),
             });
             stop_runs_on_signals(app.handle().clone());
             Ok(())
@@ -122,6 +124,10 @@ fn main() -> anyhow::Result<()> {
             aws::aws_create_instance_profile,
             aws::aws_leftovers,
             aws::aws_delete_leftovers,
+            terminal::terminal_open,
+            terminal::terminal_input,
+            terminal::terminal_resize,
+            terminal::terminal_close,
         ])
         .build(tauri::generate_context!())
         .context("cannot start the window")?;

@@ -13,6 +13,8 @@ pub struct ActiveRun {
     pub task: tauri::async_runtime::JoinHandle<()>,
     /// On AWS a stop deletes what the run made, which takes a while.
     pub on_aws: bool,
+    /// The learner's choice: the terminal's commands go into the record.
+    pub record_commands: bool,
 }
 
 pub struct AppState {
@@ -22,6 +24,8 @@ pub struct AppState {
     pub launched: Instant,
     /// The last preflight that found everything allowed, until a run takes it.
     pub cleared: Mutex<Option<crate::aws::Cleared>>,
+    /// The lab player's terminal (used from the reader thread too: not async).
+    pub terminal: std::sync::Mutex<Option<crate::terminal::RunTerminal>>,
 }
 
 impl AppState {
@@ -29,6 +33,7 @@ impl AppState {
     /// interrupted — on AWS, until what it made is deleted too (bounded: a
     /// run cut short there is cleaned up from History, found by its tags).
     pub async fn stop_active(&self) {
+        crate::terminal::close(self, None);
         let run = self.active.lock().await.take();
         if let Some(mut run) = run {
             if let Some(stop) = run.stop.take() {

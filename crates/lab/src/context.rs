@@ -306,30 +306,52 @@ impl RunContext {
         v
     }
 
-    /// The lines a learner pastes into a terminal to use this run's target.
-    /// On AWS: the run's profile and region, and never a credential; the
-    /// endpoint only when the run's calls went elsewhere (a stand-in). The
-    /// region goes in both variables: the aws CLI v2 reads AWS_REGION first,
-    /// and a learner's own AWS_REGION would send the calls to another region.
-    pub fn terminal_setup(&self) -> String {
+    /// The environment a terminal needs to use this run's target: each
+    /// variable set (`Some`) or removed (`None`). On AWS: the run's profile
+    /// and region, and never a credential (keys in the environment would
+    /// win over the profile, so they are removed); the endpoint only when
+    /// the run's calls went elsewhere (a stand-in). The region goes in both
+    /// variables: the aws CLI v2 reads AWS_REGION first, and a learner's own
+    /// AWS_REGION would send the calls to another region.
+    pub fn terminal_env(&self) -> Vec<(&'static str, Option<String>)> {
+        let region = Some(self.target.region.clone());
         if self.target.kind != TargetKind::Aws {
-            return format!(
-                "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION={region} AWS_DEFAULT_REGION={region}",
-                self.target.endpoint,
-                region = self.target.region
-            );
+            return vec![
+                ("AWS_ENDPOINT_URL", Some(self.target.endpoint.clone())),
+                ("AWS_ACCESS_KEY_ID", Some("test".into())),
+                ("AWS_SECRET_ACCESS_KEY", Some("test".into())),
+                ("AWS_REGION", region.clone()),
+                ("AWS_DEFAULT_REGION", region),
+            ];
         }
-        let mut line = match self.target.endpoint.starts_with("http") {
-            true => format!("export AWS_ENDPOINT_URL={}", self.target.endpoint),
-            false => "unset AWS_ENDPOINT_URL; export".to_string(),
-        };
+        let endpoint = self.target.endpoint.starts_with("http").then(|| self.target.endpoint.clone());
+        let mut env = vec![("AWS_ENDPOINT_URL", endpoint)];
         if let Some(profile) = &self.target.profile {
-            line.push_str(&format!(" AWS_PROFILE={profile}"));
+            env.extend([
+                ("AWS_ACCESS_KEY_ID", None),
+                ("AWS_SECRET_ACCESS_KEY", None),
+                ("AWS_SESSION_TOKEN", None),
+                ("AWS_PROFILE", Some(profile.clone())),
+            ]);
         }
-        line.push_str(&format!(
-            " AWS_REGION={region} AWS_DEFAULT_REGION={region}",
-            region = self.target.region
-        ));
+        env.extend([("AWS_REGION", region.clone()), ("AWS_DEFAULT_REGION", region)]);
+        env
+    }
+
+    /// The lines a learner pastes into a terminal of their own to use this
+    /// run's target: [`Self::terminal_env`] as shell.
+    pub fn terminal_setup(&self) -> String {
+        let env = self.terminal_env();
+        let unset: Vec<&str> = env.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+        let set: Vec<String> = env
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .collect();
+        let mut line = String::new();
+        if !unset.is_empty() {
+            line.push_str(&format!("unset {}; ", unset.join(" ")));
+        }
+        line.push_str(&format!("export {}", set.join(" ")));
         line
     }
 }

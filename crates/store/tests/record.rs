@@ -521,3 +521,50 @@ async fn a_write_the_record_refuses_is_the_sinks_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report() {
+    let dir = Dir::new("commands");
+    let store = Store::open(&dir.db()).await.unwrap();
+    let at = t0() + Duration::seconds(20);
+    // A run the record does not have: refused.
+    store.record_command("run-1", "x", 0, at, at).await.unwrap_err();
+    record_a_run(&store, "run-1", "ada", None).await;
+    let step = store
+        .record_command("run-1", "aws ec2 describe-volumes --volume-ids `cat id`", 0, at, at)
+        .await
+        .unwrap();
+    assert_eq!(step.as_deref(), Some("verify"), "the latest step");
+    store
+        .record_command("run-1", "aws ec2 create-volume --availability-zone nowhere-1z", 254, at, at)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let store = Store::open(&dir.db()).await.unwrap();
+    let r = store.report("run-1").await.unwrap();
+    let verify = r.steps.iter().find(|s| s.step_id == "verify").unwrap();
+    let typed: Vec<(&str, i32)> = verify
+        .commands
+        .iter()
+        .map(|c| (c.command.as_str(), c.exit_status))
+        .collect();
+    assert_eq!(
+        typed,
+        vec![
+            ("aws ec2 describe-volumes --volume-ids `cat id`", 0),
+            ("aws ec2 create-volume --availability-zone nowhere-1z", 254)
+        ]
+    );
+    assert!(r.steps.iter().filter(|s| s.step_id != "verify").all(|s| s.commands.is_empty()));
+    let md = r.to_markdown();
+    assert!(
+        md.contains("$ aws ec2 create-volume --availability-zone nowhere-1z    # exit 254"),
+        "{md}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    let verify_json = json["steps"].as_array().unwrap().iter().find(|s| s["step_id"] == "verify").unwrap();
+    assert_eq!(verify_json["commands"][1]["exit_status"], 254);
+    // Deleting nothing else: another run's list is its own.
+    assert!(store.commands("run-2").await.unwrap().is_empty());
+}

@@ -3,4 +3,4 @@
 /**
  * What kind of failure, for the window to branch on (the message is for people).
  */
-export type ErrorCode = "invalid" | "bad_endpoint" | "unreachable" | "credentials" | "cloud" | "busy" | "no_run" | "not_found" | "not_resumable" | "record" | "write" | "internal";
+export type ErrorCode = "invalid" | "bad_endpoint" | "unreachable" | "credentials" | "cloud" | "busy" | "no_run" | "not_found" | "not_resumable" | "record" | "write" | "terminal" | "internal";

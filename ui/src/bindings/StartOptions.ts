@@ -21,4 +21,8 @@ step_by_step: boolean,
 /**
  * An interrupted run to continue.
  */
-resume: string | null, };
+resume: string | null, 
+/**
+ * Hands-on: put the commands typed in the app's terminal into the record.
+ */
+record_commands: boolean, };

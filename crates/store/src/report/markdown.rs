@@ -91,6 +91,9 @@ pub fn render(r: &RunReport) -> String {
                 text(&check.message)
             ));
         }
+        if !step.commands.is_empty() {
+            out.push_str(&typed_commands(&step.commands));
+        }
         out.push('\n');
     }
 
@@ -202,6 +205,33 @@ pub fn render(r: &RunReport) -> String {
         ));
     }
     out
+}
+
+/// The commands typed during a step, as a code block (a command is shown
+/// as typed: the fence is longer than any run of backticks in it).
+fn typed_commands(commands: &[crate::CommandRow]) -> String {
+    let lines: Vec<String> = commands
+        .iter()
+        .map(|c| {
+            format!(
+                "$ {}    # exit {}, {}",
+                c.command.replace('\n', "\n  "),
+                c.exit_status,
+                c.finished_at.format("%H:%M:%S")
+            )
+        })
+        .collect();
+    let longest_run = lines
+        .iter()
+        .flat_map(|l| l.split(|ch| ch != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat((longest_run + 1).max(3));
+    format!(
+        "\nTyped in the terminal:\n\n{fence}text\n{}\n{fence}\n",
+        lines.join("\n")
+    )
 }
 
 fn mib(bytes: u64) -> String {
@@ -388,6 +418,26 @@ mod tests {
         assert_eq!(
             text("run-20261129-120000-ab12: done. a=b"),
             "run-20261129-120000-ab12: done. a=b"
+        );
+    }
+
+    #[test]
+    fn typed_commands_are_shown_as_typed_whatever_they_hold() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:05Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        let row = |command: &str, exit_status| crate::CommandRow {
+            step_id: None,
+            command: command.into(),
+            exit_status,
+            started_at: at,
+            finished_at: at,
+        };
+        let md = typed_commands(&[row("echo ````x | <b>", 0), row("aws ec2 describe-snapshots \\\n--owner-ids self", 255)]);
+        assert_eq!(
+            md,
+            "\nTyped in the terminal:\n\n`````text\n$ echo ````x | <b>    # exit 0, 12:00:05\n\
+             $ aws ec2 describe-snapshots \\\n  --owner-ids self    # exit 255, 12:00:05\n`````\n"
         );
     }
 }

@@ -66,6 +66,8 @@ pub struct StepRow {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub checks: Vec<CheckRow>,
+    /// Typed in the app's terminal during the step (before the first step: under it).
+    pub commands: Vec<crate::CommandRow>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -157,6 +159,7 @@ impl Store {
                 .bind(run_id)
                 .fetch_all(&self.pool)
                 .await?;
+        let commands = self.commands(run_id).await?;
         let mut steps = Vec::new();
         for r in sqlx::query(
             "SELECT step_id, title, status, started_at, finished_at FROM steps WHERE run_id = ? ORDER BY idx",
@@ -167,8 +170,14 @@ impl Store {
         {
             let step_id: String = r.try_get("step_id")?;
             let status = StepStatus::try_from(r.try_get::<String, _>("status")?).map_err(StoreError::Corrupt)?;
+            let first = steps.is_empty();
             steps.push(StepRow {
                 checks: checks.iter().filter(|c| c.step_id == step_id).cloned().collect(),
+                commands: commands
+                    .iter()
+                    .filter(|c| c.step_id.as_deref().map_or(first, |s| s == step_id))
+                    .cloned()
+                    .collect(),
                 status: if status == StepStatus::Running && summary.outcome == RunStatus::Interrupted {
                     StepStatus::Interrupted
                 } else {
