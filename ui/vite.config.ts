@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
@@ -11,5 +12,11 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts"],
+    // jsdom cannot draw a terminal: the unit tests get a stand-in that keeps
+    // what was done to it (the GUI tests drive the real xterm.js).
+    alias: [
+      { find: /^@xterm\/xterm$/, replacement: fileURLToPath(new URL("./src/test/fake-xterm.ts", import.meta.url)) },
+      { find: /^@xterm\/addon-fit$/, replacement: fileURLToPath(new URL("./src/test/fake-addon-fit.ts", import.meta.url)) },
+    ],
   },
 });

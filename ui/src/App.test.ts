@@ -89,6 +89,7 @@ describe("App: Start", () => {
       pace: null,
       step_by_step: true,
       resume: null,
+      record_commands: true,
     });
     await waitFor(() => expect(screen.getByTestId("nav-lab").getAttribute("aria-current")).toBe("page"));
     expect(screen.getByTestId("run-step")).toBeTruthy();
@@ -127,6 +128,7 @@ describe("App: History's Resume", () => {
       pace: null,
       step_by_step: true,
       resume: "run-3",
+      record_commands: true,
     });
     await waitFor(() => expect(screen.getByTestId("nav-lab").getAttribute("aria-current")).toBe("page"));
   });

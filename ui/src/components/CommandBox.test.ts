@@ -108,3 +108,19 @@ describe("CommandBox: keyboard", () => {
     expect(await navigator.clipboard.readText()).toBe(command);
   });
 });
+
+describe("CommandBox: Run in terminal", () => {
+  it("appears only with a terminal to type into, and hands it the command", async () => {
+    const onrun = vi.fn();
+    render(CommandBox, { props: { text: command, label: "aws CLI command", onrun } });
+    await userEvent.setup().click(screen.getByRole("button", { name: "Run in terminal: aws CLI command" }));
+    expect(onrun).toHaveBeenCalledWith(command);
+    // Copy stays beside it.
+    expect(screen.getByRole("button", { name: "Copy aws CLI command" })).toBeTruthy();
+  });
+
+  it("is not offered without a terminal", () => {
+    render(CommandBox, { props: { text: command, label: "aws CLI command" } });
+    expect(screen.queryByTestId("run-in-terminal")).toBeNull();
+  });
+});

@@ -26,6 +26,9 @@ beforeEach(() => {
   onresults = vi.fn<(runId: string) => void>();
   vi.mocked(api.reply).mockResolvedValue();
   vi.mocked(api.stopRun).mockResolvedValue();
+  vi.mocked(api.terminalOpen).mockResolvedValue({ shell: "bash", recording: true, not_recording_because: null });
+  vi.mocked(api.terminalInput).mockResolvedValue();
+  vi.mocked(api.terminalClose).mockResolvedValue();
 });
 
 afterEach(() => {
@@ -192,13 +195,31 @@ describe("LabPlayer: hands-on, awaiting Check", () => {
     expect(enabled()).toEqual(["check-step", "skip-step"]);
   });
 
-  it("asks the learner to run the command, with the terminal set-up open", () => {
+  it("asks the learner to run the command in the app's terminal; the set-up for their own is folded", async () => {
     play(events());
-    expect(screen.getByRole("heading", { name: "Run this in your terminal" })).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "Run this in the terminal" })).toBeTruthy();
     expect(screen.getByLabelText("aws CLI command").textContent).toBe("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0");
     const setUp = screen.getByLabelText("terminal set-up");
     expect(setUp.textContent).toBe("export X");
-    expect(setUp.closest("details")!.open).toBe(true);
+    expect(setUp.closest("details")!.open).toBe(false);
+    await waitFor(() => expect(screen.getByTestId("terminal").dataset.status).toBe("open"));
+  });
+
+  it("Run in terminal types the command into the run's terminal", async () => {
+    const user = play(events());
+    await waitFor(() => expect(screen.getByTestId("terminal").dataset.status).toBe("open"));
+    await user.click(screen.getByRole("button", { name: "Run in terminal: aws CLI command" }));
+    expect(api.terminalInput).toHaveBeenCalledWith("aws ec2 create-snapshot --volume-id vol-0123456789abcdef0");
+  });
+
+  it("keeps one terminal through the steps", async () => {
+    play(events());
+    await waitFor(() => expect(screen.getByTestId("terminal").dataset.status).toBe("open"));
+    ui.run = applyAll(ui.run!, [stepStarted("start-shop", { index: 2 }), awaitingLearner("start-shop", "run")]);
+    await tick();
+    expect(screen.getByRole("heading", { name: "Open the shop" })).toBeTruthy();
+    expect(screen.getByTestId("terminal").dataset.status).toBe("open");
+    expect(api.terminalOpen).toHaveBeenCalledTimes(1);
   });
 
   it("shows a step the app does itself as the app's command, even in hands-on mode", () => {

@@ -5,7 +5,7 @@ import { save } from "@tauri-apps/plugin-dialog";
 import Results from "./Results.svelte";
 import { api } from "../lib/api";
 import { ui } from "../lib/app.svelte";
-import { context } from "../lib/fixtures";
+import { at, context } from "../lib/fixtures";
 import { commandError, runReport, stepRow, verification } from "./fixtures";
 import type { RunReport } from "../bindings/RunReport";
 
@@ -85,6 +85,30 @@ describe("Results: the run", () => {
     expect(badge.textContent).toBe("failed");
     expect(badge.classList.contains("failed")).toBe(true);
     expect(head.textContent).toContain("7 of 9 steps passed · bob · moto at http://localhost:5000 · hands-on · app");
+  });
+});
+
+describe("Results: commands typed in the terminal", () => {
+  it("lists each step's commands with their exit status beside its checks", async () => {
+    await show(
+      runReport({
+        steps: [
+          stepRow({ step_id: "start-shop", title: "Open the shop" }),
+          stepRow({
+            commands: [
+              { command: "aws ec2 create-snapshot --volume-id vol-1", exit_status: 0, started_at: at(11), finished_at: at(12) },
+              { command: "aws ec2 describe-snapshots --snapshot-ids snap-x", exit_status: 254, started_at: at(13), finished_at: at(14) },
+            ],
+          }),
+        ],
+      }),
+    );
+    expect(screen.queryByTestId("typed-start-shop")).toBeNull();
+    const typed = screen.getByTestId("typed-create-snapshot");
+    const rows = [...typed.querySelectorAll("li")].map((li) => li.textContent?.replace(/\s+/g, " ").trim());
+    expect(rows[0]).toContain("$ aws ec2 create-snapshot --volume-id vol-1 exit 0");
+    expect(rows[1]).toContain("$ aws ec2 describe-snapshots --snapshot-ids snap-x exit 254");
+    expect(typed.querySelectorAll(".exit.warn")).toHaveLength(1);
   });
 });
 

@@ -54,6 +54,7 @@ const defaults: StartOptions = {
   pace: null,
   step_by_step: true,
   resume: null,
+  record_commands: true,
 };
 
 describe("StartScreen: labs", () => {
@@ -274,6 +275,17 @@ describe("StartScreen: learner, mode, consistency, pace", () => {
     await user.selectOptions(screen.getByLabelText("Pace"), "instant");
     await user.click(startButton());
     expect(onstart).toHaveBeenCalledWith({ ...defaults, mode: "hands-on", consistency: "app", pace: "instant" });
+  });
+
+  it("records the terminal's commands unless the learner turns it off (hands-on only)", async () => {
+    const user = setup();
+    expect(screen.queryByTestId("record-commands")).toBeNull();
+    await user.click(screen.getByTestId("mode-hands-on"));
+    const record = screen.getByTestId("record-commands") as HTMLInputElement;
+    expect(record.checked).toBe(true);
+    await user.click(record);
+    await user.click(startButton());
+    expect(onstart).toHaveBeenCalledWith({ ...defaults, mode: "hands-on", record_commands: false });
   });
 });
 

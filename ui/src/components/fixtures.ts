@@ -126,6 +126,7 @@ export function stepRow(patch: Partial<StepRow> = {}): StepRow {
     started_at: at(10),
     finished_at: at(20),
     checks: [{ check_id: "snapshot_created", passed: true, message: "snap-0123456789abcdef0 exists", at: at(20) }],
+    commands: [],
     ...patch,
   };
 }

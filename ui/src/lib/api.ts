@@ -1,7 +1,7 @@
 // Typed calls into the app's Rust commands. Every type here is generated
 // from Rust (src/bindings, by `cargo test -p snaplab-app bindings`).
 
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { AwsAccount } from "../bindings/AwsAccount";
@@ -21,6 +21,9 @@ import type { RunSummary } from "../bindings/RunSummary";
 import type { StartOptions } from "../bindings/StartOptions";
 import type { SummaryRow } from "../bindings/SummaryRow";
 import type { MissedQuestion } from "../bindings/MissedQuestion";
+import type { TerminalEvent } from "../bindings/TerminalEvent";
+import type { TerminalInfo } from "../bindings/TerminalInfo";
+import type { TerminalSize } from "../bindings/TerminalSize";
 
 export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
@@ -28,6 +31,15 @@ export const api = {
   labs: () => invoke<LabDef[]>("labs"),
   checkEndpoint: (url: string) => invoke<EndpointCheck>("check_endpoint", { url }),
   startRun: (options: StartOptions) => invoke<RunContext>("start_run", { options }),
+  /** Opens the run's terminal; its output and commands arrive on `onEvent`. */
+  terminalOpen: (size: TerminalSize, onEvent: (e: TerminalEvent) => void) => {
+    const channel = new Channel<TerminalEvent>();
+    channel.onmessage = onEvent;
+    return invoke<TerminalInfo>("terminal_open", { size, onEvent: channel });
+  },
+  terminalInput: (data: string) => invoke<void>("terminal_input", { data }),
+  terminalResize: (size: TerminalSize) => invoke<void>("terminal_resize", { size }),
+  terminalClose: () => invoke<void>("terminal_close"),
   reply: (reply: Reply) => invoke<void>("reply", { reply }),
   answerQuestion: (answer: string) => invoke<void>("answer_question", { answer }),
   stopRun: () => invoke<void>("stop_run"),
