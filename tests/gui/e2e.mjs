@@ -203,7 +203,8 @@ const tests = [];
 const test = (name, fn, group = "default") => tests.push({ name, fn, group });
 
 const dataDir = mkdtempSync(join(tmpdir(), "snaplab-e2e-"));
-const env = { SNAPLAB_DB: join(dataDir, "snaplab.db") };
+// The terminal's bash keeps its history here, not in the account running the tests.
+const env = { SNAPLAB_DB: join(dataDir, "snaplab.db"), HISTFILE: join(dataDir, "bash_history") };
 let guidedRunId = null;
 
 test("guided lab at demo pace: every step passes, the progress bar reaches 100, History has the run", async (s) => {
@@ -431,6 +432,127 @@ test("hands-on: the learner creates the snapshot with the aws CLI and the check 
   await s.click(await s.find("[data-testid=stop-run]"));
   const again = await runOutcome(s);
   assert(again.outcome === "interrupted", `after the second Stop: ${again.outcome}: ${again.text}`);
+});
+
+/** What the app's terminal shows, row by row (xterm.js's DOM renderer). */
+function terminalText(s) {
+  return s.exec("return [...document.querySelectorAll('[data-testid=terminal] .xterm-rows > div')].map(r => r.textContent).join('\\n');");
+}
+
+/** How many commands the terminal panel says it recorded. */
+async function recordedCount(s) {
+  const note = await s.text(await s.find("[data-testid=terminal-recording]"));
+  return Number(note.match(/^(\d+) commands? recorded/)?.[1] ?? 0);
+}
+
+/** Presses Enter in the terminal, waits until the shell reports the command done, and returns its exit status. */
+async function enterInTerminal(s, timeoutMs = 120000) {
+  const before = await recordedCount(s);
+  await s.keys("\uE007");
+  const deadline = Date.now() + timeoutMs;
+  while ((await recordedCount(s)) <= before) {
+    if (Date.now() > deadline) throw new Error(`the command never finished; the terminal shows:\n${await terminalText(s)}`);
+    await sleep(150);
+  }
+  const note = await s.text(await s.find("[data-testid=terminal-recording]"));
+  return Number(note.match(/the last exited (\d+)/)?.[1]);
+}
+
+test("hands-on in the app's terminal: the shown commands typed there pass, a wrong one fails its check, the record keeps them", async (s) => {
+  await setLearner(s, "e2e-terminal");
+  await s.click(await s.find("[data-testid=mode-hands-on]"));
+  await choose(s, "[data-testid=pace]", "demo");
+  await s.click(await s.find("[data-testid=start-lab]"));
+  await s.waitFor("[data-testid=terminal][data-status=open]", { timeoutMs: 60000 });
+  // The app opens the shop (a step it does in both modes)…
+  await s.click(await s.waitFor("[data-testid=run-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) }));
+  await s.waitFor("[data-testid=check-step]", { timeoutMs: 60000, ready: (el) => s.enabled(el) });
+
+  // A wrong command, typed key by key at the prompt: it fails, and so does the check.
+  await s.click(await s.find("[data-testid=terminal] .xterm-screen"));
+  const wrong = "aws ec2 create-snapshot --volume-id vol-0000000000000dead";
+  await s.keys(wrong);
+  const wrongExit = await enterInTerminal(s);
+  assert(wrongExit !== 0, "the wrong command exited 0");
+  assert((await terminalText(s)).includes("InvalidVolume.NotFound"), `the terminal shows:\n${await terminalText(s)}`);
+  await s.click(await s.find("[data-testid=check-step]"));
+  const warn = await s.text(await s.waitFor("[data-testid=check-snapshot_created].warn", { timeoutMs: 30000 }));
+  assert(warn.includes("was created since this step began"), `the failed check said: ${warn}`);
+
+  // Then each step as shown: Run in terminal types the command, the learner presses Enter, then Check.
+  const typed = [{ command: wrong, exit: wrongExit }];
+  let shot = false;
+  const deadline = Date.now() + 480000;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error("the run did not finish within 8 minutes");
+    if (await answerIfAsked(s)) continue;
+    const finished = await s.findAll("[data-testid=run-outcome]");
+    if (finished.length) break;
+    const [run] = await s.findAll("[data-testid=run-step]:not([disabled])");
+    if (run) {
+      await s.click(run);
+      await sleep(200);
+      continue;
+    }
+    const [check] = await s.findAll("[data-testid=check-step]:not([disabled])");
+    if (!check) {
+      await sleep(200);
+      continue;
+    }
+    const buttons = await s.findAll("[data-testid=run-in-terminal]");
+    const commands = await s.exec("return [...document.querySelectorAll('.command pre[aria-label=\"aws CLI command\"]')].map(p => p.textContent);");
+    for (const [i, b] of buttons.entries()) {
+      // A command the cloud refuses for now (a volume still creating) is run again shortly, as its error says.
+      for (let attempt = 1; ; attempt++) {
+        await s.click(b);
+        const exit = await enterInTerminal(s);
+        typed.push({ command: commands[i], exit });
+        if (exit === 0) break;
+        assert(attempt < 15, `${commands[i]} kept failing:\n${await terminalText(s)}`);
+        await sleep(2000);
+      }
+      if (!shot && commands[i].startsWith("aws ec2 create-snapshot")) {
+        await save(s, "hands-on-terminal", true);
+        shot = true;
+      }
+    }
+    const step = await s.exec("return document.querySelector('[data-testid^=step-][data-status=waiting]')?.dataset.testid ?? null;");
+    await s.click(check);
+    // A check that says to check again in a moment (a volume still attaching) is pressed again, as a learner would.
+    const until = Date.now() + 120000;
+    while ((await s.attr(await s.find(`[data-testid=${step}]`), "data-status")) !== "passed") {
+      const warns = await s.exec("return [...document.querySelectorAll('.check.warn')].map(p => p.textContent.trim());");
+      if (Date.now() > until) throw new Error(`${step} did not pass after the shown commands: ${JSON.stringify(warns)}`);
+      const [again] = await s.findAll("[data-testid=check-step]:not([disabled])");
+      if (again && warns.length && warns.every((w) => w.includes("again"))) {
+        await sleep(1000);
+        await s.click(again);
+      }
+      await sleep(300);
+    }
+  }
+  const outcome = await runOutcome(s);
+  assert(outcome.outcome === "passed", `the run ended ${outcome.outcome}: ${outcome.text}`);
+  assert(
+    (await s.text(await s.find("[data-testid=terminal-message]"))).includes("The run is over"),
+    "the terminal did not close with the run",
+  );
+
+  // The record holds each command typed, under its step, with its exit status.
+  await s.click(await s.find("[data-testid=see-results]"));
+  await s.waitFor("[data-testid=typed-create-snapshot]", { timeoutMs: 30000 });
+  const rows = await s.exec(
+    "return [...document.querySelectorAll('[data-testid^=typed-] li')].map(li => ({ step: li.closest('[data-testid^=typed-]').dataset.testid, text: li.textContent.replace(/\\s+/g, ' ').trim() }));",
+  );
+  assert(rows.length === typed.length, `recorded ${rows.length} commands, typed ${typed.length}: ${JSON.stringify(rows)}`);
+  assert(rows[0].step === "typed-create-snapshot", `the wrong command's record: ${JSON.stringify(rows[0])}`);
+  for (const [i, r] of rows.entries()) {
+    const want = typed[i];
+    assert(r.text.includes(`$ ${want.command}`) && r.text.includes(`exit ${want.exit}`), `record ${i}: ${JSON.stringify(r)}, typed ${JSON.stringify(want)}`);
+  }
+  assert(new Set(rows.map((r) => r.step)).size >= 5, `commands under only ${JSON.stringify([...new Set(rows.map((r) => r.step))])}`);
+  await s.exec("document.querySelector('[data-testid=typed-create-snapshot]').closest('li').scrollIntoView({ block: 'start' });");
+  await save(s, "results-typed-commands", true);
 });
 
 async function chooseEndpoint(s, url) {

@@ -106,6 +106,16 @@ export class Session {
   type(el, text) {
     return this.cmd("POST", `/element/${el}/value`, { text });
   }
+  /**
+   * Presses keys on whatever has the keyboard (W3C actions), one key down
+   * and up per character, as a person types; "\uE007" is Enter.
+   */
+  async keys(text) {
+    const actions = [];
+    for (const ch of text) actions.push({ type: "keyDown", value: ch }, { type: "keyUp", value: ch });
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+    await this.cmd("DELETE", "/actions");
+  }
   attr(el, name) {
     return this.cmd("GET", `/element/${el}/attribute/${name}`);
   }
