@@ -478,9 +478,35 @@ test("hands-on in the app's terminal: the shown commands typed there pass, a wro
   await s.click(await s.find("[data-testid=check-step]"));
   const warn = await s.text(await s.waitFor("[data-testid=check-snapshot_created].warn", { timeoutMs: 30000 }));
   assert(warn.includes("was created since this step began"), `the failed check said: ${warn}`);
+  const typed = [{ command: wrong, exit: wrongExit }];
+
+  // The terminal fits its panel and tells the shell: Large type means fewer, bigger columns.
+  const sttySize = async () => {
+    await s.click(await s.find("[data-testid=terminal] .xterm-screen"));
+    await s.keys("stty size");
+    typed.push({ command: "stty size", exit: await enterInTerminal(s) });
+    const sizes = (await terminalText(s)).split("\n").map((l) => l.trim()).filter((l) => /^\d+ \d+$/.test(l));
+    const [rows, cols] = sizes.at(-1).split(" ").map(Number);
+    const shown = await s.exec("return document.querySelectorAll('[data-testid=terminal] .xterm-rows > div').length;");
+    assert(rows === shown, `the shell has ${rows} rows, the panel shows ${shown}`);
+    return cols;
+  };
+  const cols = await sttySize();
+  await s.click(await s.find("[data-testid=large-type]"));
+  await sleep(500);
+  const largeCols = await sttySize();
+  assert(largeCols < cols, `Large type: ${largeCols} columns, before ${cols}`);
+  await s.click(await s.find("[data-testid=large-type]"));
+  // …and follows the theme.
+  const text = () => s.exec("return getComputedStyle(document.querySelector('[data-testid=terminal] .xterm-rows')).color;");
+  const light = await text();
+  await s.click(await s.find("button[aria-label='Switch to dark theme']"));
+  await sleep(300);
+  const dark = await text();
+  assert(light === "rgb(21, 32, 43)" && dark === "rgb(230, 237, 243)", `the terminal's text: light ${light}, dark ${dark}`);
+  await s.click(await s.find("button[aria-label='Switch to light theme']"));
 
   // Then each step as shown: Run in terminal types the command, the learner presses Enter, then Check.
-  const typed = [{ command: wrong, exit: wrongExit }];
   let shot = false;
   const deadline = Date.now() + 480000;
   for (;;) {

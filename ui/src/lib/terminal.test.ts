@@ -6,6 +6,7 @@ import {
   opened,
   openingView,
   recordingNote,
+  statusMessage,
   terminalFontSize,
   terminalTheme,
 } from "./terminal";
@@ -49,10 +50,10 @@ describe("the panel's view of the shell", () => {
     let v = opened(openingView(), info);
     expect(v.status).toBe("open");
     expect(recordingNote(v)).toBe("Commands you type here go into the run's record.");
-    v = applyTerminalEvent(v, { kind: "output", data: "hello" }, false);
-    v = applyTerminalEvent(v, { kind: "command", command: typed("aws ec2 describe-volumes", 0) }, false);
+    v = applyTerminalEvent(v, { kind: "output", data: "hello" });
+    v = applyTerminalEvent(v, { kind: "command", command: typed("aws ec2 describe-volumes", 0) });
     expect(recordingNote(v)).toBe("1 command recorded; the last exited 0.");
-    v = applyTerminalEvent(v, { kind: "command", command: typed("aws ec2 create-volume", 254) }, false);
+    v = applyTerminalEvent(v, { kind: "command", command: typed("aws ec2 create-volume", 254) });
     expect(v.commands.map((c) => c.command)).toEqual(["aws ec2 describe-volumes", "aws ec2 create-volume"]);
     expect(recordingNote(v)).toBe("2 commands recorded; the last exited 254.");
   });
@@ -64,10 +65,15 @@ describe("the panel's view of the shell", () => {
 
   it("says how the shell ended: the run's end, or the learner's exit", () => {
     const v = opened(openingView(), info);
-    const byRun = applyTerminalEvent(v, { kind: "exited", code: null }, true);
-    expect(byRun).toMatchObject({ status: "ended", message: "The run is over: its shell has closed." });
-    const byExit = applyTerminalEvent(v, { kind: "exited", code: 7 }, false);
-    expect(byExit.message).toBe("The shell ended (exit 7). Open a new one to go on.");
-    expect(failed(v, "no pty").status).toBe("failed");
+    expect(statusMessage(v, false)).toBeNull();
+    const ended = applyTerminalEvent(v, { kind: "exited", code: null });
+    expect(ended.status).toBe("ended");
+    expect(statusMessage(ended, true)).toBe("The run is over: its shell has closed.");
+    // The shell's end may arrive before the run's: the line follows once the run is over.
+    expect(statusMessage(ended, false)).toBe("The shell ended. Open a new one to go on.");
+    const byExit = applyTerminalEvent(v, { kind: "exited", code: 7 });
+    expect(statusMessage(byExit, false)).toBe("The shell ended (exit 7). Open a new one to go on.");
+    const broken = failed(v, "no pty");
+    expect([broken.status, statusMessage(broken, true)]).toEqual(["failed", "no pty"]);
   });
 });

@@ -51,12 +51,14 @@ export interface TerminalView {
   info: TerminalInfo | null;
   /** The commands the shell ran this run, newest last. */
   commands: TypedCommand[];
-  /** Why the terminal is not usable, or how it ended. */
+  /** Why the terminal could not start. */
   message: string | null;
+  /** The shell's exit code, once it has ended (null: ended by a signal). */
+  exitCode: number | null;
 }
 
 export function openingView(): TerminalView {
-  return { status: "opening", info: null, commands: [], message: null };
+  return { status: "opening", info: null, commands: [], message: null, exitCode: null };
 }
 
 export function opened(view: TerminalView, info: TerminalInfo): TerminalView {
@@ -68,21 +70,27 @@ export function failed(view: TerminalView, message: string): TerminalView {
 }
 
 /** The view after one of the shell's events (output goes to the terminal itself). */
-export function applyTerminalEvent(view: TerminalView, event: TerminalEvent, runOver: boolean): TerminalView {
+export function applyTerminalEvent(view: TerminalView, event: TerminalEvent): TerminalView {
   switch (event.kind) {
     case "output":
       return view;
     case "command":
       return { ...view, commands: [...view.commands, event.command] };
     case "exited":
-      return {
-        ...view,
-        status: "ended",
-        message: runOver
-          ? "The run is over: its shell has closed."
-          : `The shell ended${event.code === null ? "" : ` (exit ${event.code})`}. Open a new one to go on.`,
-      };
+      return { ...view, status: "ended", exitCode: event.code };
   }
+}
+
+/**
+ * What the panel says under the terminal when it cannot be typed into. The
+ * run's end closes the shell: whichever of the two news arrives first, the
+ * line says the run is over once it is.
+ */
+export function statusMessage(view: TerminalView, runOver: boolean): string | null {
+  if (view.status === "failed") return view.message;
+  if (view.status !== "ended") return null;
+  if (runOver) return "The run is over: its shell has closed.";
+  return `The shell ended${view.exitCode === null ? "" : ` (exit ${view.exitCode})`}. Open a new one to go on.`;
 }
 
 /** The line under the terminal: what is recorded, or why nothing is. */
