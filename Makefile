@@ -34,11 +34,12 @@ ui/dist/index.html: $(UI_SOURCES)
 ui: app-deps ui/dist/index.html
 
 # The app and the CLI (run falls back to it without a display) in one cargo
-# invocation: the crates they share are compiled once, with one feature set;
-# two invocations built many of them twice. The UI is embedded, so it is
-# built first.
+# invocation over the whole workspace: with the workspace's resolver 1 it
+# compiles every shared crate with the same features as the test build, so
+# `make test` and `make run` reuse each other's work. The UI is embedded,
+# so it is built first.
 app: ui
-	$(CARGO) build -p snaplab -p snaplab-app
+	$(CARGO) build --workspace
 
 # Opens the window; without a display, says how to get one and runs the lab in the terminal instead.
 run: app
@@ -82,8 +83,7 @@ test-rust: ui
 test-ui: app-deps
 	cd ui && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings && npx vitest run
 
-# Built with --all-targets: the same features as the test build above, so its
-# compiled crates are reused (a plain `make app` builds Tauri a second time).
+# Built with --all-targets: the test build above has compiled what it needs.
 test-gui: ui
 	$(CARGO) build --workspace --all-targets
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \

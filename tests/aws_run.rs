@@ -358,7 +358,8 @@ fn hands_on_on_aws_the_learner_types_the_commands_and_the_run_removes_its_server
     let started = run.until(Duration::from_secs(120), "run_started", |e| e["event"] == "run_started");
     let terminal = started["terminal"].as_str().unwrap();
     assert!(
-        terminal.contains(&format!("AWS_ENDPOINT_URL={}", emulator.endpoint)) && !terminal.contains("SECRET_ACCESS_KEY="),
+        terminal.contains(&format!("AWS_ENDPOINT_URL={}", emulator.endpoint))
+            && !terminal.contains("SECRET_ACCESS_KEY="),
         "the terminal line names the stand-in and no credential: {terminal}"
     );
     let mut answered: Vec<String> = Vec::new();

@@ -84,7 +84,11 @@ pub async fn terminal_open(
             }
         })?
     };
-    let old = state.terminal.lock().unwrap_or_else(|p| p.into_inner()).replace(RunTerminal { run_id, terminal });
+    let old = state
+        .terminal
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .replace(RunTerminal { run_id, terminal });
     drop(old);
     Ok(info)
 }

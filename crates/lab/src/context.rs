@@ -324,7 +324,11 @@ impl RunContext {
                 ("AWS_DEFAULT_REGION", region),
             ];
         }
-        let endpoint = self.target.endpoint.starts_with("http").then(|| self.target.endpoint.clone());
+        let endpoint = self
+            .target
+            .endpoint
+            .starts_with("http")
+            .then(|| self.target.endpoint.clone());
         let mut env = vec![("AWS_ENDPOINT_URL", endpoint)];
         if let Some(profile) = &self.target.profile {
             env.extend([

@@ -536,7 +536,13 @@ async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report
         .unwrap();
     assert_eq!(step.as_deref(), Some("verify"), "the latest step");
     store
-        .record_command("run-1", "aws ec2 create-volume --availability-zone nowhere-1z", 254, at, at)
+        .record_command(
+            "run-1",
+            "aws ec2 create-volume --availability-zone nowhere-1z",
+            254,
+            at,
+            at,
+        )
         .await
         .unwrap();
     store.close().await;
@@ -556,14 +562,23 @@ async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report
             ("aws ec2 create-volume --availability-zone nowhere-1z", 254)
         ]
     );
-    assert!(r.steps.iter().filter(|s| s.step_id != "verify").all(|s| s.commands.is_empty()));
+    assert!(r
+        .steps
+        .iter()
+        .filter(|s| s.step_id != "verify")
+        .all(|s| s.commands.is_empty()));
     let md = r.to_markdown();
     assert!(
         md.contains("$ aws ec2 create-volume --availability-zone nowhere-1z    # exit 254"),
         "{md}"
     );
     let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
-    let verify_json = json["steps"].as_array().unwrap().iter().find(|s| s["step_id"] == "verify").unwrap();
+    let verify_json = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step_id"] == "verify")
+        .unwrap();
     assert_eq!(verify_json["commands"][1]["exit_status"], 254);
     // Deleting nothing else: another run's list is its own.
     assert!(store.commands("run-2").await.unwrap().is_empty());

@@ -433,7 +433,10 @@ mod tests {
             started_at: at,
             finished_at: at,
         };
-        let md = typed_commands(&[row("echo ````x | <b>", 0), row("aws ec2 describe-snapshots \\\n--owner-ids self", 255)]);
+        let md = typed_commands(&[
+            row("echo ````x | <b>", 0),
+            row("aws ec2 describe-snapshots \\\n--owner-ids self", 255),
+        ]);
         assert_eq!(
             md,
             "\nTyped in the terminal:\n\n`````text\n$ echo ````x | <b>    # exit 0, 12:00:05\n\
