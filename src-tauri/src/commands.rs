@@ -371,12 +371,15 @@ pub async fn start_run(app: AppHandle, state: State<'_, AppState>, options: Star
                 let _ = app.emit(RUN_ERROR, CommandError::from(e).failure());
             }
             let state = app.state::<AppState>();
-            // The run is over: so is its terminal's shell.
-            crate::terminal::close(&state, Some(&run_id));
-            let mut active = state.active.lock().await;
-            if active.as_ref().is_some_and(|r| r.run_id == run_id) {
-                *active = None;
+            {
+                let mut active = state.active.lock().await;
+                if active.as_ref().is_some_and(|r| r.run_id == run_id) {
+                    *active = None;
+                }
             }
+            // The run is over: so is its terminal's shell (after the run stopped
+            // being the active one, so no terminal can open for it any more).
+            crate::terminal::close(&state, Some(&run_id));
         })
     };
     *active = Some(ActiveRun {

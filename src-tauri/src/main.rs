@@ -127,7 +127,6 @@ fn main() -> anyhow::Result<()> {
             terminal::terminal_open,
             terminal::terminal_input,
             terminal::terminal_resize,
-            terminal::terminal_close,
         ])
         .build(tauri::generate_context!())
         .context("cannot start the window")?;

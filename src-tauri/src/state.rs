@@ -33,8 +33,8 @@ impl AppState {
     /// interrupted — on AWS, until what it made is deleted too (bounded: a
     /// run cut short there is cleaned up from History, found by its tags).
     pub async fn stop_active(&self) {
-        crate::terminal::close(self, None);
         let run = self.active.lock().await.take();
+        crate::terminal::close(self, None);
         if let Some(mut run) = run {
             if let Some(stop) = run.stop.take() {
                 let _ = stop.send(());

@@ -1,12 +1,18 @@
 //! The lab player's terminal: one shell for the run going on, started with
 //! the run's cloud in its environment. Its output reaches the window over a
 //! channel; each command line it reports goes into the run's record (unless
-//! the learner turned that off), under the step going on.
+//! the learner turned that off), under the step going on, in the order run.
+//!
+//! The shell belongs to the run, not to the page: leaving the lab player
+//! (for History, say) and coming back attaches the new page to the same
+//! shell, with the recent output replayed. The run's end closes it.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use snaplab_terminal::{Shell, Terminal, TerminalEvent, TerminalSize, TerminalSpec};
+use snaplab_terminal::{Shell, Terminal, TerminalEvent, TerminalSize, TerminalSpec, TypedCommand};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
@@ -15,10 +21,64 @@ use crate::state::AppState;
 
 type Result<T> = std::result::Result<T, CommandError>;
 
+/// How much recent output a page that attaches again is shown.
+const BACKLOG_BYTES: usize = 64 * 1024;
+
 /// The terminal and the run it belongs to.
 pub struct RunTerminal {
     pub run_id: String,
     terminal: Terminal,
+    view: Arc<Mutex<Attached>>,
+    info: TerminalInfo,
+}
+
+/// Where the shell's events go: the page showing it (if any), and what a
+/// page attaching later needs to catch up.
+#[derive(Default)]
+struct Attached {
+    channel: Option<Channel<TerminalEvent>>,
+    backlog: VecDeque<String>,
+    backlog_bytes: usize,
+    commands: Vec<TypedCommand>,
+}
+
+impl Attached {
+    fn keep(&mut self, event: &TerminalEvent) {
+        match event {
+            TerminalEvent::Output { data } => {
+                self.backlog_bytes += data.len();
+                self.backlog.push_back(data.clone());
+                while self.backlog_bytes > BACKLOG_BYTES && self.backlog.len() > 1 {
+                    if let Some(old) = self.backlog.pop_front() {
+                        self.backlog_bytes -= old.len();
+                    }
+                }
+            }
+            TerminalEvent::Command { command } => self.commands.push(command.clone()),
+            TerminalEvent::Exited { .. } => {}
+        }
+    }
+
+    fn send(&self, event: TerminalEvent) {
+        if let Some(channel) = &self.channel {
+            if let Err(e) = channel.send(event) {
+                tracing::debug!("the window no longer listens to the terminal: {e}");
+            }
+        }
+    }
+
+    /// A new page takes over: it first gets what the shell printed lately
+    /// and the commands it ran, on the same channel as what follows.
+    fn attach(&mut self, channel: Channel<TerminalEvent>) {
+        self.channel = Some(channel);
+        let data: String = self.backlog.iter().map(String::as_str).collect();
+        if !data.is_empty() {
+            self.send(TerminalEvent::Output { data });
+        }
+        for command in self.commands.clone() {
+            self.send(TerminalEvent::Command { command });
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +92,8 @@ pub struct TerminalInfo {
     pub not_recording_because: Option<String>,
 }
 
-/// Opens the run's terminal (a new shell; one open before is closed).
+/// Attaches the page to the run's shell, starting one if there is none
+/// (or the last one has ended).
 #[tauri::command]
 pub async fn terminal_open(
     app: AppHandle,
@@ -45,6 +106,14 @@ pub async fn terminal_open(
         let run = active.as_ref().ok_or(CommandError::NoRun)?;
         (run.run_id.clone(), run.record_commands)
     };
+    {
+        let open = state.terminal.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = open.as_ref().filter(|t| t.run_id == run_id && t.terminal.is_alive()) {
+            t.view.lock().unwrap_or_else(|p| p.into_inner()).attach(on_event);
+            t.terminal.resize(size)?;
+            return Ok(t.info.clone());
+        }
+    }
     let context = state.store.context(&run_id).await?;
     let mut env: Vec<(String, Option<String>)> = context
         .terminal_env()
@@ -72,67 +141,89 @@ pub async fn terminal_open(
         cwd: std::env::var_os("HOME").map(PathBuf::from),
         size,
     };
-    let recording = info.recording;
+    let view = Arc::new(Mutex::new(Attached {
+        channel: Some(on_event),
+        ..Default::default()
+    }));
+    let recorder = info.recording.then(|| recorder(&app, &run_id));
     let terminal = {
-        let (app, run_id) = (app.clone(), run_id.clone());
+        let view = view.clone();
         Terminal::open(spec, move |event| {
-            if let (true, TerminalEvent::Command { command }) = (recording, &event) {
-                record(&app, &run_id, command.clone());
+            if let (Some(recorder), TerminalEvent::Command { command }) = (&recorder, &event) {
+                let _ = recorder.send(command.clone());
             }
-            if let Err(e) = on_event.send(event) {
-                tracing::debug!("the window no longer listens to the terminal: {e}");
-            }
+            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            view.keep(&event);
+            view.send(event);
         })?
     };
+    // Kept only if the run is still the one going on: its end clears the
+    // active run first and closes the terminal after, so a shell opened
+    // meanwhile is never left behind.
+    let active = state.active.lock().await;
+    if active.as_ref().is_none_or(|r| r.run_id != run_id) {
+        return Err(CommandError::NoRun);
+    }
     let old = state
         .terminal
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .replace(RunTerminal { run_id, terminal });
+        .replace(RunTerminal {
+            run_id,
+            terminal,
+            view,
+            info: info.clone(),
+        });
+    drop(active);
     drop(old);
     Ok(info)
 }
 
-fn record(app: &AppHandle, run_id: &str, c: snaplab_terminal::TypedCommand) {
+/// Records the run's commands one after another, in the order they ran.
+fn recorder(app: &AppHandle, run_id: &str) -> tokio::sync::mpsc::UnboundedSender<TypedCommand> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<TypedCommand>();
     let (app, run_id) = (app.clone(), run_id.to_string());
     tauri::async_runtime::spawn(async move {
-        let store = &app.state::<AppState>().store;
-        if let Err(e) = store
-            .record_command(&run_id, &c.command, c.exit_status, c.started_at, c.finished_at)
-            .await
-        {
-            tracing::warn!("a command typed in the terminal was not recorded: {e}");
+        while let Some(c) = rx.recv().await {
+            let store = &app.state::<AppState>().store;
+            if let Err(e) = store
+                .record_command(&run_id, &c.command, c.exit_status, c.started_at, c.finished_at)
+                .await
+            {
+                tracing::warn!("a command typed in the terminal was not recorded: {e}");
+            }
         }
     });
+    tx
 }
 
-/// Types into the terminal.
+/// Types into the terminal. (Async: a write that waits for a busy shell
+/// must not hold up the window.)
 #[tauri::command]
-pub fn terminal_input(state: State<'_, AppState>, data: String) -> Result<()> {
+pub async fn terminal_input(state: State<'_, AppState>, data: String) -> Result<()> {
     let open = state.terminal.lock().unwrap_or_else(|p| p.into_inner());
     let t = open.as_ref().ok_or(CommandError::NoTerminal)?;
     Ok(t.terminal.write(&data)?)
 }
 
 #[tauri::command]
-pub fn terminal_resize(state: State<'_, AppState>, size: TerminalSize) -> Result<()> {
+pub async fn terminal_resize(state: State<'_, AppState>, size: TerminalSize) -> Result<()> {
     let open = state.terminal.lock().unwrap_or_else(|p| p.into_inner());
     let t = open.as_ref().ok_or(CommandError::NoTerminal)?;
     Ok(t.terminal.resize(size)?)
 }
 
-#[tauri::command]
-pub fn terminal_close(state: State<'_, AppState>) {
-    close(&state, None);
-}
-
 /// Ends the terminal's shell: any, or only `run_id`'s (a run that ended).
 pub fn close(state: &AppState, run_id: Option<&str>) {
-    let mut open = state.terminal.lock().unwrap_or_else(|p| p.into_inner());
-    if open.as_ref().is_some_and(|t| run_id.is_none_or(|id| t.run_id == id)) {
-        // Dropped: the shell gets SIGHUP.
-        open.take();
-    }
+    let taken = {
+        let mut open = state.terminal.lock().unwrap_or_else(|p| p.into_inner());
+        match open.as_ref().is_some_and(|t| run_id.is_none_or(|id| t.run_id == id)) {
+            true => open.take(),
+            false => None,
+        }
+    };
+    // Dropped outside the lock: the shell gets SIGHUP.
+    drop(taken);
 }
 
 /// Where the set-up's aws CLI is, when the PATH has none: `SNAPLAB_AWS_CLI`,

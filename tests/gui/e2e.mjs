@@ -506,6 +506,25 @@ test("hands-on in the app's terminal: the shown commands typed there pass, a wro
   assert(light === "rgb(21, 32, 43)" && dark === "rgb(230, 237, 243)", `the terminal's text: light ${light}, dark ${dark}`);
   await s.click(await s.find("button[aria-label='Switch to light theme']"));
 
+  // The shell is the run's: a look at History and back finds the same one, its output replayed.
+  const shellPid = async () => {
+    await s.click(await s.find("[data-testid=terminal] .xterm-screen"));
+    await s.keys("echo shell-$$");
+    typed.push({ command: "echo shell-$$", exit: await enterInTerminal(s) });
+    return [...(await terminalText(s)).matchAll(/^shell-(\d+)\s*$/gm)].map((m) => m[1]);
+  };
+  const [pid] = await shellPid();
+  assert(pid, `no pid echoed:\n${await terminalText(s)}`);
+  await s.click(await s.find("[data-testid=nav-history]"));
+  await s.waitFor("[data-testid=history]");
+  await s.click(await s.find("[data-testid=nav-lab]"));
+  await s.waitFor("[data-testid=terminal][data-status=open]", { timeoutMs: 30000 });
+  await s.waitFor("[data-testid=terminal] .xterm-rows", {
+    ready: async () => (await terminalText(s)).includes(`shell-${pid}`),
+  });
+  const pids = await shellPid();
+  assert(pids.length >= 2 && pids.every((p) => p === pid), `the shell's pid before and after: ${JSON.stringify(pids)}`);
+
   // Then each step as shown: Run in terminal types the command, the learner presses Enter, then Check.
   let shot = false;
   const deadline = Date.now() + 480000;
@@ -559,10 +578,9 @@ test("hands-on in the app's terminal: the shown commands typed there pass, a wro
   }
   const outcome = await runOutcome(s);
   assert(outcome.outcome === "passed", `the run ended ${outcome.outcome}: ${outcome.text}`);
-  assert(
-    (await s.text(await s.find("[data-testid=terminal-message]"))).includes("The run is over"),
-    "the terminal did not close with the run",
-  );
+  await s.waitFor("[data-testid=terminal][data-status=ended]", { timeoutMs: 15000 });
+  const closed = await s.text(await s.find("[data-testid=terminal-message]"));
+  assert(closed.includes("The run is over"), `the terminal after the run: ${closed}`);
 
   // The record holds each command typed, under its step, with its exit status.
   await s.click(await s.find("[data-testid=see-results]"));

@@ -349,7 +349,7 @@ impl RunContext {
         let unset: Vec<&str> = env.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
         let set: Vec<String> = env
             .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", shell_word(v))))
             .collect();
         let mut line = String::new();
         if !unset.is_empty() {
@@ -357,5 +357,31 @@ impl RunContext {
         }
         line.push_str(&format!("export {}", set.join(" ")));
         line
+    }
+}
+
+/// `value` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+,=".contains(c));
+    match plain {
+        true => value.to_string(),
+        false => format!("'{}'", value.replace('\'', r"'\''")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn a_value_pasted_into_a_shell_stays_one_word() {
+        assert_eq!(shell_word("http://127.0.0.1:4566"), "http://127.0.0.1:4566");
+        assert_eq!(shell_word("us-east-1"), "us-east-1");
+        assert_eq!(shell_word("http://h/?a=1&b=2"), "'http://h/?a=1&b=2'");
+        assert_eq!(shell_word("my profile's"), r"'my profile'\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 }

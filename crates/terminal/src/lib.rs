@@ -8,12 +8,14 @@
 //! shells run without marks: the terminal works, nothing is recorded.
 
 mod marker;
+mod redact;
 mod session;
 mod shell;
 mod utf8;
 
+pub use redact::redact_secrets;
 pub use session::{Terminal, TerminalEvent, TerminalSize, TerminalSpec, TypedCommand};
-pub use shell::Shell;
+pub use shell::{single_quoted, Shell};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TerminalError {

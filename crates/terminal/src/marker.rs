@@ -1,13 +1,14 @@
 //! The shell integration's marks, taken out of the terminal's output.
 //!
 //! The shell prints an OSC sequence the terminal would ignore anyway:
-//! `ESC ] 6973 ; S BEL` when a command line starts running (bash's PS0) and
-//! `ESC ] 6973 ; C ; <exit status> ; <command line> BEL` at the next prompt.
-//! [`MarkParser`] finds them in a byte stream that may split them anywhere,
-//! hands the rest on unchanged, and never holds more than [`MAX_MARK`] bytes.
+//! `ESC ] 6973 ; <nonce> ; S BEL` when a command line starts running
+//! (bash's PS0) and `ESC ] 6973 ; <nonce> ; C ; <exit status> ; <command
+//! line> BEL` at the next prompt. The nonce is the session's own, so
+//! output that happens to hold such a sequence (a `cat` of a file) is not
+//! taken for a mark. [`MarkParser`] finds them in a byte stream that may
+//! split them anywhere, hands the rest on unchanged, and never holds more
+//! than [`MAX_MARK`] bytes.
 
-/// What introduces a mark.
-const PREFIX: &[u8] = b"\x1b]6973;";
 const END: u8 = 0x07;
 /// A mark longer than this is not ours (or is broken): it is passed on as output.
 pub const MAX_MARK: usize = 64 * 1024;
@@ -25,28 +26,38 @@ pub enum Piece {
     },
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MarkParser {
+    /// What introduces a mark: `ESC ] 6973 ; <nonce> ;`.
+    prefix: Vec<u8>,
     /// The start of what may be a mark, kept until its end arrives.
     held: Vec<u8>,
 }
 
 impl MarkParser {
+    pub fn new(nonce: &str) -> Self {
+        Self {
+            prefix: format!("\x1b]6973;{nonce};").into_bytes(),
+            held: Vec::new(),
+        }
+    }
+
     pub fn feed(&mut self, chunk: &[u8]) -> Vec<Piece> {
+        let prefix = self.prefix.as_slice();
         let mut bytes = std::mem::take(&mut self.held);
         bytes.extend_from_slice(chunk);
         let mut pieces = Vec::new();
         let mut output = Vec::new();
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i] != PREFIX[0] {
+            if bytes[i] != prefix[0] {
                 output.push(bytes[i]);
                 i += 1;
                 continue;
             }
             let rest = &bytes[i..];
-            let shared = rest.len().min(PREFIX.len());
-            if rest[..shared] != PREFIX[..shared] {
+            let shared = rest.len().min(prefix.len());
+            if rest[..shared] != prefix[..shared] {
                 // Another escape sequence: the terminal's business.
                 output.push(bytes[i]);
                 i += 1;
@@ -54,8 +65,8 @@ impl MarkParser {
             }
             let end = rest.iter().position(|&b| b == END);
             match end {
-                Some(end) if rest.len() >= PREFIX.len() => {
-                    let body = &rest[PREFIX.len()..end];
+                Some(end) if rest.len() >= prefix.len() => {
+                    let body = &rest[prefix.len()..end];
                     flush(&mut output, &mut pieces);
                     match parse(body) {
                         Some(piece) => pieces.push(piece),
@@ -92,7 +103,11 @@ fn parse(body: &[u8]) -> Option<Piece> {
     let rest = body.strip_prefix(b"C;")?;
     let split = rest.iter().position(|&b| b == b';')?;
     let exit_status = std::str::from_utf8(&rest[..split]).ok()?.parse().ok()?;
-    let command = String::from_utf8_lossy(&rest[split + 1..]).trim_end().to_string();
+    // The terminal turned the line's own line breaks into CR LF on the way out.
+    let command = String::from_utf8_lossy(&rest[split + 1..])
+        .replace("\r\n", "\n")
+        .trim_end()
+        .to_string();
     Some(Piece::Finished { exit_status, command })
 }
 
@@ -111,10 +126,15 @@ mod tests {
         }
     }
 
+    fn parser() -> MarkParser {
+        MarkParser::new("n0nce")
+    }
+
     #[test]
     fn marks_are_taken_out_and_the_rest_passes_unchanged() {
-        let mut p = MarkParser::default();
-        let pieces = p.feed(b"\x1b]6973;S\x07hello\r\n\x1b[1m$\x1b[0m \x1b]6973;C;2;ls /nope\x07(snaplab) $ ");
+        let mut p = parser();
+        let pieces =
+            p.feed(b"\x1b]6973;n0nce;S\x07hello\r\n\x1b[1m$\x1b[0m \x1b]6973;n0nce;C;2;ls /nope\x07(snaplab) $ ");
         assert_eq!(
             pieces,
             vec![
@@ -128,9 +148,9 @@ mod tests {
 
     #[test]
     fn a_mark_split_across_reads_is_put_back_together() {
-        let stream = b"ab\x1b]6973;C;0;aws ec2 describe-snapshots \\\n  --owner-ids self\x07cd";
+        let stream = b"ab\x1b]6973;n0nce;C;0;aws ec2 describe-snapshots \\\r\n  --owner-ids self\x07cd";
         for cut in 0..stream.len() {
-            let mut p = MarkParser::default();
+            let mut p = parser();
             let mut pieces = p.feed(&stream[..cut]);
             pieces.extend(p.feed(&stream[cut..]));
             let text: Vec<u8> = pieces
@@ -153,7 +173,7 @@ mod tests {
 
     #[test]
     fn other_escape_sequences_and_lone_escapes_are_output() {
-        let mut p = MarkParser::default();
+        let mut p = parser();
         let title = b"\x1b]0;user@host\x07\x1b[31mred\x1b";
         let mut pieces = p.feed(title);
         // The lone ESC at the end may start a mark: held until the next byte.
@@ -164,9 +184,9 @@ mod tests {
 
     #[test]
     fn a_broken_or_endless_mark_is_dropped_or_passed_on_never_kept_forever() {
-        let mut p = MarkParser::default();
-        assert_eq!(p.feed(b"\x1b]6973;C;x;ls\x07ok"), vec![out("ok")]);
-        let mut endless = b"\x1b]6973;C;0;".to_vec();
+        let mut p = parser();
+        assert_eq!(p.feed(b"\x1b]6973;n0nce;C;x;ls\x07ok"), vec![out("ok")]);
+        let mut endless = b"\x1b]6973;n0nce;C;0;".to_vec();
         endless.extend(std::iter::repeat_n(b'a', MAX_MARK + 10));
         let pieces = p.feed(&endless);
         let passed: usize = pieces
@@ -178,5 +198,11 @@ mod tests {
             .sum();
         assert_eq!(passed + p.held.len(), endless.len());
         assert!(p.held.len() <= MAX_MARK, "held {} bytes", p.held.len());
+    }
+
+    #[test]
+    fn a_mark_without_the_session_s_nonce_is_output_not_a_command() {
+        let forged = b"\x1b]6973;guess;C;0;rm -rf /\x07";
+        assert_eq!(parser().feed(forged), vec![Piece::Output(forged.to_vec())]);
     }
 }

@@ -1,17 +1,20 @@
 //! A shell on a pseudo-terminal: its output and the commands it ran reach
-//! `on_event` from a reader thread; input, resizes and the end come from
-//! the owner.
+//! `on_event` from a reader thread, its end from a thread that waits for
+//! it; input, resizes and closing come from the owner.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use portable_pty::{ChildKiller, CommandBuilder, MasterPty, PtySize};
+use portable_pty::{CommandBuilder, MasterPty, PtySize};
 
 use crate::marker::{MarkParser, Piece};
-use crate::shell::{Shell, BASH_RC};
+use crate::redact::redact_secrets;
+use crate::shell::{bash_rc, Shell};
 use crate::utf8::Utf8Stream;
 use crate::TerminalError;
 
@@ -63,10 +66,15 @@ pub enum TerminalEvent {
 pub struct Terminal {
     master: Box<dyn MasterPty + Send>,
     writer: Mutex<Box<dyn Write + Send>>,
-    killer: Box<dyn ChildKiller + Send + Sync>,
     shell: Shell,
     rc_dir: Option<PathBuf>,
+    /// Until the shell has ended (set by the thread that waits for it).
+    alive: Arc<AtomicBool>,
+    /// Asks that thread to end the shell.
+    closing: Arc<AtomicBool>,
 }
+
+type Sink = Arc<Mutex<dyn FnMut(TerminalEvent) + Send>>;
 
 impl Terminal {
     pub fn open(
@@ -76,8 +84,9 @@ impl Terminal {
         let pty = portable_pty::native_pty_system()
             .openpty(pty_size(spec.size))
             .map_err(|e| TerminalError::Pty(e.to_string()))?;
+        let nonce = format!("{:016x}", RandomState::new().build_hasher().finish());
         let rc_dir = match spec.shell.records_commands() {
-            true => Some(write_rc()?),
+            true => Some(write_rc(&bash_rc(&nonce, &spec.env))?),
             false => None,
         };
         let rc_file = rc_dir.as_deref().map(|d| d.join("bashrc"));
@@ -97,31 +106,53 @@ impl Terminal {
         if let Some(dir) = spec.cwd.as_ref().filter(|d| d.is_dir()) {
             cmd.cwd(dir);
         }
-        let child = pty.slave.spawn_command(cmd).map_err(|e| TerminalError::Spawn {
-            shell: spec.shell.program.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let spawned = pty.slave.spawn_command(cmd);
         // The shell holds the other end now; ours would keep reads open after it ends.
         drop(pty.slave);
-        let reader = pty
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                remove(rc_dir);
+                return Err(TerminalError::Spawn {
+                    shell: spec.shell.program.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        let pipes = pty
             .master
             .try_clone_reader()
-            .map_err(|e| TerminalError::Pty(e.to_string()))?;
-        let writer = pty
-            .master
-            .take_writer()
-            .map_err(|e| TerminalError::Pty(e.to_string()))?;
-        let killer = child.clone_killer();
+            .and_then(|r| Ok((r, pty.master.take_writer()?)));
+        let (reader, writer) = match pipes {
+            Ok(pipes) => pipes,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                remove(rc_dir);
+                return Err(TerminalError::Pty(e.to_string()));
+            }
+        };
+        let sink: Sink = Arc::new(Mutex::new(on_event));
+        let alive = Arc::new(AtomicBool::new(true));
+        let closing = Arc::new(AtomicBool::new(false));
+        {
+            let (sink, alive, closing) = (sink.clone(), alive.clone(), closing.clone());
+            std::thread::Builder::new()
+                .name("terminal-waiter".into())
+                .spawn(move || wait_for_end(child, &closing, &alive, &sink))
+                .map_err(|e| TerminalError::Pty(e.to_string()))?;
+        }
         std::thread::Builder::new()
             .name("terminal-reader".into())
-            .spawn(move || read_until_end(reader, child, on_event))
+            .spawn(move || read_until_end(reader, &nonce, &sink))
             .map_err(|e| TerminalError::Pty(e.to_string()))?;
         Ok(Self {
             master: pty.master,
             writer: Mutex::new(writer),
-            killer,
             shell: spec.shell,
             rc_dir,
+            alive,
+            closing,
         })
     }
 
@@ -129,8 +160,16 @@ impl Terminal {
         &self.shell
     }
 
+    /// Whether the shell is still running.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
     /// Types `data` as if from the keyboard.
     pub fn write(&self, data: &str) -> Result<(), TerminalError> {
+        if !self.is_alive() {
+            return Err(TerminalError::Closed("it has exited".into()));
+        }
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         w.write_all(data.as_bytes())
             .and_then(|_| w.flush())
@@ -143,14 +182,11 @@ impl Terminal {
             .map_err(|e| TerminalError::Pty(e.to_string()))
     }
 
-    /// Ends the shell (SIGHUP, as a closed terminal window does).
+    /// Ends the shell: SIGHUP, as a closed terminal window does (bash passes
+    /// it on to its jobs), then SIGKILL if it has not ended a moment later.
     pub fn close(&mut self) {
-        if let Err(e) = self.killer.kill() {
-            tracing::debug!("the shell had already ended: {e}");
-        }
-        if let Some(dir) = self.rc_dir.take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        self.closing.store(true, Ordering::SeqCst);
+        remove(self.rc_dir.take());
     }
 }
 
@@ -158,6 +194,44 @@ impl Drop for Terminal {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+fn remove(dir: Option<PathBuf>) {
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Waits for the shell (and ends it when asked): a shell that exits while a
+/// job it left keeps the terminal open is seen to end all the same.
+fn wait_for_end(
+    mut child: Box<dyn portable_pty::Child + Send + Sync>,
+    closing: &AtomicBool,
+    alive: &AtomicBool,
+    sink: &Sink,
+) {
+    let code = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status.exit_code()),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        if closing.load(Ordering::SeqCst) {
+            // std's kill through portable-pty: SIGHUP, a grace period, then SIGKILL.
+            let _ = child.kill();
+            break child.wait().ok().map(|s| s.exit_code());
+        }
+        std::thread::sleep(WAIT_POLL);
+    };
+    alive.store(false, Ordering::SeqCst);
+    emit(sink, TerminalEvent::Exited { code });
+}
+
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+fn emit(sink: &Sink, event: TerminalEvent) {
+    let mut on_event = sink.lock().unwrap_or_else(|p| p.into_inner());
+    on_event(event);
 }
 
 fn pty_size(size: TerminalSize) -> PtySize {
@@ -179,7 +253,7 @@ fn joined_path(prepend: &[PathBuf]) -> Option<std::ffi::OsString> {
 }
 
 /// A fresh private directory holding bash's start-up file.
-fn write_rc() -> Result<PathBuf, TerminalError> {
+fn write_rc(rc: &str) -> Result<PathBuf, TerminalError> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "snaplab-terminal-{}-{}",
@@ -189,7 +263,7 @@ fn write_rc() -> Result<PathBuf, TerminalError> {
     let io = |e: std::io::Error| TerminalError::StartupFile(dir.display().to_string(), e.to_string());
     let _ = std::fs::remove_dir_all(&dir);
     private_dir(&dir).map_err(io)?;
-    std::fs::write(dir.join("bashrc"), BASH_RC).map_err(io)?;
+    std::fs::write(dir.join("bashrc"), rc).map_err(io)?;
     Ok(dir)
 }
 
@@ -204,12 +278,8 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir(dir)
 }
 
-fn read_until_end(
-    mut reader: Box<dyn Read + Send>,
-    mut child: Box<dyn portable_pty::Child + Send + Sync>,
-    mut on_event: impl FnMut(TerminalEvent),
-) {
-    let mut marks = MarkParser::default();
+fn read_until_end(mut reader: Box<dyn Read + Send>, nonce: &str, sink: &Sink) {
+    let mut marks = MarkParser::new(nonce);
     let mut text = Utf8Stream::default();
     // Set by a line's start mark; a finish without one (the first prompt) is no command.
     let mut started: Option<DateTime<Utc>> = None;
@@ -224,25 +294,22 @@ fn read_until_end(
                 Piece::Output(bytes) => {
                     let data = text.decode(&bytes);
                     if !data.is_empty() {
-                        on_event(TerminalEvent::Output { data });
+                        emit(sink, TerminalEvent::Output { data });
                     }
                 }
                 Piece::Started => started = Some(Utc::now()),
                 Piece::Finished { exit_status, command } => {
                     if let Some(started_at) = started.take() {
-                        on_event(TerminalEvent::Command {
-                            command: TypedCommand {
-                                command,
-                                exit_status,
-                                started_at,
-                                finished_at: Utc::now(),
-                            },
-                        });
+                        let command = TypedCommand {
+                            command: redact_secrets(&command),
+                            exit_status,
+                            started_at,
+                            finished_at: Utc::now(),
+                        };
+                        emit(sink, TerminalEvent::Command { command });
                     }
                 }
             }
         }
     }
-    let code = child.wait().ok().map(|s| s.exit_code());
-    on_event(TerminalEvent::Exited { code });
 }

@@ -70,14 +70,38 @@ fn passwd_shell(passwd: &str, user: &str) -> Option<PathBuf> {
 }
 
 /// bash's start-up file for the terminal: the learner's own files first,
-/// then the marks. A command line's mark is printed at the next prompt,
-/// only when the history got a new entry: an empty line or the first
-/// prompt (whose `history 1` is an older session's) gives none.
-pub(crate) const BASH_RC: &str = r#"# snaplab's terminal: your own start-up files, then the marks that record each command.
-[ -f /etc/bash.bashrc ] && . /etc/bash.bashrc
-[ -f ~/.bashrc ] && . ~/.bashrc
-# A command line that starts with a space is not recorded; repeats are.
+/// then the run's environment again (a `.bashrc` that exports AWS variables
+/// must not send the lab's commands elsewhere), then the marks. A command
+/// line's mark is printed at the next prompt, only when the history got a
+/// new entry: an empty line or the first prompt (whose `history 1` is an
+/// older session's) gives none. History is switched on whatever the
+/// learner's files said, so that every line reaches it.
+pub(crate) fn bash_rc(nonce: &str, env: &[(String, Option<String>)]) -> String {
+    let mut rc = String::from(
+        "# snaplab's terminal: your own start-up files, then the run's cloud, then the marks that record each command.\n\
+         [ -f /etc/bash.bashrc ] && . /etc/bash.bashrc\n\
+         [ -f ~/.bashrc ] && . ~/.bashrc\n",
+    );
+    for (key, value) in env {
+        match value {
+            Some(v) => rc.push_str(&format!("export {key}={}\n", single_quoted(v))),
+            None => rc.push_str(&format!("unset {key}\n")),
+        }
+    }
+    rc.push_str(&BASH_MARKS.replace("__NONCE__", nonce));
+    rc
+}
+
+/// `value` as one shell word, whatever it holds.
+pub fn single_quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+const BASH_MARKS: &str = r#"# A command line that starts with a space is not recorded; repeats are.
 HISTCONTROL=ignorespace
+unset HISTIGNORE
+set -o history
+[[ $HISTSIZE =~ ^[1-9][0-9]*$ ]] || HISTSIZE=1000
 __snaplab_last=
 __snaplab_ready=
 __snaplab_mark() {
@@ -88,7 +112,7 @@ __snaplab_mark() {
       line=${BASH_REMATCH[2]}
       line=${line//$'\a'/ }
       line=${line//$'\e'/ }
-      builtin printf '\e]6973;C;%s;%s\a' "$status" "$line"
+      builtin printf '\e]6973;__NONCE__;C;%s;%s\a' "$status" "${line:0:16384}"
     fi
     __snaplab_last=${BASH_REMATCH[1]}
   fi
@@ -96,7 +120,7 @@ __snaplab_mark() {
   return $status
 }
 PROMPT_COMMAND="__snaplab_mark${PROMPT_COMMAND:+; $PROMPT_COMMAND}"
-PS0="${PS0-}"$'\e]6973;S\a'
+PS0="${PS0-}"$'\e]6973;__NONCE__;S\a'
 PS1="(snaplab) ${PS1-\$ }"
 "#;
 
@@ -110,6 +134,24 @@ mod tests {
         assert_eq!(passwd_shell(passwd, "lena"), Some(PathBuf::from("/usr/bin/zsh")));
         assert_eq!(passwd_shell(passwd, "nobody"), None);
         assert_eq!(passwd_shell(passwd, "ghost"), None);
+    }
+
+    #[test]
+    fn the_run_s_variables_come_after_the_learner_s_files_quoted() {
+        let env = [
+            (
+                "AWS_ENDPOINT_URL".to_string(),
+                Some("http://h:4566/?a=1&b='x'".to_string()),
+            ),
+            ("AWS_PROFILE".to_string(), None),
+        ];
+        let rc = bash_rc("abc", &env);
+        let user = rc.find(". ~/.bashrc");
+        let export = rc.find(r#"export AWS_ENDPOINT_URL='http://h:4566/?a=1&b='\''x'\'''"#);
+        assert!(matches!((user, export), (Some(u), Some(e)) if u < e), "{rc}");
+        assert!(rc.contains("unset AWS_PROFILE\n"), "{rc}");
+        assert!(rc.contains(r"\e]6973;abc;C;") && rc.contains(r"\e]6973;abc;S"), "{rc}");
+        assert!(!rc.contains("__NONCE__"));
     }
 
     #[test]

@@ -28,7 +28,9 @@ impl TempHome {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join(".bashrc"),
-            "export FROM_BASHRC=yes\nPS1='$ '\nPROMPT_COMMAND='MY_PROMPT_RAN=1'\nHISTFILE=$HOME/.bash_history\n",
+            // Also what could hide commands or send them elsewhere: the terminal undoes it.
+            "export FROM_BASHRC=yes\nPS1='$ '\nPROMPT_COMMAND='MY_PROMPT_RAN=1'\nHISTFILE=$HOME/.bash_history\n\
+             HISTIGNORE='ls*:false*'\nHISTSIZE=0\nexport AWS_ENDPOINT_URL=http://from-bashrc.invalid\n",
         )
         .unwrap();
         // An older session's history: its last line must not be reported.
@@ -129,10 +131,27 @@ fn each_command_line_is_reported_with_its_exit_status_and_times() {
 #[test]
 fn a_command_over_several_lines_is_one_record() {
     let mut t = open("multiline", vec![], vec![]);
-    t.run("echo one \\\n  two");
+    // A line break inside quotes stays one (a LF, whatever the terminal made of it)…
+    t.run("echo \"one\rtwo\"");
+    // …and bash joins a `\` continuation into one line itself.
+    t.run("echo three \\\r  four");
+    let seen: Vec<&str> = t.commands.iter().map(|c| c.command.as_str()).collect();
+    assert_eq!(seen, ["echo \"one\ntwo\"", "echo three   four"]);
+}
+
+#[test]
+fn a_secret_typed_is_masked_in_the_report() {
+    let mut t = open("secret", vec![], vec![]);
+    t.run("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG");
+    assert_eq!(t.commands[0].command, "export AWS_SECRET_ACCESS_KEY=****");
+}
+
+#[test]
+fn output_that_looks_like_a_mark_is_not_a_command() {
+    let mut t = open("forged", vec![], vec![]);
+    t.run("printf '\\e]6973;0000;C;0;rm -rf /\\a'; echo done");
     assert_eq!(t.commands.len(), 1, "{:?}", t.commands);
-    assert!(t.commands[0].command.starts_with("echo one"), "{:?}", t.commands[0]);
-    assert!(t.commands[0].command.ends_with("two"), "{:?}", t.commands[0]);
+    assert!(t.commands[0].command.starts_with("printf"), "{:?}", t.commands);
 }
 
 #[test]
@@ -167,6 +186,26 @@ fn closing_ends_the_shell_and_says_so() {
     let mut t = open("close", vec![], vec![]);
     t.terminal.close();
     t.wait_for("the shell's end", |t| t.exited.is_some());
+}
+
+#[test]
+fn a_shell_that_ignores_hangups_is_ended_all_the_same() {
+    let mut t = open("stubborn", vec![], vec![]);
+    t.run("trap '' HUP");
+    t.terminal.close();
+    t.wait_for("the shell's end", |t| t.exited.is_some());
+    assert!(!t.terminal.is_alive());
+    assert!(t.terminal.write("echo too late\r").is_err());
+}
+
+#[test]
+fn a_shell_that_exits_leaving_a_job_on_the_terminal_is_seen_to_end() {
+    let mut t = open("job", vec![], vec![]);
+    // The job keeps the terminal open after the shell has gone.
+    t.run("sleep 15 & disown");
+    t.terminal.write("exit 4\r").unwrap();
+    t.wait_for("the shell's end", |t| t.exited.is_some());
+    assert_eq!(t.exited, Some(Some(4)));
 }
 
 #[test]

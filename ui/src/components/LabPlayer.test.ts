@@ -28,7 +28,6 @@ beforeEach(() => {
   vi.mocked(api.stopRun).mockResolvedValue();
   vi.mocked(api.terminalOpen).mockResolvedValue({ shell: "bash", recording: true, not_recording_because: null });
   vi.mocked(api.terminalInput).mockResolvedValue();
-  vi.mocked(api.terminalClose).mockResolvedValue();
 });
 
 afterEach(() => {

@@ -36,7 +36,6 @@ beforeEach(() => {
   });
   vi.mocked(api.terminalInput).mockResolvedValue();
   vi.mocked(api.terminalResize).mockResolvedValue();
-  vi.mocked(api.terminalClose).mockResolvedValue();
 });
 
 afterEach(() => {
@@ -126,10 +125,25 @@ describe("TerminalPanel: its end", () => {
     expect(screen.getByTestId("terminal-message").textContent).toContain("cannot open a pseudo-terminal: no ptys");
   });
 
-  it("closes the shell when the panel goes", async () => {
+  it("leaves the run's shell running when the panel goes, and attaches to it again", async () => {
     const r = await opened();
     r.unmount();
-    expect(api.terminalClose).toHaveBeenCalled();
     expect(terminal().disposed).toBe(true);
+    render(TerminalPanel, { props: { runOver: false } });
+    await waitFor(() => expect(screen.getByTestId("terminal").dataset.status).toBe("open"));
+    // The Rust side replays the recent output on the new channel.
+    send({ kind: "output", data: "earlier output" });
+    expect(terminal().written).toContain("earlier output");
+    expect(api.terminalOpen).toHaveBeenCalledTimes(2);
+  });
+
+  it("stays ended when the shell's end arrives before the open call answers", async () => {
+    vi.mocked(api.terminalOpen).mockImplementation(async (_size, onEvent) => {
+      onEvent({ kind: "exited", code: 1 });
+      return bash;
+    });
+    render(TerminalPanel, { props: { runOver: false } });
+    await waitFor(() => expect(screen.getByTestId("terminal").dataset.status).toBe("ended"));
+    expect(screen.getByTestId("terminal-message").textContent).toContain("exit 1");
   });
 });

@@ -31,7 +31,10 @@ export const api = {
   labs: () => invoke<LabDef[]>("labs"),
   checkEndpoint: (url: string) => invoke<EndpointCheck>("check_endpoint", { url }),
   startRun: (options: StartOptions) => invoke<RunContext>("start_run", { options }),
-  /** Opens the run's terminal; its output and commands arrive on `onEvent`. */
+  /**
+   * Attaches to the run's terminal (started if there is none): its output and
+   * commands arrive on `onEvent`, the recent ones first. The run's end closes it.
+   */
   terminalOpen: (size: TerminalSize, onEvent: (e: TerminalEvent) => void) => {
     const channel = new Channel<TerminalEvent>();
     channel.onmessage = onEvent;
@@ -39,7 +42,6 @@ export const api = {
   },
   terminalInput: (data: string) => invoke<void>("terminal_input", { data }),
   terminalResize: (size: TerminalSize) => invoke<void>("terminal_resize", { size }),
-  terminalClose: () => invoke<void>("terminal_close"),
   reply: (reply: Reply) => invoke<void>("reply", { reply }),
   answerQuestion: (answer: string) => invoke<void>("answer_question", { answer }),
   stopRun: () => invoke<void>("stop_run"),

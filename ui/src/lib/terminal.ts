@@ -61,8 +61,9 @@ export function openingView(): TerminalView {
   return { status: "opening", info: null, commands: [], message: null, exitCode: null };
 }
 
+/** The open call's answer: unless the shell's end arrived before it. */
 export function opened(view: TerminalView, info: TerminalInfo): TerminalView {
-  return { ...view, status: "open", info, message: null };
+  return { ...view, status: view.status === "ended" ? "ended" : "open", info, message: null };
 }
 
 export function failed(view: TerminalView, message: string): TerminalView {
