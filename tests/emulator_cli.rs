@@ -205,3 +205,64 @@ mod http_get {
         serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"))
     }
 }
+
+/// Listening on every interface (a classroom): the emulator says what that
+/// exposes, how to keep it to the class, and what learners point at; it
+/// answers there. On loopback it says none of it.
+#[test]
+fn beyond_loopback_the_emulator_says_what_it_exposes() {
+    use std::io::{BufRead, BufReader};
+    let stderr_until_ready = |bind: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_snaplab"))
+            .args(["emulator", "--pace", "instant", "--bind", bind])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        let port = ready
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut said = String::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            said.push_str(&line);
+            said.push('\n');
+            if line.starts_with("Stop with Ctrl-C") {
+                break;
+            }
+        }
+        (child, port, said)
+    };
+    let (mut child, port, said) = stderr_until_ready("0.0.0.0:0");
+    for text in [
+        "any machine that can reach this one",
+        "checks no signature or password",
+        "share one world",
+        "ufw allow from",
+        &format!("to any port {port} proto tcp"),
+        &format!(":{port} AWS_ACCESS_KEY_ID=test"),
+    ] {
+        assert!(said.contains(text), "{text:?} not in:\n{said}");
+    }
+    let out = common::aws(
+        &format!("http://127.0.0.1:{port}"),
+        &["ec2", "describe-volumes", "--volume-ids", "vol-0123456789abcdef0"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let (mut child, _, said) = stderr_until_ready("127.0.0.1:0");
+    assert!(!said.contains("any machine that can reach"), "{said}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -12,7 +12,7 @@ use snaplab_emulator::{seed, Emulator, EmulatorConfig, Pace};
     export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1\n  \
     aws ec2 describe-volumes --volume-ids vol-0123456789abcdef0")]
 pub struct Args {
-    /// Address to listen on (port 0 picks a free port). Loopback by default: keep it that way unless you mean to share it.
+    /// Address to listen on (port 0 picks a free port). Loopback by default: keep it that way unless you mean to share it. A classroom: 0.0.0.0:4566 (or the class network's interface), and the emulator says what that exposes and how to keep it to the class.
     #[arg(long, default_value = "127.0.0.1:4566", value_name = "ADDR")]
     bind: SocketAddr,
 
@@ -104,6 +104,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !args.empty {
         eprintln!("  aws ec2 describe-volumes --volume-ids {}", seed::DATA_VOLUME_ID);
     }
+    if let Some(notice) = exposure_notice(emulator.addr(), &args.region) {
+        eprintln!("{notice}");
+    }
     if let Some(dir) = &args.run_commands {
         eprintln!(
             "Running SSM commands as local processes, in sandboxes under {}",
@@ -117,6 +120,38 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     wait_for_stop_signal().await?;
     emulator.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What listening beyond loopback exposes, and how to keep it to a class.
+fn exposure_notice(bind: SocketAddr, region: &str) -> Option<String> {
+    let port = bind.port();
+    if bind.ip().is_loopback() {
+        return None;
+    }
+    let host = match bind.ip().is_unspecified() {
+        true => outbound_address().map_or_else(|| "<this machine's address>".to_string(), |ip| ip.to_string()),
+        false => bind.ip().to_string(),
+    };
+    Some(format!(
+        "Listening on {bind}: any machine that can reach this one on port {port} can use this emulator.\n\
+         \x20 It checks no signature or password: whoever reaches it can create, read and delete what every learner made,\n\
+         \x20 and learners using the same access key share one world (one SecureCart instance and volume).\n\
+         Keep it on the class network:\n\
+         \x20 bind the class network's interface (--bind <its address>:{port}) rather than every interface,\n\
+         \x20 let only the class's subnet in, e.g. sudo ufw default deny incoming; sudo ufw allow from 192.168.10.0/24 to any port {port} proto tcp,\n\
+         \x20 and stop it (Ctrl-C) when the class ends.\n\
+         Learners point at it with:\n\
+         \x20 export AWS_ENDPOINT_URL=http://{host}:{port} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={region}"
+    ))
+}
+
+/// This machine's address on its default route (a UDP "connect" sends
+/// nothing), for the line learners copy.
+fn outbound_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then_some(ip)
 }
 
 async fn wait_for_stop_signal() -> anyhow::Result<()> {
