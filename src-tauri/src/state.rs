@@ -24,7 +24,8 @@ pub struct AppState {
     pub launched: Instant,
     /// The last preflight that found everything allowed, until a run takes it.
     pub cleared: Mutex<Option<crate::aws::Cleared>>,
-    /// The lab player's terminal (used from the reader thread too: not async).
+    /// The lab player's terminal (a std mutex: never held across an await,
+    /// and closed from sync code).
     pub terminal: std::sync::Mutex<Option<crate::terminal::RunTerminal>>,
 }
 

@@ -129,12 +129,7 @@ impl DataPlane {
                     .into(),
             ));
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
+        let agent = crate::target::endpoint_agent(Duration::from_secs(10));
         Ok((endpoint.trim_end_matches('/').to_string(), agent))
     }
 
@@ -250,13 +245,7 @@ pub struct EmulatorDisk {
 impl EmulatorDisk {
     /// The disk of `volume_id` (of `size` bytes) on the emulator at `endpoint`.
     pub fn new(endpoint: &str, volume_id: &str, size: u64) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            // Never followed elsewhere: the endpoint was checked, a redirect target was not.
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
+        let agent = crate::target::endpoint_agent(Duration::from_secs(60));
         let endpoint = endpoint.trim_end_matches('/').to_string();
         Self {
             agent,

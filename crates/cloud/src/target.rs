@@ -116,15 +116,21 @@ pub fn default_region() -> String {
         .unwrap_or_else(|| "us-east-1".to_string())
 }
 
+/// An agent for snaplab's own requests to an endpoint: statuses come back
+/// as answers, not errors, and redirects are never followed (the endpoint
+/// was checked, a redirect target was not).
+pub(crate) fn endpoint_agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
 /// One GET to the endpoint: its status and body, or None when nothing answers.
 fn probe(url: &str) -> Result<Option<(u16, String)>, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        // Never followed elsewhere: the endpoint was checked, a redirect target was not.
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(5)))
-        .build()
-        .into();
+    let agent = endpoint_agent(Duration::from_secs(5));
     match agent.get(url).call() {
         Ok(mut r) => {
             let status = r.status().as_u16();

@@ -13,9 +13,8 @@ mod session;
 mod shell;
 mod utf8;
 
-pub use redact::redact_secrets;
 pub use session::{Terminal, TerminalEvent, TerminalSize, TerminalSpec, TypedCommand};
-pub use shell::{single_quoted, Shell};
+pub use shell::Shell;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TerminalError {

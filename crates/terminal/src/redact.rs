@@ -13,7 +13,7 @@ const SECRET_NAMES: [&str; 5] = [
 const MASK: &str = "****";
 
 /// `line` with the value after each secret's name replaced by `****`.
-pub fn redact_secrets(line: &str) -> String {
+pub(crate) fn redact_secrets(line: &str) -> String {
     // ASCII lowercase keeps every byte where it was.
     let lower = line.to_ascii_lowercase();
     let mut out = String::with_capacity(line.len());

@@ -66,7 +66,6 @@ pub enum TerminalEvent {
 pub struct Terminal {
     master: Box<dyn MasterPty + Send>,
     writer: Mutex<Box<dyn Write + Send>>,
-    shell: Shell,
     rc_dir: Option<PathBuf>,
     /// Until the shell has ended (set by the thread that waits for it).
     alive: Arc<AtomicBool>,
@@ -149,15 +148,10 @@ impl Terminal {
         Ok(Self {
             master: pty.master,
             writer: Mutex::new(writer),
-            shell: spec.shell,
             rc_dir,
             alive,
             closing,
         })
-    }
-
-    pub fn shell(&self) -> &Shell {
-        &self.shell
     }
 
     /// Whether the shell is still running.

@@ -93,7 +93,7 @@ pub(crate) fn bash_rc(nonce: &str, env: &[(String, Option<String>)]) -> String {
 }
 
 /// `value` as one shell word, whatever it holds.
-pub fn single_quoted(value: &str) -> String {
+fn single_quoted(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 
