@@ -14,14 +14,17 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{aws, create_volume, json_lines, run_shown, snaplab_sealed, EmulatorProcess, TempDir};
+use common::{aws_as, create_volume_as, json_lines, run_shown_as, snaplab_sealed, EmulatorProcess, TempDir};
 
 const SECRET: &str = "aws-run-secret-never-recorded";
+/// The stand-in's "AWS" key: to the emulator, an account of its own, where
+/// this file's own checks must look too.
+const KEY: &str = "AKIDAWSRUNTEST000001";
 
 fn env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint.to_string()),
-        ("AWS_ACCESS_KEY_ID", "AKIDAWSRUNTEST000001".to_string()),
+        ("AWS_ACCESS_KEY_ID", KEY.to_string()),
         ("AWS_SECRET_ACCESS_KEY", SECRET.to_string()),
         ("AWS_REGION", "us-east-1".to_string()),
         ("SNAPLAB_FORBID_REAL_AWS", "1".to_string()),
@@ -45,7 +48,7 @@ fn stand_in(dir: &TempDir, extra: &[&str]) -> EmulatorProcess {
 /// Instances (not terminated), volumes and snapshots carrying the snaplab run tag.
 fn tagged(endpoint: &str) -> usize {
     let count = |args: &[&str]| {
-        let out = aws(endpoint, args);
+        let out = aws_as(endpoint, KEY, args);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v.as_array().map_or(0, Vec::len)
     };
@@ -85,8 +88,9 @@ fn a_whole_real_aws_path_run_on_the_stand_in_passes_verifies_twice_and_leaves_no
     let stderr = String::from_utf8_lossy(&out.stderr);
     let events = json_lines(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}\n{events:#?}");
+    let account = snaplab_emulator::account_for_key(KEY);
     assert!(
-        stderr.contains("snaplab will create, in AWS account 000000000000"),
+        stderr.contains(&format!("snaplab will create, in AWS account {account}")),
         "{stderr}"
     );
     assert!(stderr.contains("Estimated cost: $"), "{stderr}");
@@ -186,7 +190,7 @@ fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is
     let dir = TempDir::new("aws-kill");
     let emulator = stand_in(&dir, &[]);
     // Someone else's volume, with one snaplab tag but not both: never touched.
-    let mine = create_volume(&emulator.endpoint, Some("{Key=snaplab:run,Value=not-a-lab}"));
+    let mine = create_volume_as(&emulator.endpoint, KEY, Some("{Key=snaplab:run,Value=not-a-lab}"));
 
     let run_id = kill_after_the_snapshot(&emulator.endpoint, &dir.db());
     assert!(run_id.starts_with("run-"));
@@ -207,7 +211,11 @@ fn killed_mid_run_the_resources_are_found_by_tag_and_deleted_and_nothing_else_is
         1,
         "only the volume without both snaplab tags is left"
     );
-    let left = aws(&emulator.endpoint, &["ec2", "describe-volumes", "--volume-ids", &mine]);
+    let left = aws_as(
+        &emulator.endpoint,
+        KEY,
+        &["ec2", "describe-volumes", "--volume-ids", &mine],
+    );
     assert!(left.status.success(), "{mine} was deleted");
 }
 
@@ -287,7 +295,7 @@ fn cleanup_of_a_run_on_aws_also_finds_what_its_record_never_heard_of() {
     let run_id = signal_after_the_snapshot(&emulator.endpoint, &dir.db(), "-TERM");
     // What a stop in the middle of CreateVolume leaves: made, tagged, never recorded.
     let tags = format!("{{Key=snaplab:run,Value={run_id}}},{{Key=snaplab:lab,Value=securecart-snapshot}}");
-    create_volume(&emulator.endpoint, Some(&tags));
+    create_volume_as(&emulator.endpoint, KEY, Some(&tags));
     assert_eq!(tagged(&emulator.endpoint), 1);
 
     let out = sealed(&["cleanup", &run_id, "--db", &dir.db()], &emulator.endpoint);
@@ -381,7 +389,7 @@ fn hands_on_on_aws_the_learner_types_the_commands_and_the_run_removes_its_server
                         "what the learner creates is tagged for clean-up: {c}"
                     );
                 }
-                run_shown(&emulator.endpoint, c);
+                run_shown_as(&emulator.endpoint, KEY, c);
             }
             answered.push(step);
         } else {

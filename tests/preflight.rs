@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{aws, snaplab_sealed, EmulatorProcess, Moto, TempDir};
+use common::{aws_as, snaplab_sealed, EmulatorProcess, Moto, TempDir};
 
 const KEY_ID: &str = "AKIDPREFLIGHTKEY0001";
 const SECRET: &str = "preflight-secret-never-printed";
@@ -49,7 +49,7 @@ fn assert_no_secret(out: &Output) {
 
 fn resource_counts(endpoint: &str) -> (usize, usize, usize) {
     let count = |args: &[&str], key: &str| {
-        let out = aws(endpoint, args);
+        let out = aws_as(endpoint, KEY_ID, args);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v[key].as_array().map_or(0, Vec::len)
     };
@@ -79,11 +79,13 @@ fn on_the_emulator_everything_is_allowed_nothing_is_created_and_no_secret_is_pri
     let report = json(&out);
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     assert_no_secret(&out);
-    assert_eq!(report["account"], "000000000000");
+    // The stand-in's "AWS" key is an account of its own there (12 digits derived from it).
+    let account = snaplab_emulator::account_for_key(KEY_ID);
+    assert_eq!(report["account"], account.as_str());
     assert!(report["arn"]
         .as_str()
         .unwrap()
-        .starts_with("arn:aws:iam::000000000000:"));
+        .starts_with(&format!("arn:aws:iam::{account}:")));
     assert_eq!(report["region"], "us-east-1");
     assert_eq!(report["zone"], "us-east-1a");
     assert_eq!(report["endpoint"], emulator.endpoint.as_str());

@@ -198,6 +198,10 @@ pub struct StartOptions {
     pub lab: String,
     pub target: TargetChoice,
     pub endpoint: Option<String>,
+    /// With an endpoint: the access key (blank or absent: the learner's own,
+    /// derived from their name, so a class shares one emulator).
+    #[serde(default)]
+    pub access_key: Option<String>,
     /// With the AWS target: the account (as checked by the preflight).
     pub aws: Option<AwsAccount>,
     pub learner: String,
@@ -329,6 +333,7 @@ pub fn run_request(options: StartOptions, cleared: Option<(AwsChoice, AwsPlan)>)
         pace,
         emulator_port: None,
         learner,
+        access_key: options.access_key.filter(|k| !k.trim().is_empty()),
         resume: options.resume,
         record: true,
         aws,
@@ -550,6 +555,7 @@ mod tests {
             lab: "securecart-snapshot".into(),
             target,
             endpoint: endpoint.map(String::from),
+            access_key: None,
             aws: None,
             learner: "  ".into(),
             mode: Mode::Guided,

@@ -39,6 +39,7 @@ enum ConsistencyArg {
     snaplab run --mode hands-on                   you type the aws CLI commands; the app checks\n  \
     snaplab run --consistency app                 pause writes around the snapshot\n  \
     snaplab run --endpoint http://localhost:4566  against LocalStack (a shadow disk keeps the data)\n  \
+    snaplab run --endpoint http://10.0.0.5:4566 --learner ada   a class's shared emulator: Ada's own world\n  \
     snaplab run --resume run-20261129-101500-ab12 continue an interrupted run\n  \
     snaplab run --aws --profile lab              on your own AWS account (preflight, then your consent)\n\n\
     Exit status: 0 when every check passed, 1 when one failed, 130 when interrupted, 2 on errors.")]
@@ -69,6 +70,12 @@ pub struct Args {
     /// Who is learning, for the history. Default: your user name.
     #[arg(long, value_name = "NAME")]
     learner: Option<String>,
+
+    /// The access key to use on --endpoint. On a shared snaplab emulator a key is an account with a SecureCart of
+    /// its own (12 digits: that account, as on LocalStack). Default: 12 digits derived from --learner, so every
+    /// learner of a class gets a world of their own; use the same key on two machines to share one.
+    #[arg(long, value_name = "KEY", env = "SNAPLAB_ACCESS_KEY")]
+    access_key: Option<String>,
 
     #[command(flatten)]
     db: DbArgs,
@@ -275,6 +282,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         pace: args.pace,
         emulator_port: args.emulator_port,
         learner: args.learner.unwrap_or_else(default_learner),
+        access_key: args.access_key.filter(|k| !k.trim().is_empty()),
         resume: args.resume,
         record: !args.no_record,
         aws,

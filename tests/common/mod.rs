@@ -147,6 +147,11 @@ pub fn aws_json_as(endpoint: &str, access_key: &str, args: &[&str]) -> serde_jso
 /// Creates a 1 GiB volume in us-east-1a with the aws CLI, with `tags`
 /// (`Key=…,Value=…` pairs, as `--tag-specifications` takes them) if any: its id.
 pub fn create_volume(endpoint: &str, tags: Option<&str>) -> String {
+    create_volume_as(endpoint, "test", tags)
+}
+
+/// [`create_volume`] in the account of another access key.
+pub fn create_volume_as(endpoint: &str, access_key: &str, tags: Option<&str>) -> String {
     let spec = tags.map(|t| format!("ResourceType=volume,Tags=[{t}]"));
     let mut args = vec![
         "ec2",
@@ -159,7 +164,7 @@ pub fn create_volume(endpoint: &str, tags: Option<&str>) -> String {
     if let Some(spec) = &spec {
         args.extend(["--tag-specifications", spec.as_str()]);
     }
-    let made = aws_json(endpoint, &args);
+    let made = aws_json_as(endpoint, access_key, &args);
     let id = made["VolumeId"].as_str().unwrap_or_default().to_string();
     assert!(id.starts_with("vol-"), "create-volume answered {made}");
     id
@@ -599,6 +604,11 @@ pub fn run_python_client(script: &str, endpoint: &str) -> String {
 /// Runs one shown command in a shell, with the run's endpoint, retrying while
 /// the cloud is mid-transition (e.g. attach right after detach).
 pub fn run_shown(endpoint: &str, command: &str) -> String {
+    run_shown_as(endpoint, "test", command)
+}
+
+/// [`run_shown`] with another access key (another account, to the emulator).
+pub fn run_shown_as(endpoint: &str, access_key: &str, command: &str) -> String {
     let command = match command.strip_prefix("aws ") {
         Some(rest) => format!("{} {rest}", aws_cli()),
         None => command.to_string(),
@@ -608,7 +618,7 @@ pub fn run_shown(endpoint: &str, command: &str) -> String {
         let out = Command::new("sh")
             .args(["-c", &command])
             .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_ACCESS_KEY_ID", access_key)
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_DEFAULT_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", "/dev/null")

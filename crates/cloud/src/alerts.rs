@@ -50,9 +50,9 @@ impl std::fmt::Debug for Alerts {
 }
 
 impl Alerts {
-    /// Clients for an endpoint (a snaplab emulator), signing for `region`.
-    pub fn for_endpoint(endpoint: &str, region: &str) -> Self {
-        let creds = crate::target::endpoint_credentials();
+    /// Clients for an endpoint (a snaplab emulator), signing as `scope`.
+    pub fn for_endpoint(endpoint: &str, scope: &crate::target::EndpointScope) -> Self {
+        let (creds, region) = (scope.credentials(), &scope.region);
         let sns = aws_sdk_sns::Config::builder()
             .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
             .region(aws_sdk_sns::config::Region::new(region.to_string()))
@@ -243,7 +243,7 @@ impl crate::DataPlane {
     /// (the emulator's inbox, oldest first). Blocking.
     pub fn inbox(&self) -> Result<Vec<Delivery>, CloudError> {
         let (endpoint, agent) = self.emulator_route()?;
-        let url = format!("{endpoint}/_snaplab/inbox");
+        let url = format!("{endpoint}/_snaplab/inbox?{}", self.scope_query());
         let failed = |e: String| CloudError::Other(format!("the emulator's inbox at {url}: {e}"));
         let mut r = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
         let text = r.body_mut().read_to_string().map_err(|e| failed(e.to_string()))?;
@@ -259,7 +259,10 @@ impl crate::DataPlane {
     /// Makes the volume's next snapshot fail with `state_message`. Blocking.
     pub fn fail_next_snapshot(&self, volume_id: &str, state_message: &str) -> Result<(), CloudError> {
         let (endpoint, agent) = self.emulator_route()?;
-        let url = format!("{endpoint}/_snaplab/volumes/{volume_id}/fail-next-snapshot");
+        let url = format!(
+            "{endpoint}/_snaplab/volumes/{volume_id}/fail-next-snapshot?{}",
+            self.scope_query()
+        );
         let body = serde_json::json!({ "state_message": state_message }).to_string();
         let mut r = agent
             .put(&url)
@@ -279,7 +282,7 @@ impl crate::DataPlane {
     /// The events EBS sent in this account and region (the emulator's feed). Blocking.
     pub fn sent_events(&self) -> Result<Vec<serde_json::Value>, CloudError> {
         let (endpoint, agent) = self.emulator_route()?;
-        let url = format!("{endpoint}/_snaplab/events");
+        let url = format!("{endpoint}/_snaplab/events?{}", self.scope_query());
         let failed = |e: String| CloudError::Other(format!("the emulator's events at {url}: {e}"));
         let mut r = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
         let text = r.body_mut().read_to_string().map_err(|e| failed(e.to_string()))?;

@@ -18,7 +18,7 @@ use crate::ebs_direct::SnapshotDisk;
 use crate::ec2::SnapshotInfo;
 use crate::error::CloudError;
 use crate::shadow::ShadowDisk;
-use crate::target::{Target, TargetKind};
+use crate::target::{EndpointScope, Target, TargetKind};
 
 /// Where the lab reads a restored volume's bytes from.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -39,7 +39,12 @@ pub enum DataSource {
 pub enum DataPlane {
     /// A snaplab emulator keeps the bytes; the lab reads and writes its data
     /// plane, and compares snapshots through its EBS direct APIs.
-    Emulator { endpoint: String, ebs: aws_sdk_ebs::Client },
+    Emulator {
+        endpoint: String,
+        ebs: aws_sdk_ebs::Client,
+        /// Whose volumes they are (the account the access key names).
+        scope: EndpointScope,
+    },
     /// The cloud keeps no bytes (LocalStack, moto): shadow disks on this computer.
     Shadow {
         dir: PathBuf,
@@ -68,9 +73,11 @@ impl DataPlane {
     /// writes stamped by `clock`.
     pub fn for_target(target: &Target, shadow_dir: &Path, clock: Clock) -> Self {
         if target.kind.keeps_volume_data() {
+            let scope = target.endpoint_scope();
             Self::Emulator {
                 endpoint: target.endpoint.clone(),
-                ebs: crate::target::ebs_client_for(&target.endpoint, &target.region),
+                ebs: crate::target::ebs_client_for(&target.endpoint, &scope),
+                scope,
             }
         } else {
             Self::Shadow {
@@ -120,6 +127,25 @@ impl DataPlane {
         Ok(Some(d))
     }
 
+    /// `access_key=…&region=…`: whose `/_snaplab/` resources a request is
+    /// about (unsigned requests carry their account in the query).
+    pub(crate) fn scope_query(&self) -> String {
+        match self {
+            Self::Emulator { scope, .. } => scope.query(),
+            _ => String::new(),
+        }
+    }
+
+    /// The disk of `volume_id` on the emulator, in the run's account.
+    fn emulator_disk(&self, volume_id: &str, size: u64) -> Option<EmulatorDisk> {
+        match self {
+            Self::Emulator { endpoint, scope, .. } => {
+                Some(EmulatorDisk::new(endpoint, volume_id, size).in_scope(scope.clone()))
+            }
+            _ => None,
+        }
+    }
+
     /// A snaplab emulator's endpoint and an agent for its `/_snaplab/`
     /// routes (short requests: 10 s at most, no redirects followed).
     pub(crate) fn emulator_route(&self) -> Result<(String, ureq::Agent), CloudError> {
@@ -149,7 +175,10 @@ impl DataPlane {
     /// The live disk of an attached volume, for the workload to write. Blocking.
     pub fn live_disk(&self, volume_id: &str, size: u64) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
-            Self::Emulator { endpoint, .. } => Ok(Box::new(EmulatorDisk::new(endpoint, volume_id, size))),
+            Self::Emulator { .. } => Ok(Box::new(
+                self.emulator_disk(volume_id, size)
+                    .ok_or_else(|| DeviceError::Unavailable("no emulator disk".into()))?,
+            )),
             Self::Shadow { .. } => Ok(Box::new(
                 self.shadow(volume_id, size)?
                     .ok_or_else(|| DeviceError::Unavailable("no shadow disk".into()))?,
@@ -173,7 +202,10 @@ impl DataPlane {
         snapshot: &SnapshotInfo,
     ) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
-            Self::Emulator { endpoint, .. } => Ok(Box::new(EmulatorDisk::new(endpoint, restored_volume_id, size))),
+            Self::Emulator { .. } => Ok(Box::new(
+                self.emulator_disk(restored_volume_id, size)
+                    .ok_or_else(|| DeviceError::Unavailable("no emulator disk".into()))?,
+            )),
             Self::Shadow {
                 start_time_precision_us,
                 ..
@@ -240,6 +272,8 @@ pub struct EmulatorDisk {
     endpoint: String,
     volume_id: String,
     size: u64,
+    /// Whose volume it is; `None`: the default account's, in the emulator's region.
+    scope: Option<EndpointScope>,
 }
 
 impl EmulatorDisk {
@@ -253,6 +287,23 @@ impl EmulatorDisk {
             endpoint,
             volume_id: volume_id.to_string(),
             size,
+            scope: None,
+        }
+    }
+
+    /// The same disk in `scope`'s account (another account's volume is not found there).
+    pub fn in_scope(self, scope: EndpointScope) -> Self {
+        Self {
+            scope: Some(scope),
+            ..self
+        }
+    }
+
+    /// The request with the account and region it is about.
+    fn scoped<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.scope {
+            Some(s) => request.query("access_key", &s.access_key).query("region", &s.region),
+            None => request,
         }
     }
 
@@ -296,8 +347,7 @@ impl EmulatorDisk {
 
     fn read_chunk(&self, at: u64, chunk: &mut [u8]) -> Result<Option<u64>, DeviceError> {
         let mut response = self
-            .agent
-            .get(&self.url)
+            .scoped(self.agent.get(&self.url))
             .query("offset", at.to_string())
             .query("length", chunk.len().to_string())
             .call()
@@ -347,8 +397,7 @@ impl BlockDevice for EmulatorDisk {
         for (i, chunk) in data.chunks(MAX_TRANSFER).enumerate() {
             let at = offset + (i * MAX_TRANSFER) as u64;
             let mut response = self
-                .agent
-                .put(&self.url)
+                .scoped(self.agent.put(&self.url))
                 .query("offset", at.to_string())
                 .send(chunk)
                 .map_err(|e| self.unreachable(&e))?;

@@ -242,6 +242,16 @@ impl Ec2 {
         }
     }
 
+    /// The same client, reporting its calls to nobody (the lab's own
+    /// bookkeeping, which is not what the learner is there to see).
+    pub fn unobserved(&self) -> Self {
+        Self {
+            observer: None,
+            step: None,
+            ..self.clone()
+        }
+    }
+
     /// The same client, attributing its calls to lab step `step_id` (`None`: to no step).
     pub fn for_step(&self, step_id: Option<&str>) -> Self {
         Self {
@@ -392,6 +402,54 @@ impl Ec2 {
             .next()
             .map(instance_info)
             .ok_or_else(|| CloudError::not_found("InvalidInstanceID.NotFound", "instance ID", id))
+    }
+
+    /// The value of one tag on a resource (`None`: not tagged so).
+    pub async fn tag_value(&self, resource_id: &str, key: &str) -> Result<Option<String>, CloudError> {
+        let out = self
+            .call(
+                "DescribeTags",
+                self.client
+                    .describe_tags()
+                    .filters(filter("resource-id", resource_id))
+                    .filters(filter("key", key))
+                    .send(),
+            )
+            .await?;
+        Ok(out
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_string))
+    }
+
+    /// Tags a resource (replacing the tag's value if it has one).
+    pub async fn set_tag(&self, resource_id: &str, key: &str, value: &str) -> Result<(), CloudError> {
+        self.call(
+            "CreateTags",
+            self.client
+                .create_tags()
+                .resources(resource_id)
+                .tags(Tag::builder().key(key).value(value).build())
+                .send(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Removes a tag from a resource.
+    pub async fn remove_tag(&self, resource_id: &str, key: &str) -> Result<(), CloudError> {
+        self.call(
+            "DeleteTags",
+            self.client
+                .delete_tags()
+                .resources(resource_id)
+                .tags(Tag::builder().key(key).build())
+                .send(),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn terminate_instance(&self, id: &str) -> Result<(), CloudError> {

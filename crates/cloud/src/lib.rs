@@ -26,4 +26,4 @@ pub use pace::{TargetPace, UnknownPace};
 pub use read_pass::{ReadKind, ReadPass, ReadSample};
 pub use shadow::ShadowDisk;
 pub use state::{AttachmentState, SnapshotState, VolumeState};
-pub use target::{Target, TargetKind};
+pub use target::{learner_access_key, EndpointScope, Target, TargetKind};

@@ -206,8 +206,8 @@ impl DataPlane {
         chunk: u64,
     ) -> Result<Timed, DeviceError> {
         match self {
-            Self::Emulator { endpoint, .. } => {
-                let disk = EmulatorDisk::new(endpoint, restored_volume_id, size);
+            Self::Emulator { endpoint, scope, .. } => {
+                let disk = EmulatorDisk::new(endpoint, restored_volume_id, size).in_scope(scope.clone());
                 time_reads(range.0, range.1, chunk, |at, buf| disk.read_counting(at, buf))
             }
             _ => {

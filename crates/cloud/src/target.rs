@@ -81,30 +81,88 @@ pub struct Target {
     pub ec2: Ec2,
     /// The AWS profile the credentials came from (real AWS), to resume and clean up with.
     pub profile: Option<String>,
+    /// The access key the lab's requests carry to an endpoint (`None` on
+    /// AWS, where the account's credentials sign).
+    pub access_key: Option<String>,
 }
 
-/// An EBS direct client for an endpoint (a snaplab emulator), signing for `region`.
-pub fn ebs_client_for(endpoint: &str, region: &str) -> aws_sdk_ebs::Client {
+/// The access key LocalStack's convention uses, and the snaplab emulator's
+/// default account (its SecureCart has the ids the docs show).
+pub const DEFAULT_ACCESS_KEY: &str = "test";
+
+/// Who the lab is on an endpoint, for the requests it makes itself (its
+/// `/_snaplab/` routes, the EBS direct and alert clients): an access key —
+/// on a snaplab emulator, an account with a world of its own — and a region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointScope {
+    pub access_key: String,
+    pub region: String,
+}
+
+impl EndpointScope {
+    pub fn new(access_key: &str, region: &str) -> Self {
+        Self {
+            access_key: access_key.to_string(),
+            region: region.to_string(),
+        }
+    }
+
+    /// `access_key=…&region=…`, for the emulator's unsigned `/_snaplab/` routes.
+    pub fn query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("access_key", &self.access_key)
+            .append_pair("region", &self.region)
+            .finish()
+    }
+
+    /// Signing credentials with this key ([`endpoint_credentials`]).
+    pub fn credentials(&self) -> Credentials {
+        endpoint_credentials(Some(&self.access_key))
+    }
+}
+
+/// A learner's own access key for a shared endpoint: 12 digits derived
+/// from their name (trimmed, case ignored), so every learner of a class on
+/// one emulator is in an account — a SecureCart — of their own, and finds
+/// it again next time. 12 digits are an account id on LocalStack too.
+pub fn learner_access_key(learner: &str) -> String {
+    use sha2::Digest;
+    let name = learner.trim().to_lowercase();
+    let digest = sha2::Sha256::digest(format!("snaplab-learner/{name}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    // Never 000000000000, the default account everyone else shares.
+    let account = (u64::from_le_bytes(first) % 1_000_000_000_000).max(1);
+    format!("{account:012}")
+}
+
+/// An EBS direct client for an endpoint (a snaplab emulator), signing as `scope`.
+pub fn ebs_client_for(endpoint: &str, scope: &EndpointScope) -> aws_sdk_ebs::Client {
     let config = aws_sdk_ebs::Config::builder()
         .behavior_version(aws_sdk_ebs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ebs::config::Region::new(region.to_string()))
+        .region(aws_sdk_ebs::config::Region::new(scope.region.clone()))
         .endpoint_url(endpoint)
-        .credentials_provider(endpoint_credentials())
+        .credentials_provider(scope.credentials())
         .build();
     aws_sdk_ebs::Client::from_conf(config)
 }
 
-/// Credentials for an endpoint: the environment's if set, else `test`/`test`
-/// (LocalStack's convention; the snaplab emulator ignores them).
-pub(crate) fn endpoint_credentials() -> Credentials {
-    match (
-        std::env::var("AWS_ACCESS_KEY_ID"),
-        std::env::var("AWS_SECRET_ACCESS_KEY"),
-    ) {
-        (Ok(id), Ok(secret)) if !id.is_empty() => {
+/// Credentials for an endpoint: `access_key` when given (its secret from
+/// the environment, else `test`: no endpoint of ours checks it); else the
+/// environment's key if set; else `test`/`test` (LocalStack's convention).
+pub fn endpoint_credentials(access_key: Option<&str>) -> Credentials {
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_ACCESS_KEY.to_string());
+    if let Some(key) = access_key.filter(|k| !k.is_empty()) {
+        return Credentials::new(key, secret, None, None, "snaplab-endpoint");
+    }
+    match std::env::var("AWS_ACCESS_KEY_ID") {
+        Ok(id) if !id.is_empty() => {
             Credentials::new(id, secret, std::env::var("AWS_SESSION_TOKEN").ok(), None, "environment")
         }
-        _ => Credentials::new("test", "test", None, None, "snaplab-default"),
+        _ => Credentials::new(DEFAULT_ACCESS_KEY, DEFAULT_ACCESS_KEY, None, None, "snaplab-default"),
     }
 }
 
@@ -181,20 +239,27 @@ pub async fn detect(url: &str) -> Result<TargetKind, CloudError> {
 }
 
 impl Target {
-    /// Connects to an endpoint, detecting what it is unless `kind` is known.
+    /// Connects to an endpoint, detecting what it is unless `kind` is known,
+    /// signing with `access_key` (`None`: [`endpoint_credentials`]'s choice).
     /// Nobody observes its calls until [`observed_by`](Self::observed_by).
-    pub async fn connect(url: &str, kind: Option<TargetKind>, region: &str) -> Result<Self, CloudError> {
+    pub async fn connect(
+        url: &str,
+        kind: Option<TargetKind>,
+        region: &str,
+        access_key: Option<&str>,
+    ) -> Result<Self, CloudError> {
         let url = endpoint::check(url)?;
         let url = url.as_str();
         let kind = match kind {
             Some(k) => k,
             None => detect(url).await?,
         };
+        let credentials = endpoint_credentials(access_key);
         let config = aws_sdk_ec2::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .endpoint_url(url)
-            .credentials_provider(endpoint_credentials())
+            .credentials_provider(credentials.clone())
             .build();
         let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(config), url);
         Ok(Self {
@@ -203,7 +268,14 @@ impl Target {
             region: region.to_string(),
             ec2,
             profile: None,
+            access_key: Some(credentials.access_key_id().to_string()),
         })
+    }
+
+    /// Who the lab is on this target's endpoint (on AWS: the default key,
+    /// which nothing there reads).
+    pub fn endpoint_scope(&self) -> EndpointScope {
+        EndpointScope::new(self.access_key.as_deref().unwrap_or(DEFAULT_ACCESS_KEY), &self.region)
     }
 
     /// The same target, reporting every API call to `observer`.

@@ -84,12 +84,13 @@ impl Shared {
     }
 
     /// Queues data writes for the journal (under the cloud lock); the last one's ticket.
-    fn journal_writes(&self, writes: Vec<(String, u64, Bytes)>, now: Timestamp) -> Option<Ticket> {
+    fn journal_writes(&self, scope: &Scope, writes: Vec<(String, u64, Bytes)>, now: Timestamp) -> Option<Ticket> {
         writes
             .into_iter()
             .filter_map(|(volume_id, offset, data)| {
                 self.journal(|| Change::Write {
                     now,
+                    scope: Some(scope.clone()),
                     volume_id,
                     offset,
                     data,
@@ -159,8 +160,7 @@ fn lazy_loading_body(shared: &Shared) -> Json<serde_json::Value> {
 
 /// The volume's next snapshot goes to `error` (with `{"state_message": "…"}`,
 /// or a default message) instead of `completed`: how a lab shows a failed
-/// snapshot and the alert it raises. Scoped like an AWS call (unsigned: the
-/// home account and region).
+/// snapshot and the alert it raises. In the caller's account ([`read_scope`]).
 async fn fail_next_snapshot(
     State(shared): State<Arc<Shared>>,
     Path(volume_id): Path<String>,
@@ -190,16 +190,9 @@ async fn fail_next_snapshot(
         .state_message
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_FAILURE.to_string());
-    let caller = caller_of(&headers, uri.query());
-    let scope = match scope_of(&headers, uri.query(), &caller, &shared.region) {
+    let scope = match read_scope(&shared, &headers, &uri) {
         Ok(s) => s,
-        Err(region) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidParameterValue",
-                &format!("'{region}' is not a region"),
-            )
-        }
+        Err(region) => return not_a_region(&region),
     };
     if crate::ids::check(crate::ids::IdKind::Volume, &volume_id).is_err() {
         return data_error(&DataPlaneError::MalformedVolumeId(volume_id));
@@ -309,7 +302,7 @@ fn scope_of(headers: &HeaderMap, query: Option<&str>, caller: &Caller, home: &st
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| home.to_string());
     if zone::is_region(&region) {
-        Ok(Scope::new(caller.account_id(), &region))
+        Ok(Scope::new(&caller.account_id(), &region))
     } else {
         Err(region)
     }
@@ -387,7 +380,7 @@ async fn aws_request(
             let (result, ticket, after) = shared.in_scope(&scope, now, |cloud, world| {
                 let mut ticket = prepared
                     .as_ref()
-                    .and_then(|p| shared.journal_writes(p.apply(cloud), now));
+                    .and_then(|p| shared.journal_writes(&scope, p.apply(cloud), now));
                 let refused = shared
                     .hosts
                     .as_ref()
@@ -511,7 +504,7 @@ fn query_service(
         // IAM is global: written through the account's home region, then
         // every region of the account holds the same roles and profiles.
         let now = shared.clock.now();
-        let home = Scope::new(caller.account_id(), &shared.region);
+        let home = Scope::new(&caller.account_id(), &shared.region);
         shared.with_world(|world| {
             let result = world.in_scope(&home, now, |cloud, _| iam::handle(cloud, params, now, request_id));
             world.share_iam(&home);
@@ -528,8 +521,9 @@ fn query_service(
     }
 }
 
-/// The account and region a `/_snaplab/` read is about: the caller's (by
-/// its signature, or `?access_key=` and `?region=`), else the home ones.
+/// The account and region a `/_snaplab/` request acts in: the caller's (by
+/// its SigV4 credential scope, or `?access_key=` and `?region=`), else the
+/// default account in the home region.
 fn read_scope(shared: &Shared, headers: &HeaderMap, uri: &Uri) -> Result<Scope, String> {
     let mut caller = caller_of(headers, uri.query());
     let mut region = None;
@@ -551,7 +545,7 @@ fn read_scope(shared: &Shared, headers: &HeaderMap, uri: &Uri) -> Result<Scope, 
     if !zone::is_region(&region) {
         return Err(region);
     }
-    Ok(Scope::new(caller.account_id(), &region))
+    Ok(Scope::new(&caller.account_id(), &region))
 }
 
 fn not_a_region(region: &str) -> Response {
@@ -762,16 +756,23 @@ fn data_error(e: &DataPlaneError) -> Response {
     json_error(status, e.code(), &e.to_string())
 }
 
-/// `PUT /_snaplab/volumes/{id}/data?offset=N`: what the instance's OS writes.
+/// `PUT /_snaplab/volumes/{id}/data?offset=N`: what the instance's OS
+/// writes. Like every data-plane route it acts in the caller's account
+/// ([`read_scope`]): another account's volume is not found.
 async fn write_data(
     State(shared): State<Arc<Shared>>,
     Path(volume_id): Path<String>,
+    headers: HeaderMap,
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let (offset, _) = match data_params(uri.query(), false) {
         Ok(p) => p,
         Err(e) => return data_error(&e),
+    };
+    let scope = match read_scope(&shared, &headers, &uri) {
+        Ok(s) => s,
+        Err(region) => return not_a_region(&region),
     };
     let body = match body {
         Ok(b) => b,
@@ -789,14 +790,14 @@ async fn write_data(
         }
     };
     let now = shared.clock.now();
-    let (written, ticket) = shared.with_world(|world| {
-        world.settle(now);
-        let written = world.holding_volume(&volume_id).write_volume(&volume_id, offset, &body);
+    let (written, ticket) = shared.in_scope(&scope, now, |cloud, _| {
+        let written = cloud.write_volume(&volume_id, offset, &body);
         let ticket = written
             .is_ok()
             .then(|| {
                 shared.journal(|| Change::Write {
                     now,
+                    scope: Some(scope.clone()),
                     volume_id: volume_id.clone(),
                     offset,
                     data: body.clone(),
@@ -826,23 +827,36 @@ async fn write_data(
 /// Data-plane read replies: blocks of a restored volume this read fetched from "S3".
 pub const FETCHED_HEADER: &str = "x-snaplab-blocks-fetched";
 
-async fn read_data(State(shared): State<Arc<Shared>>, Path(volume_id): Path<String>, uri: Uri) -> Response {
+async fn read_data(
+    State(shared): State<Arc<Shared>>,
+    Path(volume_id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let (offset, length) = match data_params(uri.query(), true) {
         Ok(p) => p,
         Err(e) => return data_error(&e),
     };
+    let scope = match read_scope(&shared, &headers, &uri) {
+        Ok(s) => s,
+        Err(region) => return not_a_region(&region),
+    };
     let now = shared.clock.now();
-    // A sandboxed volume's file may hold newer bytes: read them in first.
+    // A sandboxed volume's file may hold newer bytes: read them in first
+    // (only the caller's own volume's).
     let prepared = match &shared.hosts {
-        Some(hosts) if hosts.holds(&volume_id) => stop_and_read(&shared, vec![volume_id.clone()]).await,
+        Some(hosts)
+            if hosts.holds(&volume_id)
+                && shared.in_scope(&scope, now, |cloud, _| cloud.volumes.contains_key(&volume_id)) =>
+        {
+            stop_and_read(&shared, vec![volume_id.clone()]).await
+        }
         _ => None,
     };
-    let (read, ticket) = shared.with_world(|world| {
-        world.settle(now);
-        let cloud = world.holding_volume(&volume_id);
+    let (read, ticket) = shared.in_scope(&scope, now, |cloud, _| {
         let ticket = prepared
             .as_ref()
-            .and_then(|p| shared.journal_writes(p.apply(cloud), now));
+            .and_then(|p| shared.journal_writes(&scope, p.apply(cloud), now));
         (cloud.read_volume(&volume_id, offset, length), ticket)
     });
     shared.commit(ticket).await;

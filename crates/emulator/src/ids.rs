@@ -122,6 +122,15 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
     })
 }
 
+/// [`stable_hash`] with its bits spread (splitmix64's finaliser), for
+/// values derived from short, similar inputs (accounts, keys).
+pub fn spread_hash(bytes: &[u8]) -> u64 {
+    let mut z = stable_hash(bytes);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

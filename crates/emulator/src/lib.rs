@@ -48,6 +48,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use ec2::ACTIONS;
 pub use error::{Ec2Error, Ec2ErrorCode};
 pub use pace::Pace;
+pub use sts::account_for_key;
 
 use http::Shared;
 use model::{Cloud, World};
@@ -235,7 +236,8 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         }
         None => (fresh, None, Vec::new()),
     };
-    let mut world = World::new(&header.region, header.pace, Some(header.seed)).ok_or_else(|| {
+    let scenario = header.seeded.then_some(header.created_at);
+    let mut world = World::new(&header.region, header.pace, Some(header.seed), scenario).ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!(
@@ -245,10 +247,6 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
             ),
         )
     })?;
-    if header.seeded {
-        seed::securecart(world.home_cloud(), header.created_at);
-        seed::ssm_instance_profile(world.home_cloud(), header.created_at);
-    }
     let tokens = ebs::Tokens::new(Some(header.seed));
     let replayed = entries.len();
     for entry in entries {
@@ -263,12 +261,22 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
             }
             persist::Entry::Write {
                 now,
+                scope,
                 volume_id,
                 offset,
                 data,
             } => {
-                world.settle(now);
-                if let Err(e) = world.holding_volume(&volume_id).write_volume(&volume_id, offset, &data) {
+                let written = match scope {
+                    Some(scope) => {
+                        world.in_scope(&scope, now, |cloud, _| cloud.write_volume(&volume_id, offset, &data))
+                    }
+                    // A journal from before writes had scopes: the volume's holder.
+                    None => {
+                        world.settle(now);
+                        world.holding_volume(&volume_id).write_volume(&volume_id, offset, &data)
+                    }
+                };
+                if let Err(e) = written {
                     tracing::warn!(error = %e, "a journaled write failed on replay");
                 }
             }

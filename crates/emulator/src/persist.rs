@@ -31,10 +31,11 @@ const LOCK_NAME: &str = "journal.lock";
 /// Longest record a journal can hold (a data-plane write of the largest size, and its header).
 const MAX_RECORD: usize = crate::model::data::MAX_TRANSFER as usize + 4096;
 /// 2: records carry their scope (account, region) and EBS direct writes are
-/// kept. A format-1 journal is read as before and marked 2 on opening, so a
-/// snaplab that reads only 1 refuses it rather than cut off records it does
-/// not know.
-pub const FORMAT: u32 = 2;
+/// kept. 3: data-plane writes carry their scope too (every account has a
+/// SecureCart of its own). An older journal is read as before and marked
+/// with this format on opening, so an older snaplab refuses it rather than
+/// cut off records it does not know.
+pub const FORMAT: u32 = 3;
 const FORMATS_READ: std::ops::RangeInclusive<u32> = 1..=FORMAT;
 /// An EC2 request in the home scope (journals from before regions existed).
 const KIND_EC2: u8 = 1;
@@ -43,6 +44,8 @@ const KIND_WRITE: u8 = 2;
 const KIND_EBS: u8 = 3;
 /// An EC2 request and the scope (account and region) it acted in.
 const KIND_EC2_SCOPED: u8 = 4;
+/// A data-plane write and the scope it acted in.
+const KIND_WRITE_SCOPED: u8 = 5;
 
 /// What a journal was started with; a restart takes these, not its own flags.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -65,6 +68,8 @@ pub enum Entry {
     },
     Write {
         now: Timestamp,
+        /// `None` in journals from before format 3: the volume's holder, wherever it is.
+        scope: Option<Scope>,
         volume_id: String,
         offset: u64,
         data: bytes::Bytes,
@@ -209,15 +214,27 @@ impl Journal {
         self.append(KIND_EC2_SCOPED, now, &payload)
     }
 
-    pub fn record_write(&mut self, now: &Timestamp, volume_id: &str, offset: u64, data: &[u8]) -> io::Result<()> {
+    pub fn record_write(
+        &mut self,
+        now: &Timestamp,
+        scope: Option<&Scope>,
+        volume_id: &str,
+        offset: u64,
+        data: &[u8],
+    ) -> io::Result<()> {
         let id = volume_id.as_bytes();
         let id_len = u16::try_from(id.len()).map_err(|_| io::Error::other("volume id too long"))?;
-        let mut payload = Vec::with_capacity(2 + id.len() + 8 + data.len());
+        let mut payload = match scope {
+            Some(scope) => scope_bytes(scope)?,
+            None => Vec::new(),
+        };
+        payload.reserve(2 + id.len() + 8 + data.len());
         payload.extend_from_slice(&id_len.to_le_bytes());
         payload.extend_from_slice(id);
         payload.extend_from_slice(&offset.to_le_bytes());
         payload.extend_from_slice(data);
-        self.append(KIND_WRITE, now, &payload)
+        let kind = if scope.is_some() { KIND_WRITE_SCOPED } else { KIND_WRITE };
+        self.append(kind, now, &payload)
     }
 
     pub fn record_ebs(&mut self, now: &Timestamp, scope: &Scope, call: &EbsCall) -> io::Result<()> {
@@ -254,10 +271,11 @@ impl Entry {
             Self::Ec2 { now, scope, params } => journal.record_ec2(now, scope, params),
             Self::Write {
                 now,
+                scope,
                 volume_id,
                 offset,
                 data,
-            } => journal.record_write(now, volume_id, *offset, data),
+            } => journal.record_write(now, scope.as_ref(), volume_id, *offset, data),
             Self::Ebs { now, scope, call } => journal.record_ebs(now, scope, call),
         }
     }
@@ -510,18 +528,23 @@ fn read_entry(r: &mut impl Read, home: &Scope) -> io::Result<Option<(Entry, u64)
                 params: QueryParams::from_parts(None, form),
             }
         }
-        KIND_WRITE if payload.len() >= 2 => {
-            let id_len = u16::from_le_bytes([payload[0], payload[1]]) as usize;
-            if payload.len() < 2 + id_len + 8 {
+        KIND_WRITE | KIND_WRITE_SCOPED => {
+            let (scope, rest) = match kind {
+                KIND_WRITE => (None, payload.as_slice()),
+                _ => match split_scope(&payload) {
+                    Some((scope, rest)) => (Some(scope), rest),
+                    None => return Ok(None),
+                },
+            };
+            let Some((volume_id, offset, data)) = read_write(rest) else {
                 return Ok(None);
-            }
-            let volume_id = String::from_utf8_lossy(&payload[2..2 + id_len]).into_owned();
-            let offset = u64::from_le_bytes(payload[2 + id_len..10 + id_len].try_into().unwrap_or_default());
+            };
             Entry::Write {
                 now,
+                scope,
                 volume_id,
                 offset,
-                data: bytes::Bytes::copy_from_slice(&payload[10 + id_len..]),
+                data,
             }
         }
         KIND_EBS => match split_scope(&payload).and_then(|(scope, rest)| Some((scope, read_ebs_call(rest)?))) {
@@ -531,6 +554,18 @@ fn read_entry(r: &mut impl Read, home: &Scope) -> io::Result<Option<(Entry, u64)
         _ => return Ok(None),
     };
     Ok(Some((entry, 13 + len as u64)))
+}
+
+/// A data-plane write's volume, offset and bytes.
+fn read_write(payload: &[u8]) -> Option<(String, u64, bytes::Bytes)> {
+    let id_len = u16::from_le_bytes([*payload.first()?, *payload.get(1)?]) as usize;
+    let volume_id = String::from_utf8_lossy(payload.get(2..2 + id_len)?).into_owned();
+    let offset = u64::from_le_bytes(payload.get(2 + id_len..10 + id_len)?.try_into().ok()?);
+    Some((
+        volume_id,
+        offset,
+        bytes::Bytes::copy_from_slice(&payload[10 + id_len..]),
+    ))
 }
 
 fn read_ebs_call(payload: &[u8]) -> Option<EbsCall> {
@@ -623,7 +658,16 @@ mod tests {
                 &QueryParams::from_pairs([("Action", "CreateVolume"), ("Size", "8")]),
             )
             .unwrap();
-            j.record_write(&now, "vol-0123456789abcdef0", 4096, b"orders").unwrap();
+            j.record_write(&now, None, "vol-0123456789abcdef0", 4096, b"orders")
+                .unwrap();
+            j.record_write(
+                &now,
+                Some(&Scope::new("111122223333", "us-east-1")),
+                "vol-0aaaa",
+                8,
+                b"theirs",
+            )
+            .unwrap();
             j.flush().unwrap();
         }
         // A kill in the middle of a third record.
@@ -633,15 +677,21 @@ mod tests {
 
         let (mut j, h, entries) = Journal::open(&dir, header()).unwrap();
         assert_eq!(h.seed, 42);
-        assert_eq!(entries.len(), 2);
+        assert_eq!(entries.len(), 3);
         assert!(matches!(&entries[0], Entry::Ec2 { params, scope, .. }
             if params.str("Size") == Some("8") && scope.region == "eu-west-1" && scope.account == "111122223333"));
-        assert!(matches!(&entries[1], Entry::Write { offset: 4096, data, .. } if data.as_ref() == b"orders"));
-        j.record_write(&now, "vol-0123456789abcdef0", 0, b"more").unwrap();
+        assert!(
+            matches!(&entries[1], Entry::Write { offset: 4096, data, scope: None, .. } if data.as_ref() == b"orders")
+        );
+        assert!(
+            matches!(&entries[2], Entry::Write { offset: 8, data, scope: Some(s), volume_id, .. }
+            if data.as_ref() == b"theirs" && s.account == "111122223333" && volume_id == "vol-0aaaa")
+        );
+        j.record_write(&now, None, "vol-0123456789abcdef0", 0, b"more").unwrap();
         j.flush().unwrap();
         drop(j);
         let (_, _, entries) = Journal::open(&dir, header()).unwrap();
-        assert_eq!(entries.len(), 3, "appending after the truncated tail works");
+        assert_eq!(entries.len(), 4, "appending after the truncated tail works");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -673,6 +723,7 @@ mod tests {
     fn write(now: Timestamp, offset: u64, data: &[u8]) -> Change {
         Change::Write {
             now,
+            scope: None,
             volume_id: "vol-0123456789abcdef0".into(),
             offset,
             data: bytes::Bytes::copy_from_slice(data),
@@ -758,6 +809,7 @@ mod tests {
         // A write that cannot be made: larger than a record can say.
         let huge = Change::Write {
             now,
+            scope: None,
             volume_id: "v".repeat(usize::from(u16::MAX) + 1),
             offset: 0,
             data: bytes::Bytes::new(),

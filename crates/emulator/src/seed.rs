@@ -1,5 +1,8 @@
 //! The seeded SecureCart scenario (DESIGN.md): the app server with its root and
-//! data volumes, with fixed ids so the lab's aws CLI commands run verbatim.
+//! data volumes. In the default account their ids are fixed, so the lab's
+//! aws CLI commands run verbatim; every other account gets its own copy
+//! with ids derived from the account (ids are unique across accounts, as
+//! on AWS, and the same account always gets the same ones).
 
 use chrono::Duration;
 
@@ -17,6 +20,40 @@ pub const ROOT_VOLUME_ID: &str = "vol-0f1e2d3c4b5a69788";
 pub const DATA_DEVICE: &str = "/dev/sdf";
 pub const ROOT_DEVICE: &str = "/dev/xvda";
 
+/// The ids of one account's SecureCart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioIds {
+    pub instance_id: String,
+    pub reservation_id: String,
+    pub data_volume_id: String,
+    pub root_volume_id: String,
+}
+
+impl ScenarioIds {
+    /// The default account's fixed ids, or ids derived from `account`.
+    pub fn of(account: &str) -> Self {
+        if account == crate::model::ACCOUNT_ID {
+            return Self {
+                instance_id: INSTANCE_ID.to_string(),
+                reservation_id: "r-0c0ffee0c0ffee001".to_string(),
+                data_volume_id: DATA_VOLUME_ID.to_string(),
+                root_volume_id: ROOT_VOLUME_ID.to_string(),
+            };
+        }
+        // 17 hex digits: a 0 then 64 bits of the account's own hash.
+        let derived = |prefix: &str, what: &str| {
+            let hash = crate::ids::spread_hash(format!("securecart/{account}/{what}").as_bytes());
+            format!("{prefix}-0{hash:016x}")
+        };
+        Self {
+            instance_id: derived("i", "instance"),
+            reservation_id: derived("r", "reservation"),
+            data_volume_id: derived("vol", "data"),
+            root_volume_id: derived("vol", "root"),
+        }
+    }
+}
+
 fn tags(pairs: &[(&str, &str)]) -> TagSet {
     TagSet::from_tags(pairs.iter().map(|(k, v)| Tag {
         key: (*k).to_string(),
@@ -24,18 +61,20 @@ fn tags(pairs: &[(&str, &str)]) -> TagSet {
     }))
 }
 
-/// Adds the SecureCart app instance and its two volumes to `cloud`.
+/// Adds the SecureCart app instance and its two volumes to `cloud`, with
+/// its account's ids ([`ScenarioIds::of`]).
 pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
+    let ids = ScenarioIds::of(&cloud.account);
     let zone = format!("{}a", cloud.region);
     let launched = now - Duration::days(3);
     let Some(subnet) = cloud.network.default_subnet(&zone).cloned() else {
         return;
     };
     cloud.instances.insert(
-        INSTANCE_ID.to_string(),
+        ids.instance_id.clone(),
         Instance {
-            id: INSTANCE_ID.to_string(),
-            reservation_id: "r-0c0ffee0c0ffee001".to_string(),
+            id: ids.instance_id.clone(),
+            reservation_id: ids.reservation_id.clone(),
             image_id: SECURECART_IMAGE_ID.to_string(),
             instance_type: "t3.medium".to_string(),
             zone: zone.clone(),
@@ -64,7 +103,7 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         lifecycle: Lifecycle::Ready,
         multi_attach: false,
         attachments: vec![Attachment {
-            instance_id: INSTANCE_ID.to_string(),
+            instance_id: ids.instance_id.clone(),
             device: device.to_string(),
             state: AttachmentState::Attached,
             attach_time: launched,
@@ -81,8 +120,8 @@ pub fn securecart(cloud: &mut Cloud, now: Timestamp) {
         data: VolumeData::default(),
     };
     for v in [
-        volume(ROOT_VOLUME_ID, ROOT_DEVICE, "securecart-root", true),
-        volume(DATA_VOLUME_ID, DATA_DEVICE, "securecart-data", false),
+        volume(&ids.root_volume_id, ROOT_DEVICE, "securecart-root", true),
+        volume(&ids.data_volume_id, DATA_DEVICE, "securecart-data", false),
     ] {
         cloud.volumes.insert(v.id.clone(), v);
     }

@@ -194,3 +194,50 @@ async fn every_region_and_account_survives_a_restart() {
     second.stop().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_learners_own_securecart_and_its_orders_survive_a_restart() {
+    let dir = state_dir("learner");
+    let first = start(&dir, Pace::Instant).await;
+    let key = "AKIASNAPLABADA";
+    let ada = client_in(first.endpoint(), "us-east-1", key);
+    let volume_of = |out: aws_sdk_ec2::operation::describe_volumes::DescribeVolumesOutput| {
+        out.volumes()
+            .iter()
+            .find(|v| v.tags().iter().any(|t| t.value() == Some("securecart-data")))
+            .and_then(|v| v.volume_id())
+            .unwrap()
+            .to_string()
+    };
+    let volume = volume_of(ada.describe_volumes().send().await.unwrap());
+    assert_ne!(volume, DATA_VOLUME_ID);
+    // Her orders are the first change her account sees (nothing journaled for it before).
+    let data = |endpoint: &str| format!("{endpoint}/_snaplab/volumes/{volume}/data?access_key={key}&offset=0");
+    let http = reqwest::Client::new();
+    let put = http
+        .put(data(first.endpoint()))
+        .body(b"ada's order".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    let snap = ada.create_snapshot().volume_id(&volume).send().await.unwrap();
+    let snap = snap.snapshot_id().unwrap().to_string();
+    first.stop().await;
+
+    let second = start(&dir, Pace::Instant).await;
+    let ada = client_in(second.endpoint(), "us-east-1", key);
+    assert_eq!(volume_of(ada.describe_volumes().send().await.unwrap()), volume);
+    let read = http
+        .get(format!("{}&length=11", data(second.endpoint())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.bytes().await.unwrap().as_ref(), b"ada's order");
+    let found = ada.describe_snapshots().snapshot_ids(&snap).send().await.unwrap();
+    assert_eq!(found.snapshots()[0].volume_id(), Some(volume.as_str()));
+    // And the default account never saw any of it.
+    assert_eq!(get(second.endpoint(), DATA_VOLUME_ID, 0, 11).await, vec![0u8; 11]);
+    second.stop().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

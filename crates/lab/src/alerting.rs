@@ -31,7 +31,8 @@ pub struct AlertSetup {
 
 /// The run's SNS and EventBridge clients, reporting to its API log.
 pub(crate) fn alerts(scope: &RunScope) -> Alerts {
-    Alerts::for_endpoint(&scope.cloud.endpoint, &scope.cloud.region).observed(scope.api_observer(), scope.step())
+    Alerts::for_endpoint(&scope.cloud.endpoint, &scope.cloud.endpoint_scope())
+        .observed(scope.api_observer(), scope.step())
 }
 
 pub(crate) async fn create_topic(scope: &mut RunScope) -> Result<(), LabError> {

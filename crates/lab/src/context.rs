@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use snaplab_cloud::scenario::Scenario;
+use snaplab_cloud::target::DEFAULT_ACCESS_KEY;
 use snaplab_cloud::{BlockComparison, ReadPass, SnapshotState, TargetKind, TargetPace};
 
 use crate::events::StepOutcome;
@@ -60,6 +61,12 @@ pub struct TargetInfo {
     /// The AWS profile of a real-AWS run (credentials themselves are never recorded).
     #[serde(default)]
     pub profile: Option<String>,
+    /// The access key the run used on an endpoint: on a shared snaplab
+    /// emulator, the account whose SecureCart it drove (an access key id is
+    /// not a secret; none is recorded on AWS). `None` in runs recorded
+    /// before keys were per learner: the default key.
+    #[serde(default)]
+    pub access_key: Option<String>,
 }
 
 /// Tag on every resource a run creates: the run's id (clean-up by tag looks for it).
@@ -316,10 +323,11 @@ impl RunContext {
     pub fn terminal_env(&self) -> Vec<(&'static str, Option<String>)> {
         let region = Some(self.target.region.clone());
         if self.target.kind != TargetKind::Aws {
+            let key = self.target.access_key.as_deref().unwrap_or(DEFAULT_ACCESS_KEY);
             return vec![
                 ("AWS_ENDPOINT_URL", Some(self.target.endpoint.clone())),
-                ("AWS_ACCESS_KEY_ID", Some("test".into())),
-                ("AWS_SECRET_ACCESS_KEY", Some("test".into())),
+                ("AWS_ACCESS_KEY_ID", Some(key.to_string())),
+                ("AWS_SECRET_ACCESS_KEY", Some(DEFAULT_ACCESS_KEY.into())),
                 ("AWS_REGION", region.clone()),
                 ("AWS_DEFAULT_REGION", region),
             ];

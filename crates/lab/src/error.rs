@@ -74,6 +74,14 @@ pub enum LabError {
     SnapshotFailed { id: String },
     #[error("a background task of the run failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// Another run drives this world's SecureCart (same emulator, same access key).
+    #[error("SecureCart's instance {instance_id} is in use by run {run_id} ({learner}), leased until {until} unless it ends sooner: two runs driving one SecureCart would mix their orders and detach each other's volumes, so this run touches nothing. Wait for that run to end, or use an access key of your own: another learner name, or --access-key (in the app, the Access key field)")]
+    InUse {
+        instance_id: String,
+        run_id: String,
+        learner: String,
+        until: String,
+    },
     /// The learner asked to stop; the run is interrupted, not failed.
     #[error("stopped by the learner")]
     Quit,

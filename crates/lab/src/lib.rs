@@ -40,6 +40,7 @@ mod explain;
 pub mod initialization;
 mod initialization_checks;
 pub mod input;
+pub mod lease;
 mod order_log;
 pub mod pair;
 mod pair_checks;

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use snaplab_cloud::{DataPlane, Target, TargetPace};
+use snaplab_cloud::{DataPlane, Target, TargetKind, TargetPace};
 use snaplab_workload::WriterLog;
 
 use crate::actions::{close_shop, open_shop, perform, prepare, shop_pause, Hold, ShopPause};
@@ -21,6 +21,7 @@ use crate::discover::discover;
 use crate::error::LabError;
 use crate::events::{Awaiting, EventKind, Level, RunOutcome, StepOutcome};
 use crate::input::{LearnerInput, LearnerReply};
+use crate::lease::Lease;
 use crate::order_log::OrderLog;
 use crate::quiz::{Answer, Question, QuizReply};
 use crate::scope::RunScope;
@@ -68,6 +69,8 @@ pub struct Runner {
     scope: RunScope,
     input: Box<dyn LearnerInput>,
     resumed: bool,
+    /// This run's hold on SecureCart's instance, where others could drive it too.
+    lease: Option<crate::lease::Lease>,
 }
 
 impl Runner {
@@ -79,6 +82,7 @@ impl Runner {
             scope,
             input,
             resumed,
+            lease: None,
         }
     }
 
@@ -132,6 +136,9 @@ impl Runner {
         if let Err(e) = close_shop(&mut self.scope).await {
             self.scope
                 .emit_notice(Level::Warning, format!("SecureCart did not close cleanly: {e}"));
+        }
+        if let Some(lease) = self.lease.take() {
+            Box::pin(lease.release()).await;
         }
         if outcome != RunOutcome::Interrupted {
             self.remove_the_apps_own().await?;
@@ -208,6 +215,24 @@ impl Runner {
             }
             scope.record_context().await?;
         }
+        // On a shared world, before anything touches SecureCart: this run's alone.
+        if scope.ctx.target.kind != TargetKind::Aws {
+            let instance = scope.scenario()?.instance_id.clone();
+            let settle = (scope.tempo.poll * 2).max(std::time::Duration::from_millis(50));
+            let (run_id, learner) = (scope.ctx.run_id.clone(), scope.ctx.learner.clone());
+            // Boxed: the run's future stays small (it lives on a thread's stack).
+            let lease = Box::pin(Lease::take(
+                &scope.ec2,
+                &instance,
+                &run_id,
+                &learner,
+                scope.clock(),
+                settle,
+            ))
+            .await?;
+            self.lease = Some(lease);
+        }
+        let scope = &mut self.scope;
         if self.resumed && scope.ctx.shop_open {
             open_shop(scope).await?;
         }

@@ -381,6 +381,7 @@ fn new_context(lab: &LabDef, settings: RunSettings, target: &Target, plane: &Dat
             data_plane: plane.describe(&target.kind),
             shadow_disk: plane.is_shadow(),
             profile: target.profile.clone(),
+            access_key: target.access_key.clone(),
         },
         started_at: clock::now(clock),
         store_seed: settings.store_seed,

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use snaplab_aws::plan::RunPlan as AwsPlan;
 use snaplab_aws::{Account, AwsChoice};
-use snaplab_cloud::target::{default_region, snaplab_health};
+use snaplab_cloud::target::{default_region, snaplab_health, DEFAULT_ACCESS_KEY};
 use snaplab_cloud::{Target, TargetKind, TargetPace};
 use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
 use snaplab_lab::{Mode, RunContext};
@@ -23,8 +23,14 @@ pub enum Where {
     /// The built-in emulator at `pace`, on 127.0.0.1:`port` (when free; any port otherwise).
     /// `hints`: error messages say what to do next (hands-on: the learner types the commands).
     Embedded { pace: Pace, port: Option<u16>, hints: bool },
-    /// An endpoint, in `region` (`None`: the snaplab emulator's own, else the environment's).
-    Endpoint { url: String, region: Option<String> },
+    /// An endpoint, in `region` (`None`: the snaplab emulator's own, else
+    /// the environment's), signing with `access_key` (`None`: the
+    /// environment's key, else `test`).
+    Endpoint {
+        url: String,
+        region: Option<String>,
+        access_key: Option<String>,
+    },
     /// The learner's AWS account, chosen explicitly; `plan` says what a new
     /// run launches (a recorded run has its resources already).
     Aws {
@@ -53,6 +59,7 @@ impl Where {
             _ => Self::Endpoint {
                 url: ctx.target.endpoint.clone(),
                 region: Some(ctx.target.region.clone()),
+                access_key: ctx.target.access_key.clone(),
             },
         }
     }
@@ -98,7 +105,14 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
             })
             .await
             .map_err(SessionError::Emulator)?;
-            let target = Target::connect(emulator.endpoint(), Some(TargetKind::Embedded), emulator.region()).await?;
+            // The run's own emulator: the default account, whose SecureCart has the ids the docs show.
+            let target = Target::connect(
+                emulator.endpoint(),
+                Some(TargetKind::Embedded),
+                emulator.region(),
+                Some(DEFAULT_ACCESS_KEY),
+            )
+            .await?;
             Ok(Connected {
                 target,
                 pace: lab_pace(emulator.pace()),
@@ -106,12 +120,16 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
                 aws: None,
             })
         }
-        Where::Endpoint { url, region } => {
+        Where::Endpoint {
+            url,
+            region,
+            access_key,
+        } => {
             let health = snaplab_health(&url).await;
             let region = region
                 .or_else(|| health.as_ref().map(|(_, r)| r.clone()))
                 .unwrap_or_else(default_region);
-            let target = Target::connect(&url, None, &region).await?;
+            let target = Target::connect(&url, None, &region, access_key.as_deref()).await?;
             Ok(Connected {
                 target,
                 pace: health.map_or(TargetPace::Unpaced, |(p, _)| p),
@@ -134,6 +152,7 @@ pub(crate) async fn connect(place: Where, run_dir: &Path) -> Result<Connected, S
                 endpoint,
                 region: account.region.clone(),
                 profile: account.profile.clone(),
+                access_key: None,
             };
             Ok(Connected {
                 target,

@@ -68,6 +68,10 @@ pub struct RunRequest {
     /// The built-in emulator's port; by default 4566 hands-on (when free), else any.
     pub emulator_port: Option<u16>,
     pub learner: String,
+    /// The access key for an endpoint; `None`: the learner's own
+    /// ([`snaplab_cloud::learner_access_key`]), so learners sharing one
+    /// emulator each drive a SecureCart of their own.
+    pub access_key: Option<String>,
     /// An interrupted run to continue (its recorded settings win over the above).
     pub resume: Option<String>,
     /// Record the run (off only for benchmarks).
@@ -228,6 +232,12 @@ impl RunPlan {
                 Some(url) => Where::Endpoint {
                     url: url.clone(),
                     region: None,
+                    access_key: Some(
+                        request
+                            .access_key
+                            .clone()
+                            .unwrap_or_else(|| snaplab_cloud::learner_access_key(&request.learner)),
+                    ),
                 },
                 None => Where::Embedded {
                     hints: mode == Mode::HandsOn,
@@ -350,8 +360,9 @@ impl StartedRun {
         };
         let shop = runner.shop_closer();
         let on_aws = runner.context().target.kind == TargetKind::Aws;
+        // The runner's future is large (every step's state): on the heap, not the caller's stack.
         let result = tokio::select! {
-            outcome = runner.run() => outcome.map(|outcome| Ended { outcome, stopped: false, cleaned: None }),
+            outcome = Box::pin(runner.run()) => outcome.map(|outcome| Ended { outcome, stopped: false, cleaned: None }),
             () = stop => Ok(Ended { outcome: RunOutcome::Interrupted, stopped: true, cleaned: None }),
         };
         heartbeat.abort();

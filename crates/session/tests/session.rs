@@ -50,6 +50,7 @@ fn request() -> RunRequest {
         pace: Some(Pace::Instant),
         emulator_port: Some(0),
         learner: "ada".into(),
+        access_key: None,
         resume: None,
         record: true,
         aws: None,

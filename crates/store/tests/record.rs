@@ -55,6 +55,7 @@ fn context(run_id: &str, learner: &str, kind: TargetKind) -> RunContext {
             data_plane: "volume data lives in the snaplab emulator".into(),
             shadow_disk: false,
             profile: None,
+            access_key: None,
         },
         started_at: t0(),
         store_seed: 7,

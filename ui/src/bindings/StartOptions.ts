@@ -7,6 +7,11 @@ import type { TargetChoice } from "./TargetChoice";
 
 export type StartOptions = { lab: string, target: TargetChoice, endpoint: string | null, 
 /**
+ * With an endpoint: the access key (blank or absent: the learner's own,
+ * derived from their name, so a class shares one emulator).
+ */
+access_key: string | null, 
+/**
  * With the AWS target: the account (as checked by the preflight).
  */
 aws: AwsAccount | null, learner: string, mode: Mode, consistency: Consistency, 

@@ -9,4 +9,11 @@ data_plane: string, shadow_disk: boolean,
 /**
  * The AWS profile of a real-AWS run (credentials themselves are never recorded).
  */
-profile: string | null, };
+profile: string | null, 
+/**
+ * The access key the run used on an endpoint: on a shared snaplab
+ * emulator, the account whose SecureCart it drove (an access key id is
+ * not a secret; none is recorded on AWS). `None` in runs recorded
+ * before keys were per learner: the default key.
+ */
+access_key: string | null, };

@@ -78,7 +78,7 @@ impl Cloud {
         Self {
             account: account.to_string(),
             region: region.to_string(),
-            network: Network::default_for(&zones),
+            network: Network::default_for(&zones, account, region),
             images: image::catalogue(),
             iam: Iam::default(),
             encryption: encryption::EncryptionSettings::default(),

@@ -40,20 +40,35 @@ pub struct Network {
     pub subnets: Vec<Subnet>,
 }
 
-/// The default VPC's id: fixed, so the lab's commands and tests can name it.
+/// The default account's default VPC id: fixed, so the lab's commands and
+/// tests can name it.
 pub const DEFAULT_VPC_ID: &str = "vpc-0de7a017c0ffee001";
 
 impl Network {
-    /// A default VPC with one default subnet per zone.
-    pub fn default_for(zones: &[Zone]) -> Self {
+    /// A default VPC with one default subnet per zone. The default account's
+    /// ids are fixed; another account's are derived from it and the region
+    /// (ids are unique across accounts, as on AWS).
+    pub fn default_for(zones: &[Zone], account: &str, region: &str) -> Self {
+        let fixed = account == crate::model::ACCOUNT_ID;
+        let derived = |prefix: &str, what: &str| {
+            let hash = crate::ids::spread_hash(format!("network/{account}/{region}/{what}").as_bytes());
+            format!("{prefix}-0{hash:016x}")
+        };
+        let vpc_id = match fixed {
+            true => DEFAULT_VPC_ID.to_string(),
+            false => derived("vpc", "vpc"),
+        };
         let subnets = zones
             .iter()
             .enumerate()
             .map(|(i, z)| {
                 let octet = u8::try_from(i * 16).unwrap_or(0);
                 Subnet {
-                    id: format!("subnet-0de7a017c0ffee0{}1", (b'a' + i as u8) as char),
-                    vpc_id: DEFAULT_VPC_ID.to_string(),
+                    id: match fixed {
+                        true => format!("subnet-0de7a017c0ffee0{}1", (b'a' + i as u8) as char),
+                        false => derived("subnet", &z.name),
+                    },
+                    vpc_id: vpc_id.clone(),
                     zone: z.name.clone(),
                     zone_id: z.zone_id.clone(),
                     cidr: format!("172.31.{octet}.0/20"),
@@ -64,7 +79,7 @@ impl Network {
             .collect();
         Self {
             vpcs: vec![Vpc {
-                id: DEFAULT_VPC_ID.to_string(),
+                id: vpc_id,
                 cidr: "172.31.0.0/16".to_string(),
                 is_default: true,
             }],
@@ -137,11 +152,24 @@ mod tests {
 
     #[test]
     fn one_default_subnet_per_zone_with_well_formed_ids() {
-        let n = Network::default_for(&zones_of("eu-west-1").unwrap_or_default());
+        let n = Network::default_for(
+            &zones_of("eu-west-1").unwrap_or_default(),
+            crate::model::ACCOUNT_ID,
+            "eu-west-1",
+        );
         assert!(is_well_formed(IdKind::Vpc, DEFAULT_VPC_ID));
         assert_eq!(n.subnets.len(), 3);
         for s in &n.subnets {
             assert!(is_well_formed(IdKind::Subnet, &s.id), "{}", s.id);
+        }
+        // Another account's: well formed, and none of them the default account's.
+        let other = Network::default_for(&zones_of("eu-west-1").unwrap_or_default(), "111122223333", "eu-west-1");
+        assert!(is_well_formed(IdKind::Vpc, &other.vpcs[0].id), "{}", other.vpcs[0].id);
+        assert_ne!(other.vpcs[0].id, DEFAULT_VPC_ID);
+        for (mine, theirs) in n.subnets.iter().zip(&other.subnets) {
+            assert!(is_well_formed(IdKind::Subnet, &theirs.id), "{}", theirs.id);
+            assert_ne!(mine.id, theirs.id);
+            assert_eq!(theirs.vpc_id, other.vpcs[0].id);
         }
         let b = n.default_subnet("eu-west-1b").expect("zone b has one");
         assert_eq!(b.cidr, "172.31.16.0/20");

@@ -1,8 +1,9 @@
 //! Every account's resources in every region: one [`Cloud`] per
 //! [`Scope`], made on first use. A request acts in the scope it is signed
 //! for (the region of its SigV4 credential scope, the account of its access
-//! key); the seeded SecureCart lives in the home scope, the region the
-//! emulator was started for.
+//! key). When the world is seeded, every account finds its own SecureCart
+//! in the home region (the region the emulator was started for) on first
+//! use, and its SSM instance profile in IAM.
 //!
 //! A handler gets its own scope's cloud to change and the rest of the world
 //! to read: a copy from another region and a snapshot shared by another
@@ -44,13 +45,17 @@ pub struct World {
     home: Scope,
     pace: Pace,
     id_seed: Option<u64>,
+    /// When seeded: the instant SecureCart's scenario is dated from, the
+    /// same for every account (so a journal's replay seeds alike).
+    scenario: Option<Timestamp>,
     clouds: BTreeMap<Scope, Cloud>,
 }
 
 impl World {
-    /// A world whose home scope (the default account in `region`) exists;
-    /// `None` when AWS has no such region.
-    pub fn new(region: &str, pace: Pace, id_seed: Option<u64>) -> Option<Self> {
+    /// A world whose home scope (the default account in `region`) exists,
+    /// every account seeded with SecureCart when `scenario` gives the time
+    /// it is dated from; `None` when AWS has no such region.
+    pub fn new(region: &str, pace: Pace, id_seed: Option<u64>, scenario: Option<Timestamp>) -> Option<Self> {
         if !zone::is_region(region) {
             return None;
         }
@@ -59,6 +64,7 @@ impl World {
             home: home.clone(),
             pace,
             id_seed,
+            scenario,
             clouds: BTreeMap::new(),
         };
         world.cloud_mut(&home);
@@ -75,16 +81,41 @@ impl World {
         self.cloud_mut(&home)
     }
 
-    /// A scope's cloud, made on first use: empty, but with its account's
-    /// IAM (roles and instance profiles are global, not regional).
+    /// A scope's cloud, made on first use ([`Self::make`]).
     pub fn cloud_mut(&mut self, scope: &Scope) -> &mut Cloud {
-        let iam = (!self.clouds.contains_key(scope))
-            .then(|| self.iam_of(&scope.account))
-            .flatten();
-        let (home, pace, seed) = (&self.home, self.pace, self.id_seed);
-        self.clouds
-            .entry(scope.clone())
-            .or_insert_with(|| fresh(home, pace, seed, scope, iam))
+        let cloud = match self.clouds.remove(scope) {
+            Some(cloud) => cloud,
+            None => self.make(scope),
+        };
+        self.clouds.entry(scope.clone()).or_insert(cloud)
+    }
+
+    /// A new cloud for `scope`: the region's zones and default VPC, its
+    /// account's IAM (roles and instance profiles are global, not regional;
+    /// an account's first cloud gets the SSM instance profile when seeded),
+    /// and SecureCart when it is the account's home region in a seeded world.
+    ///
+    /// Home keeps the journal's seed as it is (ids as before regions
+    /// existed); elsewhere the seed is mixed with the scope, so two scopes
+    /// never draw the same ids.
+    fn make(&self, scope: &Scope) -> Cloud {
+        let seed = self.id_seed.map(|s| {
+            if *scope == self.home {
+                s
+            } else {
+                s ^ crate::ids::stable_hash(format!("{}/{}", scope.account, scope.region).as_bytes())
+            }
+        });
+        let mut cloud = Cloud::new(&scope.account, &scope.region, self.pace, seed);
+        match (self.iam_of(&scope.account), self.scenario) {
+            (Some(iam), _) => cloud.iam = iam,
+            (None, Some(at)) => crate::seed::ssm_instance_profile(&mut cloud, at),
+            (None, None) => {}
+        }
+        if let Some(at) = self.scenario.filter(|_| scope.region == self.home.region) {
+            crate::seed::securecart(&mut cloud, at);
+        }
+        cloud
     }
 
     /// An account's IAM, from any of its regions (they hold the same).
@@ -124,7 +155,7 @@ impl World {
         // Taken out while `f` runs, so `f` can read the rest of the world.
         let mut cloud = match self.clouds.remove(scope) {
             Some(cloud) => cloud,
-            None => fresh(&self.home, self.pace, self.id_seed, scope, self.iam_of(&scope.account)),
+            None => self.make(scope),
         };
         let result = panic::catch_unwind(AssertUnwindSafe(|| f(&mut cloud, self)));
         self.clouds.insert(scope.clone(), cloud);
@@ -164,25 +195,6 @@ impl World {
     }
 }
 
-/// An empty cloud for `scope`, with its account's IAM when it has one
-/// elsewhere. Home keeps the journal's seed as it is (ids as before regions
-/// existed); elsewhere the seed is mixed with the scope, so two regions
-/// never draw the same ids.
-fn fresh(home: &Scope, pace: Pace, id_seed: Option<u64>, scope: &Scope, iam: Option<crate::model::Iam>) -> Cloud {
-    let seed = id_seed.map(|s| {
-        if scope == home {
-            s
-        } else {
-            s ^ crate::ids::stable_hash(format!("{}/{}", scope.account, scope.region).as_bytes())
-        }
-    });
-    let mut cloud = Cloud::new(&scope.account, &scope.region, pace, seed);
-    if let Some(iam) = iam {
-        cloud.iam = iam;
-    }
-    cloud
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -190,8 +202,8 @@ mod tests {
 
     #[test]
     fn scopes_are_made_on_first_use_with_their_regions_zones() {
-        let mut world = World::new("us-east-1", Pace::Instant, Some(7)).unwrap();
-        assert!(World::new("us-nowhere-1", Pace::Instant, None).is_none());
+        let mut world = World::new("us-east-1", Pace::Instant, Some(7), None).unwrap();
+        assert!(World::new("us-nowhere-1", Pace::Instant, None, None).is_none());
         let eu = Scope::default_account("eu-west-1");
         assert!(world.cloud(&eu).is_none());
         let zones: Vec<String> = world.cloud_mut(&eu).zones.iter().map(|z| z.name.clone()).collect();
@@ -201,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_panicking_handler_loses_no_scope() {
-        let mut world = World::new("us-east-1", Pace::Instant, Some(7)).unwrap();
+        let mut world = World::new("us-east-1", Pace::Instant, Some(7), None).unwrap();
         let home = world.home().clone();
         let caught = panic::catch_unwind(AssertUnwindSafe(|| {
             world.in_scope(&home, chrono::Utc::now(), |_, _| panic!("a bug"));

@@ -178,9 +178,14 @@ impl World {
     }
 
     pub async fn target(&self) -> Target {
-        Target::connect(self.cloud.endpoint(), Some(TargetKind::Embedded), "us-east-1")
-            .await
-            .unwrap()
+        Target::connect(
+            self.cloud.endpoint(),
+            Some(TargetKind::Embedded),
+            "us-east-1",
+            Some("test"),
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn wiring(&self, clock: Clock) -> Wiring {
