@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{run_shown, LiveRun, TempDir};
+use common::{aws_json, run_shown, run_shown_as, EmulatorProcess, LiveRun, TempDir};
 
 /// The AWS_ENDPOINT_URL of the `export …` line a run_started event shows the learner.
 fn terminal_endpoint(started: &serde_json::Value) -> String {
@@ -186,4 +186,70 @@ fn a_learner_can_skip_and_quit_and_the_run_is_interrupted() {
     assert_eq!(run.finish(Duration::from_secs(30)).code(), Some(130));
     let history = common::json_lines(&common::snaplab(&["history", "--json", "--db", &db]));
     assert_eq!(history[0]["outcome"], "interrupted");
+}
+
+/// One word of the `export …` line a run_started event shows the learner.
+fn terminal_value(started: &serde_json::Value, name: &str) -> String {
+    let terminal = started["terminal"].as_str().unwrap();
+    let prefix = format!("{name}=");
+    terminal
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no {name} in {terminal:?}"))
+        .to_string()
+}
+
+#[test]
+fn on_a_class_emulator_the_line_a_learner_copies_carries_their_own_key_and_their_commands_drive_their_own_securecart() {
+    let dir = TempDir::new("hands-on-class");
+    let db = dir.db();
+    let emulator = EmulatorProcess::start(&["--pace", "demo"]);
+    let mut run = LiveRun::start(&[
+        "run",
+        "--mode",
+        "hands-on",
+        "--endpoint",
+        &emulator.endpoint,
+        "--learner",
+        "Ada",
+        "--json",
+        "--db",
+        &db,
+    ]);
+    let started = run.until(Duration::from_secs(60), "run_started", |e| e["event"] == "run_started");
+    let key = terminal_value(&started, "AWS_ACCESS_KEY_ID");
+    assert_eq!(key, snaplab_cloud::learner_access_key("ada"), "Ada's own key, from her name");
+    assert_eq!(terminal_value(&started, "AWS_ENDPOINT_URL"), emulator.endpoint);
+    assert_eq!(started["context"]["target"]["access_key"], key.as_str());
+
+    let mut answered: Vec<String> = Vec::new();
+    loop {
+        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
+            matches!(e["event"].as_str(), Some("awaiting_learner" | "run_finished"))
+        });
+        if e["event"] == "run_finished" {
+            assert_eq!(e["outcome"], "passed", "{:#?}", run.seen);
+            break;
+        }
+        let step = e["step_id"].as_str().unwrap().to_string();
+        if !answered.contains(&step) {
+            for c in e["commands"].as_array().unwrap() {
+                run_shown_as(&emulator.endpoint, &key, c.as_str().unwrap());
+            }
+            answered.push(step);
+        } else {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        run.answer("");
+    }
+    assert!(run.finish(Duration::from_secs(30)).success());
+    // Her SecureCart was not the default account's, which nobody touched.
+    let instance = started["context"]["scenario"]["instance_id"].as_str().map(str::to_string);
+    let instance = instance.unwrap_or_else(|| {
+        let known = run.seen.iter().find_map(|e| e["context"]["scenario"]["instance_id"].as_str());
+        known.unwrap().to_string()
+    });
+    assert_ne!(instance, "i-0a1b2c3d4e5f60789");
+    let snapshots = aws_json(&emulator.endpoint, &["ec2", "describe-snapshots", "--owner-ids", "self"]);
+    assert_eq!(snapshots["Snapshots"], serde_json::json!([]), "the default account saw no snapshot");
 }

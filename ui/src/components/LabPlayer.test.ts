@@ -124,7 +124,7 @@ describe("LabPlayer: getting ready", () => {
     play([]);
     expect(screen.getByText(/starting…/)).toBeTruthy();
     cleanup();
-    play([{ ...started, context: context({ target: { kind: "localstack", endpoint: "http://localhost:4566", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true, profile: null } }) } as LabEvent]);
+    play([{ ...started, context: context({ target: { kind: "localstack", endpoint: "http://localhost:4566", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true, profile: null, access_key: "123456789012" } }) } as LabEvent]);
     expect(screen.getByText(/run-1 · guided · crash/).textContent).toContain("http://localhost:4566");
   });
 });

@@ -307,7 +307,7 @@ describe("Results: the verification", () => {
       target_kind: "moto",
       target_endpoint: "http://localhost:5000",
       target_label: "moto at http://localhost:5000",
-      context: context({ target: { kind: "moto", endpoint: "http://localhost:5000", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true, profile: null } }),
+      context: context({ target: { kind: "moto", endpoint: "http://localhost:5000", region: "us-east-1", data_plane: "shadow disk", shadow_disk: true, profile: null, access_key: "123456789012" } }),
       verification: v,
     }));
     expect(within(screen.getByTestId("verification-summary")).getByText(shadow).tagName).toBe("LI");

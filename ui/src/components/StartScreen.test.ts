@@ -48,6 +48,7 @@ const defaults: StartOptions = {
   aws: null,
   target: "builtin",
   endpoint: null,
+  access_key: null,
   learner: "ann",
   mode: "guided",
   consistency: "crash",
@@ -129,6 +130,28 @@ describe("StartScreen: target", () => {
     await user.type(url, "http://127.0.0.1:5000");
     await user.click(startButton());
     expect(onstart).toHaveBeenCalledWith({ ...defaults, target: "endpoint", endpoint: "http://127.0.0.1:5000" });
+  });
+
+  it("sends the access key typed for the endpoint, and none when left blank or the target changes", async () => {
+    const user = setup();
+    await user.click(radio(/An endpoint/));
+    expect((screen.getByLabelText("Access key") as HTMLInputElement).placeholder).toBe("yours, from your name");
+    await user.type(screen.getByLabelText("Access key"), "  AKIASHAREDDESK ");
+    await user.click(startButton());
+    expect(onstart).toHaveBeenLastCalledWith({
+      ...defaults,
+      target: "endpoint",
+      endpoint: "http://localhost:4566",
+      access_key: "AKIASHAREDDESK",
+    });
+    await user.clear(screen.getByLabelText("Access key"));
+    await user.type(screen.getByLabelText("Access key"), "   ");
+    await user.click(startButton());
+    expect(onstart).toHaveBeenLastCalledWith({ ...defaults, target: "endpoint", endpoint: "http://localhost:4566" });
+    await user.type(screen.getByLabelText("Access key"), "AKIASHAREDDESK");
+    await user.click(radio(/Built-in emulator/));
+    await user.click(startButton());
+    expect(onstart).toHaveBeenLastCalledWith(defaults);
   });
 
   it("sends no endpoint when the learner goes back to the built-in emulator", async () => {

@@ -44,7 +44,7 @@ export function context(patch: Partial<RunContext> = {}): RunContext {
     mode: "guided",
     consistency: "crash",
     pace: "demo",
-    target: { kind: "embedded", endpoint: "http://127.0.0.1:4566", region: "us-east-1", data_plane: "emulator", shadow_disk: false, profile: null },
+    target: { kind: "embedded", endpoint: "http://127.0.0.1:4566", region: "us-east-1", data_plane: "emulator", shadow_disk: false, profile: null, access_key: "test" },
     started_at: T0,
     store_seed: 1,
     scenario: { instance_id: "i-0a1b2c3d4e5f60789", zone: "us-east-1a", data_volume_id: "vol-0123456789abcdef0", data_device: "/dev/sdf", data_volume_bytes: 8589934592, inventory: null },
