@@ -6,17 +6,19 @@ CARGO ?= cargo
 # No debug info in dev builds: half the size, faster links.
 export CARGO_PROFILE_DEV_DEBUG ?= 0
 
-.PHONY: help run run-headless app app-deps ui test test-rust test-ui test-gui screenshots build lint bench bench-app bench-journal emulator test-localstack clean-tools
+.PHONY: help run run-headless app app-deps ui bundle test test-rust test-ui test-gui test-bundle screenshots build lint bench bench-app bench-class bench-journal emulator test-localstack clean-tools
 
 help:
 	@echo "make run              open the desktop app (SecureCart Snapshot Lab) on the built-in emulator"
 	@echo "make run-headless     the same lab in the terminal, no window (snaplab run)"
 	@echo "make app              build the desktop app: target/debug/snaplab-app"
+	@echo "make bundle           an installable .deb of the app (release build): target/release/bundle/deb/"
 	@echo "make test             install what is missing, then run every test (lint, unit, integration, real clients)"
 	@echo "make screenshots      refresh the README's screenshots (docs/screenshots/) from the GUI tests"
 	@echo "make emulator         start the standalone emulator on 127.0.0.1:4566"
 	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
 	@echo "make bench-app        the desktop app's benchmarks (cold start, memory, frame time) under Xvfb"
+	@echo "make bench-class      a class on one emulator: 1 to 30 learners' runs at once (latency, CPU, memory)"
 	@echo "make bench-journal    the emulator's journal, this build beside an older revision's (REV=7008c93)"
 	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
@@ -40,6 +42,10 @@ ui: app-deps ui/dist/index.html
 # so it is built first.
 app: ui
 	$(CARGO) build --workspace
+
+# The .deb (Tauri's bundler, pinned in ui/package.json), release build.
+bundle: ui
+	scripts/bundle.sh
 
 # Opens the window; without a display, says how to get one and runs the lab in the terminal instead.
 run: app
@@ -69,6 +75,7 @@ test: lint
 	$(MAKE) --no-print-directory test-rust || status=1; \
 	$(MAKE) --no-print-directory test-ui || status=1; \
 	$(MAKE) --no-print-directory test-gui || status=1; \
+	$(MAKE) --no-print-directory test-bundle || status=1; \
 	exit $$status
 
 test-rust: ui
@@ -89,6 +96,11 @@ test-gui: ui
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
 	  xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
 
+# The .deb of the debug build test-gui used: extracted, its dependencies
+# checked, the installed app started headless.
+test-bundle: ui
+	scripts/test-bundle.sh
+
 # The README's screenshots, refreshed on purpose: the GUI tests, which also
 # copy theirs into docs/screenshots/ (a plain test-gui leaves them in target/gui-e2e/).
 screenshots:
@@ -105,6 +117,9 @@ bench:
 
 bench-app:
 	scripts/bench-app.sh
+
+bench-class:
+	scripts/bench-class.sh
 
 bench-journal:
 	scripts/bench-journal.sh $(REV)

@@ -33,6 +33,8 @@ enum Command {
     Labs(commands::labs::Args),
     /// List recorded runs.
     History(commands::history::Args),
+    /// The instructor's board: every learner's latest run, where it stands (--watch: live).
+    Class(commands::class::Args),
     /// Show one run's report (Markdown, HTML or JSON).
     Report(commands::report::Args),
     /// Delete the snapshots and volumes an interrupted run left behind.
@@ -62,6 +64,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Run(args) => commands::run::run(args).await,
             Command::Labs(args) => commands::labs::run(args),
             Command::History(args) => commands::history::run(args).await,
+            Command::Class(args) => commands::class::run(args).await,
             Command::Report(args) => commands::report::run(args).await,
             Command::Cleanup(args) => commands::cleanup::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,

@@ -190,3 +190,63 @@ fn a_report_keeps_outside_text_as_text() {
     assert!(!html.contains("<b>bold"), "raw HTML from a learner's name");
     assert!(html.contains("<td>eve | &lt;b&gt;bold&lt;/b&gt; **x**</td>"), "{html}");
 }
+
+#[test]
+fn the_class_board_shows_every_learners_latest_run_in_the_terminal_and_as_json() {
+    let dir = TempDir::new("class-board");
+    let db = dir.db();
+    let empty = snaplab(&["class", "--db", &db]);
+    assert!(
+        text(&empty).0.contains("No learner has started a run"),
+        "{:?}",
+        text(&empty)
+    );
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    for learner in ["ada", "grace"] {
+        let out = snaplab(&[
+            "run",
+            "--endpoint",
+            &emulator.endpoint,
+            "--learner",
+            learner,
+            "--db",
+            &db,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    }
+    // Grace's second run stops after its first step: her latest is the one on the board.
+    let stopped = run_until_step_then_stop(&db, &["--learner", "grace"], "start-shop");
+
+    let out = snaplab(&["class", "--db", &db, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let rows = json_lines(&out);
+    let names: Vec<&str> = rows.iter().map(|r| r["learner"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ada", "grace"]);
+    assert_eq!(rows[0]["state"], "passed");
+    assert_eq!(
+        (rows[1]["run_id"].as_str(), rows[1]["state"].as_str()),
+        (Some(stopped.as_str()), Some("interrupted"))
+    );
+    // Stopped once the first step had finished: on it, or on the next just begun.
+    let step = rows[1]["step_number"].as_i64().unwrap();
+    assert!((1..=2).contains(&step), "{}", rows[1]);
+
+    let (table, _) = text(&snaplab(&["class", "--db", &db]));
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.starts_with("learner") && header.contains("status") && header.contains("on step"),
+        "{table}"
+    );
+    assert!(
+        table.lines().any(|l| l.starts_with("ada") && l.contains("passed")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("grace") && l.contains("interrupted")),
+        "{table}"
+    );
+    let (other_lab, _) = text(&snaplab(&["class", "--db", &db, "--lab", "incremental"]));
+    assert!(other_lab.contains("No learner has started a run"), "{other_lab}");
+}

@@ -218,7 +218,11 @@ fn on_a_class_emulator_the_line_a_learner_copies_carries_their_own_key_and_their
     ]);
     let started = run.until(Duration::from_secs(60), "run_started", |e| e["event"] == "run_started");
     let key = terminal_value(&started, "AWS_ACCESS_KEY_ID");
-    assert_eq!(key, snaplab_cloud::learner_access_key("ada"), "Ada's own key, from her name");
+    assert_eq!(
+        key,
+        snaplab_cloud::learner_access_key("ada"),
+        "Ada's own key, from her name"
+    );
     assert_eq!(terminal_value(&started, "AWS_ENDPOINT_URL"), emulator.endpoint);
     assert_eq!(started["context"]["target"]["access_key"], key.as_str());
 
@@ -244,12 +248,24 @@ fn on_a_class_emulator_the_line_a_learner_copies_carries_their_own_key_and_their
     }
     assert!(run.finish(Duration::from_secs(30)).success());
     // Her SecureCart was not the default account's, which nobody touched.
-    let instance = started["context"]["scenario"]["instance_id"].as_str().map(str::to_string);
+    let instance = started["context"]["scenario"]["instance_id"]
+        .as_str()
+        .map(str::to_string);
     let instance = instance.unwrap_or_else(|| {
-        let known = run.seen.iter().find_map(|e| e["context"]["scenario"]["instance_id"].as_str());
+        let known = run
+            .seen
+            .iter()
+            .find_map(|e| e["context"]["scenario"]["instance_id"].as_str());
         known.unwrap().to_string()
     });
     assert_ne!(instance, "i-0a1b2c3d4e5f60789");
-    let snapshots = aws_json(&emulator.endpoint, &["ec2", "describe-snapshots", "--owner-ids", "self"]);
-    assert_eq!(snapshots["Snapshots"], serde_json::json!([]), "the default account saw no snapshot");
+    let snapshots = aws_json(
+        &emulator.endpoint,
+        &["ec2", "describe-snapshots", "--owner-ids", "self"],
+    );
+    assert_eq!(
+        snapshots["Snapshots"],
+        serde_json::json!([]),
+        "the default account saw no snapshot"
+    );
 }

@@ -15,6 +15,7 @@ fn export_all(dir: &Path) {
     snaplab_store::SummaryRow::export_all_to(dir).expect("SummaryRow");
     snaplab_store::MissedQuestion::export_all_to(dir).expect("MissedQuestion");
     snaplab_store::RunSummary::export_all_to(dir).expect("RunSummary");
+    snaplab_store::BoardRow::export_all_to(dir).expect("BoardRow");
     AppInfo::export_all_to(dir).expect("AppInfo");
     EndpointCheck::export_all_to(dir).expect("EndpointCheck");
     StartOptions::export_all_to(dir).expect("StartOptions");

@@ -12,7 +12,8 @@ use snaplab_emulator::Pace;
 use snaplab_lab::{Consistency, LabDef, Mode, RunContext};
 use snaplab_session::{default_learner, RunRequest, SessionError};
 use snaplab_store::{
-    instructor_summary, summary_csv, HistoryFilter, MissedQuestion, RunReport, RunSummary, StoreError, SummaryRow,
+    instructor_summary, summary_csv, BoardRow, HistoryFilter, MissedQuestion, RunReport, RunSummary, StoreError,
+    SummaryRow,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -460,6 +461,13 @@ pub async fn summary(
     lab: Option<String>,
 ) -> Result<Vec<SummaryRow>> {
     Ok(instructor_summary(&runs(&state, learner, lab).await?))
+}
+
+/// The instructor's board: every learner's latest run (of `lab`), where it stands now.
+#[tauri::command]
+pub async fn class_board(state: State<'_, AppState>, lab: Option<String>) -> Result<Vec<BoardRow>> {
+    let lab = lab.filter(|l| !l.trim().is_empty());
+    Ok(state.store.class_board(lab.as_deref(), chrono::Utc::now()).await?)
 }
 
 /// The knowledge checks the filtered runs missed most.

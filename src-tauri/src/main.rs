@@ -113,6 +113,7 @@ fn main() -> anyhow::Result<()> {
             commands::answer_question,
             commands::stop_run,
             commands::history,
+            commands::class_board,
             commands::summary,
             commands::missed_questions,
             commands::run_report,

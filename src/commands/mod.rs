@@ -1,5 +1,6 @@
 //! One module per `snaplab` subcommand.
 
+pub mod class;
 pub mod cleanup;
 pub mod consent;
 pub mod emulator;

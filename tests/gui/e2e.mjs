@@ -663,6 +663,113 @@ test("a standalone snaplab emulator endpoint: detected by the check, the lab run
   }
 });
 
+/** Starts `snaplab emulator` on a free port: { process, endpoint }. */
+async function standaloneEmulator(pace) {
+  const port = await freePort();
+  const emulator = spawn(join(root, "target/debug/snaplab"), ["emulator", "--bind", `127.0.0.1:${port}`, "--pace", pace], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await new Promise((res, rej) => {
+    emulator.stdout.on("data", (d) => String(d).includes("http://") && res());
+    emulator.on("exit", (code) => rej(new Error(`the emulator exited (${code})`)));
+  });
+  return { process: emulator, endpoint: `http://127.0.0.1:${port}` };
+}
+
+/** A learner's `snaplab run` on `endpoint` into the app's record: the process, its JSON events as they come. */
+function learnerRun(endpoint, learner, args) {
+  const child = spawn(join(root, "target/debug/snaplab"), ["run", "--endpoint", endpoint, "--learner", learner, "--json", ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, SNAPLAB_DB: env.SNAPLAB_DB },
+  });
+  const events = [];
+  let buffered = "";
+  child.stdout.on("data", (d) => {
+    buffered += String(d);
+    const lines = buffered.split("\n");
+    buffered = lines.pop();
+    for (const l of lines) if (l.trim()) events.push(JSON.parse(l));
+  });
+  const until = async (what, pred, timeoutMs = 60000) => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const e = events.find(pred);
+      if (e) return e;
+      await sleep(100);
+    }
+    throw new Error(`${learner}'s run: no ${what} in ${JSON.stringify(events.map((e) => e.event))}`);
+  };
+  const exited = new Promise((res) => child.on("exit", res));
+  return { child, events, until, exited };
+}
+
+/** The board's rows as { learner, state, step, note }. */
+function boardRows(s) {
+  return s.exec(`
+    return [...document.querySelectorAll('[data-testid=board] tr[data-learner]')].map((tr) => ({
+      learner: tr.dataset.learner,
+      state: tr.dataset.state,
+      step: tr.cells[2].textContent.trim(),
+      note: tr.cells[6].textContent.trim(),
+    }));`);
+}
+
+test("the class board: learners on one emulator, each in a world of their own, seen live — who waits, who is stuck, who finished", async (s) => {
+  const emulator = await standaloneEmulator("demo");
+  const runs = [];
+  try {
+    // Ada finishes a guided run; Grace's hands-on run waits for her; Alan presses Enter without doing the step.
+    const ada = learnerRun(emulator.endpoint, "ada", ["--pace", "demo"]);
+    runs.push(ada);
+    const grace = learnerRun(emulator.endpoint, "grace", ["--mode", "hands-on"]);
+    const alan = learnerRun(emulator.endpoint, "alan", ["--mode", "hands-on"]);
+    runs.push(grace, alan);
+    await grace.until("prompt", (e) => e.event === "awaiting_learner");
+    await alan.until("prompt", (e) => e.event === "awaiting_learner");
+    alan.child.stdin.write("\n");
+    await alan.until("failed check", (e) => e.event === "check_result" && !e.passed);
+    // Each signs with a key of their own: three SecureCarts on one emulator.
+    const keys = new Set(
+      [ada, grace, alan].map((r) => r.events.find((e) => e.event === "run_started")?.context?.target?.access_key),
+    );
+    assert(keys.size === 3 && !keys.has("test"), `access keys: ${[...keys]}`);
+
+    await s.click(await s.waitFor("[data-testid=nav-class]"));
+    await s.waitFor("[data-testid=board][data-loaded=true]", { timeoutMs: 30000 });
+    const end = Date.now() + 120000;
+    let rows = [];
+    const state = (name) => rows.find((r) => r.learner === name)?.state;
+    while (Date.now() < end) {
+      rows = await boardRows(s);
+      if (state("ada") === "passed" && state("grace") === "waiting" && state("alan") === "stuck") break;
+      await sleep(500);
+    }
+    assert(state("ada") === "passed", `ada: ${JSON.stringify(rows)}`);
+    assert(state("grace") === "waiting", `grace: ${JSON.stringify(rows)}`);
+    const stuck = rows.find((r) => r.learner === "alan");
+    assert(stuck?.state === "stuck" && /No snapshot of vol-/.test(stuck.note), `alan: ${JSON.stringify(stuck)}`);
+    assert(/^2\/9 /.test(stuck.step), `alan's step: ${stuck.step}`);
+    // Who needs a look comes first.
+    assert(rows[0].learner === "alan", `first row: ${rows[0].learner}`);
+    const counts = await s.text(await s.find("[data-testid=board-counts]"));
+    assert(/1 waiting/.test(counts) && /1 failed check/.test(counts), `counts: ${counts}`);
+    await save(s, "class-board", true);
+
+    // Grace quits: the board says so within a poll.
+    grace.child.stdin.write("q\n");
+    await grace.exited;
+    const quitEnd = Date.now() + 30000;
+    while (state("grace") !== "interrupted" && Date.now() < quitEnd) {
+      await sleep(500);
+      rows = await boardRows(s);
+    }
+    assert(state("grace") === "interrupted", `grace after quitting: ${JSON.stringify(rows)}`);
+  } finally {
+    for (const r of runs) r.child.kill("SIGTERM");
+    emulator.process.kill("SIGTERM");
+  }
+});
+
 let closedRunId = null;
 
 test("closing the window mid-run: the run is kept as interrupted", async (s) => {

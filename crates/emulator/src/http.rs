@@ -53,6 +53,8 @@ pub struct Shared {
     pub hints: bool,
     /// What a restored volume's block costs the first time it is read.
     pub first_read: crate::first_read::FirstReadCost,
+    /// How long requests take ([`crate::metrics`]).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Shared {
@@ -120,6 +122,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             put(fail_next_snapshot),
         )
         .route("/_snaplab/inbox", get(inbox))
+        .route("/_snaplab/metrics", get(metrics))
         .route("/_snaplab/events", get(sent_events))
         .route(
             "/_snaplab/volumes/{volume_id}/data",
@@ -132,7 +135,16 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .fallback(aws_request)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.metrics.clone(),
+            crate::metrics::timed,
+        ))
         .with_state(shared)
+}
+
+/// How long requests have taken since the emulator started.
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.metrics.summary()).into_response()
 }
 
 async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -146,6 +158,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         "services": ["ec2", "ebs", "sts", "iam", "ssm", "events", "sns"],
         "denied": shared.deny.to_string(),
         "data_plane": "/_snaplab/volumes/{volume_id}/data",
+        "metrics": "/_snaplab/metrics",
         "first_read_per_block_us": shared.first_read.per_block().as_micros() as u64,
     }))
 }

@@ -26,6 +26,7 @@ pub mod host;
 mod http;
 mod iam;
 pub mod ids;
+pub mod metrics;
 pub mod model;
 pub mod pace;
 pub mod persist;
@@ -303,6 +304,7 @@ fn build_shared(config: &EmulatorConfig) -> std::io::Result<Shared> {
         commands: ssm::Commands::default(),
         hints: config.hints,
         first_read: first_read::FirstReadCost::new(header.pace.timings().first_read_per_block),
+        metrics: Arc::default(),
         hosts: match &config.run_commands {
             Some(dir) => Some(Arc::new(host::Hosts::new(dir, config.clock.clone())?)),
             None => None,

@@ -177,3 +177,34 @@ async fn a_snapshot_copies_only_blocks_changed_since_the_previous_one() {
         .inspect(|c| (c.snapshots[&first].bytes_to_copy, c.snapshots[&second].bytes_to_copy));
     assert_eq!(copied, (128 * BLOCK_SIZE, BLOCK_SIZE));
 }
+
+#[tokio::test]
+async fn the_metrics_route_times_every_request_by_kind() {
+    let lab = Lab::start(Pace::Instant).await;
+    let (status, _) = put(&lab, DATA_VOLUME_ID, "0", vec![7u8; 4096]).await;
+    assert_eq!(status, 200);
+    let (status, _) = get(&lab, DATA_VOLUME_ID, "offset=0&length=4096").await;
+    assert_eq!(status, 200);
+    lab.volume(DATA_VOLUME_ID).await;
+    let (status, _) = get(&lab, "vol-0000000000000dead", "offset=0&length=1").await;
+    assert_eq!(status, 404);
+    let m: serde_json::Value = reqwest::get(format!("{}/_snaplab/metrics", lab.endpoint()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["data_plane"]["count"], 3, "{m}");
+    assert!(m["aws"]["count"].as_u64().unwrap() >= 1, "{m}");
+    let p99 = m["data_plane"]["p99_us"].as_u64().unwrap();
+    assert!(p99 > 0 && p99 <= m["data_plane"]["max_us"].as_u64().unwrap(), "{m}");
+    assert_eq!(m["server_errors"], 0, "a 404 is not a server error");
+    // The metrics route does not count itself.
+    let again: serde_json::Value = reqwest::get(format!("{}/_snaplab/metrics", lab.endpoint()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["aws"]["count"], m["aws"]["count"]);
+}

@@ -2,6 +2,7 @@
 //! The [`Recorder`] is a sink of the lab's events; queries read back history,
 //! reports and what a killed run needs to resume. Never a credential.
 
+mod board;
 mod commands;
 mod queries;
 mod recorder;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use board::{BoardRow, LearnerState};
 pub use commands::CommandRow;
 pub use queries::{HistoryFilter, MissedQuestion, RunSummary};
 pub use recorder::Recorder;

@@ -222,7 +222,10 @@ impl Store {
 }
 
 /// Reads a column the record stores as a serde enum's name.
-fn enum_column<T: serde::de::DeserializeOwned>(r: &sqlx::sqlite::SqliteRow, column: &str) -> Result<T, StoreError> {
+pub(crate) fn enum_column<T: serde::de::DeserializeOwned>(
+    r: &sqlx::sqlite::SqliteRow,
+    column: &str,
+) -> Result<T, StoreError> {
     let text: String = r.try_get(column)?;
     serde_json::from_value(serde_json::Value::String(text.clone()))
         .map_err(|_| StoreError::Corrupt(format!("column {column} holds '{text}'")))

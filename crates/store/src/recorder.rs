@@ -23,6 +23,21 @@ impl Recorder {
 
     async fn record(&self, event: &LabEvent) -> Result<(), sqlx::Error> {
         let (run_id, at) = (&event.run_id, &event.at);
+        // The learner acted, or the run moved on: it waits for nobody now.
+        let moved_on = matches!(
+            event.kind,
+            EventKind::CheckResult { .. }
+                | EventKind::StepStarted { .. }
+                | EventKind::StepFinished { .. }
+                | EventKind::QuestionAnswered { .. }
+                | EventKind::RunFinished { .. }
+        );
+        if moved_on {
+            sqlx::query("UPDATE runs SET awaiting_since = NULL WHERE id = ? AND awaiting_since IS NOT NULL")
+                .bind(run_id)
+                .execute(&self.pool)
+                .await?;
+        }
         match &event.kind {
             EventKind::RunStarted {
                 context, steps_total, ..
@@ -59,7 +74,7 @@ impl Recorder {
             .execute(&self.pool)
             .await
             .map(drop),
-            EventKind::AwaitingLearner { .. } => self.heartbeat(run_id, *at).await,
+            EventKind::AwaitingLearner { .. } => self.awaiting(run_id, *at).await,
             EventKind::ApiCall { call } => sqlx::query(
                 "INSERT INTO api_calls (run_id, step_id, operation, request_id, duration_ms, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
@@ -167,7 +182,7 @@ impl Recorder {
                 .map(drop)
             }
             // The card is the app's to show; the answer is what is recorded.
-            EventKind::QuestionAsked { .. } => self.heartbeat(run_id, *at).await,
+            EventKind::QuestionAsked { .. } => self.awaiting(run_id, *at).await,
             EventKind::QuestionAnswered { answer, .. } => sqlx::query(
                 "INSERT OR REPLACE INTO answers (run_id, question_id, prompt, answer, correct, asked, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
@@ -206,8 +221,10 @@ impl Recorder {
         }
     }
 
-    async fn heartbeat(&self, run_id: &str, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ?")
+    /// The run waits for its learner from `at` (kept from the first wait on, until they act).
+    async fn awaiting(&self, run_id: &str, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE runs SET heartbeat_at = ?, awaiting_since = COALESCE(awaiting_since, ?) WHERE id = ?")
+            .bind(at)
             .bind(at)
             .bind(run_id)
             .execute(&self.pool)

@@ -12,7 +12,7 @@ use snaplab_lab::{
     CheckId, Consistency, EventKind, EventSink, LabEvent, Level, Mode, OrderLog, ResourceKind, ResourceRole,
     RunContext, RunOutcome, RunStatus, StepOutcome, TargetInfo, Verification,
 };
-use snaplab_store::{HistoryFilter, StepStatus, Store, StoreError};
+use snaplab_store::{HistoryFilter, LearnerState, StepStatus, Store, StoreError};
 use snaplab_workload::{LogEntry, PointInTime};
 
 fn t0() -> DateTime<Utc> {
@@ -583,4 +583,157 @@ async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report
     assert_eq!(verify_json["commands"][1]["exit_status"], 254);
     // Deleting nothing else: another run's list is its own.
     assert!(store.commands("run-2").await.unwrap().is_empty());
+}
+
+/// Starts a run for the board: `learner` on step `step` (0-based) of 9.
+async fn board_run(store: &Store, run_id: &str, learner: &str, start: DateTime<Utc>, step: usize) -> Feed {
+    let mut ctx = context(run_id, learner, TargetKind::Snaplab);
+    ctx.mode = Mode::HandsOn;
+    let mut feed = Feed {
+        recorder: store.recorder(),
+        run_id: run_id.into(),
+        at: start,
+    };
+    feed.send(EventKind::RunStarted {
+        resumed: false,
+        steps_total: 9,
+        context: Box::new(ctx),
+        terminal: String::new(),
+    })
+    .await;
+    for (index, id) in ["start-shop", "create-snapshot", "detach-while-pending"]
+        .iter()
+        .enumerate()
+        .take(step + 1)
+    {
+        feed.send(EventKind::StepStarted {
+            step_id: (*id).into(),
+            index,
+            title: format!("Step {id}"),
+            page: String::new(),
+            commands: Vec::new(),
+        })
+        .await;
+        if index < step {
+            feed.send(EventKind::StepFinished {
+                step_id: (*id).into(),
+                outcome: StepOutcome::Passed,
+            })
+            .await;
+        }
+    }
+    feed
+}
+
+fn awaiting(step: &str) -> EventKind {
+    EventKind::AwaitingLearner {
+        step_id: step.into(),
+        awaiting: Default::default(),
+        commands: vec!["aws ec2 create-snapshot …".into()],
+        page: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn the_class_board_shows_where_each_learner_is_and_who_is_stuck() {
+    let dir = Dir::new("board");
+    let store = Store::open(&dir.db()).await.unwrap();
+    let now = t0() + Duration::minutes(10);
+    let recent = now - Duration::seconds(40);
+
+    // Ada: an older run that passed, then a new one now waiting for her on step 2.
+    let mut old = board_run(&store, "run-ada-1", "ada", t0(), 0).await;
+    old.send(EventKind::RunFinished {
+        outcome: RunOutcome::Passed,
+        steps_passed: 9,
+        steps_total: 9,
+    })
+    .await;
+    let mut ada = board_run(&store, "run-ada-2", "ada", recent, 1).await;
+    ada.send(awaiting("create-snapshot")).await;
+    let ada_waits_from = ada.at;
+    // She tries; the check fails, and the run waits for another try: stuck.
+    let mut grace = board_run(&store, "run-grace", "grace", recent, 1).await;
+    grace.send(awaiting("create-snapshot")).await;
+    grace
+        .send(EventKind::CheckResult {
+            step_id: "create-snapshot".into(),
+            check_id: CheckId::SnapshotCreated,
+            passed: false,
+            message: "No snapshot of vol-0123456789abcdef0 was created since this step began".into(),
+        })
+        .await;
+    grace.send(awaiting("create-snapshot")).await;
+    // Edsger: the app is doing a step (nothing to wait for).
+    let _edsger = board_run(&store, "run-edsger", "edsger", recent, 2).await;
+    // Barbara: her computer went quiet long ago, the run still marked running.
+    let _barbara = board_run(&store, "run-barbara", "barbara", t0(), 0).await;
+    // Alan: a run that failed, and why.
+    let mut alan = board_run(&store, "run-alan", "alan", recent, 0).await;
+    alan.send(EventKind::Notice {
+        level: Level::Warning,
+        message: "The run stopped: the endpoint went away".into(),
+    })
+    .await;
+    alan.send(EventKind::RunFinished {
+        outcome: RunOutcome::Failed,
+        steps_passed: 0,
+        steps_total: 9,
+    })
+    .await;
+
+    let board = store.class_board(None, now).await.unwrap();
+    let by: std::collections::BTreeMap<&str, &snaplab_store::BoardRow> =
+        board.iter().map(|r| (r.learner.as_str(), r)).collect();
+    let names: Vec<&str> = board.iter().map(|r| r.learner.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ada", "alan", "barbara", "edsger", "grace"],
+        "one row per learner, by name"
+    );
+
+    let a = by["ada"];
+    assert_eq!(
+        (a.run_id.as_str(), a.state),
+        ("run-ada-2", LearnerState::Waiting),
+        "her latest run"
+    );
+    assert_eq!(
+        (a.step_number, a.step_id.as_deref()),
+        (Some(2), Some("create-snapshot"))
+    );
+    assert_eq!(a.waiting_since, Some(ada_waits_from));
+    assert_eq!(a.steps_passed, 1);
+    assert_eq!(
+        a.seconds_on_step(now),
+        Some((now - (recent + Duration::seconds(4))).num_seconds())
+    );
+
+    let g = by["grace"];
+    assert_eq!(g.state, LearnerState::Stuck);
+    assert!(g.message.as_deref().unwrap().starts_with("No snapshot of"), "{g:?}");
+    assert_eq!(by["edsger"].state, LearnerState::Working);
+    assert_eq!(by["edsger"].step_number, Some(3));
+    assert_eq!(by["barbara"].state, LearnerState::Silent);
+    let al = by["alan"];
+    assert_eq!(al.state, LearnerState::Failed);
+    assert_eq!(al.message.as_deref(), Some("The run stopped: the endpoint went away"));
+    assert_eq!(al.seconds_on_step(now), None, "an ended run is on no step");
+
+    // Grace tries again and passes: no longer stuck, the run moves on.
+    grace
+        .send(EventKind::CheckResult {
+            step_id: "create-snapshot".into(),
+            check_id: CheckId::SnapshotCreated,
+            passed: true,
+            message: "Snapshot made".into(),
+        })
+        .await;
+    let board = store.class_board(Some("securecart-snapshot"), now).await.unwrap();
+    let g = board.iter().find(|r| r.learner == "grace").unwrap();
+    assert_eq!(
+        (g.state, g.message.as_deref(), g.waiting_since),
+        (LearnerState::Working, None, None)
+    );
+    assert!(store.class_board(Some("another-lab"), now).await.unwrap().is_empty());
 }

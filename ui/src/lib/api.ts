@@ -2,6 +2,7 @@
 // from Rust (src/bindings, by `cargo test -p snaplab-app bindings`).
 
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { BoardRow } from "../bindings/BoardRow";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppInfo } from "../bindings/AppInfo";
 import type { AwsAccount } from "../bindings/AwsAccount";
@@ -46,6 +47,7 @@ export const api = {
   answerQuestion: (answer: string) => invoke<void>("answer_question", { answer }),
   stopRun: () => invoke<void>("stop_run"),
   history: (learner: string | null, lab: string | null) => invoke<RunSummary[]>("history", { learner, lab }),
+  classBoard: (lab: string | null) => invoke<BoardRow[]>("class_board", { lab }),
   summary: (learner: string | null, lab: string | null) => invoke<SummaryRow[]>("summary", { learner, lab }),
   missedQuestions: (learner: string | null, lab: string | null) =>
     invoke<MissedQuestion[]>("missed_questions", { learner, lab }),

@@ -4,7 +4,7 @@ import type { AppInfo } from "../bindings/AppInfo";
 import type { LabDef } from "../bindings/LabDef";
 import { type RunView } from "./runview";
 
-export type Screen = "start" | "lab" | "results" | "history";
+export type Screen = "start" | "lab" | "results" | "history" | "class";
 
 export const ui = $state({
   screen: "start" as Screen,

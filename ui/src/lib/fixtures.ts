@@ -1,5 +1,6 @@
 // Events shaped as the runner sends them, for the unit tests.
 
+import type { BoardRow } from "../bindings/BoardRow";
 import type { LabDef } from "../bindings/LabDef";
 import type { LabEvent } from "../bindings/LabEvent";
 import type { RunContext } from "../bindings/RunContext";
@@ -34,6 +35,32 @@ export const question: Question = {
 
 export const T0 = "2026-11-29T10:00:00Z";
 export const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
+
+/** A learner's row on the class board. */
+export function boardRow(patch: Partial<BoardRow> = {}): BoardRow {
+  return {
+    learner: "ada",
+    run_id: "run-1",
+    lab: lab.id,
+    lab_title: lab.title,
+    mode: "hands-on",
+    state: "working",
+    step_id: "create-snapshot",
+    step_title: "Take the snapshot",
+    step_number: 2,
+    steps_total: 9,
+    steps_passed: 1,
+    step_started_at: "2026-11-30T10:08:00Z",
+    waiting_since: null,
+    message: null,
+    quiz_correct: 0,
+    quiz_asked: 0,
+    started_at: "2026-11-30T10:05:00Z",
+    finished_at: null,
+    last_seen: "2026-11-30T10:09:55Z",
+    ...patch,
+  };
+}
 
 export function context(patch: Partial<RunContext> = {}): RunContext {
   return {

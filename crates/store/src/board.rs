@@ -1,0 +1,195 @@
+//! The instructor's board: where every learner is, from the record — their
+//! latest run's lab and step, whether it works, waits for them, is stuck on a
+//! failed check or has ended, how long they have been on the step and their
+//! knowledge-check score. The CLI (`snaplab class`) and the app's Class view
+//! poll it.
+
+use chrono::{DateTime, Utc};
+use snaplab_lab::Mode;
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+/// A running run silent this long (its heartbeat comes every 15 s) has lost
+/// contact: its process died, or its learner's computer went away.
+const SILENT_AFTER_S: i64 = 60;
+
+/// Where a learner's latest run stands.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LearnerState {
+    /// The run is doing a step.
+    Working,
+    /// The run waits for the learner (commands to type, Run step, a question).
+    Waiting,
+    /// The step's last check failed and the run waits for another try: help may be needed.
+    Stuck,
+    Passed,
+    Failed,
+    Interrupted,
+    /// Marked running, but no sign of life for a minute.
+    Silent,
+}
+
+impl LearnerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Working => "working",
+            Self::Waiting => "waiting for the learner",
+            Self::Stuck => "failed check",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+            Self::Silent => "no contact",
+        }
+    }
+}
+
+/// One learner on the board: their latest run.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BoardRow {
+    pub learner: String,
+    pub run_id: String,
+    pub lab: String,
+    pub lab_title: String,
+    pub mode: Mode,
+    pub state: LearnerState,
+    /// The step under way (or the last one reached).
+    pub step_id: Option<String>,
+    pub step_title: Option<String>,
+    /// 1-based.
+    pub step_number: Option<i64>,
+    pub steps_total: i64,
+    pub steps_passed: i64,
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// Stuck or failed: the failed check's words (or why the run stopped).
+    pub message: Option<String>,
+    pub quiz_correct: i64,
+    pub quiz_asked: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_seen: DateTime<Utc>,
+}
+
+impl BoardRow {
+    /// Seconds on the current step at `now` (`None` once the run ended).
+    pub fn seconds_on_step(&self, now: DateTime<Utc>) -> Option<i64> {
+        let running = matches!(
+            self.state,
+            LearnerState::Working | LearnerState::Waiting | LearnerState::Stuck
+        );
+        let since = self.step_started_at.filter(|_| running)?;
+        Some((now - since).num_seconds().max(0))
+    }
+}
+
+impl Store {
+    /// Every learner's latest run (of `lab`, when given), by name; states as of `now`.
+    pub async fn class_board(&self, lab: Option<&str>, now: DateTime<Utc>) -> Result<Vec<BoardRow>, StoreError> {
+        let runs = sqlx::query(
+            "SELECT r.id, l.name AS learner, r.lab_id, r.lab_title, r.mode, r.status, r.started_at, r.finished_at,
+                    r.heartbeat_at, r.awaiting_since, r.steps_passed, r.steps_total,
+                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked AND a.correct) AS quiz_correct,
+                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked) AS quiz_asked
+             FROM runs r JOIN learners l ON l.id = r.learner_id
+             WHERE (?1 IS NULL OR r.lab_id = ?1)
+               AND r.id = (SELECT r2.id FROM runs r2 WHERE r2.learner_id = r.learner_id AND (?1 IS NULL OR r2.lab_id = ?1)
+                           ORDER BY r2.started_at DESC, r2.id DESC LIMIT 1)
+             ORDER BY l.name",
+        )
+        .bind(lab)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut board = Vec::with_capacity(runs.len());
+        for r in runs {
+            let run_id: String = r.try_get("id")?;
+            let step = sqlx::query(
+                "SELECT step_id, idx, title, started_at FROM steps WHERE run_id = ? ORDER BY started_at DESC, idx DESC LIMIT 1",
+            )
+            .bind(&run_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let (step_id, step_number, step_title, step_started_at) = match &step {
+                Some(s) => (
+                    Some(s.try_get::<String, _>("step_id")?),
+                    Some(s.try_get::<i64, _>("idx")? + 1),
+                    Some(s.try_get::<String, _>("title")?),
+                    Some(s.try_get::<DateTime<Utc>, _>("started_at")?),
+                ),
+                None => (None, None, None, None),
+            };
+            // The current step's last check: failed means the learner is stuck on it.
+            let last_check = sqlx::query(
+                "SELECT passed, message FROM checks WHERE run_id = ? AND step_id = ? ORDER BY id DESC LIMIT 1",
+            )
+            .bind(&run_id)
+            .bind(&step_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            let failed_check = match last_check {
+                Some(c) if !c.try_get::<bool, _>("passed")? => Some(c.try_get::<String, _>("message")?),
+                _ => None,
+            };
+            let status: String = r.try_get("status")?;
+            let heartbeat: DateTime<Utc> = r.try_get("heartbeat_at")?;
+            let waiting_since: Option<DateTime<Utc>> = r.try_get("awaiting_since")?;
+            let state = match status.as_str() {
+                "passed" => LearnerState::Passed,
+                "failed" => LearnerState::Failed,
+                "interrupted" => LearnerState::Interrupted,
+                _ if (now - heartbeat).num_seconds() > SILENT_AFTER_S => LearnerState::Silent,
+                _ if failed_check.is_some() => LearnerState::Stuck,
+                _ if waiting_since.is_some() => LearnerState::Waiting,
+                _ => LearnerState::Working,
+            };
+            let message = match state {
+                LearnerState::Stuck => failed_check,
+                LearnerState::Failed => self.why_failed(&run_id).await?,
+                _ => None,
+            };
+            board.push(BoardRow {
+                learner: r.try_get("learner")?,
+                lab: r.try_get("lab_id")?,
+                lab_title: r.try_get("lab_title")?,
+                mode: crate::queries::enum_column(&r, "mode")?,
+                state,
+                step_id,
+                step_title,
+                step_number,
+                steps_total: r.try_get("steps_total")?,
+                steps_passed: r.try_get("steps_passed")?,
+                step_started_at,
+                waiting_since: waiting_since.filter(|_| state == LearnerState::Waiting || state == LearnerState::Stuck),
+                message,
+                quiz_correct: r.try_get("quiz_correct")?,
+                quiz_asked: r.try_get("quiz_asked")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+                last_seen: heartbeat,
+                run_id,
+            });
+        }
+        Ok(board)
+    }
+
+    /// A failed run's reason: its last failed check, else its last warning.
+    async fn why_failed(&self, run_id: &str) -> Result<Option<String>, StoreError> {
+        let check: Option<String> =
+            sqlx::query_scalar("SELECT message FROM checks WHERE run_id = ? AND NOT passed ORDER BY id DESC LIMIT 1")
+                .bind(run_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if check.is_some() {
+            return Ok(check);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT message FROM notices WHERE run_id = ? AND level = 'warning' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(run_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
