@@ -13,7 +13,8 @@ if [ "${1:-}" = "--debug" ]; then
   cargo_flags=()
   tauri_flags=(--debug)
 fi
-cargo build "${cargo_flags[@]}" --bin snaplab-app --bin snaplab
+# The whole workspace, as `make app` builds it: the same features, so nothing is built twice.
+cargo build "${cargo_flags[@]}" --workspace
 # Paths in the bundler's config are relative to src-tauri/.
 files="{\"bundle\":{\"linux\":{\"deb\":{\"files\":{\"/usr/bin/snaplab\":\"../target/$profile/snaplab\"}}}}}"
 rm -rf "target/$profile/bundle/deb"

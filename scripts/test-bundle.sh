@@ -16,9 +16,11 @@ fail=0
 app="$root/usr/bin/snaplab-app"
 [ -x "$app" ] || { echo "FAIL no /usr/bin/snaplab-app in $deb"; exit 1; }
 # Every library the app links directly comes from a declared package (or from libc/libgcc, always there).
+cache=$(ldconfig -p)
 for lib in $(readelf -d "$app" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
-  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | cut -d: -f1 | head -1)
+  path=$(awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}' <<<"$cache")
+  # dpkg knows a file by the path its package installed (/lib or /usr/lib, merged-usr or not).
+  pkg=$( (dpkg -S "$path" || dpkg -S "$(readlink -f "$path")") 2>/dev/null | cut -d: -f1 | head -1) || true
   case "$pkg" in
     libc6|libgcc-s1) ;;
     *) grep -qw -- "$pkg" <<<"$depends" || { echo "FAIL $lib (from $pkg) is not in Depends"; fail=1; } ;;

@@ -17,6 +17,8 @@ let s;
 try {
   s = await Session.create(base, app);
   await s.waitFor("[data-testid=start-lab]", { timeoutMs: 60000 });
+  // The labs arrive from the app's Rust side after the page is up.
+  await s.waitFor("[data-testid^=lab-]", { timeoutMs: 30000 });
   const labs = await s.exec("return document.querySelectorAll('[data-testid^=lab-]').length;");
   const footer = await s.text(await s.waitFor("footer"));
   if (!footer.includes(db)) throw new Error(`the footer does not name the record it was given: ${footer}`);
