@@ -11,12 +11,7 @@ use common::{aws_json, run_shown, run_shown_as, EmulatorProcess, LiveRun, TempDi
 
 /// The AWS_ENDPOINT_URL of the `export …` line a run_started event shows the learner.
 fn terminal_endpoint(started: &serde_json::Value) -> String {
-    let terminal = started["terminal"].as_str().unwrap();
-    terminal
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("AWS_ENDPOINT_URL="))
-        .unwrap_or_else(|| panic!("no AWS_ENDPOINT_URL in {terminal:?}"))
-        .to_string()
+    terminal_value(started, "AWS_ENDPOINT_URL")
 }
 
 #[test]

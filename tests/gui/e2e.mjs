@@ -837,6 +837,9 @@ test("History's Clean up deletes what an interrupted run left, says so, and the 
 // tests/aws_run.rs): the app's environment sends every AWS call to it
 // (AWS_ENDPOINT_URL), its profiles come from a config file of the test's
 // own, and SNAPLAB_FORBID_REAL_AWS refuses any call that would reach AWS.
+/** The profile's key: to the stand-in, an account of its own, where the tests look too. */
+const STAND_IN_KEY = "AKIDE2ETEST000000001";
+
 const standIn = { emulator: null, endpoint: null, sandbox: join(dataDir, "stand-in") };
 const AWS_PROFILE_NAME = "e2e-lab";
 
@@ -857,7 +860,7 @@ async function startStandIn() {
   const config = join(dataDir, "aws-config");
   const credentials = join(dataDir, "aws-credentials");
   writeFileSync(config, `[profile ${AWS_PROFILE_NAME}]\nregion = us-east-1\n`);
-  writeFileSync(credentials, `[${AWS_PROFILE_NAME}]\naws_access_key_id = AKIDE2ETEST000000001\naws_secret_access_key = e2e-secret-never-recorded\n`);
+  writeFileSync(credentials, `[${AWS_PROFILE_NAME}]\naws_access_key_id = ${STAND_IN_KEY}\naws_secret_access_key = e2e-secret-never-recorded\n`);
   return {
     AWS_ENDPOINT_URL: standIn.endpoint,
     AWS_CONFIG_FILE: config,
@@ -870,7 +873,7 @@ async function startStandIn() {
 /** The aws CLI against the stand-in; its JSON answer. */
 function awsCli(args) {
   const out = execFileSync("aws", ["--endpoint-url", standIn.endpoint, "--region", "us-east-1", "--output", "json", ...args], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+    env: { ...process.env, AWS_ACCESS_KEY_ID: STAND_IN_KEY, AWS_SECRET_ACCESS_KEY: "test" },
     timeout: 60000,
   });
   return JSON.parse(String(out) || "null");
@@ -910,14 +913,17 @@ test(
     );
     assert(checks.length >= 10 && checks.every(([, a]) => a === "ok"), `preflight checks: ${JSON.stringify(checks)}`);
     assert((await s.attr(panel, "data-ready")) === "true", "the preflight is not ready");
-    assert((await s.text(await s.find("[data-testid=preflight-account]"))) === "000000000000", "the account shown");
+    // The stand-in's account for the profile's key (12 digits derived from it), as STS says.
+    const account = awsCli(["sts", "get-caller-identity"]).Account;
+    assert(/^\d{12}$/.test(account) && account !== "000000000000", `the stand-in's account: ${account}`);
+    assert((await s.text(await s.find("[data-testid=preflight-account]"))) === account, "the account shown");
     const note = await s.text(await s.find("[data-testid=preflight-endpoint]"));
     assert(note.includes(standIn.endpoint) && note.includes("not to AWS"), `the endpoint note: ${note}`);
     await save(s, "aws-preflight", true);
 
     await s.click(await s.find("[data-testid=start-lab]"));
     const consent = await s.text(await s.waitFor("[data-testid=consent-text]"));
-    assert(consent.includes("snaplab will create, in AWS account 000000000000"), `consent: ${consent}`);
+    assert(consent.includes(`snaplab will create, in AWS account ${account}`), `consent: ${consent}`);
     assert(consent.includes(`Calls go to ${standIn.endpoint}`), `consent: ${consent}`);
     await save(s, "aws-consent", true);
     await s.click(await s.find("[data-testid=consent-confirm]"));

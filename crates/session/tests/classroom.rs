@@ -3,29 +3,16 @@
 //! and two runs that share one world never touch it at once.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 
 use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
-use snaplab_lab::{Catalog, Consistency, EventKind, EventSink, LabEvent, Mode, NoLearner, RunOutcome, SinkError};
+use snaplab_lab::{Catalog, Consistency, EventKind, LabEvent, Mode, NoLearner, RunOutcome};
 use snaplab_session::{plan, RunRequest};
 use snaplab_store::Store;
+use support::{Dir, Watch};
 use tokio::sync::oneshot;
-
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("snaplab-class-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        Self(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn request(endpoint: &str, learner: &str) -> RunRequest {
     RunRequest {
@@ -40,26 +27,6 @@ fn request(endpoint: &str, learner: &str) -> RunRequest {
         resume: None,
         record: true,
         aws: None,
-    }
-}
-
-/// Keeps every event, and says when `step` has finished.
-struct Watch {
-    seen: Arc<Mutex<Vec<LabEvent>>>,
-    step: &'static str,
-    when: Option<oneshot::Sender<()>>,
-}
-
-#[async_trait::async_trait]
-impl EventSink for Watch {
-    async fn handle(&mut self, event: &LabEvent) -> Result<(), SinkError> {
-        self.seen.lock().unwrap().push(event.clone());
-        if matches!(&event.kind, EventKind::StepFinished { step_id, .. } if step_id == self.step) {
-            if let Some(tx) = self.when.take() {
-                let _ = tx.send(());
-            }
-        }
-        Ok(())
     }
 }
 

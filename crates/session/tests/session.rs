@@ -3,32 +3,13 @@
 //! clean-up of what an interrupted run left, and the refusals.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::sync::{Arc, Mutex};
-
+mod support;
 use snaplab_emulator::Pace;
-use snaplab_lab::{
-    Catalog, Consistency, EventKind, EventSink, Ids, LabEvent, Mode, NoLearner, RunOutcome, RunStatus, SinkError,
-};
+use snaplab_lab::{Catalog, Consistency, EventKind, Ids, Mode, NoLearner, RunOutcome, RunStatus};
 use snaplab_session::plan as plan_run;
 use snaplab_session::{clean_up, plan_with, run_dir, RunRequest, SessionError, Sources};
 use snaplab_store::{HistoryFilter, Store};
-use tokio::sync::oneshot;
-
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("snaplab-session-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        Self(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::{watch, Dir};
 
 /// Plans `request()` changed by `patch`.
 async fn plan_changed(
@@ -55,37 +36,6 @@ fn request() -> RunRequest {
         record: true,
         aws: None,
     }
-}
-
-/// Keeps the kinds it sees, and fires `when` the first time a step finishes with this id.
-struct Watch {
-    seen: Arc<Mutex<Vec<LabEvent>>>,
-    step: &'static str,
-    when: Option<oneshot::Sender<()>>,
-}
-
-#[async_trait::async_trait]
-impl EventSink for Watch {
-    async fn handle(&mut self, event: &LabEvent) -> Result<(), SinkError> {
-        self.seen.lock().unwrap().push(event.clone());
-        if matches!(&event.kind, EventKind::StepFinished { step_id, .. } if step_id == self.step) {
-            if let Some(tx) = self.when.take() {
-                let _ = tx.send(());
-            }
-        }
-        Ok(())
-    }
-}
-
-fn watch(step: &'static str) -> (Box<Watch>, Arc<Mutex<Vec<LabEvent>>>, oneshot::Receiver<()>) {
-    let seen = Arc::default();
-    let (tx, rx) = oneshot::channel();
-    let w = Watch {
-        seen: Arc::clone(&seen),
-        step,
-        when: Some(tx),
-    };
-    (Box::new(w), seen, rx)
 }
 
 /// Starts a new run and stops it from outside once `step` has finished; returns its id.
