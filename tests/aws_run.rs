@@ -370,33 +370,15 @@ fn hands_on_on_aws_the_learner_types_the_commands_and_the_run_removes_its_server
             && !terminal.contains("SECRET_ACCESS_KEY="),
         "the terminal line names the stand-in and no credential: {terminal}"
     );
-    let mut answered: Vec<String> = Vec::new();
-    loop {
-        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
-            matches!(e["event"].as_str(), Some("awaiting_learner" | "run_finished"))
-        });
-        if e["event"] == "run_finished" {
-            assert_eq!(e["outcome"], "passed", "{:#?}", run.seen);
-            break;
+    run.play_hands_on(|c| {
+        if c.contains("create-snapshot") || c.contains("create-volume") {
+            assert!(
+                c.contains("snaplab:lab"),
+                "what the learner creates is tagged for clean-up: {c}"
+            );
         }
-        let step = e["step_id"].as_str().unwrap().to_string();
-        if !answered.contains(&step) {
-            for c in e["commands"].as_array().unwrap() {
-                let c = c.as_str().unwrap();
-                if c.contains("create-snapshot") || c.contains("create-volume") {
-                    assert!(
-                        c.contains("snaplab:lab"),
-                        "what the learner creates is tagged for clean-up: {c}"
-                    );
-                }
-                run_shown_as(&emulator.endpoint, KEY, c);
-            }
-            answered.push(step);
-        } else {
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        run.answer("");
-    }
+        run_shown_as(&emulator.endpoint, KEY, c);
+    });
     assert!(run.finish(Duration::from_secs(60)).success());
     assert!(
         run.seen.iter().any(|e| e["event"] == "notice"

@@ -221,38 +221,16 @@ fn on_a_class_emulator_the_line_a_learner_copies_carries_their_own_key_and_their
     assert_eq!(terminal_value(&started, "AWS_ENDPOINT_URL"), emulator.endpoint);
     assert_eq!(started["context"]["target"]["access_key"], key.as_str());
 
-    let mut answered: Vec<String> = Vec::new();
-    loop {
-        let e = run.until(Duration::from_secs(120), "a prompt or the end", |e| {
-            matches!(e["event"].as_str(), Some("awaiting_learner" | "run_finished"))
-        });
-        if e["event"] == "run_finished" {
-            assert_eq!(e["outcome"], "passed", "{:#?}", run.seen);
-            break;
-        }
-        let step = e["step_id"].as_str().unwrap().to_string();
-        if !answered.contains(&step) {
-            for c in e["commands"].as_array().unwrap() {
-                run_shown_as(&emulator.endpoint, &key, c.as_str().unwrap());
-            }
-            answered.push(step);
-        } else {
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        run.answer("");
-    }
+    run.play_hands_on(|c| {
+        run_shown_as(&emulator.endpoint, &key, c);
+    });
     assert!(run.finish(Duration::from_secs(30)).success());
     // Her SecureCart was not the default account's, which nobody touched.
-    let instance = started["context"]["scenario"]["instance_id"]
-        .as_str()
-        .map(str::to_string);
-    let instance = instance.unwrap_or_else(|| {
-        let known = run
-            .seen
-            .iter()
-            .find_map(|e| e["context"]["scenario"]["instance_id"].as_str());
-        known.unwrap().to_string()
-    });
+    let instance = run
+        .seen
+        .iter()
+        .find_map(|e| e["context"]["scenario"]["instance_id"].as_str())
+        .unwrap();
     assert_ne!(instance, "i-0a1b2c3d4e5f60789");
     let snapshots = aws_json(
         &emulator.endpoint,

@@ -472,6 +472,34 @@ impl LiveRun {
         stdin.flush().expect("flush");
     }
 
+    /// Plays a hands-on learner to the run's end: at a step's first prompt
+    /// each command it shows goes to `run_command`, then Enter; a prompt for
+    /// a step already done (checked too early) gets Enter again after a
+    /// pause. The run must pass.
+    #[allow(dead_code)] // not every test file plays a hands-on run
+    pub fn play_hands_on(&mut self, mut run_command: impl FnMut(&str)) {
+        let mut answered: Vec<String> = Vec::new();
+        loop {
+            let e = self.until(Duration::from_secs(120), "a prompt or the end", |e| {
+                matches!(e["event"].as_str(), Some("awaiting_learner" | "run_finished"))
+            });
+            if e["event"] == "run_finished" {
+                assert_eq!(e["outcome"], "passed", "{:#?}", self.seen);
+                return;
+            }
+            let step = e["step_id"].as_str().unwrap_or_default().to_string();
+            if answered.contains(&step) {
+                std::thread::sleep(Duration::from_millis(300));
+            } else {
+                for c in e["commands"].as_array().into_iter().flatten() {
+                    run_command(c.as_str().unwrap_or_default());
+                }
+                answered.push(step);
+            }
+            self.answer("");
+        }
+    }
+
     /// Reads every remaining event and waits for the exit status.
     pub fn finish(&mut self, within: Duration) -> std::process::ExitStatus {
         let started = Instant::now();

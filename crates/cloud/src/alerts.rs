@@ -242,8 +242,8 @@ impl crate::DataPlane {
     /// What SNS delivered to the subscriptions of this account and region
     /// (the emulator's inbox, oldest first). Blocking.
     pub fn inbox(&self) -> Result<Vec<Delivery>, CloudError> {
-        let (endpoint, agent) = self.emulator_route()?;
-        let url = format!("{endpoint}/_snaplab/inbox?{}", self.scope_query());
+        let (endpoint, agent, scope) = self.emulator_route()?;
+        let url = format!("{endpoint}/_snaplab/inbox?{}", scope.query());
         let failed = |e: String| CloudError::Other(format!("the emulator's inbox at {url}: {e}"));
         let mut r = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
         let text = r.body_mut().read_to_string().map_err(|e| failed(e.to_string()))?;
@@ -258,10 +258,10 @@ impl crate::DataPlane {
 
     /// Makes the volume's next snapshot fail with `state_message`. Blocking.
     pub fn fail_next_snapshot(&self, volume_id: &str, state_message: &str) -> Result<(), CloudError> {
-        let (endpoint, agent) = self.emulator_route()?;
+        let (endpoint, agent, scope) = self.emulator_route()?;
         let url = format!(
             "{endpoint}/_snaplab/volumes/{volume_id}/fail-next-snapshot?{}",
-            self.scope_query()
+            scope.query()
         );
         let body = serde_json::json!({ "state_message": state_message }).to_string();
         let mut r = agent
@@ -281,8 +281,8 @@ impl crate::DataPlane {
 impl crate::DataPlane {
     /// The events EBS sent in this account and region (the emulator's feed). Blocking.
     pub fn sent_events(&self) -> Result<Vec<serde_json::Value>, CloudError> {
-        let (endpoint, agent) = self.emulator_route()?;
-        let url = format!("{endpoint}/_snaplab/events?{}", self.scope_query());
+        let (endpoint, agent, scope) = self.emulator_route()?;
+        let url = format!("{endpoint}/_snaplab/events?{}", scope.query());
         let failed = |e: String| CloudError::Other(format!("the emulator's events at {url}: {e}"));
         let mut r = agent.get(&url).call().map_err(|e| failed(e.to_string()))?;
         let text = r.body_mut().read_to_string().map_err(|e| failed(e.to_string()))?;

@@ -127,36 +127,19 @@ impl DataPlane {
         Ok(Some(d))
     }
 
-    /// `access_key=…&region=…`: whose `/_snaplab/` resources a request is
-    /// about (unsigned requests carry their account in the query).
-    pub(crate) fn scope_query(&self) -> String {
-        match self {
-            Self::Emulator { scope, .. } => scope.query(),
-            _ => String::new(),
-        }
-    }
-
-    /// The disk of `volume_id` on the emulator, in the run's account.
-    fn emulator_disk(&self, volume_id: &str, size: u64) -> Option<EmulatorDisk> {
-        match self {
-            Self::Emulator { endpoint, scope, .. } => {
-                Some(EmulatorDisk::new(endpoint, volume_id, size).in_scope(scope.clone()))
-            }
-            _ => None,
-        }
-    }
-
     /// A snaplab emulator's endpoint and an agent for its `/_snaplab/`
-    /// routes (short requests: 10 s at most, no redirects followed).
-    pub(crate) fn emulator_route(&self) -> Result<(String, ureq::Agent), CloudError> {
-        let Self::Emulator { endpoint, .. } = self else {
+    /// routes (short requests: 10 s at most, no redirects followed), and
+    /// the run's account for the routes about one (unsigned, they carry
+    /// it in the query: [`EndpointScope::query`]).
+    pub(crate) fn emulator_route(&self) -> Result<(String, ureq::Agent, &EndpointScope), CloudError> {
+        let Self::Emulator { endpoint, scope, .. } = self else {
             return Err(CloudError::Other(
                 "only a snaplab emulator keeps an inbox, loads restores lazily and can fail a snapshot on purpose"
                     .into(),
             ));
         };
         let agent = crate::target::endpoint_agent(Duration::from_secs(10));
-        Ok((endpoint.trim_end_matches('/').to_string(), agent))
+        Ok((endpoint.trim_end_matches('/').to_string(), agent, scope))
     }
 
     /// Blocks of a shadowed volume written up to instant `at_us`.
@@ -175,9 +158,8 @@ impl DataPlane {
     /// The live disk of an attached volume, for the workload to write. Blocking.
     pub fn live_disk(&self, volume_id: &str, size: u64) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
-            Self::Emulator { .. } => Ok(Box::new(
-                self.emulator_disk(volume_id, size)
-                    .ok_or_else(|| DeviceError::Unavailable("no emulator disk".into()))?,
+            Self::Emulator { endpoint, scope, .. } => Ok(Box::new(
+                EmulatorDisk::new(endpoint, volume_id, size).in_scope(scope.clone()),
             )),
             Self::Shadow { .. } => Ok(Box::new(
                 self.shadow(volume_id, size)?
@@ -202,9 +184,8 @@ impl DataPlane {
         snapshot: &SnapshotInfo,
     ) -> Result<Box<dyn BlockDevice + Send>, DeviceError> {
         match self {
-            Self::Emulator { .. } => Ok(Box::new(
-                self.emulator_disk(restored_volume_id, size)
-                    .ok_or_else(|| DeviceError::Unavailable("no emulator disk".into()))?,
+            Self::Emulator { endpoint, scope, .. } => Ok(Box::new(
+                EmulatorDisk::new(endpoint, restored_volume_id, size).in_scope(scope.clone()),
             )),
             Self::Shadow {
                 start_time_precision_us,

@@ -156,7 +156,7 @@ impl DataPlane {
         if !matches!(self, Self::Emulator { .. }) {
             return Ok(false);
         }
-        let (endpoint, agent) = self
+        let (endpoint, agent, _) = self
             .emulator_route()
             .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
         let url = format!("{endpoint}/_snaplab/lazy-loading");
@@ -185,7 +185,7 @@ impl DataPlane {
         if !matches!(self, Self::Emulator { .. }) {
             return Ok(());
         }
-        let (endpoint, agent) = self
+        let (endpoint, agent, _) = self
             .emulator_route()
             .map_err(|e| DeviceError::Unavailable(e.to_string()))?;
         let url = format!("{endpoint}/_snaplab/lazy-loading");

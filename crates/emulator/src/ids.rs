@@ -131,6 +131,12 @@ pub fn spread_hash(bytes: &[u8]) -> u64 {
     z ^ (z >> 31)
 }
 
+/// An id with `prefix` derived from `key` (17 hex digits: a 0, then 64
+/// bits of [`spread_hash`]): the same key always gives the same id.
+pub fn derived_id(prefix: &str, key: &str) -> String {
+    format!("{prefix}-0{:016x}", spread_hash(key.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! the data plane, which is SecureCart's disk), and the 5xx count (which
 //! should stay 0: every refusal is a 4xx in AWS's shape).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -55,7 +56,7 @@ impl Samples {
 pub struct Metrics {
     aws: Mutex<Samples>,
     data: Mutex<Samples>,
-    server_errors: Mutex<u64>,
+    server_errors: AtomicU64,
 }
 
 impl Metrics {
@@ -63,7 +64,7 @@ impl Metrics {
         let samples = if data_plane { &self.data } else { &self.aws };
         samples.lock().unwrap_or_else(|p| p.into_inner()).add(took);
         if status >= 500 {
-            *self.server_errors.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            self.server_errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -73,7 +74,7 @@ impl Metrics {
         serde_json::json!({
             "aws": lock(&self.aws),
             "data_plane": lock(&self.data),
-            "server_errors": *self.server_errors.lock().unwrap_or_else(|p| p.into_inner()),
+            "server_errors": self.server_errors.load(Ordering::Relaxed),
         })
     }
 }

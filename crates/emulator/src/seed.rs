@@ -40,11 +40,8 @@ impl ScenarioIds {
                 root_volume_id: ROOT_VOLUME_ID.to_string(),
             };
         }
-        // 17 hex digits: a 0 then 64 bits of the account's own hash.
-        let derived = |prefix: &str, what: &str| {
-            let hash = crate::ids::spread_hash(format!("securecart/{account}/{what}").as_bytes());
-            format!("{prefix}-0{hash:016x}")
-        };
+        let derived =
+            |prefix: &str, what: &str| crate::ids::derived_id(prefix, &format!("securecart/{account}/{what}"));
         Self {
             instance_id: derived("i", "instance"),
             reservation_id: derived("r", "reservation"),

@@ -3,8 +3,9 @@
 //! their orders would interleave on one volume and their steps detach each
 //! other's volumes. The lease is a tag on the instance — `snaplab:lease` =
 //! `<until> <run id> <learner>` — which every target keeps (the emulator,
-//! LocalStack, moto). The run renews it while it lives and removes it at its
-//! end; a run that died lets it lapse after [`TTL`].
+//! LocalStack, moto). The run renews it while it lives and removes it when
+//! the runner ends; a runner dropped mid-run (a stop from outside) or a
+//! process killed lets it lapse after [`TTL`].
 //!
 //! Tags cannot be compared-and-set, so taking the lease is write, wait,
 //! read back: of two runs starting at the same moment, the one whose write

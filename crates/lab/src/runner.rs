@@ -70,7 +70,7 @@ pub struct Runner {
     input: Box<dyn LearnerInput>,
     resumed: bool,
     /// This run's hold on SecureCart's instance, where others could drive it too.
-    lease: Option<crate::lease::Lease>,
+    lease: Option<Lease>,
 }
 
 impl Runner {

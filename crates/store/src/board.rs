@@ -87,14 +87,24 @@ impl BoardRow {
 }
 
 impl Store {
-    /// Every learner's latest run (of `lab`, when given), by name; states as of `now`.
+    /// Every learner's latest run (of `lab`, when given), by name; states as
+    /// of `now`. One query (polled every few seconds): each run with its
+    /// current step and that step's last check; a failed run's reason is
+    /// looked up for that run alone.
     pub async fn class_board(&self, lab: Option<&str>, now: DateTime<Utc>) -> Result<Vec<BoardRow>, StoreError> {
         let runs = sqlx::query(
             "SELECT r.id, l.name AS learner, r.lab_id, r.lab_title, r.mode, r.status, r.started_at, r.finished_at,
                     r.heartbeat_at, r.awaiting_since, r.steps_passed, r.steps_total,
                     (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked AND a.correct) AS quiz_correct,
-                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked) AS quiz_asked
-             FROM runs r JOIN learners l ON l.id = r.learner_id
+                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked) AS quiz_asked,
+                    s.step_id, s.idx, s.title, s.started_at AS step_started_at,
+                    c.passed AS check_passed, c.message AS check_message
+             FROM runs r
+             JOIN learners l ON l.id = r.learner_id
+             LEFT JOIN steps s ON s.rowid = (SELECT s2.rowid FROM steps s2 WHERE s2.run_id = r.id
+                                             ORDER BY s2.started_at DESC, s2.idx DESC LIMIT 1)
+             LEFT JOIN checks c ON c.id = (SELECT c2.id FROM checks c2 WHERE c2.run_id = r.id AND c2.step_id = s.step_id
+                                           ORDER BY c2.id DESC LIMIT 1)
              WHERE (?1 IS NULL OR r.lab_id = ?1)
                AND r.id = (SELECT r2.id FROM runs r2 WHERE r2.learner_id = r.learner_id AND (?1 IS NULL OR r2.lab_id = ?1)
                            ORDER BY r2.started_at DESC, r2.id DESC LIMIT 1)
@@ -106,31 +116,11 @@ impl Store {
         let mut board = Vec::with_capacity(runs.len());
         for r in runs {
             let run_id: String = r.try_get("id")?;
-            let step = sqlx::query(
-                "SELECT step_id, idx, title, started_at FROM steps WHERE run_id = ? ORDER BY started_at DESC, idx DESC LIMIT 1",
-            )
-            .bind(&run_id)
-            .fetch_optional(&self.pool)
-            .await?;
-            let (step_id, step_number, step_title, step_started_at) = match &step {
-                Some(s) => (
-                    Some(s.try_get::<String, _>("step_id")?),
-                    Some(s.try_get::<i64, _>("idx")? + 1),
-                    Some(s.try_get::<String, _>("title")?),
-                    Some(s.try_get::<DateTime<Utc>, _>("started_at")?),
-                ),
-                None => (None, None, None, None),
-            };
+            let step_id: Option<String> = r.try_get("step_id")?;
+            let step_number = r.try_get::<Option<i64>, _>("idx")?.map(|i| i + 1);
             // The current step's last check: failed means the learner is stuck on it.
-            let last_check = sqlx::query(
-                "SELECT passed, message FROM checks WHERE run_id = ? AND step_id = ? ORDER BY id DESC LIMIT 1",
-            )
-            .bind(&run_id)
-            .bind(&step_id)
-            .fetch_optional(&self.pool)
-            .await?;
-            let failed_check = match last_check {
-                Some(c) if !c.try_get::<bool, _>("passed")? => Some(c.try_get::<String, _>("message")?),
+            let failed_check = match r.try_get::<Option<bool>, _>("check_passed")? {
+                Some(false) => r.try_get::<Option<String>, _>("check_message")?,
                 _ => None,
             };
             let status: String = r.try_get("status")?;
@@ -157,11 +147,11 @@ impl Store {
                 mode: crate::queries::enum_column(&r, "mode")?,
                 state,
                 step_id,
-                step_title,
+                step_title: r.try_get("title")?,
                 step_number,
                 steps_total: r.try_get("steps_total")?,
                 steps_passed: r.try_get("steps_passed")?,
-                step_started_at,
+                step_started_at: r.try_get("step_started_at")?,
                 waiting_since: waiting_since.filter(|_| state == LearnerState::Waiting || state == LearnerState::Stuck),
                 message,
                 quiz_correct: r.try_get("quiz_correct")?,

@@ -50,10 +50,8 @@ impl Network {
     /// (ids are unique across accounts, as on AWS).
     pub fn default_for(zones: &[Zone], account: &str, region: &str) -> Self {
         let fixed = account == crate::model::ACCOUNT_ID;
-        let derived = |prefix: &str, what: &str| {
-            let hash = crate::ids::spread_hash(format!("network/{account}/{region}/{what}").as_bytes());
-            format!("{prefix}-0{hash:016x}")
-        };
+        let derived =
+            |prefix: &str, what: &str| crate::ids::derived_id(prefix, &format!("network/{account}/{region}/{what}"));
         let vpc_id = match fixed {
             true => DEFAULT_VPC_ID.to_string(),
             false => derived("vpc", "vpc"),
