@@ -1,6 +1,7 @@
 //! The window's commands: thin calls into the lab engine and the record.
 //! No lab logic lives here.
 
+use std::time::Duration;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,7 @@ impl CommandError {
                 SessionError::Lab(snaplab_lab::LabError::Record(_)) => ErrorCode::Record,
                 SessionError::Store(s) => store_code(s),
                 SessionError::StillRunning(_) | SessionError::AlreadyFinished { .. } => ErrorCode::NotResumable,
-                SessionError::NoDataDir => ErrorCode::Record,
+                SessionError::NoDataDir | SessionError::NeedsLocalRecord => ErrorCode::Record,
                 SessionError::Aws(a) => aws_code(a),
                 SessionError::AwsNotResumable(_) => ErrorCode::NotResumable,
                 SessionError::Lab(_) | SessionError::Emulator(_) => ErrorCode::Internal,
@@ -260,7 +261,7 @@ pub enum ReportFormat {
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        db_path: state.store.path().display().to_string(),
+        db_path: state.store.location().to_string(),
         default_learner: default_learner(),
     }
 }
@@ -467,7 +468,34 @@ pub async fn summary(
 #[tauri::command]
 pub async fn class_board(state: State<'_, AppState>, lab: Option<String>) -> Result<Vec<BoardRow>> {
     let lab = lab.filter(|l| !l.trim().is_empty());
-    Ok(state.store.class_board(lab.as_deref(), chrono::Utc::now()).await?)
+    Ok(state
+        .class_record()
+        .await?
+        .class_board(lab.as_deref(), chrono::Utc::now())
+        .await?)
+}
+
+/// Returns when the class board may have changed: at once on a class
+/// database's notification, else after `wait_ms` (at most a minute). True
+/// when a change was heard.
+#[tauri::command]
+pub async fn class_board_changed(state: State<'_, AppState>, wait_ms: u32) -> Result<bool> {
+    let wait = Duration::from_millis(u64::from(wait_ms.clamp(100, 60_000)));
+    let mut watch = state.board_watch.lock().await;
+    if watch.is_none() {
+        *watch = Some(state.class_record().await?.board_watch().await?);
+    }
+    match watch.as_mut() {
+        Some(w) => match w.changed(wait).await {
+            Ok(heard) => Ok(heard),
+            Err(e) => {
+                // The connection went: listen again on the next wait.
+                *watch = None;
+                Err(e.into())
+            }
+        },
+        None => Ok(false),
+    }
 }
 
 /// The knowledge checks the filtered runs missed most.
@@ -590,6 +618,8 @@ mod tests {
             launched: Instant::now(),
             cleared: Default::default(),
             terminal: Default::default(),
+            class: Default::default(),
+            board_watch: Default::default(),
         };
         (state, dir)
     }

@@ -20,17 +20,32 @@ use std::time::Instant;
 
 use anyhow::Context;
 use snaplab_lab::Catalog;
-use snaplab_store::Store;
+use snaplab_store::{Location, Store};
 use tauri::Manager;
 
 use crate::state::AppState;
 
 /// The record: `SNAPLAB_DB`, or the same file the CLI uses by default, so
 /// `snaplab history` and the app's History show the same runs.
-fn db_path() -> anyhow::Result<PathBuf> {
-    match std::env::var_os("SNAPLAB_DB").filter(|v| !v.is_empty()) {
-        Some(p) => Ok(PathBuf::from(p)),
-        None => Ok(snaplab_session::default_db_path()?),
+/// The record, as the CLI's `--db` reads it: SNAPLAB_DB is a file, or a
+/// class's PostgreSQL database (then runs go to SNAPLAB_LOCAL_DB, or the
+/// default file, first, and on to the class).
+async fn open_record() -> anyhow::Result<Store> {
+    let env = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let local = match env("SNAPLAB_LOCAL_DB") {
+        Some(p) => PathBuf::from(p),
+        None => snaplab_session::default_db_path()?,
+    };
+    match env("SNAPLAB_DB").map(|db| Location::parse(&db)) {
+        None => Store::open(&local)
+            .await
+            .with_context(|| format!("cannot open the run record {}", local.display())),
+        Some(Location::Sqlite(path)) => Store::open(&path)
+            .await
+            .with_context(|| format!("cannot open the run record {}", path.display())),
+        Some(Location::Postgres(url)) => Store::open_linked(&local, &url)
+            .await
+            .with_context(|| format!("cannot open the run record {} for a class", local.display())),
     }
 }
 
@@ -88,9 +103,7 @@ fn main() -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
-            let path = db_path()?;
-            let store = tauri::async_runtime::block_on(Store::open(&path))
-                .with_context(|| format!("cannot open the run record {}", path.display()))?;
+            let store = tauri::async_runtime::block_on(open_record())?;
             let catalog = Catalog::load()?;
             app.manage(AppState {
                 store,
@@ -99,6 +112,8 @@ fn main() -> anyhow::Result<()> {
                 launched,
                 cleared: Default::default(),
                 terminal: Default::default(),
+                class: Default::default(),
+                board_watch: Default::default(),
             });
             stop_runs_on_signals(app.handle().clone());
             Ok(())
@@ -114,6 +129,7 @@ fn main() -> anyhow::Result<()> {
             commands::stop_run,
             commands::history,
             commands::class_board,
+            commands::class_board_changed,
             commands::summary,
             commands::missed_questions,
             commands::run_report,

@@ -27,9 +27,18 @@ pub struct AppState {
     /// The lab player's terminal (a std mutex: never held across an await,
     /// and closed from sync code).
     pub terminal: std::sync::Mutex<Option<crate::terminal::RunTerminal>>,
+    /// The class board's record, opened on first look: the class database
+    /// when the record feeds one, else the record itself.
+    pub class: tokio::sync::OnceCell<Store>,
+    /// What tells the board it changed (LISTEN on PostgreSQL), made on first wait.
+    pub board_watch: Mutex<Option<snaplab_store::BoardWatch>>,
 }
 
 impl AppState {
+    pub async fn class_record(&self) -> Result<&Store, snaplab_store::StoreError> {
+        self.class.get_or_try_init(|| self.store.class_view()).await
+    }
+
     /// Stops the run going on, if any, and waits until it is recorded as
     /// interrupted — on AWS, until what it made is deleted too (bounded: a
     /// run cut short there is cleaned up from History, found by its tags).

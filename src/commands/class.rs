@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::Utc;
-use snaplab_store::{BoardRow, LearnerState, Store};
+use snaplab_store::{BoardRow, LearnerState};
 
 use crate::paths::DbArgs;
 
@@ -23,13 +23,18 @@ pub struct Args {
     /// One JSON object per learner instead of a table.
     #[arg(long)]
     json: bool,
-    /// Redraw the board every SECONDS (default 2) until Ctrl-C.
+    /// Redraw the board until Ctrl-C: on a class database (PostgreSQL) as soon as any learner's
+    /// run writes (LISTEN/NOTIFY) and at least every SECONDS; on a file, every SECONDS (default 2).
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "2")]
     watch: Option<u64>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&args.db.path()?).await?;
+    let store = args.db.open_to_read().await?;
+    let mut watch = match args.watch {
+        Some(_) => Some(store.board_watch().await?),
+        None => None,
+    };
     loop {
         let now = Utc::now();
         let board = store.class_board(args.lab.as_deref(), now).await?;
@@ -42,11 +47,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 // Clear the screen and go home, so the board redraws in place.
                 print!("\x1b[2J\x1b[H");
             }
-            print!("{}", table(&board, now, &store.path().display().to_string()));
+            print!("{}", table(&board, now, &store.location().to_string()));
         }
-        let Some(every) = args.watch else { break };
+        let (Some(every), Some(watch)) = (args.watch, watch.as_mut()) else {
+            break;
+        };
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(every.max(1))) => {}
+            changed = watch.changed(Duration::from_secs(every.max(1))) => { changed?; }
             _ = tokio::signal::ctrl_c() => break,
         }
     }

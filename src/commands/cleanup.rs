@@ -10,7 +10,6 @@ use anyhow::bail;
 use snaplab_aws::cleanup::{delete, find, Runs};
 use snaplab_aws::Account;
 use snaplab_lab::Catalog;
-use snaplab_store::Store;
 
 use crate::commands::consent::{self, AwsAccountArgs};
 use crate::paths::DbArgs;
@@ -50,9 +49,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(run_id) = args.run_id.as_deref() else {
         bail!("name the run to clean up (see `snaplab history`), or use --aws --all");
     };
-    let store = Store::open(&args.db.path()?).await?;
+    let store = args.db.open_to_run().await?;
     let catalog = Catalog::load()?;
     let cleaned = snaplab_session::clean_up(&store, &catalog, run_id).await;
+    crate::paths::finish_class_delivery(&store).await;
     store.close().await;
     println!("{}", cleaned?.message(run_id));
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use snaplab_store::{instructor_summary, summary_csv, HistoryFilter, Store};
+use snaplab_store::{instructor_summary, summary_csv, HistoryFilter};
 
 use crate::paths::DbArgs;
 
@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&args.db.path()?).await?;
+    let store = args.db.open_to_read().await?;
     let filter = HistoryFilter {
         learner: args.learner,
         lab: args.lab,
@@ -42,7 +42,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else if missed.is_empty() {
             println!(
                 "No knowledge check was answered wrong (or none was asked) in {}.",
-                store.path().display()
+                store.location()
             );
         } else {
             println!("{:<8} {:<24} {:<24} question", "missed", "lab", "id");
@@ -69,7 +69,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else if runs.is_empty() {
         println!(
             "No runs recorded yet in {}. Start one with: snaplab run",
-            store.path().display()
+            store.location()
         );
     } else {
         println!(

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use snaplab_store::Store;
 
 use crate::paths::DbArgs;
 
@@ -24,7 +23,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&args.db.path()?).await?;
+    let store = args.db.open_to_read().await?;
     let report = store.report(&args.run_id).await?;
     print!(
         "{}",

@@ -11,7 +11,6 @@ use snaplab_lab::{
     WithAnswers,
 };
 use snaplab_session::{default_learner, RunRequest};
-use snaplab_store::Store;
 
 use crate::commands::consent::{self, AwsAccountArgs};
 use crate::paths::DbArgs;
@@ -266,7 +265,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, false) => endpoint::from_env()?,
     };
     let catalog = Catalog::load()?;
-    let store = Store::open(&args.db.path()?).await?;
+    let store = args.db.open_to_run().await?;
     let mode = match args.mode {
         ModeArg::Guided => Mode::Guided,
         ModeArg::HandsOn => Mode::HandsOn,
@@ -305,6 +304,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(cleaned) = &ended.cleaned {
         eprintln!("{cleaned}");
     }
+    crate::paths::finish_class_delivery(&store).await;
     store.close().await;
     Ok(match ended.outcome {
         RunOutcome::Passed => ExitCode::SUCCESS,

@@ -13,7 +13,7 @@ mod connect;
 mod paths;
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +51,8 @@ pub enum SessionError {
     NoDataDir,
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error("a run records into a file of its own first (its emulator state lives beside it): open the record at a file path, with a class database as its link (Store::open_linked), not the class database alone")]
+    NeedsLocalRecord,
     #[error("run {0} ran on AWS and what it created was deleted when it stopped: there is nothing to resume. Start a new run")]
     AwsNotResumable(String),
 }
@@ -122,6 +124,7 @@ pub async fn plan_with(
     request: RunRequest,
     sources: Sources,
 ) -> Result<RunPlan, SessionError> {
+    local_record(store)?;
     let resumed = match &request.resume {
         Some(id) => match store.summary(id).await? {
             // A stop on AWS deleted what the run made: nothing is left to go on with.
@@ -217,7 +220,7 @@ impl RunPlan {
             store,
             sources,
         } = self;
-        let dir = run_dir(store.path(), &run_id);
+        let dir = run_dir(local_record(&store)?, &run_id);
         // The built-in emulator keeps its state in the run's folder, so a
         // resumed run finds it again.
         // Hands-on learners type commands at it: LocalStack's port, when free.
@@ -480,6 +483,11 @@ pub async fn clean_up(store: &Store, catalog: &Catalog, run_id: &str) -> Result<
     clean_up_with(store, run_id, |lab_id| Ok(catalog.get(lab_id)?.clone())).await
 }
 
+/// The record's file, beside which runs keep their own files.
+fn local_record(store: &Store) -> Result<&Path, SessionError> {
+    store.path().ok_or(SessionError::NeedsLocalRecord)
+}
+
 /// [`clean_up`], with the lab the run's record names found by `lab_of`.
 async fn clean_up_with(
     store: &Store,
@@ -499,7 +507,7 @@ async fn clean_up_with(
             emulator_state_gone: false,
         });
     }
-    let dir = run_dir(store.path(), run_id);
+    let dir = run_dir(local_record(store)?, run_id);
     let state = dir.join("emulator");
     if ctx.target.kind == TargetKind::Embedded && !state.exists() {
         // Nothing of that cloud exists any more: its resources went with it.

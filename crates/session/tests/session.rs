@@ -79,7 +79,7 @@ async fn a_new_run_is_recorded_passed_and_leaves_no_files() {
     let s = store.summary(&run_id).await.unwrap();
     assert_eq!((s.outcome, s.steps_passed, s.resources_left), (RunStatus::Passed, 9, 0));
     assert!(
-        !run_dir(store.path(), &run_id).exists(),
+        !run_dir(store.path().unwrap(), &run_id).exists(),
         "a finished run's emulator state is removed"
     );
 }
@@ -102,7 +102,7 @@ async fn a_stopped_run_is_interrupted_resumes_where_it_stopped_and_cannot_be_res
     assert_eq!((ended.outcome, ended.stopped), (RunOutcome::Interrupted, true));
     assert_eq!(store.status(&run_id).await.unwrap(), RunStatus::Interrupted);
     assert!(
-        run_dir(store.path(), &run_id).join("emulator").exists(),
+        run_dir(store.path().unwrap(), &run_id).join("emulator").exists(),
         "kept to resume"
     );
     let last = seen.lock().unwrap().last().cloned().unwrap();
@@ -200,7 +200,7 @@ async fn clean_up_after_the_built_in_emulators_state_is_gone_records_the_resourc
     let store = Store::open(&dir.0.join("r.db")).await.unwrap();
     let catalog = Catalog::builtin().unwrap();
     let run_id = run_then_stop_after(&store, &catalog, "create-snapshot").await;
-    std::fs::remove_dir_all(run_dir(store.path(), &run_id)).unwrap();
+    std::fs::remove_dir_all(run_dir(store.path().unwrap(), &run_id)).unwrap();
     let cleaned = clean_up(&store, &catalog, &run_id).await.unwrap();
     assert_eq!(
         (cleaned.left, cleaned.deleted, cleaned.emulator_state_gone),

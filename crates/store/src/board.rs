@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use snaplab_lab::Mode;
 use sqlx::Row;
 
+use crate::columns::{time, time_opt};
+
 use crate::{Store, StoreError};
 
 /// A running run silent this long (its heartbeat comes every 15 s) has lost
@@ -95,18 +97,19 @@ impl Store {
         let runs = sqlx::query(
             "SELECT r.id, l.name AS learner, r.lab_id, r.lab_title, r.mode, r.status, r.started_at, r.finished_at,
                     r.heartbeat_at, r.awaiting_since, r.steps_passed, r.steps_total,
-                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked AND a.correct) AS quiz_correct,
-                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked) AS quiz_asked,
+                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked = 1 AND a.correct = 1) AS quiz_correct,
+                    (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked = 1) AS quiz_asked,
                     s.step_id, s.idx, s.title, s.started_at AS step_started_at,
                     c.passed AS check_passed, c.message AS check_message
              FROM runs r
              JOIN learners l ON l.id = r.learner_id
-             LEFT JOIN steps s ON s.rowid = (SELECT s2.rowid FROM steps s2 WHERE s2.run_id = r.id
-                                             ORDER BY s2.started_at DESC, s2.idx DESC LIMIT 1)
+             LEFT JOIN steps s ON s.run_id = r.id
+                              AND s.step_id = (SELECT s2.step_id FROM steps s2 WHERE s2.run_id = r.id
+                                               ORDER BY s2.started_at DESC, s2.idx DESC LIMIT 1)
              LEFT JOIN checks c ON c.id = (SELECT c2.id FROM checks c2 WHERE c2.run_id = r.id AND c2.step_id = s.step_id
                                            ORDER BY c2.id DESC LIMIT 1)
-             WHERE (?1 IS NULL OR r.lab_id = ?1)
-               AND r.id = (SELECT r2.id FROM runs r2 WHERE r2.learner_id = r.learner_id AND (?1 IS NULL OR r2.lab_id = ?1)
+             WHERE ($1 IS NULL OR r.lab_id = $1)
+               AND r.id = (SELECT r2.id FROM runs r2 WHERE r2.learner_id = r.learner_id AND ($1 IS NULL OR r2.lab_id = $1)
                            ORDER BY r2.started_at DESC, r2.id DESC LIMIT 1)
              ORDER BY l.name",
         )
@@ -119,13 +122,13 @@ impl Store {
             let step_id: Option<String> = r.try_get("step_id")?;
             let step_number = r.try_get::<Option<i64>, _>("idx")?.map(|i| i + 1);
             // The current step's last check: failed means the learner is stuck on it.
-            let failed_check = match r.try_get::<Option<bool>, _>("check_passed")? {
-                Some(false) => r.try_get::<Option<String>, _>("check_message")?,
+            let failed_check = match r.try_get::<Option<i64>, _>("check_passed")? {
+                Some(0) => r.try_get::<Option<String>, _>("check_message")?,
                 _ => None,
             };
             let status: String = r.try_get("status")?;
-            let heartbeat: DateTime<Utc> = r.try_get("heartbeat_at")?;
-            let waiting_since: Option<DateTime<Utc>> = r.try_get("awaiting_since")?;
+            let heartbeat = time(&r, "heartbeat_at")?;
+            let waiting_since = time_opt(&r, "awaiting_since")?;
             let state = match status.as_str() {
                 "passed" => LearnerState::Passed,
                 "failed" => LearnerState::Failed,
@@ -151,13 +154,13 @@ impl Store {
                 step_number,
                 steps_total: r.try_get("steps_total")?,
                 steps_passed: r.try_get("steps_passed")?,
-                step_started_at: r.try_get("step_started_at")?,
+                step_started_at: time_opt(&r, "step_started_at")?,
                 waiting_since: waiting_since.filter(|_| state == LearnerState::Waiting || state == LearnerState::Stuck),
                 message,
                 quiz_correct: r.try_get("quiz_correct")?,
                 quiz_asked: r.try_get("quiz_asked")?,
-                started_at: r.try_get("started_at")?,
-                finished_at: r.try_get("finished_at")?,
+                started_at: time(&r, "started_at")?,
+                finished_at: time_opt(&r, "finished_at")?,
                 last_seen: heartbeat,
                 run_id,
             });
@@ -168,7 +171,7 @@ impl Store {
     /// A failed run's reason: its last failed check, else its last warning.
     async fn why_failed(&self, run_id: &str) -> Result<Option<String>, StoreError> {
         let check: Option<String> =
-            sqlx::query_scalar("SELECT message FROM checks WHERE run_id = ? AND NOT passed ORDER BY id DESC LIMIT 1")
+            sqlx::query_scalar("SELECT message FROM checks WHERE run_id = $1 AND passed = 0 ORDER BY id DESC LIMIT 1")
                 .bind(run_id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -176,7 +179,7 @@ impl Store {
             return Ok(check);
         }
         Ok(sqlx::query_scalar(
-            "SELECT message FROM notices WHERE run_id = ? AND level = 'warning' ORDER BY id DESC LIMIT 1",
+            "SELECT message FROM notices WHERE run_id = $1 AND level = 'warning' ORDER BY id DESC LIMIT 1",
         )
         .bind(run_id)
         .fetch_optional(&self.pool)

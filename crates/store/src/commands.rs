@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::{Store, StoreError};
+use crate::columns::time;
+use crate::{Store, StoreError, Write};
 
 /// A command line as recorded: never its output or the environment.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CommandRow {
     /// The step going on when it finished (the report nests commands under their step).
     #[serde(skip)]
@@ -29,31 +30,34 @@ impl Store {
         started_at: DateTime<Utc>,
         finished_at: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO commands (run_id, seq, step_id, command, exit_status, started_at, finished_at)
-             VALUES (?1,
-                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM commands WHERE run_id = ?1),
-                     (SELECT step_id FROM steps WHERE run_id = ?1 ORDER BY idx DESC LIMIT 1),
-                     ?2, ?3, ?4, ?5)
-             RETURNING step_id",
-        )
-        .bind(run_id)
-        .bind(command)
-        .bind(exit_status)
-        .bind(started_at)
-        .bind(finished_at)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("step_id")?)
+        self.write(&Write::Command {
+            run_id: run_id.to_string(),
+            command: command.to_string(),
+            exit_status,
+            started_at,
+            finished_at,
+        })
+        .await
     }
 
     /// A run's commands, in the order typed.
     pub async fn commands(&self, run_id: &str) -> Result<Vec<CommandRow>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT step_id, command, exit_status, started_at, finished_at FROM commands WHERE run_id = ? ORDER BY seq",
+        sqlx::query(
+            "SELECT step_id, command, exit_status, started_at, finished_at FROM commands WHERE run_id = $1 ORDER BY seq",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CommandRow {
+                step_id: r.try_get("step_id")?,
+                command: r.try_get("command")?,
+                exit_status: r.try_get("exit_status")?,
+                started_at: time(r, "started_at")?,
+                finished_at: time(r, "finished_at")?,
+            })
+        })
+        .collect()
     }
 }

@@ -1,35 +1,53 @@
-//! The record of every run, in one SQLite file (WAL, migrations embedded).
-//! The [`Recorder`] is a sink of the lab's events; queries read back history,
-//! reports and what a killed run needs to resume. Never a credential.
+//! The record of every run: by default one SQLite file (WAL, migrations
+//! embedded); for a class, a PostgreSQL database every learner writes to.
+//! Both engines are driven through sqlx's `Any` driver with the same SQL and
+//! two migration sets of one schema (tests/schema.rs proves them alike).
+//!
+//! Every change to the record is a [`Write`], applied in one transaction.
+//! A learner's run always records into their own SQLite file; with a class
+//! database the same transaction queues the write in the file's outbox, and
+//! the [`link`] delivers it to PostgreSQL exactly once, whenever it is
+//! reachable. The [`Recorder`] is the lab's event sink over that path.
 
 mod board;
+mod columns;
 mod commands;
+pub mod link;
+mod location;
 mod queries;
 mod recorder;
 pub mod report;
 mod summary;
+mod watch;
+mod write;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 pub use board::{BoardRow, LearnerState};
 pub use commands::CommandRow;
+pub use link::LinkStatus;
+pub use location::Location;
 pub use queries::{HistoryFilter, MissedQuestion, RunSummary};
 pub use recorder::Recorder;
 pub use report::{RunReport, StepStatus};
 pub use summary::{instructor_summary, summary_csv, SummaryRow};
+pub use watch::BoardWatch;
+pub use write::Write;
+
+use link::ClassLink;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the run record at {path} cannot be opened: {source}")]
-    Open { path: PathBuf, source: sqlx::Error },
-    #[error("the run record at {path} cannot be migrated: {source}")]
+    #[error("the run record at {location} cannot be opened: {source}")]
+    Open { location: String, source: sqlx::Error },
+    #[error("the run record at {location} cannot be migrated: {source}")]
     Migrate {
-        path: PathBuf,
+        location: String,
         source: sqlx::migrate::MigrateError,
     },
     #[error("no run {0} in the record; list runs with snaplab history")]
@@ -38,71 +56,197 @@ pub enum StoreError {
     Sql(#[from] sqlx::Error),
     #[error("run record holds unreadable data: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Which database engine holds a record (the SQL is the same; a few
+/// behaviours are not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
 }
 
 /// The run record.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: AnyPool,
+    engine: Engine,
+    location: Location,
+    /// Set when this (SQLite) record also feeds a class database.
+    link: Option<ClassLink>,
 }
 
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
 impl Store {
-    /// Opens (creating if needed) the record at `path`, migrates it, and marks
-    /// runs whose process is gone as interrupted.
+    /// Opens (creating if needed) the SQLite record at `path`, migrates it,
+    /// and marks runs whose process is gone as interrupted.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                source: sqlx::Error::Io(e),
-            })?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        Self::open_at(&Location::Sqlite(path.to_path_buf())).await
+    }
+
+    /// Opens a record where `location` says: a SQLite file, or a PostgreSQL
+    /// database read and written directly (the instructor's view, the tests).
+    pub async fn open_at(location: &Location) -> Result<Self, StoreError> {
+        Self::open_with(location, None).await
+    }
+
+    async fn open_with(location: &Location, class: Option<&Location>) -> Result<Self, StoreError> {
+        let (pool, engine) = connect(location).await?;
+        let link = match class {
+            Some(class) => Some(ClassLink::start(pool.clone(), class).await?),
+            None => None,
+        };
         let store = Self {
             pool,
-            path: path.to_path_buf(),
+            engine,
+            location: location.clone(),
+            link,
         };
         store.mark_dead_runs_interrupted().await?;
         Ok(store)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Applies `write` in one transaction (queued for the class database in
+    /// the same one, when there is one). A command returns its step.
+    pub async fn write(&self, write: &Write) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let out = write.apply(&mut tx).await?;
+        if self.link.is_some() {
+            ClassLink::enqueue(&mut tx, write).await?;
+        }
+        tx.commit().await?;
+        if let Some(link) = &self.link {
+            link.wake();
+        }
+        Ok(out)
+    }
+
+    /// A learner's record for a class: their own SQLite file at `path`, which
+    /// every run records into as usual, and which delivers each write to the
+    /// class database at `class_url` — now, or once it can be reached.
+    pub async fn open_linked(path: &Path, class_url: &str) -> Result<Self, StoreError> {
+        let local = Location::Sqlite(path.to_path_buf());
+        Self::open_with(&local, Some(&Location::parse(class_url))).await
+    }
+
+    /// The local file, when the record is one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.location {
+            Location::Sqlite(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// A sink of the lab's events that records them (and the shop's order log).
     pub fn recorder(&self) -> Recorder {
-        Recorder::new(self.pool.clone())
+        Recorder::new(self.clone())
+    }
+
+    /// The class database this record feeds, read directly (the board); the
+    /// record itself when it feeds none.
+    pub async fn class_view(&self) -> Result<Store, StoreError> {
+        match &self.link {
+            Some(link) => Store::open_at(link.location()).await,
+            None => Ok(self.clone()),
+        }
+    }
+
+    /// How delivery to the class database stands (`None` without one).
+    pub async fn class_status(&self) -> Option<LinkStatus> {
+        match &self.link {
+            Some(link) => Some(link.status().await),
+            None => None,
+        }
+    }
+
+    /// Waits up to `within` for every queued write to reach the class
+    /// database; says how delivery stands then (`None` without one).
+    pub async fn flush_class(&self, within: Duration) -> Option<LinkStatus> {
+        match &self.link {
+            Some(link) => Some(link.flush(within).await),
+            None => None,
+        }
     }
 
     pub async fn close(self) {
+        if let Some(link) = &self.link {
+            link.stop().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// A pool on `location`, migrated.
+async fn connect(location: &Location) -> Result<(AnyPool, Engine), StoreError> {
+    sqlx::any::install_default_drivers();
+    let open_error = |source| StoreError::Open {
+        location: location.describe(),
+        source,
+    };
+    let (url, engine) = match location {
+        Location::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+            }
+            (location::sqlite_url(path), Engine::Sqlite)
+        }
+        Location::Postgres(url) => (url.clone(), Engine::Postgres),
+    };
+    let options = AnyConnectOptions::from_str(&url).map_err(open_error)?;
+    let pool = match engine {
+        Engine::Sqlite => {
+            AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await
+                        .map(drop)
+                    })
+                })
+                .connect_with(options)
+                .await
+        }
+        Engine::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+        }
+    }
+    .map_err(open_error)?;
+    migrate(&pool, engine, location).await?;
+    Ok((pool, engine))
+}
+
+pub(crate) fn migrator(engine: Engine) -> &'static sqlx::migrate::Migrator {
+    match engine {
+        Engine::Sqlite => &SQLITE_MIGRATIONS,
+        Engine::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
+async fn migrate(pool: &AnyPool, engine: Engine, location: &Location) -> Result<(), StoreError> {
+    migrator(engine).run(pool).await.map_err(|source| StoreError::Migrate {
+        location: location.describe(),
+        source,
+    })
 }
 
 /// Whether the process that owns a run is still alive. Where /proc exists it

@@ -4,17 +4,19 @@ use chrono::{DateTime, Duration, Utc};
 use snaplab_cloud::TargetKind;
 use snaplab_lab::{Consistency, Mode, RunContext, RunStatus};
 use snaplab_workload::{LogEntry, WriterLog};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{process_alive, Store, StoreError};
+use crate::columns::{time, time_opt};
+use crate::{process_alive, Engine, Store, StoreError, Write};
 
 /// The columns a `RunSummary` is made of; callers add WHERE and ORDER BY.
 const SUMMARY_SELECT: &str =
     "SELECT r.id, r.lab_id, r.target_kind, r.target_endpoint, l.name AS learner, r.mode, r.consistency,
             r.started_at, r.finished_at, r.status, r.steps_passed, r.steps_total,
             (SELECT COUNT(*) FROM resources x WHERE x.run_id = r.id AND x.deleted_at IS NULL) AS resources_left,
-            (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked AND a.correct) AS quiz_correct,
-            (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked) AS quiz_asked
+            (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked = 1 AND a.correct = 1) AS quiz_correct,
+            (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id AND a.asked = 1) AS quiz_asked
      FROM runs r JOIN learners l ON l.id = r.learner_id";
 
 /// A run hasn't shown a sign of life for this long: it is not running.
@@ -68,7 +70,12 @@ pub struct HistoryFilter {
 
 impl Store {
     /// Runs left `running` by a process that is gone become `interrupted`.
+    /// (Not in a class database: its runs' processes are on other machines;
+    /// the board shows a run gone quiet as silent instead.)
     pub async fn mark_dead_runs_interrupted(&self) -> Result<(), StoreError> {
+        if self.engine == Engine::Postgres {
+            return Ok(());
+        }
         let rows = sqlx::query("SELECT id, pid, heartbeat_at FROM runs WHERE status = 'running'")
             .fetch_all(&self.pool)
             .await?;
@@ -76,7 +83,7 @@ impl Store {
         for row in rows {
             let id: String = row.try_get("id")?;
             let pid: Option<i64> = row.try_get("pid")?;
-            let heartbeat: DateTime<Utc> = row.try_get("heartbeat_at")?;
+            let heartbeat = time(&row, "heartbeat_at")?;
             let dead = match process_alive(pid) {
                 Some(alive) => !alive,
                 None => now - heartbeat > Duration::seconds(STALE_AFTER),
@@ -90,46 +97,27 @@ impl Store {
 
     /// A run still `running` becomes `interrupted` (resumable).
     pub async fn mark_interrupted(&self, run_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'")
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let run_id = run_id.to_string();
+        self.write(&Write::Interrupted { run_id }).await.map(drop)
     }
 
     /// Records every resource of a run as deleted (its cloud is gone with them).
     pub async fn mark_resources_deleted(&self, run_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE resources SET deleted_at = ? WHERE run_id = ? AND deleted_at IS NULL")
-            .bind(Utc::now())
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        let mut ctx = self.context(run_id).await?;
-        for r in &mut ctx.resources {
-            r.deleted = true;
-        }
-        sqlx::query("UPDATE runs SET context_json = ? WHERE id = ?")
-            .bind(serde_json::to_string(&ctx).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.context(run_id).await?;
+        let (run_id, at) = (run_id.to_string(), Utc::now());
+        self.write(&Write::ResourcesDeleted { run_id, at }).await.map(drop)
     }
 
     /// Says the run is alive (for platforms without /proc).
     pub async fn heartbeat(&self, run_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE runs SET heartbeat_at = ? WHERE id = ?")
-            .bind(Utc::now())
-            .bind(run_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let (run_id, at) = (run_id.to_string(), Utc::now());
+        self.write(&Write::Heartbeat { run_id, at }).await.map(drop)
     }
 
     pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<RunSummary>, StoreError> {
         self.mark_dead_runs_interrupted().await?;
         let rows = sqlx::query(&format!(
-            "{SUMMARY_SELECT} WHERE (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2) ORDER BY r.started_at"
+            "{SUMMARY_SELECT} WHERE ($1 IS NULL OR l.name = $1) AND ($2 IS NULL OR r.lab_id = $2) ORDER BY r.started_at"
         ))
         .bind(&filter.learner)
         .bind(&filter.lab)
@@ -142,13 +130,14 @@ impl Store {
     /// what a class needs explained again.
     pub async fn missed_questions(&self, filter: &HistoryFilter) -> Result<Vec<MissedQuestion>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.lab_id, a.question_id, MAX(a.prompt) AS prompt,
-                    SUM(CASE WHEN a.correct THEN 0 ELSE 1 END) AS missed, COUNT(*) AS times_asked
-             FROM answers a JOIN runs r ON r.id = a.run_id JOIN learners l ON l.id = r.learner_id
-             WHERE a.asked AND (?1 IS NULL OR l.name = ?1) AND (?2 IS NULL OR r.lab_id = ?2)
-             GROUP BY r.lab_id, a.question_id
-             HAVING missed > 0
-             ORDER BY missed DESC, CAST(missed AS REAL) / times_asked DESC, r.lab_id, a.question_id",
+            "SELECT lab_id, question_id, prompt, missed, times_asked FROM (
+                 SELECT r.lab_id, a.question_id, MAX(a.prompt) AS prompt,
+                        SUM(CASE WHEN a.correct = 1 THEN 0 ELSE 1 END) AS missed, COUNT(*) AS times_asked
+                 FROM answers a JOIN runs r ON r.id = a.run_id JOIN learners l ON l.id = r.learner_id
+                 WHERE a.asked = 1 AND ($1 IS NULL OR l.name = $1) AND ($2 IS NULL OR r.lab_id = $2)
+                 GROUP BY r.lab_id, a.question_id) q
+             WHERE missed > 0
+             ORDER BY missed DESC, CAST(missed AS DOUBLE PRECISION) / times_asked DESC, lab_id, question_id",
         )
         .bind(&filter.learner)
         .bind(&filter.lab)
@@ -169,7 +158,7 @@ impl Store {
 
     pub async fn summary(&self, run_id: &str) -> Result<RunSummary, StoreError> {
         self.mark_dead_runs_interrupted().await?;
-        let row = sqlx::query(&format!("{SUMMARY_SELECT} WHERE r.id = ?"))
+        let row = sqlx::query(&format!("{SUMMARY_SELECT} WHERE r.id = $1"))
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
@@ -189,7 +178,7 @@ impl Store {
 
     /// The run's last recorded context.
     pub async fn context(&self, run_id: &str) -> Result<RunContext, StoreError> {
-        let row = sqlx::query("SELECT context_json FROM runs WHERE id = ?")
+        let row = sqlx::query("SELECT context_json FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_optional(&self.pool)
             .await?
@@ -200,7 +189,7 @@ impl Store {
 
     pub async fn orders(&self, run_id: &str) -> Result<WriterLog, StoreError> {
         let rows = sqlx::query(
-            "SELECT seq, product_id, quantity, begun_at_us, acked_at_us FROM orders WHERE run_id = ? ORDER BY seq",
+            "SELECT seq, product_id, quantity, begun_at_us, acked_at_us FROM orders WHERE run_id = $1 ORDER BY seq",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
@@ -222,16 +211,13 @@ impl Store {
 }
 
 /// Reads a column the record stores as a serde enum's name.
-pub(crate) fn enum_column<T: serde::de::DeserializeOwned>(
-    r: &sqlx::sqlite::SqliteRow,
-    column: &str,
-) -> Result<T, StoreError> {
+pub(crate) fn enum_column<T: serde::de::DeserializeOwned>(r: &AnyRow, column: &str) -> Result<T, StoreError> {
     let text: String = r.try_get(column)?;
     serde_json::from_value(serde_json::Value::String(text.clone()))
         .map_err(|_| StoreError::Corrupt(format!("column {column} holds '{text}'")))
 }
 
-fn summary_of(r: &sqlx::sqlite::SqliteRow) -> Result<RunSummary, StoreError> {
+fn summary_of(r: &AnyRow) -> Result<RunSummary, StoreError> {
     let kind: TargetKind = enum_column(r, "target_kind")?;
     let endpoint: String = r.try_get("target_endpoint")?;
     let (target_label, target_endpoint) = if kind == TargetKind::Embedded {
@@ -248,8 +234,8 @@ fn summary_of(r: &sqlx::sqlite::SqliteRow) -> Result<RunSummary, StoreError> {
         learner: r.try_get("learner")?,
         mode: enum_column(r, "mode")?,
         consistency: enum_column(r, "consistency")?,
-        started_at: r.try_get("started_at")?,
-        finished_at: r.try_get("finished_at")?,
+        started_at: time(r, "started_at")?,
+        finished_at: time_opt(r, "finished_at")?,
         outcome: enum_column(r, "status")?,
         steps_passed: r.try_get("steps_passed")?,
         steps_total: r.try_get("steps_total")?,

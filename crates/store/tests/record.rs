@@ -1,4 +1,5 @@
-//! The record on a real SQLite file: every event kind the recorder takes is
+//! The record on both engines — a real SQLite file and a real PostgreSQL
+//! database (each test runs on one, then the other): every event kind the recorder takes is
 //! written and read back through history, the report and the resume state;
 //! a run whose process died is found interrupted and resumable; outside
 //! text cannot break the Markdown or inject HTML; history filters.
@@ -12,31 +13,14 @@ use snaplab_lab::{
     CheckId, Consistency, EventKind, EventSink, LabEvent, Level, Mode, OrderLog, ResourceKind, ResourceRole,
     RunContext, RunOutcome, RunStatus, StepOutcome, TargetInfo, Verification,
 };
-use snaplab_store::{HistoryFilter, LearnerState, StepStatus, Store, StoreError};
+use snaplab_store::{Engine, HistoryFilter, LearnerState, StepStatus, Store, StoreError};
 use snaplab_workload::{LogEntry, PointInTime};
+
+mod support;
+use support::{records, Record};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 10, 0, 0).single().unwrap()
-}
-
-/// A folder for one test's record, removed on drop.
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("snaplab-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        Self(d)
-    }
-    fn db(&self) -> std::path::PathBuf {
-        self.0.join("record.db")
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn context(run_id: &str, learner: &str, kind: TargetKind) -> RunContext {
@@ -270,12 +254,17 @@ async fn record_a_run(store: &Store, run_id: &str, learner: &str, finish: Option
 
 #[tokio::test]
 async fn every_table_is_written_and_read_back_through_the_report() {
-    let dir = Dir::new("roundtrip");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("roundtrip").await {
+        every_table_is_written_and_read_back_through_the_report_on(&rec).await;
+    }
+}
+
+async fn every_table_is_written_and_read_back_through_the_report_on(rec: &Record) {
+    let store = rec.open().await;
     let ctx = record_a_run(&store, "run-1", "ada", Some(RunOutcome::Failed)).await;
     // Closed and opened again: it is the file that holds it.
     store.close().await;
-    let store = Store::open(&dir.db()).await.unwrap();
+    let store = rec.open().await;
     let r = store.report("run-1").await.unwrap();
 
     let s = &r.summary;
@@ -347,8 +336,13 @@ async fn every_table_is_written_and_read_back_through_the_report() {
 
 #[tokio::test]
 async fn a_run_whose_process_died_is_interrupted_and_resumable() {
-    let dir = Dir::new("killed");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("killed").await {
+        a_run_whose_process_died_is_interrupted_and_resumable_on(&rec).await;
+    }
+}
+
+async fn a_run_whose_process_died_is_interrupted_and_resumable_on(rec: &Record) {
+    let store = rec.open().await;
     let ctx = record_a_run(&store, "run-k", "bo", None).await;
     assert_eq!(
         store.status("run-k").await.unwrap(),
@@ -360,9 +354,18 @@ async fn a_run_whose_process_died_is_interrupted_and_resumable() {
     let dead = child.id();
     child.wait().unwrap();
     store.close().await;
-    set_owner_pid(&dir.db(), dead).await;
+    set_owner_pid(rec, dead).await;
 
-    let store = Store::open(&dir.db()).await.unwrap();
+    let store = rec.open().await;
+    if rec.engine == Engine::Postgres {
+        assert_eq!(
+            store.status("run-k").await.unwrap(),
+            RunStatus::Running,
+            "a class database's runs belong to processes on other machines: no pid says they died"
+        );
+        // The learner's own record finds it dead, and says so to the class.
+        store.mark_interrupted("run-k").await.unwrap();
+    }
     assert_eq!(store.status("run-k").await.unwrap(), RunStatus::Interrupted);
     assert_eq!(
         store.summary("run-k").await.unwrap().steps_total,
@@ -378,22 +381,19 @@ async fn a_run_whose_process_died_is_interrupted_and_resumable() {
 }
 
 /// Sets the run's owner pid, as a killed process would have left it.
-async fn set_owner_pid(db: &std::path::Path, pid: u32) {
-    use sqlx::Connection;
-    let url = format!("sqlite://{}", db.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("UPDATE runs SET pid = ?")
-        .bind(i64::from(pid))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+async fn set_owner_pid(rec: &Record, pid: u32) {
+    rec.execute(&format!("UPDATE runs SET pid = {pid}")).await;
 }
 
 #[tokio::test]
 async fn history_filters_by_learner_and_lab_and_an_unknown_run_says_how_to_list_them() {
-    let dir = Dir::new("history");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("history").await {
+        history_filters_by_learner_and_lab_and_an_unknown_run_says_how_to_list_them_on(&rec).await;
+    }
+}
+
+async fn history_filters_by_learner_and_lab_and_an_unknown_run_says_how_to_list_them_on(rec: &Record) {
+    let store = rec.open().await;
     record_a_run(&store, "run-a", "ada", Some(RunOutcome::Passed)).await;
     record_a_run(&store, "run-b", "bo", Some(RunOutcome::Failed)).await;
     let all = store.history(&HistoryFilter::default()).await.unwrap();
@@ -422,8 +422,13 @@ async fn history_filters_by_learner_and_lab_and_an_unknown_run_says_how_to_list_
 
 #[tokio::test]
 async fn outside_text_cannot_break_the_markdown_or_inject_html() {
-    let dir = Dir::new("escape");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("escape").await {
+        outside_text_cannot_break_the_markdown_or_inject_html_on(&rec).await;
+    }
+}
+
+async fn outside_text_cannot_break_the_markdown_or_inject_html_on(rec: &Record) {
+    let store = rec.open().await;
     let learner = "ann | **bold** <b>x</b> `tick`";
     let mut feed = Feed {
         recorder: store.recorder(),
@@ -492,8 +497,13 @@ async fn outside_text_cannot_break_the_markdown_or_inject_html() {
 
 #[tokio::test]
 async fn a_write_the_record_refuses_is_the_sinks_error() {
-    let dir = Dir::new("refused");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("refused").await {
+        a_write_the_record_refuses_is_the_sinks_error_on(&rec).await;
+    }
+}
+
+async fn a_write_the_record_refuses_is_the_sinks_error_on(rec: &Record) {
+    let store = rec.open().await;
     // A check for a run the record does not have breaks a foreign key.
     let event = LabEvent {
         run_id: "run-ghost".into(),
@@ -525,8 +535,13 @@ async fn a_write_the_record_refuses_is_the_sinks_error() {
 
 #[tokio::test]
 async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report() {
-    let dir = Dir::new("commands");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("commands").await {
+        typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report_on(&rec).await;
+    }
+}
+
+async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report_on(rec: &Record) {
+    let store = rec.open().await;
     let at = t0() + Duration::seconds(20);
     // A run the record does not have: refused.
     store.record_command("run-1", "x", 0, at, at).await.unwrap_err();
@@ -548,7 +563,7 @@ async fn typed_commands_are_kept_under_the_step_going_on_and_shown_in_the_report
         .unwrap();
     store.close().await;
 
-    let store = Store::open(&dir.db()).await.unwrap();
+    let store = rec.open().await;
     let r = store.report("run-1").await.unwrap();
     let verify = r.steps.iter().find(|s| s.step_id == "verify").unwrap();
     let typed: Vec<(&str, i32)> = verify
@@ -636,8 +651,13 @@ fn awaiting(step: &str) -> EventKind {
 
 #[tokio::test]
 async fn the_class_board_shows_where_each_learner_is_and_who_is_stuck() {
-    let dir = Dir::new("board");
-    let store = Store::open(&dir.db()).await.unwrap();
+    for rec in records("board").await {
+        the_class_board_shows_where_each_learner_is_and_who_is_stuck_on(&rec).await;
+    }
+}
+
+async fn the_class_board_shows_where_each_learner_is_and_who_is_stuck_on(rec: &Record) {
+    let store = rec.open().await;
     let now = t0() + Duration::minutes(10);
     let recent = now - Duration::seconds(40);
 

@@ -7,8 +7,10 @@ mod markdown;
 
 use chrono::{DateTime, Utc};
 use snaplab_lab::{CheckId, Level, ResourceKind, ResourceRole, RunContext, RunStatus, Verification};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::columns::{flag, named, time, time_opt};
 use crate::queries::RunSummary;
 use crate::{Store, StoreError};
 
@@ -45,12 +47,11 @@ impl TryFrom<String> for StepStatus {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct CheckRow {
     /// Which step it judged (the report nests checks under their step).
     #[serde(skip)]
     pub step_id: String,
-    #[sqlx(try_from = "String")]
     pub check_id: CheckId,
     pub passed: bool,
     pub message: String,
@@ -71,7 +72,7 @@ pub struct StepRow {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ApiCallRow {
     pub step_id: Option<String>,
     pub operation: String,
@@ -82,28 +83,25 @@ pub struct ApiCallRow {
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct NoticeRow {
-    #[sqlx(try_from = "String")]
     pub level: Level,
     pub message: String,
     pub at: DateTime<Utc>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ResourceRow {
     pub resource_id: String,
-    #[sqlx(try_from = "String")]
     pub kind: ResourceKind,
-    #[sqlx(try_from = "String")]
     pub role: ResourceRole,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SamplePoint {
     pub at: DateTime<Utc>,
     pub value: f64,
@@ -146,7 +144,7 @@ impl Store {
     pub async fn report(&self, run_id: &str) -> Result<RunReport, StoreError> {
         let summary = self.summary(run_id).await?;
         let context = self.context(run_id).await?;
-        let verification = sqlx::query("SELECT verification_json FROM runs WHERE id = ?")
+        let verification = sqlx::query("SELECT verification_json FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_one(&self.pool)
             .await?
@@ -154,19 +152,31 @@ impl Store {
             .map(|j| serde_json::from_str(&j))
             .transpose()
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let checks: Vec<CheckRow> =
-            sqlx::query_as("SELECT step_id, check_id, passed, message, at FROM checks WHERE run_id = ? ORDER BY id")
-                .bind(run_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let checks = self
+            .rows(
+                "SELECT step_id, check_id, passed, message, at FROM checks WHERE run_id = $1 ORDER BY id",
+                run_id,
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CheckRow {
+                    step_id: r.try_get("step_id")?,
+                    check_id: named(r, "check_id")?,
+                    passed: flag(r, "passed")?,
+                    message: r.try_get("message")?,
+                    at: time(r, "at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let commands = self.commands(run_id).await?;
         let mut steps = Vec::new();
-        for r in sqlx::query(
-            "SELECT step_id, title, status, started_at, finished_at FROM steps WHERE run_id = ? ORDER BY idx",
-        )
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?
+        for r in self
+            .rows(
+                "SELECT step_id, title, status, started_at, finished_at FROM steps WHERE run_id = $1 ORDER BY idx",
+                run_id,
+            )
+            .await?
         {
             let step_id: String = r.try_get("step_id")?;
             let status = StepStatus::try_from(r.try_get::<String, _>("status")?).map_err(StoreError::Corrupt)?;
@@ -185,33 +195,66 @@ impl Store {
                 },
                 step_id,
                 title: r.try_get("title")?,
-                started_at: r.try_get("started_at")?,
-                finished_at: r.try_get("finished_at")?,
+                started_at: time(&r, "started_at")?,
+                finished_at: time_opt(&r, "finished_at")?,
             });
         }
-        let api_calls = sqlx::query_as(
-            "SELECT step_id, operation, request_id, duration_ms, error, at FROM api_calls WHERE run_id = ? ORDER BY id",
-        )
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let notices = sqlx::query_as("SELECT level, message, at FROM notices WHERE run_id = ? ORDER BY id")
-            .bind(run_id)
-            .fetch_all(&self.pool)
-            .await?;
-        let resources = sqlx::query_as(
-            "SELECT resource_id, kind, role, created_at, deleted_at FROM resources WHERE run_id = ? ORDER BY created_at",
-        )
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let api_calls = self
+            .rows(
+                "SELECT step_id, operation, request_id, duration_ms, error, at FROM api_calls WHERE run_id = $1 ORDER BY id",
+                run_id,
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ApiCallRow {
+                    step_id: r.try_get("step_id")?,
+                    operation: r.try_get("operation")?,
+                    request_id: r.try_get("request_id")?,
+                    duration_ms: r.try_get("duration_ms")?,
+                    error: r.try_get("error")?,
+                    at: time(r, "at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let notices = self
+            .rows(
+                "SELECT level, message, at FROM notices WHERE run_id = $1 ORDER BY id",
+                run_id,
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(NoticeRow {
+                    level: named(r, "level")?,
+                    message: r.try_get("message")?,
+                    at: time(r, "at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let resources = self
+            .rows(
+                "SELECT resource_id, kind, role, created_at, deleted_at FROM resources WHERE run_id = $1
+                 ORDER BY created_at, resource_id",
+                run_id,
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ResourceRow {
+                    resource_id: r.try_get("resource_id")?,
+                    kind: named(r, "kind")?,
+                    role: named(r, "role")?,
+                    created_at: time(r, "created_at")?,
+                    deleted_at: time_opt(r, "deleted_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let orders_acknowledged: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE run_id = ? AND acked_at_us IS NOT NULL")
+            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE run_id = $1 AND acked_at_us IS NOT NULL")
                 .bind(run_id)
                 .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?;
-        let series = |sql: &'static str| sqlx::query_as::<_, SamplePoint>(sql).bind(run_id).fetch_all(&self.pool);
+                .await?;
         Ok(RunReport {
             summary,
             context,
@@ -221,12 +264,37 @@ impl Store {
             notices,
             resources,
             orders_acknowledged,
-            orders_per_s: series("SELECT at, orders_per_s AS value FROM workload_samples WHERE run_id = ? ORDER BY id")
+            orders_per_s: self
+                .series(
+                    "SELECT at, orders_per_s AS value FROM workload_samples WHERE run_id = $1 ORDER BY id",
+                    run_id,
+                )
                 .await?,
-            snapshot_percent: series(
-                "SELECT at, CAST(percent AS REAL) AS value FROM snapshot_progress WHERE run_id = ? ORDER BY id",
-            )
-            .await?,
+            snapshot_percent: self
+                .series(
+                    "SELECT at, CAST(percent AS DOUBLE PRECISION) AS value FROM snapshot_progress WHERE run_id = $1
+                     ORDER BY id",
+                    run_id,
+                )
+                .await?,
         })
+    }
+
+    /// A run's rows of one table.
+    async fn rows(&self, sql: &'static str, run_id: &str) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(sqlx::query(sql).bind(run_id).fetch_all(&self.pool).await?)
+    }
+
+    async fn series(&self, sql: &'static str, run_id: &str) -> Result<Vec<SamplePoint>, StoreError> {
+        self.rows(sql, run_id)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(SamplePoint {
+                    at: time(r, "at")?,
+                    value: r.try_get("value")?,
+                })
+            })
+            .collect()
     }
 }
