@@ -78,12 +78,14 @@ test: lint
 	$(MAKE) --no-print-directory test-bundle || status=1; \
 	exit $$status
 
+# Beside a throwaway PostgreSQL server (Debian's package, a cluster in a temp
+# directory, stopped afterwards): the record's tests run on both engines.
 test-rust: ui
 	@eval "$$(scripts/tools.sh)" && \
 	  if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	    $(CARGO) nextest run --workspace --no-fail-fast; \
+	    scripts/with-postgres.sh $(CARGO) nextest run --workspace --no-fail-fast; \
 	  else \
-	    $(CARGO) test --workspace --no-fail-fast; \
+	    scripts/with-postgres.sh $(CARGO) test --workspace --no-fail-fast; \
 	  fi
 	$(CARGO) test --workspace --doc
 

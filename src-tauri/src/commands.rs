@@ -1,8 +1,8 @@
 //! The window's commands: thin calls into the lab engine and the record.
 //! No lab logic lives here.
 
-use std::time::Duration;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use snaplab_aws::plan::RunPlan as AwsPlan;

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-
 use crate::paths::DbArgs;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -8,6 +8,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use snaplab_store::{Engine, Location, Store};
 use sqlx::Connection;
 
+pub mod postgres;
+pub mod run;
+pub use postgres::fresh_database;
+
 /// A folder for one test's files, removed on drop.
 pub struct Dir(pub std::path::PathBuf);
 
@@ -78,47 +82,4 @@ pub async fn postgres(name: &str) -> Record {
         engine: Engine::Postgres,
         _dir: None,
     }
-}
-
-/// The test server's URL (its `postgres` database).
-pub fn server_url() -> String {
-    std::env::var("SNAPLAB_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
-            "SNAPLAB_TEST_POSTGRES is not set: the store's tests run on PostgreSQL too. \
-             Run them beside a throwaway server: scripts/with-postgres.sh cargo nextest run (make test does)"
-        )
-    })
-}
-
-/// Creates a database named after the test; returns its URL.
-pub async fn fresh_database(name: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let server = server_url();
-    let db: String = format!("t_{name}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut conn = sqlx::PgConnection::connect(&server).await.unwrap();
-    for sql in [format!("DROP DATABASE IF EXISTS {db}"), format!("CREATE DATABASE {db}")] {
-        sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
-    }
-    conn.close().await.unwrap();
-    with_database(&server, &db)
-}
-
-/// `url` with its database replaced by `db`.
-pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap();
-    let host = rest.split('/').next().unwrap();
-    format!("{scheme}://{host}/{db}{query}")
 }
