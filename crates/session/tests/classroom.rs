@@ -1,16 +1,21 @@
 //! A class on one emulator: learners running `--endpoint` at the same moment
 //! each drive a SecureCart of their own (their access key is their account),
-//! and two runs that share one world never touch it at once.
+//! and two runs that share one world never touch it at once; a learner whose
+//! connection to the class database (a real PostgreSQL server) drops mid-run
+//! loses nothing, and nothing arrives twice.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+#[path = "../../store/tests/support/postgres.rs"]
+mod postgres;
 mod support;
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use snaplab_emulator::{Emulator, EmulatorConfig, Pace};
-use snaplab_lab::{Catalog, Consistency, EventKind, LabEvent, Mode, NoLearner, RunOutcome};
+use snaplab_lab::{Catalog, Consistency, EventKind, LabEvent, Mode, NoLearner, RunOutcome, RunStatus};
 use snaplab_session::{plan, RunRequest};
-use snaplab_store::Store;
+use snaplab_store::{Location, Store};
 use support::{Dir, Watch};
 use tokio::sync::oneshot;
 
@@ -155,4 +160,79 @@ async fn futures_join_all<F: std::future::Future>(futures: [F; 4]) -> Vec<F::Out
     let [a, b, c, d] = futures;
     let (a, b, c, d) = tokio::join!(a, b, c, d);
     vec![a, b, c, d]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_whose_class_database_drops_mid_run_loses_nothing_and_nothing_arrives_twice() {
+    let dir = Dir::new("dropped");
+    let emulator = Emulator::start(EmulatorConfig {
+        pace: Pace::Demo,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let class_url = postgres::fresh_database("dropped").await;
+    let proxy = postgres::Proxy::start().await;
+    let store = Store::open_linked(&dir.0.join("mine.db"), &proxy.url(&class_url))
+        .await
+        .unwrap();
+    let catalog = Catalog::builtin().unwrap();
+    let plan = plan(&store, &catalog, request(emulator.endpoint(), "grace"))
+        .await
+        .unwrap();
+    let run_id = plan.run_id.clone();
+    let (sink, _seen, shop_open) = support::watch("start-shop");
+    let running = tokio::spawn(async move {
+        let started = Box::pin(plan.start(vec![sink], Box::new(NoLearner))).await.unwrap();
+        Box::pin(started.run_until(std::future::pending()))
+            .await
+            .unwrap()
+            .outcome
+    });
+
+    // The shop is taking orders when the learner's network to the class goes.
+    shop_open.await.unwrap();
+    proxy.cut();
+    let class = Store::open_at(&Location::Postgres(class_url.clone())).await.unwrap();
+    let before = postgres::contents(&class).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let cut_off = loop {
+        let status = store.class_status().await.unwrap();
+        if status.pending >= 80 && status.last_error.is_some() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the run's writes should pile up: {status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let during = postgres::contents(&class).await;
+    postgres::assert_same(&during, &before, "nothing reaches the class while cut");
+
+    // It comes back while the run goes on; the run passes as if nothing happened.
+    proxy.restore();
+    let outcome = running.await.unwrap();
+    assert_eq!(outcome, RunOutcome::Passed);
+    let drain = Instant::now();
+    let status = store.flush_class(Duration::from_secs(30)).await.unwrap();
+    assert_eq!((status.pending, status.rejected), (0, 0), "{status:?}");
+    let mine = postgres::contents(&store).await;
+    let orders = postgres::count(&mine, "orders");
+    assert!(
+        orders > postgres::count(&during, "orders"),
+        "orders taken while cut arrived later"
+    );
+    postgres::assert_same(
+        &postgres::contents(&class).await,
+        &mine,
+        "every event exactly once, none lost",
+    );
+    assert_eq!(class.summary(&run_id).await.unwrap().outcome, RunStatus::Passed);
+    eprintln!(
+        "cut with {} writes waiting ({:?}); after the run: {} writes delivered in all, {orders} orders, the last drained in {:?}",
+        cut_off.pending,
+        cut_off.last_error,
+        status.delivered,
+        drain.elapsed()
+    );
+    store.close().await;
+    emulator.stop().await;
 }

@@ -11,61 +11,13 @@ use std::time::{Duration, Instant};
 
 use snaplab_lab::{EventKind, Level, RunOutcome};
 use snaplab_store::{Location, Store};
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::AnyConnection;
+use sqlx::Connection;
 
 mod support;
-use support::postgres::{fresh_database, Proxy};
+use support::postgres::{assert_same, contents, count, fresh_database, Proxy};
 use support::run::*;
 use support::Dir;
-
-/// Every table's rows of the record, as text, in a stable order: what
-/// "the same record" means (the learner's file and the class database).
-async fn contents(store: &Store) -> Vec<(String, Vec<String>)> {
-    let url = match store.location() {
-        Location::Sqlite(path) => format!("sqlite://{}", path.display()),
-        Location::Postgres(url) => url.clone(),
-    };
-    let mut conn = AnyConnection::connect(&url).await.unwrap();
-    let mut all = Vec::new();
-    for (table, columns, order) in [
-        ("learners", "name", "name"),
-        (
-            "runs",
-            "id, lab_id, learner_id, status, started_at, finished_at, steps_passed, steps_total, context_json, verification_json, awaiting_since",
-            "id",
-        ),
-        ("steps", "run_id, step_id, idx, title, status, started_at, finished_at", "run_id, idx"),
-        ("checks", "run_id, step_id, check_id, passed, message, at", "id"),
-        ("api_calls", "run_id, step_id, operation, request_id, duration_ms, error, at", "id"),
-        ("snapshot_progress", "run_id, snapshot_id, state, percent, at", "id"),
-        ("workload_samples", "run_id, orders_per_s, acknowledged, last_seq, paused, at", "id"),
-        ("orders", "run_id, seq, product_id, quantity, begun_at_us, acked_at_us", "run_id, seq"),
-        ("resources", "run_id, resource_id, kind, role, created_at, deleted_at", "run_id, resource_id"),
-        ("notices", "run_id, level, message, at", "id"),
-        ("answers", "run_id, question_id, answer, correct, asked, at", "run_id, question_id"),
-        ("commands", "run_id, seq, step_id, command, exit_status", "run_id, seq"),
-    ] {
-        let texts = columns
-            .split(", ")
-            .map(|c| format!("COALESCE(CAST({c} AS TEXT), '∅')"))
-            .collect::<Vec<_>>()
-            .join(" || '|' || ");
-        let rows = sqlx::query(&format!("SELECT {texts} AS line FROM {table} ORDER BY {order}"))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String, _>("line").unwrap())
-            .collect();
-        all.push((table.to_string(), rows));
-    }
-    conn.close().await.unwrap();
-    all
-}
-
-fn count(contents: &[(String, Vec<String>)], table: &str) -> usize {
-    contents.iter().find(|(t, _)| t == table).unwrap().1.len()
-}
 
 /// Waits until every queued write is delivered (the test fails if not within 30 s).
 async fn delivered(store: &Store) {
@@ -100,7 +52,10 @@ async fn every_write_reaches_the_class_database_once_and_reads_back_the_same() {
         store.report("run-1").await.unwrap().to_json()
     );
     let status = store.class_status().await.unwrap();
-    assert_eq!((status.pending, status.rejected, status.last_error.as_deref()), (0, 0, None));
+    assert_eq!(
+        (status.pending, status.rejected, status.last_error.as_deref()),
+        (0, 0, None)
+    );
     assert!(status.delivered >= 15, "{status:?}");
     assert_eq!(status.class, Location::Postgres(class_url).describe());
     store.close().await;
@@ -152,7 +107,11 @@ async fn with_the_connection_cut_the_run_goes_on_and_every_write_arrives_once_wh
     delivered(&store).await;
     let mine = contents(&store).await;
     assert_eq!(count(&mine, "notices"), 40);
-    assert_eq!(contents(&class).await, mine);
+    assert_same(
+        &contents(&class).await,
+        &mine,
+        "the class holds what the learner's file holds",
+    );
 
     // A batch the class committed but whose answer was lost is sent again:
     // it is skipped there (the outbox keeps the same numbers).
@@ -177,7 +136,7 @@ async fn with_the_connection_cut_the_run_goes_on_and_every_write_arrives_once_wh
         .await
         .unwrap();
     delivered(&store).await;
-    assert_eq!(contents(&class).await, mine, "sent twice, applied once");
+    assert_same(&contents(&class).await, &mine, "sent twice, applied once");
     store.close().await;
 }
 
@@ -199,7 +158,11 @@ async fn a_queue_left_when_the_class_was_never_reached_is_sent_by_the_next_linke
     let store = Store::open_linked(&file, &proxy.url(&class_url)).await.unwrap();
     delivered(&store).await;
     let class = Store::open_at(&Location::Postgres(class_url)).await.unwrap();
-    assert_eq!(contents(&class).await, mine);
+    assert_same(
+        &contents(&class).await,
+        &mine,
+        "the class holds what the learner's file holds",
+    );
     store.close().await;
 }
 

@@ -7,7 +7,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sqlx::Connection;
+use snaplab_store::{Location, Store};
+use sqlx::{AnyConnection, Connection, Row};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -52,6 +53,77 @@ pub fn with_database(url: &str, db: &str) -> String {
     let (scheme, rest) = base.split_once("://").unwrap();
     let host = rest.split('/').next().unwrap();
     format!("{scheme}://{host}/{db}{query}")
+}
+
+/// Every table's rows of the record, as text, in a stable order: what
+/// "the same record" means (the learner's file and the class database).
+pub async fn contents(store: &Store) -> Vec<(String, Vec<String>)> {
+    sqlx::any::install_default_drivers();
+    let url = match store.location() {
+        Location::Sqlite(path) => format!("sqlite://{}", path.display()),
+        Location::Postgres(url) => url.clone(),
+    };
+    let mut conn = AnyConnection::connect(&url).await.unwrap();
+    let mut all = Vec::new();
+    for (table, columns, order) in [
+        ("learners", "name", "name"),
+        (
+            "runs",
+            "id, lab_id, learner_id, status, started_at, finished_at, steps_passed, steps_total, context_json, verification_json, awaiting_since",
+            "id",
+        ),
+        ("steps", "run_id, step_id, idx, title, status, started_at, finished_at", "run_id, idx"),
+        ("checks", "run_id, step_id, check_id, passed, message, at", "id"),
+        ("api_calls", "run_id, step_id, operation, request_id, duration_ms, error, at", "id"),
+        ("snapshot_progress", "run_id, snapshot_id, state, percent, at", "id"),
+        ("workload_samples", "run_id, CAST(ROUND(orders_per_s * 1000) AS BIGINT), acknowledged, last_seq, paused, at", "id"),
+        ("orders", "run_id, seq, product_id, quantity, begun_at_us, acked_at_us", "run_id, seq"),
+        ("resources", "run_id, resource_id, kind, role, created_at, deleted_at", "run_id, resource_id"),
+        ("notices", "run_id, level, message, at", "id"),
+        ("answers", "run_id, question_id, answer, correct, asked, at", "run_id, question_id"),
+        ("commands", "run_id, seq, step_id, command, exit_status", "run_id, seq"),
+    ] {
+        // (Reals compared to a thousandth: each engine prints them its own way.)
+        let texts = columns
+            .split(", ")
+            .map(|c| format!("COALESCE(CAST({c} AS TEXT), '∅')"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let rows = sqlx::query(&format!("SELECT {texts} AS line FROM {table} ORDER BY {order}"))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>("line").unwrap())
+            .collect();
+        all.push((table.to_string(), rows));
+    }
+    conn.close().await.unwrap();
+    all
+}
+
+/// Fails, naming the rows that differ (a few per table), unless both hold the same.
+pub fn assert_same(got: &[(String, Vec<String>)], want: &[(String, Vec<String>)], what: &str) {
+    let mut differences = Vec::new();
+    for ((table, got), (_, want)) in got.iter().zip(want) {
+        let extra: Vec<&String> = got.iter().filter(|r| !want.contains(r)).take(3).collect();
+        let missing: Vec<&String> = want.iter().filter(|r| !got.contains(r)).take(3).collect();
+        if got.len() != want.len() || !extra.is_empty() || !missing.is_empty() {
+            let cut = |r: &&String| r.chars().take(300).collect::<String>();
+            differences.push(format!(
+                "{table}: {} rows, want {}; extra {:?}; missing {:?}",
+                got.len(),
+                want.len(),
+                extra.iter().map(cut).collect::<Vec<_>>(),
+                missing.iter().map(cut).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(differences.is_empty(), "{what}:\n{}", differences.join("\n"));
+}
+
+pub fn count(contents: &[(String, Vec<String>)], table: &str) -> usize {
+    contents.iter().find(|(t, _)| t == table).unwrap().1.len()
 }
 
 /// A TCP proxy to the test server. `cut` drops every connection through it
