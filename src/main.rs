@@ -39,6 +39,8 @@ enum Command {
     Report(commands::report::Args),
     /// Delete the snapshots and volumes an interrupted run left behind.
     Cleanup(commands::cleanup::Args),
+    /// Send what waits in your own record to the class database (--db postgres://…).
+    Sync(commands::sync::Args),
     /// Run the EC2/EBS emulator as a standalone endpoint (LocalStack-style, port 4566).
     Emulator(commands::emulator::Args),
     /// Check a real AWS account before running a lab there: identity, permissions (DryRun), cost. Creates nothing.
@@ -67,6 +69,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Class(args) => commands::class::run(args).await,
             Command::Report(args) => commands::report::run(args).await,
             Command::Cleanup(args) => commands::cleanup::run(args).await,
+            Command::Sync(args) => commands::sync::run(args).await,
             Command::Emulator(args) => commands::emulator::run(args).await,
             Command::Preflight(args) => commands::preflight::run(args).await,
         }

@@ -65,7 +65,7 @@ pub async fn finish_class_delivery(store: &Store) {
     } else {
         eprintln!(
             "Class record: {} cannot be reached ({}). {} change(s) wait in {local}; \
-             the next snaplab command with this --db sends them (nothing is lost).",
+             the next run with this --db sends them, or: snaplab sync --db <the class database>.",
             status.class,
             status.last_error.as_deref().unwrap_or("no answer yet"),
             status.pending,

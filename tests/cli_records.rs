@@ -1,10 +1,13 @@
 //! The record through the CLI: `snaplab cleanup` on every path (a run on
 //! the built-in emulator, one on a standalone emulator, one whose emulator
 //! state is gone, a finished run, an unknown run), `history` filters and its
-//! instructor CSV, and reports with text that could break them.
+//! instructor CSV, and reports with text that could break them; the class
+//! board; a class record on a real PostgreSQL server (`--db postgres://`).
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
+#[path = "../crates/store/tests/support/postgres.rs"]
+mod postgres;
 
 use std::process::Output;
 use std::time::Duration;
@@ -249,4 +252,92 @@ fn the_class_board_shows_every_learners_latest_run_in_the_terminal_and_as_json()
     );
     let (other_lab, _) = text(&snaplab(&["class", "--db", &db, "--lab", "incremental"]));
     assert!(other_lab.contains("No learner has started a run"), "{other_lab}");
+}
+
+#[test]
+fn a_class_database_on_postgres_collects_every_learners_runs_and_what_could_not_be_sent_follows() {
+    let class = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(postgres::fresh_database("cli_class"));
+    let dir = TempDir::new("class-pg");
+    let own = |learner: &str| dir.0.join(format!("{learner}.db")).display().to_string();
+    let emulator = EmulatorProcess::start(&["--pace", "instant"]);
+    let run = |learner: &str, db: &str| {
+        snaplab(&[
+            "run",
+            "--endpoint",
+            &emulator.endpoint,
+            "--learner",
+            learner,
+            "--db",
+            db,
+            "--local-db",
+            &own(learner),
+        ])
+    };
+    for learner in ["ada", "grace"] {
+        let out = run(learner, &class);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(
+            err.contains("Class record: every change reached postgres://snaplab@"),
+            "{err}"
+        );
+    }
+
+    // Linus's network to the class is down: his run passes all the same, kept in his own file.
+    let nowhere = postgres::with_database("postgres://snaplab@127.0.0.1:1/postgres", "class");
+    let out = run("linus", &nowhere);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("cannot be reached") && err.contains("wait in") && err.contains("snaplab sync"),
+        "it says what waits and how it will be sent: {err}"
+    );
+    let his = history(&own("linus"), &[]);
+    assert_eq!((his.len(), his[0]["outcome"].as_str()), (1, Some("passed")));
+    let board = json_lines(&snaplab(&["class", "--db", &class, "--json"]));
+    assert_eq!(board.len(), 2, "not yet on the board: {board:?}");
+
+    // Back on the network: what waited is sent, once.
+    for _ in 0..2 {
+        let out = snaplab(&["sync", "--db", &class, "--local-db", &own("linus")]);
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("every change reached"), "{err}");
+    }
+
+    // The instructor's view of the class database.
+    let out = snaplab(&["class", "--db", &class, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let board = json_lines(&out);
+    let rows: Vec<(&str, &str)> = board
+        .iter()
+        .map(|r| (r["learner"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [("ada", "passed"), ("grace", "passed"), ("linus", "passed")]);
+    let runs = history(&class, &[]);
+    assert_eq!(runs.len(), 3, "each run once: {runs:?}");
+    let ada = runs.iter().find(|r| r["learner"] == "ada").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = snaplab(&["report", &ada, "--db", &class]);
+    let (report, err) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(report.contains("ada") && report.contains("passed"), "{report}");
+    let (table, _) = text(&snaplab(&["class", "--db", &class]));
+    assert!(
+        table.contains("postgres://snaplab@") || table.lines().count() > 3,
+        "{table}"
+    );
+
+    // sync without a class database says what it needs.
+    let out = snaplab(&["sync", "--db", &own("ada")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("snaplab sync --db postgres://"),
+        "{:?}",
+        text(&out)
+    );
 }

@@ -9,3 +9,4 @@ pub mod labs;
 pub mod preflight;
 pub mod report;
 pub mod run;
+pub mod sync;

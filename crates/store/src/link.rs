@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{Mutex, Notify};
 
 use crate::columns::stamp;
@@ -23,6 +23,8 @@ use crate::{Engine, Location, StoreError, Write};
 
 /// Writes per class-side transaction.
 const BATCH: i64 = 200;
+/// How long one connection attempt, or one batch, may take before it counts as failed.
+const PATIENCE: Duration = Duration::from_secs(15);
 /// How long delivery rests after a failure, at most.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// The channel the class board listens on (see [`crate::BoardWatch`]).
@@ -52,7 +54,11 @@ pub(crate) struct ClassLink {
 struct Inner {
     location: Location,
     local: AnyPool,
-    class: AnyPool,
+    class: AnyConnectOptions,
+    /// The delivery task's connection to the class database (dropped after a
+    /// failure, made again on the next try).
+    conn: Mutex<Option<AnyConnection>>,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// This record's name among the class's records.
     origin: String,
     wake: Notify,
@@ -67,6 +73,8 @@ struct State {
     delivered: i64,
     rejected: i64,
     last_error: Option<String>,
+    /// Deliveries that failed since the record was opened.
+    failures: u64,
     stopped: bool,
 }
 
@@ -93,16 +101,14 @@ impl ClassLink {
             source,
         };
         let options = AnyConnectOptions::from_str(url).map_err(open_error)?;
-        let class_pool = AnyPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(3))
-            .connect_lazy_with(options);
         let origin = origin(&local).await?;
         let link = Self {
             inner: Arc::new(Inner {
                 location: class.clone(),
                 local,
-                class: class_pool,
+                class: options,
+                conn: Mutex::new(None),
+                task: std::sync::Mutex::new(None),
                 origin,
                 wake: Notify::new(),
                 progress: Notify::new(),
@@ -111,7 +117,10 @@ impl ClassLink {
             }),
         };
         let inner = link.inner.clone();
-        tokio::spawn(async move { inner.deliver_forever().await });
+        let task = tokio::spawn(async move { inner.deliver_forever().await });
+        if let Ok(mut slot) = link.inner.task.lock() {
+            *slot = Some(task);
+        }
         Ok(link)
     }
 
@@ -139,15 +148,18 @@ impl ClassLink {
         self.inner.status().await
     }
 
-    /// Waits until the outbox is empty, or `within` has passed.
+    /// Waits until the outbox is empty, `within` has passed, or two tries in
+    /// a row have failed (the class database is not there now: no use waiting).
     pub(crate) async fn flush(&self, within: Duration) -> LinkStatus {
         let deadline = Instant::now() + within;
+        let failed_before = self.inner.state.lock().await.failures;
         loop {
             let progress = self.inner.progress.notified();
             self.wake();
             let status = self.status().await;
             let left = deadline.saturating_duration_since(Instant::now());
-            if status.pending == 0 || left.is_zero() {
+            let failing = self.inner.state.lock().await.failures >= failed_before + 2;
+            if status.pending == 0 || left.is_zero() || failing {
                 return status;
             }
             let _ = tokio::time::timeout(left.min(Duration::from_millis(250)), progress).await;
@@ -158,7 +170,13 @@ impl ClassLink {
     pub(crate) async fn stop(&self) {
         self.inner.state.lock().await.stopped = true;
         self.inner.stopping.notify_waiters();
-        self.inner.class.close().await;
+        let task = self.inner.task.lock().ok().and_then(|mut t| t.take());
+        if let Some(task) = task {
+            task.abort();
+        }
+        if let Some(conn) = self.inner.conn.lock().await.take() {
+            let _ = conn.close().await;
+        }
     }
 }
 
@@ -192,8 +210,16 @@ impl Inner {
                     continue;
                 }
                 Err(e) => {
-                    tracing::warn!(class = %self.location, error = %e, "the class database cannot be reached; writes wait in the outbox");
-                    self.state.lock().await.last_error = Some(e.to_string());
+                    let mut state = self.state.lock().await;
+                    // Said once per outage; the status says it from then on.
+                    if state.last_error.is_none() {
+                        tracing::info!(class = %self.location, error = %e, "the class database cannot be reached; writes wait in the outbox");
+                    } else {
+                        tracing::debug!(class = %self.location, error = %e, "the class database still cannot be reached");
+                    }
+                    state.last_error = Some(e.to_string());
+                    state.failures += 1;
+                    drop(state);
                     self.progress.notify_waiters();
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     backoff
@@ -220,18 +246,21 @@ impl Inner {
         let Some(&(last, _)) = batch.last() else {
             return Ok(0);
         };
-        self.migrate_once().await?;
-        match self.send(&batch).await {
-            Ok(()) => {}
-            // The class database refused a write: find it, send the rest.
-            Err(e) if refused(&e) && batch.len() > 1 => {
-                for one in batch.chunks(1) {
-                    self.send_or_reject(one).await?;
-                }
-            }
-            Err(e) if refused(&e) => self.reject(&batch, &e.to_string()).await?,
-            Err(e) => return Err(e),
+        let mut slot = self.conn.lock().await;
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => tokio::time::timeout(PATIENCE, AnyConnection::connect_with(&self.class))
+                .await
+                .unwrap_or_else(|_| Err(no_answer()))?,
+        };
+        let conn = slot.insert(conn);
+        let sent = tokio::time::timeout(PATIENCE, self.deliver(conn, &batch)).await;
+        if let Err(e) = sent.unwrap_or_else(|_| Err(no_answer())) {
+            // The connection may be broken: a new one next time.
+            *slot = None;
+            return Err(e);
         }
+        drop(slot);
         sqlx::query("DELETE FROM outbox WHERE seq <= $1")
             .bind(last)
             .execute(&self.local)
@@ -242,17 +271,28 @@ impl Inner {
         Ok(batch.len())
     }
 
-    async fn send_or_reject(&self, one: &[(i64, String)]) -> Result<(), sqlx::Error> {
-        match self.send(one).await {
-            Err(e) if refused(&e) => self.reject(one, &e.to_string()).await,
+    /// Sends a batch over `conn`; a write the class database refuses is
+    /// found (one by one) and set aside, and the rest sent.
+    async fn deliver(&self, conn: &mut AnyConnection, batch: &[(i64, String)]) -> Result<(), sqlx::Error> {
+        self.migrate_once(conn).await?;
+        match self.send(conn, batch).await {
+            Err(e) if refused(&e) => {
+                for one in batch.chunks(1) {
+                    match self.send(conn, one).await {
+                        Err(e) if refused(&e) => self.reject(conn, one, &e.to_string()).await?,
+                        other => other?,
+                    }
+                }
+                Ok(())
+            }
             other => other,
         }
     }
 
     /// A write the class database will never take (its run never arrived
     /// there, say): filed as delivered so it cannot block the queue.
-    async fn reject(&self, one: &[(i64, String)], why: &str) -> Result<(), sqlx::Error> {
-        let mut tx = self.class.begin().await?;
+    async fn reject(&self, conn: &mut AnyConnection, one: &[(i64, String)], why: &str) -> Result<(), sqlx::Error> {
+        let mut tx = conn.begin().await?;
         for (seq, _) in one {
             self.file_delivered(&mut tx, *seq).await?;
         }
@@ -263,8 +303,8 @@ impl Inner {
     }
 
     /// One class-side transaction: each write not seen before is applied.
-    async fn send(&self, batch: &[(i64, String)]) -> Result<(), sqlx::Error> {
-        let mut tx = self.class.begin().await?;
+    async fn send(&self, conn: &mut AnyConnection, batch: &[(i64, String)]) -> Result<(), sqlx::Error> {
+        let mut tx = conn.begin().await?;
         for (seq, body) in batch {
             if !self.file_delivered(&mut tx, *seq).await? {
                 continue;
@@ -293,17 +333,26 @@ impl Inner {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn migrate_once(&self) -> Result<(), sqlx::Error> {
+    async fn migrate_once(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
         if self.state.lock().await.migrated {
             return Ok(());
         }
         crate::migrator(Engine::Postgres)
-            .run(&self.class)
+            .run_direct(conn)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
         self.state.lock().await.migrated = true;
         Ok(())
     }
+}
+
+/// A connection or batch that took longer than [`PATIENCE`] (a network that
+/// drops packets rather than refusing them).
+fn no_answer() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("no answer within {} s", PATIENCE.as_secs()),
+    ))
 }
 
 /// The class database refused the data itself (a key or constraint), which
