@@ -96,7 +96,7 @@ test-ui: app-deps
 test-gui: ui
 	$(CARGO) build --workspace --all-targets
 	@eval "$$(scripts/tools.sh)" && export PATH="$$(dirname "$$SNAPLAB_AWS_CLI"):$$PATH" && \
-	  xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
+	  scripts/with-postgres.sh xvfb-run -a -s "-screen 0 1280x860x24" node tests/gui/e2e.mjs target/debug/snaplab-app
 
 # The .deb of the debug build test-gui used: extracted, its dependencies
 # checked, the installed app started headless.

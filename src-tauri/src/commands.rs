@@ -170,6 +170,8 @@ pub const RUN_ERROR: &str = "run-error";
 pub struct AppInfo {
     pub version: String,
     pub db_path: String,
+    /// The class database runs are also sent to (password hidden), if any.
+    pub class_db: Option<String>,
     pub default_learner: String,
 }
 
@@ -262,6 +264,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         db_path: state.store.location().to_string(),
+        class_db: state.store.class_location().map(|l| l.describe()),
         default_learner: default_learner(),
     }
 }
@@ -510,7 +513,18 @@ pub async fn missed_questions(
 
 #[tauri::command]
 pub async fn run_report(state: State<'_, AppState>, run_id: String) -> Result<RunReport> {
-    Ok(state.store.report(&run_id).await?)
+    report_of(&state, &run_id).await
+}
+
+/// A run's report from the app's record, or — a classmate's run opened from
+/// the board — from the class database.
+async fn report_of(state: &AppState, run_id: &str) -> Result<RunReport> {
+    match state.store.report(run_id).await {
+        Err(StoreError::NoSuchRun(_)) if state.store.class_location().is_some() => {
+            Ok(state.class_record().await?.report(run_id).await?)
+        }
+        other => Ok(other?),
+    }
 }
 
 /// What "Clean up" in History did, in one sentence.
@@ -557,7 +571,7 @@ pub async fn export_report(
 }
 
 pub async fn save_report(state: &AppState, run_id: String, format: ReportFormat, path: PathBuf) -> Result<()> {
-    let report = state.store.report(&run_id).await?;
+    let report = report_of(state, &run_id).await?;
     let text = match format {
         ReportFormat::Html => report.to_html(),
         ReportFormat::Markdown => report.to_markdown(),

@@ -676,11 +676,14 @@ async function standaloneEmulator(pace) {
   return { process: emulator, endpoint: `http://127.0.0.1:${port}` };
 }
 
-/** A learner's `snaplab run` on `endpoint` into the app's record: the process, its JSON events as they come. */
-function learnerRun(endpoint, learner, args) {
+/**
+ * A learner's `snaplab run` on `endpoint` into the app's record (or `record`: a class
+ * database, with the learner's own file beside the app's): the process, its JSON events as they come.
+ */
+function learnerRun(endpoint, learner, args, record = { SNAPLAB_DB: env.SNAPLAB_DB }) {
   const child = spawn(join(root, "target/debug/snaplab"), ["run", "--endpoint", endpoint, "--learner", learner, "--json", ...args], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, SNAPLAB_DB: env.SNAPLAB_DB },
+    env: { ...process.env, ...record },
   });
   const events = [];
   let buffered = "";
@@ -769,6 +772,60 @@ test("the class board: learners on one emulator, each in a world of their own, s
     emulator.process.kill("SIGTERM");
   }
 });
+
+/** The class database of the "class" group: the PostgreSQL server `make test-gui` starts. */
+function classDatabase() {
+  const url = process.env.SNAPLAB_TEST_POSTGRES;
+  if (!url) throw new Error("SNAPLAB_TEST_POSTGRES is not set: run the GUI tests beside a PostgreSQL server (scripts/with-postgres.sh, as make test-gui does)");
+  return url;
+}
+
+test("a class database on PostgreSQL: each learner's run records into their own file and reaches the board the moment it writes", async (s) => {
+  const emulator = await standaloneEmulator("demo");
+  const record = (learner) => ({ SNAPLAB_DB: classDatabase(), SNAPLAB_LOCAL_DB: join(dataDir, `${learner}.db`) });
+  const runs = [];
+  try {
+    await s.click(await s.waitFor("[data-testid=nav-class]"));
+    await s.waitFor("[data-testid=board][data-loaded=true]", { timeoutMs: 30000 });
+    const hopper = learnerRun(emulator.endpoint, "hopper", ["--mode", "hands-on"], record("hopper"));
+    const lovelace = learnerRun(emulator.endpoint, "lovelace", ["--pace", "instant"], record("lovelace"));
+    runs.push(hopper, lovelace);
+    await hopper.until("prompt", (e) => e.event === "awaiting_learner");
+    await lovelace.exited;
+    // Told by the class database, not found by polling: the board says it is live.
+    await s.waitFor("[data-testid=board-live][data-live=true]", { timeoutMs: 30000 });
+    const end = Date.now() + 60000;
+    let rows = [];
+    const state = (name) => rows.find((r) => r.learner === name)?.state;
+    while (Date.now() < end) {
+      rows = await boardRows(s);
+      if (state("lovelace") === "passed" && state("hopper") === "waiting") break;
+      await sleep(300);
+    }
+    assert(state("lovelace") === "passed" && state("hopper") === "waiting", `board: ${JSON.stringify(rows)}`);
+    // Hopper presses Enter without doing the step: the failed check is on the board.
+    hopper.child.stdin.write("\n");
+    await hopper.until("failed check", (e) => e.event === "check_result" && !e.passed);
+    const stuckEnd = Date.now() + 30000;
+    while (state("hopper") !== "stuck" && Date.now() < stuckEnd) {
+      await sleep(200);
+      rows = await boardRows(s);
+    }
+    assert(state("hopper") === "stuck", `hopper: ${JSON.stringify(rows)}`);
+    const live = await s.text(await s.find("[data-testid=board-live]"));
+    assert(/^Live/.test(live), `the board's note: ${live}`);
+    await save(s, "class-board-postgres");
+    const footer = await s.text(await s.find("footer"));
+    assert(/sent to the class database postgres:\/\/snaplab@/.test(footer), `footer: ${footer}`);
+    // A classmate's run, opened from the board: read from the class database (the app's own file has no such run).
+    await s.click(await s.find("[data-testid=board] tr[data-learner=lovelace] button"));
+    const missing = await s.waitFor("[data-testid=verification-summary] [data-testid=v-missing]", { timeoutMs: 30000 });
+    assert((await s.text(missing)) === "0", "lovelace's restore misses orders");
+  } finally {
+    for (const r of runs) r.child.kill("SIGTERM");
+    emulator.process.kill("SIGTERM");
+  }
+}, "class");
 
 let closedRunId = null;
 
@@ -1078,7 +1135,12 @@ test(
 let passed = 0;
 let failed = 0;
 // One WebKitWebDriver per group: the app inherits its environment.
-const groups = { default: async () => env, aws: async () => ({ ...env, ...(await startStandIn()) }) };
+const groups = {
+  default: async () => env,
+  aws: async () => ({ ...env, ...(await startStandIn()) }),
+  // The app with a class database: the board reads it, its own runs go to a file first.
+  class: async () => ({ ...env, SNAPLAB_DB: classDatabase(), SNAPLAB_LOCAL_DB: join(dataDir, "instructor.db") }),
+};
 const drivers = new Map();
 async function driverFor(group) {
   if (!drivers.has(group)) drivers.set(group, await startDriver(await groups[group]()));

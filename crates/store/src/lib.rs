@@ -163,6 +163,11 @@ impl Store {
         }
     }
 
+    /// The class database this record feeds, if any.
+    pub fn class_location(&self) -> Option<&Location> {
+        self.link.as_ref().map(ClassLink::location)
+    }
+
     /// How delivery to the class database stands (`None` without one).
     pub async fn class_status(&self) -> Option<LinkStatus> {
         match &self.link {

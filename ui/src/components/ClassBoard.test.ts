@@ -14,9 +14,13 @@ vi.mock("../lib/api", async (importOriginal) => {
 
 let onopen: ReturnType<typeof vi.fn<(runId: string) => void>>;
 
+/** The app's wait for a change: nothing heard, so it returns after `waitMs` (a file's record). */
+const quiet = (waitMs: number) => new Promise<boolean>((resolve) => setTimeout(() => resolve(false), waitMs));
+
 beforeEach(() => {
   ui.labs = [lab, otherLab];
   onopen = vi.fn<(runId: string) => void>();
+  vi.mocked(api.classBoardChanged).mockImplementation(quiet);
 });
 
 afterEach(() => {
@@ -56,6 +60,33 @@ describe("ClassBoard", () => {
     await waitFor(() => expect(learners()).toEqual(["ada"]));
     expect(screen.getByText("Waiting for the learner")).toBeTruthy();
     expect(vi.mocked(api.classBoard).mock.calls.length).toBeGreaterThan(1);
+  });
+
+  it("reloads as soon as a class database says a learner's run wrote, without waiting for the interval", async () => {
+    let heard: (changed: boolean) => void = () => {};
+    vi.mocked(api.classBoardChanged).mockImplementation(() => new Promise<boolean>((resolve) => (heard = resolve)));
+    vi.mocked(api.classBoard)
+      .mockResolvedValueOnce([boardRow({ learner: "ada", state: "working" })])
+      .mockResolvedValue([boardRow({ learner: "ada", state: "stuck", message: "No snapshot yet" })]);
+    render(ClassBoard, { onopen, every: 60_000 });
+    await waitFor(() => expect(screen.getByTestId("board").dataset.loaded).toBe("true"));
+    await waitFor(() => expect(api.classBoardChanged).toHaveBeenCalledWith(60_000));
+    expect(api.classBoard).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId("board-live").textContent).toBe("Redrawn every 60 s");
+    heard(true);
+    await waitFor(() => expect(screen.getByText("Failed check")).toBeTruthy());
+    expect(api.classBoard).toHaveBeenCalledTimes(2);
+    expect(screen.getByTestId("board-live").dataset.live).toBe("true");
+    expect(screen.getByTestId("board-live").textContent).toContain("Live");
+  });
+
+  it("falls back to the interval when the wait fails, and still reloads", async () => {
+    vi.mocked(api.classBoardChanged).mockRejectedValue(commandError("the class database went away"));
+    vi.mocked(api.classBoard)
+      .mockResolvedValueOnce([])
+      .mockResolvedValue([boardRow({ learner: "grace", state: "waiting" })]);
+    render(ClassBoard, { onopen, every: 20 });
+    await waitFor(() => expect(learners()).toEqual(["grace"]));
   });
 
   it("says so when nobody has started, and filters by lab", async () => {

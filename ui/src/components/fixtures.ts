@@ -27,6 +27,7 @@ export function commandError(message: string, code: ErrorCode = "invalid"): Comm
 export const info: AppInfo = {
   version: "0.1.0",
   db_path: "/home/ann/.local/share/snaplab/snaplab.db",
+  class_db: null,
   default_learner: "ann",
 };
 

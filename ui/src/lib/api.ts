@@ -48,6 +48,8 @@ export const api = {
   stopRun: () => invoke<void>("stop_run"),
   history: (learner: string | null, lab: string | null) => invoke<RunSummary[]>("history", { learner, lab }),
   classBoard: (lab: string | null) => invoke<BoardRow[]>("class_board", { lab }),
+  /** Resolves when the board may have changed: at once on a class database's notification, else after `waitMs`. */
+  classBoardChanged: (waitMs: number) => invoke<boolean>("class_board_changed", { waitMs }),
   summary: (learner: string | null, lab: string | null) => invoke<SummaryRow[]>("summary", { learner, lab }),
   missedQuestions: (learner: string | null, lab: string | null) =>
     invoke<MissedQuestion[]>("missed_questions", { learner, lab }),
