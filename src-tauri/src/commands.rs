@@ -591,6 +591,18 @@ pub async fn export_summary(
     write(path, &summary_csv(&instructor_summary(&runs)))
 }
 
+/// Writes the class board's record's summary (learners × labs) as CSV: on a
+/// class database, the whole class's results.
+#[tauri::command]
+pub async fn export_class_summary(state: State<'_, AppState>, lab: Option<String>, path: PathBuf) -> Result<()> {
+    save_class_summary(&state, lab, path).await
+}
+
+pub async fn save_class_summary(state: &AppState, lab: Option<String>, path: PathBuf) -> Result<()> {
+    let runs = state.class_record().await?.history(&filter(None, lab)).await?;
+    write(path, &summary_csv(&instructor_summary(&runs)))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
@@ -625,8 +637,13 @@ mod tests {
     async fn state(name: &str) -> (AppState, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("snaplab-app-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let state = AppState {
-            store: Store::open(&dir.join("r.db")).await.unwrap(),
+        let store = Store::open(&dir.join("r.db")).await.unwrap();
+        (app_state(store), dir)
+    }
+
+    fn app_state(store: Store) -> AppState {
+        AppState {
+            store,
             catalog: Catalog::builtin().unwrap(),
             active: Default::default(),
             launched: Instant::now(),
@@ -634,8 +651,63 @@ mod tests {
             terminal: Default::default(),
             class: Default::default(),
             board_watch: Default::default(),
-        };
-        (state, dir)
+        }
+    }
+
+    /// A run recorded through `store`, passed.
+    async fn passed_run(store: &Store, run_id: &str, learner: &str) {
+        crate::test_run::record_a_run(store, run_id, learner, Some(snaplab_lab::RunOutcome::Passed)).await;
+    }
+
+    #[tokio::test]
+    async fn on_a_class_database_the_board_its_reports_and_its_results_are_the_classs() {
+        let (_, dir) = state("class").await;
+        let class = crate::test_postgres::fresh_database("app_class").await;
+        // A classmate's run reaches the class database from their own file.
+        let classmate = Store::open_linked(&dir.join("ada.db"), &class).await.unwrap();
+        passed_run(&classmate, "run-ada", "ada").await;
+        assert_eq!(classmate.flush_class(Duration::from_secs(30)).await.unwrap().pending, 0);
+        // The instructor's app, linked to the same class.
+        let app = app_state(Store::open_linked(&dir.join("mine.db"), &class).await.unwrap());
+        passed_run(&app.store, "run-mine", "me").await;
+        assert_eq!(app.store.flush_class(Duration::from_secs(30)).await.unwrap().pending, 0);
+
+        let board = app
+            .class_record()
+            .await
+            .unwrap()
+            .class_board(None, chrono::Utc::now())
+            .await
+            .unwrap();
+        let names: Vec<&str> = board.iter().map(|r| r.learner.as_str()).collect();
+        assert_eq!(names, ["ada", "me"], "the class's learners, not only this file's");
+        assert_eq!(
+            report_of(&app, "run-ada").await.unwrap().summary.learner,
+            "ada",
+            "read from the class"
+        );
+        assert_eq!(
+            report_of(&app, "run-mine").await.unwrap().summary.learner,
+            "me",
+            "read from the file"
+        );
+        let (code, _) = failure_of(report_of(&app, "run-nobody").await);
+        assert_eq!(code, ErrorCode::NotFound);
+        let csv = dir.join("class.csv");
+        save_class_summary(&app, None, csv.clone()).await.unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        assert!(
+            text.lines().any(|l| l.starts_with("ada,")) && text.lines().any(|l| l.starts_with("me,")),
+            "{text}"
+        );
+        // The board's wait hears a delivery from a classmate.
+        let mut watch = app.class_record().await.unwrap().board_watch().await.unwrap();
+        passed_run(&classmate, "run-ada-2", "ada").await;
+        assert!(
+            watch.changed(Duration::from_secs(20)).await.unwrap(),
+            "a notification, not the timeout"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -14,6 +14,14 @@ mod terminal;
 
 #[cfg(test)]
 mod bindings;
+/// The PostgreSQL server `make test` starts (shared with the store's tests).
+#[cfg(test)]
+#[path = "../../crates/store/tests/support/postgres.rs"]
+mod test_postgres;
+/// A whole recorded run (shared with the store's tests).
+#[cfg(test)]
+#[path = "../../crates/store/tests/support/run.rs"]
+mod test_run;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -130,6 +138,7 @@ fn main() -> anyhow::Result<()> {
             commands::history,
             commands::class_board,
             commands::class_board_changed,
+            commands::export_class_summary,
             commands::summary,
             commands::missed_questions,
             commands::run_report,

@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { cleanup, render, screen, waitFor, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
+import { save } from "@tauri-apps/plugin-dialog";
 import ClassBoard from "./ClassBoard.svelte";
 import { api } from "../lib/api";
 import { ui } from "../lib/app.svelte";
 import { boardRow, lab } from "../lib/fixtures";
 import { commandError, otherLab } from "./fixtures";
 
+vi.mock("@tauri-apps/plugin-dialog", () => ({ save: vi.fn() }));
 vi.mock("../lib/api", async (importOriginal) => {
   const real = await importOriginal<typeof import("../lib/api")>();
   return { ...real, api: Object.fromEntries(Object.keys(real.api).map((k) => [k, vi.fn()])) };
@@ -106,6 +108,20 @@ describe("ClassBoard", () => {
     await waitFor(() => expect(screen.getByText("1:15")).toBeTruthy());
     await vi.advanceTimersByTimeAsync(2000);
     await waitFor(() => expect(screen.getByText("1:17")).toBeTruthy());
+  });
+
+  it("exports the board's results, for the lab shown, to the file chosen", async () => {
+    vi.mocked(api.classBoard).mockResolvedValue([boardRow({ learner: "ada", state: "passed" })]);
+    vi.mocked(save).mockResolvedValue("/home/ann/class.csv");
+    render(ClassBoard, { onopen });
+    await waitFor(() => expect(screen.getByTestId("board").dataset.loaded).toBe("true"));
+    await userEvent.selectOptions(screen.getByTestId("board-lab"), otherLab.id);
+    await userEvent.click(screen.getByTestId("board-export"));
+    await waitFor(() => expect(api.exportClassSummary).toHaveBeenCalledWith(otherLab.id, "/home/ann/class.csv"));
+    expect(screen.getByText("/home/ann/class.csv")).toBeTruthy();
+    vi.mocked(save).mockResolvedValue(null);
+    await userEvent.click(screen.getByTestId("board-export"));
+    expect(api.exportClassSummary).toHaveBeenCalledTimes(1);
   });
 
   it("shows why the board cannot be read", async () => {

@@ -50,6 +50,8 @@ export const api = {
   classBoard: (lab: string | null) => invoke<BoardRow[]>("class_board", { lab }),
   /** Resolves when the board may have changed: at once on a class database's notification, else after `waitMs`. */
   classBoardChanged: (waitMs: number) => invoke<boolean>("class_board_changed", { waitMs }),
+  /** The board's record's results (learners × labs) as CSV: on a class database, the whole class's. */
+  exportClassSummary: (lab: string | null, path: string) => invoke<void>("export_class_summary", { lab, path }),
   summary: (learner: string | null, lab: string | null) => invoke<SummaryRow[]>("summary", { learner, lab }),
   missedQuestions: (learner: string | null, lab: string | null) =>
     invoke<MissedQuestion[]>("missed_questions", { learner, lab }),
