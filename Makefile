@@ -6,7 +6,7 @@ CARGO ?= cargo
 # No debug info in dev builds: half the size, faster links.
 export CARGO_PROFILE_DEV_DEBUG ?= 0
 
-.PHONY: help run run-headless app app-deps ui bundle test test-rust test-ui test-gui test-bundle screenshots build lint bench bench-app bench-class bench-journal emulator test-localstack clean-tools
+.PHONY: help run run-headless app app-deps ui bundle test test-rust test-ui test-gui test-bundle screenshots build lint bench bench-app bench-class bench-class-record bench-journal emulator test-localstack clean-tools
 
 help:
 	@echo "make run              open the desktop app (SecureCart Snapshot Lab) on the built-in emulator"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-localstack  the lab against LocalStack, started on this host (opt-in: heavy)"
 	@echo "make bench-app        the desktop app's benchmarks (cold start, memory, frame time) under Xvfb"
 	@echo "make bench-class      a class on one emulator: 1 to 30 learners' runs at once (latency, CPU, memory)"
+	@echo "make bench-class-record  30 learners' runs recording into their own files, then into a PostgreSQL class database too"
 	@echo "make bench-journal    the emulator's journal, this build beside an older revision's (REV=7008c93)"
 	@echo "make bench  benchmarks: the emulator beside moto, then volume data (figures to stdout; see docs/benchmarks.md)"
 
@@ -122,6 +123,9 @@ bench-app:
 
 bench-class:
 	scripts/bench-class.sh
+
+bench-class-record:
+	scripts/bench-class-record.sh
 
 bench-journal:
 	scripts/bench-journal.sh $(REV)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command beside a throwaway PostgreSQL server: Debian's package
 # (installed if missing), a fresh cluster in a temp directory on a free
-# loopback port, trust auth, no fsync. The command sees its URL in
+# loopback port, trust auth, no fsync, TLS on (self-signed). The command sees its URL in
 # SNAPLAB_TEST_POSTGRES; the server is stopped and its directory removed
 # when the command ends, however it ends.
 #   scripts/with-postgres.sh cargo nextest run -p snaplab-store
@@ -34,8 +34,11 @@ trap stop EXIT
 
 as_owner "$bin/initdb" -D "$dir/data" -U snaplab --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 1; }
+# TLS with a certificate of its own, as a class's server may require (sslmode=require).
+as_owner openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$dir/data/server.key" -out "$dir/data/server.crt" >/dev/null 2>&1
 as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null ||
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c ssl=on" start >/dev/null ||
   { cat "$dir/server.log" >&2; exit 1; }
 export SNAPLAB_TEST_POSTGRES="postgres://snaplab@127.0.0.1:$port/postgres"
 log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') at $SNAPLAB_TEST_POSTGRES (stopped afterwards)"

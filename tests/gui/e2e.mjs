@@ -814,7 +814,7 @@ test("a class database on PostgreSQL: each learner's run records into their own 
     assert(state("hopper") === "stuck", `hopper: ${JSON.stringify(rows)}`);
     const live = await s.text(await s.find("[data-testid=board-live]"));
     assert(/^Live/.test(live), `the board's note: ${live}`);
-    await save(s, "class-board-postgres");
+    await save(s, "class-board-postgres", true);
     const footer = await s.text(await s.find("footer"));
     assert(/sent to the class database postgres:\/\/snaplab@/.test(footer), `footer: ${footer}`);
     // A classmate's run, opened from the board: read from the class database (the app's own file has no such run).

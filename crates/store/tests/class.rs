@@ -4,7 +4,8 @@
 //! learner's file and arrive when the connection is back — none lost, none
 //! twice, even one sent again after its batch committed; a queue left by a
 //! closed run is sent by the next; a write the class refuses does not block
-//! the rest; the board hears each delivery (LISTEN/NOTIFY).
+//! the rest; the board hears each delivery (LISTEN/NOTIFY); a server that
+//! requires TLS is reached over it.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::time::{Duration, Instant};
@@ -240,5 +241,26 @@ async fn the_board_hears_each_delivery_at_once() {
     let mut polled = store.board_watch().await.unwrap();
     assert!(!polled.is_live());
     assert!(!polled.changed(Duration::from_millis(50)).await.unwrap());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_class_database_that_requires_tls_is_reached_over_tls() {
+    let dir = Dir::new("tls");
+    let url = format!("{}?sslmode=require", fresh_database("tls").await);
+    let store = Store::open_linked(&dir.0.join("mine.db"), &url).await.unwrap();
+    record_a_run(&store, "run-t", "ada", Some(RunOutcome::Passed)).await;
+    delivered(&store).await;
+    let class = Store::open_at(&Location::Postgres(url.clone())).await.unwrap();
+    assert_eq!(
+        class.summary("run-t").await.unwrap().outcome,
+        snaplab_lab::RunStatus::Passed
+    );
+    let mut conn = AnyConnection::connect(&url).await.unwrap();
+    let tls: String = sqlx::query_scalar("SELECT CAST(ssl AS TEXT) FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(tls, "true", "the connection is encrypted");
     store.close().await;
 }
