@@ -481,13 +481,20 @@ test("hands-on in the app's terminal: the shown commands typed there pass, a wro
   const typed = [{ command: wrong, exit: wrongExit }];
 
   // The terminal fits its panel and tells the shell: Large type means fewer, bigger columns.
+  // (A refit reaches the shell as SIGWINCH, after the panel has redrawn: on a loaded machine
+  // the first `stty size` may still see the old size, so it is asked again, up to three times.)
   const sttySize = async () => {
-    await s.click(await s.find("[data-testid=terminal] .xterm-screen"));
-    await s.keys("stty size");
-    typed.push({ command: "stty size", exit: await enterInTerminal(s) });
-    const sizes = (await terminalText(s)).split("\n").map((l) => l.trim()).filter((l) => /^\d+ \d+$/.test(l));
-    const [rows, cols] = sizes.at(-1).split(" ").map(Number);
-    const shown = await s.exec("return document.querySelectorAll('[data-testid=terminal] .xterm-rows > div').length;");
+    let rows, cols, shown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await s.click(await s.find("[data-testid=terminal] .xterm-screen"));
+      await s.keys("stty size");
+      typed.push({ command: "stty size", exit: await enterInTerminal(s) });
+      const sizes = (await terminalText(s)).split("\n").map((l) => l.trim()).filter((l) => /^\d+ \d+$/.test(l));
+      [rows, cols] = sizes.at(-1).split(" ").map(Number);
+      shown = await s.exec("return document.querySelectorAll('[data-testid=terminal] .xterm-rows > div').length;");
+      if (rows === shown) break;
+      await sleep(500);
+    }
     assert(rows === shown, `the shell has ${rows} rows, the panel shows ${shown}`);
     return cols;
   };
