@@ -42,4 +42,10 @@ as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
   { cat "$dir/server.log" >&2; exit 1; }
 export SNAPLAB_TEST_POSTGRES="postgres://snaplab@127.0.0.1:$port/postgres"
 log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') at $SNAPLAB_TEST_POSTGRES (stopped afterwards)"
-"$@"
+# The command runs in the background so that a signal reaches this script at
+# once: it is passed on, and the EXIT trap stops the server.
+"$@" &
+child=$!
+trap 'kill -INT "$child" 2>/dev/null; exit 130' INT
+trap 'kill -TERM "$child" 2>/dev/null; exit 143' TERM
+wait "$child"
