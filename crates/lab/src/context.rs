@@ -136,8 +136,6 @@ impl ResourceRole {
     }
 }
 
-crate::read_from_record!(ResourceKind, ResourceRole);
-
 /// A resource this run created, which its clean-up deletes.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -156,8 +156,6 @@ impl CheckId {
     }
 }
 
-crate::read_from_record!(CheckId);
-
 impl std::fmt::Display for CheckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -117,8 +117,6 @@ impl Level {
     }
 }
 
-crate::read_from_record!(Level);
-
 /// What the runner waits for the learner to say.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

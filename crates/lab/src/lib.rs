@@ -9,21 +9,6 @@
 //! step kind is an `Action` arm in `perform`, a `CheckId` arm in `judge`, and
 //! the lab's TOML. See `events` for the stream's wire format.
 
-/// `TryFrom<String>` for enums the record stores by their serde names
-/// (what sqlx's `#[sqlx(try_from = "String")]` reads them with).
-#[macro_export]
-macro_rules! read_from_record {
-    ($($t:ty),*) => {$(
-        impl TryFrom<String> for $t {
-            type Error = String;
-            fn try_from(name: String) -> Result<Self, String> {
-                serde_json::from_value(serde_json::Value::String(name.clone()))
-                    .map_err(|_| format!("'{name}' is not a {}", stringify!($t)))
-            }
-        }
-    )*};
-}
-
 pub mod actions;
 mod alert_checks;
 pub mod alerting;

@@ -147,7 +147,7 @@ impl Store {
                 learner: r.try_get("learner")?,
                 lab: r.try_get("lab_id")?,
                 lab_title: r.try_get("lab_title")?,
-                mode: crate::queries::enum_column(&r, "mode")?,
+                mode: crate::columns::enum_column(&r, "mode")?,
                 state,
                 step_id,
                 step_title: r.try_get("title")?,

@@ -31,14 +31,11 @@ pub(crate) fn flag(r: &AnyRow, column: &str) -> Result<bool, StoreError> {
     Ok(r.try_get::<i64, _>(column)? != 0)
 }
 
-/// A column holding one of our types by name (a check id, a level…).
-pub(crate) fn named<T>(r: &AnyRow, column: &str) -> Result<T, StoreError>
-where
-    T: TryFrom<String>,
-    T::Error: std::fmt::Display,
-{
+/// A column holding one of our enums by its serde name (a mode, a level…).
+pub(crate) fn enum_column<T: serde::de::DeserializeOwned>(r: &AnyRow, column: &str) -> Result<T, StoreError> {
     let text: String = r.try_get(column)?;
-    T::try_from(text).map_err(|e| StoreError::Corrupt(format!("column {column}: {e}")))
+    serde_json::from_value(serde_json::Value::String(text.clone()))
+        .map_err(|_| StoreError::Corrupt(format!("column {column} holds '{text}'")))
 }
 
 /// RFC 3339, or the "YYYY-MM-DD HH:MM:SS" form SQLite's own functions write.

@@ -72,7 +72,6 @@ pub enum Engine {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
-    engine: Engine,
     location: Location,
     /// Set when this (SQLite) record also feeds a class database.
     link: Option<ClassLink>,
@@ -95,14 +94,13 @@ impl Store {
     }
 
     async fn open_with(location: &Location, class: Option<&Location>) -> Result<Self, StoreError> {
-        let (pool, engine) = connect(location).await?;
+        let pool = connect(location).await?;
         let link = match class {
             Some(class) => Some(ClassLink::start(pool.clone(), class).await?),
             None => None,
         };
         let store = Self {
             pool,
-            engine,
             location: location.clone(),
             link,
         };
@@ -146,7 +144,7 @@ impl Store {
     }
 
     pub fn engine(&self) -> Engine {
-        self.engine
+        self.location.engine()
     }
 
     /// A sink of the lab's events that records them (and the shop's order log).
@@ -194,20 +192,21 @@ impl Store {
 }
 
 /// A pool on `location`, migrated.
-async fn connect(location: &Location) -> Result<(AnyPool, Engine), StoreError> {
+async fn connect(location: &Location) -> Result<AnyPool, StoreError> {
     sqlx::any::install_default_drivers();
     let open_error = |source| StoreError::Open {
         location: location.describe(),
         source,
     };
-    let (url, engine) = match location {
+    let engine = location.engine();
+    let url = match location {
         Location::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| open_error(sqlx::Error::Io(e)))?;
             }
-            (location::sqlite_url(path), Engine::Sqlite)
+            location::sqlite_url(path)
         }
-        Location::Postgres(url) => (url.clone(), Engine::Postgres),
+        Location::Postgres(url) => url.clone(),
     };
     let options = AnyConnectOptions::from_str(&url).map_err(open_error)?;
     let pool = match engine {
@@ -237,7 +236,7 @@ async fn connect(location: &Location) -> Result<(AnyPool, Engine), StoreError> {
     }
     .map_err(open_error)?;
     migrate(&pool, engine, location).await?;
-    Ok((pool, engine))
+    Ok(pool)
 }
 
 pub(crate) fn migrator(engine: Engine) -> &'static sqlx::migrate::Migrator {

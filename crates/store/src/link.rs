@@ -63,7 +63,6 @@ struct Inner {
     origin: String,
     wake: Notify,
     progress: Notify,
-    stopping: Notify,
     state: Mutex<State>,
 }
 
@@ -75,7 +74,6 @@ struct State {
     last_error: Option<String>,
     /// Deliveries that failed since the record was opened.
     failures: u64,
-    stopped: bool,
 }
 
 impl fmt::Debug for ClassLink {
@@ -112,7 +110,6 @@ impl ClassLink {
                 origin,
                 wake: Notify::new(),
                 progress: Notify::new(),
-                stopping: Notify::new(),
                 state: Mutex::new(State::default()),
             }),
         };
@@ -166,10 +163,10 @@ impl ClassLink {
         }
     }
 
-    /// Stops delivering (what is queued stays queued).
+    /// Stops delivering (what is queued stays queued). The task is aborted
+    /// wherever it is: a batch cut off is rolled back, or — committed but not
+    /// yet let go locally — skipped when sent again.
     pub(crate) async fn stop(&self) {
-        self.inner.state.lock().await.stopped = true;
-        self.inner.stopping.notify_waiters();
         let task = self.inner.task.lock().ok().and_then(|mut t| t.take());
         if let Some(task) = task {
             task.abort();
@@ -199,9 +196,6 @@ impl Inner {
     async fn deliver_forever(self: Arc<Self>) {
         let mut backoff = Duration::from_millis(250);
         loop {
-            if self.state.lock().await.stopped {
-                return;
-            }
             let rest = match self.deliver_some().await {
                 Ok(0) => Duration::from_secs(2),
                 Ok(_) => {
@@ -227,7 +221,6 @@ impl Inner {
             };
             tokio::select! {
                 () = self.wake.notified() => {}
-                () = self.stopping.notified() => return,
                 () = tokio::time::sleep(rest) => {}
             }
         }

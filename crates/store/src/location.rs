@@ -22,6 +22,13 @@ impl Location {
         }
     }
 
+    pub fn engine(&self) -> crate::Engine {
+        match self {
+            Self::Sqlite(_) => crate::Engine::Sqlite,
+            Self::Postgres(_) => crate::Engine::Postgres,
+        }
+    }
+
     /// For messages: the path, or the URL with any password hidden.
     pub fn describe(&self) -> String {
         match self {

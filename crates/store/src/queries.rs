@@ -7,7 +7,7 @@ use snaplab_workload::{LogEntry, WriterLog};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::columns::{time, time_opt};
+use crate::columns::{enum_column, time, time_opt};
 use crate::{process_alive, Engine, Store, StoreError, Write};
 
 /// The columns a `RunSummary` is made of; callers add WHERE and ORDER BY.
@@ -73,7 +73,7 @@ impl Store {
     /// (Not in a class database: its runs' processes are on other machines;
     /// the board shows a run gone quiet as silent instead.)
     pub async fn mark_dead_runs_interrupted(&self) -> Result<(), StoreError> {
-        if self.engine == Engine::Postgres {
+        if self.engine() == Engine::Postgres {
             return Ok(());
         }
         let rows = sqlx::query("SELECT id, pid, heartbeat_at FROM runs WHERE status = 'running'")
@@ -208,13 +208,6 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WriterLog::from_entries(entries))
     }
-}
-
-/// Reads a column the record stores as a serde enum's name.
-pub(crate) fn enum_column<T: serde::de::DeserializeOwned>(r: &AnyRow, column: &str) -> Result<T, StoreError> {
-    let text: String = r.try_get(column)?;
-    serde_json::from_value(serde_json::Value::String(text.clone()))
-        .map_err(|_| StoreError::Corrupt(format!("column {column} holds '{text}'")))
 }
 
 fn summary_of(r: &AnyRow) -> Result<RunSummary, StoreError> {

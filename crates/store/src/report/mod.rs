@@ -10,7 +10,7 @@ use snaplab_lab::{CheckId, Level, ResourceKind, ResourceRole, RunContext, RunSta
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::columns::{flag, named, time, time_opt};
+use crate::columns::{enum_column, flag, time, time_opt};
 use crate::queries::RunSummary;
 use crate::{Store, StoreError};
 
@@ -36,13 +36,6 @@ impl StepStatus {
             Self::Skipped => "skipped",
             Self::Interrupted => "interrupted",
         }
-    }
-}
-
-impl TryFrom<String> for StepStatus {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        serde_json::from_value(serde_json::Value::String(s.clone())).map_err(|_| format!("unknown step status '{s}'"))
     }
 }
 
@@ -162,7 +155,7 @@ impl Store {
             .map(|r| {
                 Ok(CheckRow {
                     step_id: r.try_get("step_id")?,
-                    check_id: named(r, "check_id")?,
+                    check_id: enum_column(r, "check_id")?,
                     passed: flag(r, "passed")?,
                     message: r.try_get("message")?,
                     at: time(r, "at")?,
@@ -179,7 +172,7 @@ impl Store {
             .await?
         {
             let step_id: String = r.try_get("step_id")?;
-            let status = StepStatus::try_from(r.try_get::<String, _>("status")?).map_err(StoreError::Corrupt)?;
+            let status: StepStatus = enum_column(&r, "status")?;
             let first = steps.is_empty();
             steps.push(StepRow {
                 checks: checks.iter().filter(|c| c.step_id == step_id).cloned().collect(),
@@ -226,7 +219,7 @@ impl Store {
             .iter()
             .map(|r| {
                 Ok(NoticeRow {
-                    level: named(r, "level")?,
+                    level: enum_column(r, "level")?,
                     message: r.try_get("message")?,
                     at: time(r, "at")?,
                 })
@@ -243,8 +236,8 @@ impl Store {
             .map(|r| {
                 Ok(ResourceRow {
                     resource_id: r.try_get("resource_id")?,
-                    kind: named(r, "kind")?,
-                    role: named(r, "role")?,
+                    kind: enum_column(r, "kind")?,
+                    role: enum_column(r, "role")?,
                     created_at: time(r, "created_at")?,
                     deleted_at: time_opt(r, "deleted_at")?,
                 })
